@@ -1,0 +1,239 @@
+//! Curve arithmetic and pairings on the CPU, over blst's single-threaded C routines.
+//!
+//! blst's bulk routines take arrays of pointers where `[first, NULL]` means "a contiguous
+//! array starting at `first`"; [`contiguous`] builds that pair. Points at infinity are
+//! removed before the bulk routines see them: they add nothing to a sum, an MSM or a
+//! pairing product, and the batched formulas are not specified for them.
+
+use std::ptr;
+
+use blst::*;
+use rayon::prelude::*;
+
+use crate::backend::Scalars;
+
+/// Below this many points an MSM is a loop of scalar multiplications; above it, Pippenger.
+const PIPPENGER_MIN_POINTS: usize = 8;
+/// Points per parallel task in sums and multi-scalar multiplications.
+const POINTS_PER_TASK: usize = 1024;
+/// Pairs per parallel task in a multi-Miller loop (blst shares the squarings of up to 16).
+const PAIRS_PER_TASK: usize = 16;
+
+/// `[first, NULL]`: blst's spelling of "the contiguous array starting at `first`".
+fn contiguous<T>(slice: &[T]) -> [*const T; 2] {
+    [slice.as_ptr(), ptr::null()]
+}
+
+/// Splits `len` items into parallel tasks of at least `min` items, one per thread or more.
+fn task_size(len: usize, min: usize) -> usize {
+    len.div_ceil(rayon::current_num_threads()).max(min)
+}
+
+macro_rules! group_ops {
+    (
+        $sum:ident, $msm:ident, $msm_serial:ident, $affine:ty, $proj:ty,
+        $is_inf:ident, $from_affine:ident, $add_or_double:ident, $mult:ident, $bulk_add:ident,
+        $pippenger:ident, $scratch_sizeof:ident
+    ) => {
+        /// Sum of `points`, skipping points at infinity.
+        pub fn $sum(points: &[$affine]) -> $proj {
+            let finite: Vec<$affine> = points
+                .iter()
+                .filter(|p| !unsafe { $is_inf(*p) })
+                .copied()
+                .collect();
+            finite
+                .par_chunks(task_size(finite.len(), POINTS_PER_TASK))
+                .map(|chunk| {
+                    let mut sum = <$proj>::default();
+                    let p = contiguous(chunk);
+                    // SAFETY: `p` names `chunk.len()` contiguous, finite affine points.
+                    unsafe { $bulk_add(&mut sum, p.as_ptr(), chunk.len()) };
+                    sum
+                })
+                .reduce(<$proj>::default, |a, b| {
+                    let mut sum = <$proj>::default();
+                    // SAFETY: blst reads both inputs before writing the output.
+                    unsafe { $add_or_double(&mut sum, &a, &b) };
+                    sum
+                })
+        }
+
+        /// Σ scalars[i]·points[i], skipping points at infinity.
+        pub fn $msm(points: &[$affine], scalars: &Scalars) -> $proj {
+            assert_eq!(points.len(), scalars.len(), "one scalar per point");
+            let keep: Vec<usize> = (0..points.len())
+                .filter(|&i| !unsafe { $is_inf(&points[i]) })
+                .collect();
+            let finite: Vec<$affine> = keep.iter().map(|&i| points[i]).collect();
+            let scalars = scalars.select(&keep);
+            let width = scalars.width();
+            let per_task = task_size(finite.len(), POINTS_PER_TASK);
+            finite
+                .par_chunks(per_task)
+                .zip(scalars.as_bytes().par_chunks(per_task * width))
+                .map(|(p, s)| $msm_serial(p, s, scalars.bits()))
+                .reduce(<$proj>::default, |a, b| {
+                    let mut sum = <$proj>::default();
+                    // SAFETY: blst reads both inputs before writing the output.
+                    unsafe { $add_or_double(&mut sum, &a, &b) };
+                    sum
+                })
+        }
+
+        /// One thread's MSM over finite points with packed `bits`-bit scalars.
+        fn $msm_serial(points: &[$affine], scalars: &[u8], bits: usize) -> $proj {
+            let width = bits.div_ceil(8);
+            let mut acc = <$proj>::default();
+            if points.len() < PIPPENGER_MIN_POINTS {
+                for (point, scalar) in points.iter().zip(scalars.chunks_exact(width)) {
+                    let mut p = <$proj>::default();
+                    // SAFETY: `scalar` holds `width` bytes, enough for `bits` bits.
+                    unsafe {
+                        $from_affine(&mut p, point);
+                        $mult(&mut p, &p, scalar.as_ptr(), bits);
+                        $add_or_double(&mut acc, &acc, &p);
+                    }
+                }
+                return acc;
+            }
+            // SAFETY: pure size computation.
+            let scratch_bytes = unsafe { $scratch_sizeof(points.len()) };
+            let mut scratch = vec![0 as limb_t; scratch_bytes.div_ceil(size_of::<limb_t>())];
+            let p = contiguous(points);
+            let s = contiguous(scalars);
+            // SAFETY: `points.len()` points and as many `width`-byte scalars are contiguous,
+            // and the scratch buffer has the size blst asked for.
+            unsafe {
+                $pippenger(
+                    &mut acc,
+                    p.as_ptr(),
+                    points.len(),
+                    s.as_ptr(),
+                    bits,
+                    scratch.as_mut_ptr(),
+                )
+            };
+            acc
+        }
+    };
+}
+
+group_ops!(
+    g1_sum,
+    g1_msm,
+    g1_msm_serial,
+    blst_p1_affine,
+    blst_p1,
+    blst_p1_affine_is_inf,
+    blst_p1_from_affine,
+    blst_p1_add_or_double,
+    blst_p1_mult,
+    blst_p1s_add,
+    blst_p1s_mult_pippenger,
+    blst_p1s_mult_pippenger_scratch_sizeof
+);
+
+group_ops!(
+    g2_sum,
+    g2_msm,
+    g2_msm_serial,
+    blst_p2_affine,
+    blst_p2,
+    blst_p2_affine_is_inf,
+    blst_p2_from_affine,
+    blst_p2_add_or_double,
+    blst_p2_mult,
+    blst_p2s_add,
+    blst_p2s_mult_pippenger,
+    blst_p2s_mult_pippenger_scratch_sizeof
+);
+
+/// scalars[i]·points[i] for each i, in affine form.
+pub fn g1_scale(points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_affine> {
+    assert_eq!(points.len(), scalars.len(), "one scalar per point");
+    points
+        .par_iter()
+        .enumerate()
+        .map(|(i, point)| {
+            let scalar = scalars.get(i);
+            let mut p = blst_p1::default();
+            let mut out = blst_p1_affine::default();
+            // SAFETY: `scalar` holds enough bytes for `scalars.bits()` bits.
+            unsafe {
+                blst_p1_from_affine(&mut p, point);
+                blst_p1_mult(&mut p, &p, scalar.as_ptr(), scalars.bits());
+                blst_p1_to_affine(&mut out, &p);
+            }
+            out
+        })
+        .collect()
+}
+
+/// hash_to_curve (RFC 9380, BLS12381G2_XMD:SHA-256_SSWU_RO_) of each message.
+pub fn hash_to_g2(messages: &[&[u8]], dst: &[u8]) -> Vec<blst_p2_affine> {
+    messages
+        .par_iter()
+        .map(|msg| {
+            let mut p = blst_p2::default();
+            let mut out = blst_p2_affine::default();
+            // SAFETY: pointers and lengths come from live slices; no augmentation string.
+            unsafe {
+                blst_hash_to_g2(
+                    &mut p,
+                    msg.as_ptr(),
+                    msg.len(),
+                    dst.as_ptr(),
+                    dst.len(),
+                    ptr::null(),
+                    0,
+                );
+                blst_p2_to_affine(&mut out, &p);
+            }
+            out
+        })
+        .collect()
+}
+
+/// Product of the Miller loops of the pairs, skipping pairs with a point at infinity.
+pub fn multi_miller_loop(g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12 {
+    assert_eq!(g1.len(), g2.len(), "pairs need one G1 and one G2 point each");
+    let (ps, qs): (Vec<blst_p1_affine>, Vec<blst_p2_affine>) = g1
+        .iter()
+        .zip(g2)
+        .filter(|(p, q)| unsafe { !blst_p1_affine_is_inf(*p) && !blst_p2_affine_is_inf(*q) })
+        .map(|(p, q)| (*p, *q))
+        .unzip();
+    let per_task = task_size(ps.len(), PAIRS_PER_TASK);
+    ps.par_chunks(per_task)
+        .zip(qs.par_chunks(per_task))
+        .map(|(p, q)| {
+            let mut f = blst_fp12::default();
+            let pp = contiguous(p);
+            let qq = contiguous(q);
+            // SAFETY: `p.len()` contiguous finite pairs.
+            unsafe { blst_miller_loop_n(&mut f, qq.as_ptr(), pp.as_ptr(), p.len()) };
+            f
+        })
+        .reduce(fp12_one, |a, b| {
+            let mut f = blst_fp12::default();
+            // SAFETY: blst reads both inputs before writing the output.
+            unsafe { blst_fp12_mul(&mut f, &a, &b) };
+            f
+        })
+}
+
+/// Whether the final exponentiation of `f` is one.
+pub fn final_exp_is_one(f: &blst_fp12) -> bool {
+    let mut out = blst_fp12::default();
+    // SAFETY: plain value computation.
+    unsafe {
+        blst_final_exp(&mut out, f);
+        blst_fp12_is_one(&out)
+    }
+}
+
+fn fp12_one() -> blst_fp12 {
+    // SAFETY: blst_fp12_one returns a pointer to a static constant.
+    unsafe { *blst_fp12_one() }
+}

@@ -1,0 +1,157 @@
+//! The primitives every operation is built from, and the devices that run them.
+//!
+//! An operation (a BLS batch, a Merkle root, a Groth16 batch) is an algorithm written once
+//! over these primitives. A backend implements them on one kind of device; the CPU backend
+//! implements all of them and is the reference every other backend is tested against.
+//!
+//! Points cross this interface in blst's affine/projective layouts, scalars as packed
+//! little-endian integers of a fixed width ([`Scalars`]), the form blst and the GPU
+//! kernels both read without conversion.
+
+pub mod cpu;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
+
+/// A device that runs the primitives of every operation.
+///
+/// Implementations must give bit-identical results to [`cpu::CpuBackend`] on every input,
+/// including the point at infinity and zero scalars.
+pub trait Backend: Send + Sync {
+    /// A short name for logs and reports (`cpu`, `wgpu`, `cuda`).
+    fn name(&self) -> &'static str;
+
+    /// SHA-256 of each 64-byte block of `blocks`, written to `digests` (32 bytes each).
+    /// `blocks.len()` is a multiple of 64 and `digests.len() * 2 == blocks.len()`.
+    fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]);
+
+    /// Sum of G1 points (aggregation of public keys).
+    fn g1_sum(&self, points: &[blst_p1_affine]) -> blst_p1;
+
+    /// Sum of G2 points (aggregation of signatures).
+    fn g2_sum(&self, points: &[blst_p2_affine]) -> blst_p2;
+
+    /// Σ scalars[i]·points[i] in G1. `scalars.len() == points.len()`.
+    fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1;
+
+    /// Σ scalars[i]·points[i] in G2. `scalars.len() == points.len()`.
+    fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2;
+
+    /// scalars[i]·points[i] for each i, in affine form (the z_i scaling of Groth16 batches).
+    fn g1_scale(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_affine>;
+
+    /// RFC 9380 hash_to_curve (BLS12381G2_XMD:SHA-256_SSWU_RO_) of each message.
+    fn hash_to_g2(&self, messages: &[&[u8]], dst: &[u8]) -> Vec<blst_p2_affine>;
+
+    /// Π e'(g1[i], g2[i]): the product of Miller loops, before final exponentiation.
+    /// Pairs with a point at infinity contribute one. `g1.len() == g2.len()`.
+    fn multi_miller_loop(&self, g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12;
+
+    /// Whether the final exponentiation of `f` is the identity of GT.
+    fn final_exp_is_one(&self, f: &blst_fp12) -> bool;
+}
+
+/// Packed little-endian scalars of one bit width, as blst's multi-scalar multiplication
+/// reads them: `ceil(bits / 8)` bytes each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scalars {
+    bytes: Vec<u8>,
+    bits: usize,
+}
+
+impl Scalars {
+    /// 64-bit scalars (the random coefficients of batch verification).
+    pub fn from_u64s(values: &[u64]) -> Self {
+        Self {
+            bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            bits: 64,
+        }
+    }
+
+    /// 255-bit scalars given as 32 little-endian bytes each (elements of Fr).
+    pub fn from_fr_le(values: &[[u8; 32]]) -> Self {
+        Self {
+            bytes: values.concat(),
+            bits: 255,
+        }
+    }
+
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// Bytes per scalar.
+    pub fn width(&self) -> usize {
+        self.bits.div_ceil(8)
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len() / self.width()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The `i`-th scalar's little-endian bytes.
+    pub fn get(&self, i: usize) -> &[u8] {
+        let w = self.width();
+        &self.bytes[i * w..(i + 1) * w]
+    }
+
+    /// All scalars, packed.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The scalars at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Self {
+        Self {
+            bytes: indices.iter().flat_map(|&i| self.get(i)).copied().collect(),
+            bits: self.bits,
+        }
+    }
+}
+
+/// Which backend runs the primitives, as chosen by the user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// The fastest device present (the CPU until a GPU backend is built in).
+    #[default]
+    Auto,
+    /// The CPU only: blst, hashtree/SHA-NI, all cores.
+    Cpu,
+}
+
+impl FromStr for BackendChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            other => Err(format!(
+                "unknown backend {other:?}: expected one of auto, cpu"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for BackendChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Cpu => "cpu",
+        })
+    }
+}
+
+/// The backend that runs the primitives for `choice`.
+pub fn select(choice: BackendChoice) -> Arc<dyn Backend> {
+    match choice {
+        BackendChoice::Auto | BackendChoice::Cpu => Arc::new(cpu::CpuBackend::new()),
+    }
+}

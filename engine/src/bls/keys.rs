@@ -1,0 +1,155 @@
+//! Decoding and validation of public keys and signatures, and the cache of validated keys.
+//!
+//! Exactly the Ethereum consensus rules: only canonical compressed encodings (compression
+//! flag set, coordinates below p, the infinity encoding all zero but its flags); public
+//! keys pass KeyValidate (not the point at infinity, in the prime-order subgroup);
+//! signatures pass the subgroup check (the point at infinity is a valid signature encoding).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use blst::{blst_p1_affine, blst_p2_affine};
+
+use super::{PUBLIC_KEY_BYTES, SIGNATURE_BYTES};
+use crate::points::{self, DecodeError, compress_g1, compress_g2};
+
+/// A public key that passed KeyValidate: a G1 point of the prime-order subgroup, not
+/// the point at infinity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicKey(blst_p1_affine);
+
+impl PublicKey {
+    /// Decodes a 48-byte compressed key and runs KeyValidate on it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let point = deserialize_g1(bytes)?;
+        if points::g1_is_infinity(&point) {
+            return Err(DecodeError::Infinity);
+        }
+        Ok(Self(point))
+    }
+
+    /// Wraps a point known to pass KeyValidate (an aggregate of valid keys need not).
+    pub(crate) fn from_point_unchecked(point: blst_p1_affine) -> Self {
+        Self(point)
+    }
+
+    pub fn point(&self) -> &blst_p1_affine {
+        &self.0
+    }
+
+    /// The 48-byte compressed encoding.
+    pub fn to_bytes(&self) -> [u8; PUBLIC_KEY_BYTES] {
+        compress_g1(&self.0)
+    }
+}
+
+/// A signature that passed the subgroup check (it may be the point at infinity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signature(blst_p2_affine);
+
+impl Signature {
+    /// Decodes a 96-byte compressed signature and checks it lies in the subgroup.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        compressed_only(bytes, SIGNATURE_BYTES)?;
+        Ok(Self(points::decode_g2(bytes)?))
+    }
+
+    pub(crate) fn from_point(point: blst_p2_affine) -> Self {
+        Self(point)
+    }
+
+    pub fn point(&self) -> &blst_p2_affine {
+        &self.0
+    }
+
+    /// The 96-byte compressed encoding.
+    pub fn to_bytes(&self) -> [u8; SIGNATURE_BYTES] {
+        compress_g2(&self.0)
+    }
+}
+
+/// Deserialization of a public key's point without KeyValidate: a canonical compressed
+/// encoding of a point of the prime-order subgroup, the point at infinity included.
+pub fn deserialize_g1(bytes: &[u8]) -> Result<blst_p1_affine, DecodeError> {
+    compressed_only(bytes, PUBLIC_KEY_BYTES)?;
+    points::decode_g1(bytes)
+}
+
+/// Ethereum accepts only compressed encodings, of exactly `expected` bytes.
+fn compressed_only(bytes: &[u8], expected: usize) -> Result<(), DecodeError> {
+    if bytes.len() != expected {
+        return Err(DecodeError::Length {
+            expected,
+            got: bytes.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Shards of the cache: enough that threads decoding one batch rarely wait on each other.
+const SHARDS: usize = 16;
+
+/// A bounded cache of validated public keys, keyed by their compressed bytes.
+///
+/// Validators sign with the same keys all day and the subgroup check dominates the cost
+/// of decoding a key, so each key is validated once. Only keys that passed KeyValidate
+/// are stored. When a shard is full its oldest entry is evicted (first in, first out).
+pub struct PublicKeyCache {
+    shards: Vec<Mutex<Shard>>,
+    shard_capacity: usize,
+}
+
+#[derive(Default)]
+struct Shard {
+    keys: HashMap<[u8; PUBLIC_KEY_BYTES], PublicKey>,
+    order: VecDeque<[u8; PUBLIC_KEY_BYTES]>,
+}
+
+impl PublicKeyCache {
+    /// A cache holding up to about `capacity` keys (0 disables caching).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            shard_capacity: capacity.div_ceil(SHARDS),
+        }
+    }
+
+    /// The validated key for `bytes`, from the cache or decoded and validated now.
+    pub fn get_or_decode(&self, bytes: &[u8]) -> Result<PublicKey, DecodeError> {
+        let Ok(key) = <[u8; PUBLIC_KEY_BYTES]>::try_from(bytes) else {
+            return PublicKey::from_bytes(bytes);
+        };
+        if self.shard_capacity == 0 {
+            return PublicKey::from_bytes(bytes);
+        }
+        let shard = &self.shards[usize::from(key[PUBLIC_KEY_BYTES - 1]) % SHARDS];
+        if let Some(pk) = lock(shard).keys.get(&key) {
+            return Ok(*pk);
+        }
+        let pk = PublicKey::from_bytes(bytes)?;
+        let mut shard = lock(shard);
+        if shard.keys.insert(key, pk).is_none() {
+            shard.order.push_back(key);
+            while shard.order.len() > self.shard_capacity {
+                if let Some(old) = shard.order.pop_front() {
+                    shard.keys.remove(&old);
+                }
+            }
+        }
+        Ok(pk)
+    }
+
+    /// Number of keys held.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).keys.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Locks a shard; a panic elsewhere cannot leave a shard half-updated, so poisoning is ignored.
+fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
+    shard.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,101 @@
+//! Aggregation, signing and hashing to G2.
+
+use blst::*;
+
+use super::keys::{PublicKey, PublicKeyCache, Signature};
+use crate::points::{compress_g1, compress_g2, p1_affine, p2_affine};
+use super::{PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SIGNATURE_BYTES};
+use crate::backend::Backend;
+use crate::error::InputError;
+
+/// Aggregate (the draft's Aggregate): the sum of the signatures, each of which must decode
+/// and pass the subgroup check. At least one signature is required.
+pub fn aggregate_signatures(
+    backend: &dyn Backend,
+    signatures: &[impl AsRef<[u8]>],
+) -> Result<[u8; SIGNATURE_BYTES], InputError> {
+    if signatures.is_empty() {
+        return Err(InputError::new("signatures", None, "nothing to aggregate"));
+    }
+    let points = signatures
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            Signature::from_bytes(bytes.as_ref())
+                .map(|s| *s.point())
+                .map_err(|e| InputError::new("signatures", Some(i), e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(compress_g2(&p2_affine(&backend.g2_sum(&points))))
+}
+
+/// eth_aggregate_pubkeys: the sum of the public keys, each of which must pass
+/// KeyValidate. At least one key is required. The sum itself may be the point at infinity.
+pub fn aggregate_public_keys(
+    backend: &dyn Backend,
+    cache: &PublicKeyCache,
+    public_keys: &[impl AsRef<[u8]>],
+) -> Result<[u8; PUBLIC_KEY_BYTES], InputError> {
+    if public_keys.is_empty() {
+        return Err(InputError::new("public_keys", None, "nothing to aggregate"));
+    }
+    let points = public_keys
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            cache
+                .get_or_decode(bytes.as_ref())
+                .map(|pk| *pk.point())
+                .map_err(|e| InputError::new("public_keys", Some(i), e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(compress_g1(&p1_affine(&backend.g1_sum(&points))))
+}
+
+/// A secret key: a big-endian scalar in [1, r).
+pub struct SecretKey(blst_scalar);
+
+impl SecretKey {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
+        if bytes.len() != SECRET_KEY_BYTES {
+            return Err(InputError::new(
+                "secret_key",
+                None,
+                format!("expected {SECRET_KEY_BYTES} bytes, got {}", bytes.len()),
+            ));
+        }
+        let mut scalar = blst_scalar::default();
+        // SAFETY: `bytes` holds the 32 bytes blst reads.
+        unsafe { blst_scalar_from_bendian(&mut scalar, bytes.as_ptr()) };
+        // SAFETY: plain predicate: nonzero and below the group order.
+        if !unsafe { blst_sk_check(&scalar) } {
+            return Err(InputError::new(
+                "secret_key",
+                None,
+                "must be nonzero and below the group order r",
+            ));
+        }
+        Ok(Self(scalar))
+    }
+
+    /// SkToPk: the public key sk·g1.
+    pub fn public_key(&self) -> PublicKey {
+        let mut p = blst_p1::default();
+        // SAFETY: plain scalar multiplication of the generator.
+        unsafe { blst_sk_to_pk_in_g1(&mut p, &self.0) };
+        PublicKey::from_point_unchecked(p1_affine(&p))
+    }
+
+    /// CoreSign: sk·H(message).
+    pub fn sign(&self, backend: &dyn Backend, message: &[u8], dst: &[u8]) -> Signature {
+        let hash = backend.hash_to_g2(&[message], dst)[0];
+        let mut h = blst_p2::default();
+        let mut sig = blst_p2::default();
+        // SAFETY: plain conversions and scalar multiplication.
+        unsafe {
+            blst_p2_from_affine(&mut h, &hash);
+            blst_sign_pk_in_g1(&mut sig, &h, &self.0);
+        }
+        Signature::from_point(p2_affine(&sig))
+    }
+}

@@ -1,0 +1,305 @@
+//! [`Engine`]: the entry point of the library, one per process.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::backend::{self, Backend, BackendChoice};
+use crate::bls::{self, PublicKeyCache, SignatureSet};
+use crate::error::{InputError, Verdict};
+use crate::groth16::{
+    self, KeyFormat, KeyId, KeyRegistry, PreparedKey, PublicInput, verify::Statement,
+};
+use crate::merkle::{self, MerkleError, Node, Tree};
+use crate::points;
+
+/// How an [`Engine`] is set up.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub backend: BackendChoice,
+    /// Validated public keys kept in memory (about 200 bytes each); 0 disables the cache.
+    pub public_key_cache: usize,
+    /// Prepared Groth16 keys kept in memory.
+    pub groth16_keys: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            backend: BackendChoice::Auto,
+            public_key_cache: 1 << 20,
+            groth16_keys: 1024,
+        }
+    }
+}
+
+/// A Groth16 proof as received: the proof in its key's format, the public inputs as
+/// 32-byte big-endian integers below r.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProofInput {
+    pub proof: Vec<u8>,
+    pub public_inputs: Vec<Vec<u8>>,
+}
+
+/// Verifies BLS signatures, Merkle trees and Groth16 proofs on the chosen backend.
+pub struct Engine {
+    backend: Arc<dyn Backend>,
+    public_keys: PublicKeyCache,
+    groth16_keys: KeyRegistry,
+}
+
+/// A domain separation tag must have 1 to 255 bytes (RFC 9380, section 3.1).
+fn check_dst(dst: &[u8]) -> Result<(), InputError> {
+    if dst.is_empty() || dst.len() > 255 {
+        return Err(InputError::new(
+            "dst",
+            None,
+            format!("must have 1 to 255 bytes, has {}", dst.len()),
+        ));
+    }
+    Ok(())
+}
+
+impl Engine {
+    pub fn new(config: &EngineConfig) -> Self {
+        Self {
+            backend: backend::select(config.backend),
+            public_keys: PublicKeyCache::new(config.public_key_cache),
+            groth16_keys: KeyRegistry::new(config.groth16_keys),
+        }
+    }
+
+    /// The backend running the primitives.
+    pub fn backend(&self) -> &dyn Backend {
+        &*self.backend
+    }
+
+    /// Verifies signature sets as one batch; one verdict per set, in order. A set that
+    /// does not decode gets an error verdict and does not affect the others.
+    pub fn verify_signature_sets(
+        &self,
+        sets: &[SignatureSet],
+        dst: &[u8],
+    ) -> Result<Vec<Verdict>, InputError> {
+        check_dst(dst)?;
+        let decoded = bls::sets::decode_all(sets, &self.public_keys, &*self.backend);
+        let mut verdicts: Vec<Verdict> = Vec::with_capacity(sets.len());
+        let mut valid = Vec::new();
+        let mut positions = Vec::new();
+        for (i, d) in decoded.into_iter().enumerate() {
+            match d {
+                Ok(Some(set)) => {
+                    positions.push(i);
+                    valid.push(set);
+                    verdicts.push(Ok(true));
+                }
+                Ok(None) => verdicts.push(Ok(false)),
+                Err(e) => verdicts.push(Err(e)),
+            }
+        }
+        let results = bls::verify::verify_sets(&*self.backend, &valid, dst);
+        for (i, ok) in positions.into_iter().zip(results) {
+            verdicts[i] = Ok(ok);
+        }
+        Ok(verdicts)
+    }
+
+    fn verify_one(&self, set: SignatureSet, dst: &[u8]) -> Verdict {
+        self.verify_signature_sets(std::slice::from_ref(&set), dst)?
+            .pop()
+            .expect("one verdict per set")
+    }
+
+    /// Verify(PK, message, signature).
+    pub fn verify(&self, public_key: &[u8], message: &[u8], signature: &[u8], dst: &[u8]) -> Verdict {
+        self.verify_one(
+            SignatureSet {
+                signature: signature.to_vec(),
+                public_keys: vec![public_key.to_vec()],
+                messages: vec![message.to_vec()],
+            },
+            dst,
+        )
+    }
+
+    /// FastAggregateVerify(PK_1..n, message, signature): every key signed one message.
+    pub fn fast_aggregate_verify(
+        &self,
+        public_keys: &[Vec<u8>],
+        message: &[u8],
+        signature: &[u8],
+        dst: &[u8],
+    ) -> Verdict {
+        self.verify_one(
+            SignatureSet {
+                signature: signature.to_vec(),
+                public_keys: public_keys.to_vec(),
+                messages: vec![message.to_vec()],
+            },
+            dst,
+        )
+    }
+
+    /// AggregateVerify((PK_1, message_1), ..., (PK_n, message_n), signature).
+    pub fn aggregate_verify(
+        &self,
+        public_keys: &[Vec<u8>],
+        messages: &[Vec<u8>],
+        signature: &[u8],
+        dst: &[u8],
+    ) -> Verdict {
+        if public_keys.len() != messages.len() {
+            return Err(InputError::new(
+                "messages",
+                None,
+                format!(
+                    "{} messages for {} public keys: expected one per key",
+                    messages.len(),
+                    public_keys.len()
+                ),
+            ));
+        }
+        self.verify_one(
+            SignatureSet {
+                signature: signature.to_vec(),
+                public_keys: public_keys.to_vec(),
+                messages: messages.to_vec(),
+            },
+            dst,
+        )
+    }
+
+    /// Aggregate: the compressed sum of the signatures.
+    pub fn aggregate_signatures(
+        &self,
+        signatures: &[impl AsRef<[u8]>],
+    ) -> Result<[u8; bls::SIGNATURE_BYTES], InputError> {
+        bls::ops::aggregate_signatures(&*self.backend, signatures)
+    }
+
+    /// eth_aggregate_pubkeys: the compressed sum of the validated keys.
+    pub fn aggregate_public_keys(
+        &self,
+        public_keys: &[impl AsRef<[u8]>],
+    ) -> Result<[u8; bls::PUBLIC_KEY_BYTES], InputError> {
+        bls::ops::aggregate_public_keys(&*self.backend, &self.public_keys, public_keys)
+    }
+
+    /// Sign(SK, message): the compressed signature.
+    pub fn sign(
+        &self,
+        secret_key: &[u8],
+        message: &[u8],
+        dst: &[u8],
+    ) -> Result<[u8; bls::SIGNATURE_BYTES], InputError> {
+        check_dst(dst)?;
+        let sk = bls::ops::SecretKey::from_bytes(secret_key)?;
+        Ok(sk.sign(&*self.backend, message, dst).to_bytes())
+    }
+
+    /// hash_to_curve to G2, uncompressed (x.c1 ‖ x.c0 ‖ y.c1 ‖ y.c0).
+    pub fn hash_to_g2(&self, message: &[u8], dst: &[u8]) -> Result<[u8; 192], InputError> {
+        check_dst(dst)?;
+        Ok(points::serialize_g2(
+            &self.backend.hash_to_g2(&[message], dst)[0],
+        ))
+    }
+
+    /// The SSZ root of `chunks` padded to `limit` (or to the chunk count), with
+    /// `mix_in_length` mixed in if given.
+    pub fn merkle_root(
+        &self,
+        chunks: &[u8],
+        limit: Option<u64>,
+        mix_in_length: Option<u64>,
+    ) -> Result<Node, MerkleError> {
+        let root = merkle::root(&*self.backend, chunks, limit)?;
+        Ok(match mix_in_length {
+            Some(length) => merkle::mix_in_length(&root, length),
+            None => root,
+        })
+    }
+
+    /// The whole tree, for proofs.
+    pub fn merkle_tree(
+        &self,
+        chunks: &[u8],
+        limit: Option<u64>,
+        mix_in_length: Option<u64>,
+    ) -> Result<Tree, MerkleError> {
+        Tree::new(&*self.backend, chunks, limit, mix_in_length)
+    }
+
+    /// Decodes, validates and registers a verifying key; `format` is detected if `None`.
+    pub fn register_groth16_key(
+        &self,
+        bytes: &[u8],
+        format: Option<KeyFormat>,
+    ) -> Result<Arc<PreparedKey>, InputError> {
+        let format = format.or_else(|| KeyFormat::detect(bytes)).ok_or_else(|| {
+            InputError::new(
+                "verifying_key",
+                None,
+                format!(
+                    "format not recognised ({} bytes, not JSON): name it explicitly",
+                    bytes.len()
+                ),
+            )
+        })?;
+        let key = format.parse_key(bytes)?;
+        Ok(self.groth16_keys.insert(PreparedKey::new(key, format)))
+    }
+
+    /// A registered key by id.
+    pub fn groth16_key(&self, id: &KeyId) -> Option<Arc<PreparedKey>> {
+        self.groth16_keys.get(id)
+    }
+
+    /// Verifies proofs for one key as one batch; one verdict per proof, in order.
+    pub fn verify_groth16(&self, key: &PreparedKey, proofs: &[ProofInput]) -> Vec<Verdict> {
+        let decoded: Vec<Result<Statement, InputError>> = proofs
+            .par_iter()
+            .map(|p| decode_statement(key, p))
+            .collect();
+        let mut verdicts = Vec::with_capacity(proofs.len());
+        let mut statements = Vec::new();
+        let mut positions = Vec::new();
+        for (i, d) in decoded.into_iter().enumerate() {
+            match d {
+                Ok(s) => {
+                    positions.push(i);
+                    statements.push(s);
+                    verdicts.push(Ok(true));
+                }
+                Err(e) => verdicts.push(Err(e)),
+            }
+        }
+        let results = groth16::verify::verify_statements(&*self.backend, key, &statements);
+        for (i, ok) in positions.into_iter().zip(results) {
+            verdicts[i] = Ok(ok);
+        }
+        verdicts
+    }
+}
+
+fn decode_statement(key: &PreparedKey, input: &ProofInput) -> Result<Statement, InputError> {
+    let expected = key.key.public_inputs();
+    if input.public_inputs.len() != expected {
+        return Err(InputError::new(
+            "public_inputs",
+            None,
+            format!(
+                "{} given, the key expects {expected}",
+                input.public_inputs.len()
+            ),
+        ));
+    }
+    let proof = key.format.parse_proof(&input.proof)?;
+    let inputs = input
+        .public_inputs
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| PublicInput::from_be_bytes(bytes, i))
+        .collect::<Result<_, _>>()?;
+    Ok(Statement { proof, inputs })
+}

@@ -1,0 +1,162 @@
+//! The encodings keys and proofs arrive in.
+//!
+//! | format  | key                                                            | proof            |
+//! |---------|----------------------------------------------------------------|------------------|
+//! | snarkjs | `verification_key.json` (decimal coordinates, `curve: bls12381`) | `proof.json`     |
+//! | arkworks| `VerifyingKey::serialize_compressed`                           | A ‖ B ‖ C compressed (192 bytes) |
+//! | bellman | `VerifyingKey::write` (uncompressed points, u32 IC count)      | A ‖ B ‖ C compressed (192 bytes) |
+//!
+//! Public inputs are not part of these formats here: they are 32-byte big-endian
+//! integers below r (snarkjs's decimal `public.json` is converted with
+//! [`super::parse_decimal`]).
+
+mod arkworks;
+mod bellman;
+mod snarkjs;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use snarkjs::parse_public_json;
+
+use super::{Proof, VerifyingKey};
+use crate::error::InputError;
+use crate::points::{self, DecodeError};
+
+/// The encoding of a verifying key (and of the proofs made for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyFormat {
+    SnarkjsJson,
+    Arkworks,
+    Bellman,
+}
+
+impl KeyFormat {
+    /// Tells the format from the bytes of a key: JSON starts with `{`; the two binary
+    /// layouts have lengths 344 + 48k (arkworks) and 868 + 96k (bellman), never equal.
+    pub fn detect(key: &[u8]) -> Option<Self> {
+        let first = key.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'{') {
+            Some(Self::SnarkjsJson)
+        } else if key.len() >= arkworks::KEY_MIN && (key.len() - arkworks::KEY_MIN).is_multiple_of(48) {
+            Some(Self::Arkworks)
+        } else if key.len() >= bellman::KEY_MIN && (key.len() - bellman::KEY_MIN).is_multiple_of(96) {
+            Some(Self::Bellman)
+        } else {
+            None
+        }
+    }
+
+    /// Decodes and validates a verifying key.
+    pub fn parse_key(self, bytes: &[u8]) -> Result<VerifyingKey, InputError> {
+        let key = match self {
+            Self::SnarkjsJson => snarkjs::parse_key(bytes),
+            Self::Arkworks => arkworks::parse_key(bytes),
+            Self::Bellman => bellman::parse_key(bytes),
+        }
+        .map_err(|reason| InputError::new("verifying_key", None, reason))?;
+        check_key(&key).map_err(|reason| InputError::new("verifying_key", None, reason))?;
+        Ok(key)
+    }
+
+    /// Decodes and validates a proof.
+    pub fn parse_proof(self, bytes: &[u8]) -> Result<Proof, InputError> {
+        match self {
+            Self::SnarkjsJson => snarkjs::parse_proof(bytes),
+            Self::Arkworks | Self::Bellman => arkworks::parse_proof(bytes),
+        }
+        .map_err(|reason| InputError::new("proof", None, reason))
+    }
+}
+
+impl FromStr for KeyFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "snarkjs" | "json" => Ok(Self::SnarkjsJson),
+            "arkworks" => Ok(Self::Arkworks),
+            "bellman" | "zcash" => Ok(Self::Bellman),
+            other => Err(format!(
+                "unknown key format {other:?}: expected snarkjs, arkworks or bellman"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for KeyFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::SnarkjsJson => "snarkjs",
+            Self::Arkworks => "arkworks",
+            Self::Bellman => "bellman",
+        })
+    }
+}
+
+/// A key with α, β, γ or δ at infinity is degenerate: with γ or δ at infinity anyone can
+/// make proofs. A key must also accept at least the constant input (IC₀).
+fn check_key(key: &VerifyingKey) -> Result<(), String> {
+    let at_infinity = [
+        ("alpha", points::g1_is_infinity(&key.alpha_g1)),
+        ("beta", points::g2_is_infinity(&key.beta_g2)),
+        ("gamma", points::g2_is_infinity(&key.gamma_g2)),
+        ("delta", points::g2_is_infinity(&key.delta_g2)),
+    ];
+    if let Some((name, _)) = at_infinity.iter().find(|(_, inf)| *inf) {
+        return Err(format!("{name} is the point at infinity"));
+    }
+    if key.ic.is_empty() {
+        return Err("IC is empty: a key has one IC point more than public inputs".into());
+    }
+    Ok(())
+}
+
+/// Reads a binary encoding front to back.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, offset: 0 }
+    }
+
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+        let end = self.offset.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let Some(end) = end else {
+            return Err(format!(
+                "truncated: {what} needs {n} bytes at offset {}, {} left",
+                self.offset,
+                self.bytes.len() - self.offset
+            ));
+        };
+        let out = &self.bytes[self.offset..end];
+        self.offset = end;
+        Ok(out)
+    }
+
+    fn g1(&mut self, n: usize, what: &str) -> Result<blst::blst_p1_affine, String> {
+        points::decode_g1(self.take(n, what)?).map_err(|e| point_error(what, e))
+    }
+
+    fn g2(&mut self, n: usize, what: &str) -> Result<blst::blst_p2_affine, String> {
+        points::decode_g2(self.take(n, what)?).map_err(|e| point_error(what, e))
+    }
+
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.offset
+    }
+
+    fn finish(&self) -> Result<(), String> {
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(format!("{n} unexpected bytes after the end")),
+        }
+    }
+}
+
+fn point_error(what: &str, e: DecodeError) -> String {
+    format!("{what}: {e}")
+}

@@ -1,0 +1,182 @@
+//! snarkjs JSON (`verification_key.json`, `proof.json`, `public.json`) for the curve
+//! `bls12381`: decimal strings; G1 points `[x, y, z]`, G2 points
+//! `[[x.c0, x.c1], [y.c0, y.c1], [z.c0, z.c1]]`, in affine form (z = 1) or the point at
+//! infinity (z = 0).
+
+use serde_json::Value;
+
+use crate::groth16::scalar::decimal_be;
+use crate::groth16::{Proof, VerifyingKey, parse_decimal};
+use crate::points::{self, DecodeError};
+
+/// The base field modulus p, big-endian.
+const P: [u8; 48] = [
+    0x1a, 0x01, 0x11, 0xea, 0x39, 0x7f, 0xe6, 0x9a, 0x4b, 0x1b, 0xa7, 0xb6, 0x43, 0x4b, 0xac,
+    0xd7, 0x64, 0x77, 0x4b, 0x84, 0xf3, 0x85, 0x12, 0xbf, 0x67, 0x30, 0xd2, 0xa0, 0xf6, 0xb0,
+    0xf6, 0x24, 0x1e, 0xab, 0xff, 0xfe, 0xb1, 0x53, 0xff, 0xff, 0xb9, 0xfe, 0xff, 0xff, 0xff,
+    0xff, 0xaa, 0xab,
+];
+
+fn parse_json(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, String> {
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err("expected a JSON object".into()),
+        Err(e) => Err(format!("not valid JSON: {e}")),
+    }
+}
+
+/// `protocol` and `curve`, where present, must say groth16 on BLS12-381.
+fn check_header(obj: &serde_json::Map<String, Value>) -> Result<(), String> {
+    if let Some(protocol) = obj.get("protocol")
+        && protocol != "groth16"
+    {
+        return Err(format!("protocol is {protocol}, expected \"groth16\""));
+    }
+    match obj.get("curve") {
+        None => Ok(()),
+        Some(c) if c == "bls12381" => Ok(()),
+        Some(c) => Err(format!(
+            "curve is {c}: only \"bls12381\" is supported (BN254 keys are not)"
+        )),
+    }
+}
+
+fn field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a Value, String> {
+    obj.get(name).ok_or_else(|| format!("missing field {name:?}"))
+}
+
+fn decimal_str<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
+    v.as_str()
+        .ok_or_else(|| format!("{what}: expected a decimal string, got {v}"))
+}
+
+/// A base field element: a decimal string below p.
+fn fp(v: &Value, what: &str) -> Result<[u8; 48], String> {
+    let text = decimal_str(v, what)?;
+    match decimal_be::<48, 6>(text) {
+        Some(x) if x < P => Ok(x),
+        _ => Err(format!(
+            "{what}: {text:?} is not a decimal integer below the field modulus p"
+        )),
+    }
+}
+
+fn array<'a>(v: &'a Value, len: usize, what: &str) -> Result<&'a [Value], String> {
+    match v.as_array() {
+        Some(a) if a.len() == len => Ok(a),
+        _ => Err(format!("{what}: expected an array of {len} elements")),
+    }
+}
+
+/// Whether the projective z coordinate says affine (1) or infinity (0).
+fn is_affine(z: &[[u8; 48]], what: &str) -> Result<bool, String> {
+    let mut one = [0u8; 48];
+    one[47] = 1;
+    let rest_zero = z[1..].iter().all(|c| *c == [0; 48]);
+    if z[0] == one && rest_zero {
+        Ok(true)
+    } else if z[0] == [0; 48] && rest_zero {
+        Ok(false)
+    } else {
+        Err(format!(
+            "{what}: z must be 1 (affine) or 0 (infinity); other projective forms are not accepted"
+        ))
+    }
+}
+
+fn point_error(what: &str, e: DecodeError) -> String {
+    format!("{what}: {e}")
+}
+
+fn g1(v: &Value, what: &str) -> Result<blst::blst_p1_affine, String> {
+    let c = array(v, 3, what)?;
+    let [x, y, z] = [0, 1, 2].map(|i| fp(&c[i], what));
+    let mut encoding = [0u8; 96];
+    if is_affine(&[z?], what)? {
+        encoding[..48].copy_from_slice(&x?);
+        encoding[48..].copy_from_slice(&y?);
+    } else {
+        encoding[0] = 0x40;
+    }
+    points::decode_g1(&encoding).map_err(|e| point_error(what, e))
+}
+
+fn g2(v: &Value, what: &str) -> Result<blst::blst_p2_affine, String> {
+    let c = array(v, 3, what)?;
+    let pair = |i: usize| -> Result<[[u8; 48]; 2], String> {
+        let p = array(&c[i], 2, what)?;
+        Ok([fp(&p[0], what)?, fp(&p[1], what)?])
+    };
+    let (x, y, z) = (pair(0)?, pair(1)?, pair(2)?);
+    let mut encoding = [0u8; 192];
+    if is_affine(&z, what)? {
+        // zcash order: c1 before c0.
+        for (i, part) in [x[1], x[0], y[1], y[0]].iter().enumerate() {
+            encoding[i * 48..(i + 1) * 48].copy_from_slice(part);
+        }
+    } else {
+        encoding[0] = 0x40;
+    }
+    points::decode_g2(&encoding).map_err(|e| point_error(what, e))
+}
+
+pub fn parse_key(bytes: &[u8]) -> Result<VerifyingKey, String> {
+    let obj = parse_json(bytes)?;
+    check_header(&obj)?;
+    let ic_values = field(&obj, "IC")?
+        .as_array()
+        .ok_or("IC: expected an array of G1 points")?;
+    let ic = ic_values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| g1(v, &format!("IC[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(n) = obj.get("nPublic")
+        && n.as_u64() != ic.len().checked_sub(1).map(|k| k as u64)
+    {
+        {
+            return Err(format!(
+                "nPublic is {n} but IC has {} points (expected nPublic + 1)",
+                ic.len()
+            ));
+        }
+    }
+    Ok(VerifyingKey {
+        alpha_g1: g1(field(&obj, "vk_alpha_1")?, "vk_alpha_1")?,
+        beta_g2: g2(field(&obj, "vk_beta_2")?, "vk_beta_2")?,
+        gamma_g2: g2(field(&obj, "vk_gamma_2")?, "vk_gamma_2")?,
+        delta_g2: g2(field(&obj, "vk_delta_2")?, "vk_delta_2")?,
+        ic,
+    })
+}
+
+pub fn parse_proof(bytes: &[u8]) -> Result<Proof, String> {
+    let obj = parse_json(bytes)?;
+    check_header(&obj)?;
+    Ok(Proof {
+        a: g1(field(&obj, "pi_a")?, "pi_a")?,
+        b: g2(field(&obj, "pi_b")?, "pi_b")?,
+        c: g1(field(&obj, "pi_c")?, "pi_c")?,
+    })
+}
+
+/// `public.json`: a JSON array of decimal strings, as 32-byte big-endian integers.
+/// Values of 2^256 or more are rejected here; values from r up are rejected when verified.
+pub fn parse_public_json(bytes: &[u8]) -> Result<Vec<[u8; 32]>, String> {
+    let values: Vec<Value> = match serde_json::from_slice(bytes) {
+        Ok(Value::Array(values)) => values,
+        Ok(_) => return Err("expected a JSON array of decimal strings".into()),
+        Err(e) => return Err(format!("not valid JSON: {e}")),
+    };
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let what = format!("public[{i}]");
+            let text = decimal_str(v, &what)?;
+            parse_decimal(text).ok_or_else(|| {
+                format!("{what}: {text:?} is not a decimal integer below 2^256")
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,87 @@
+//! Groth16 proofs on BLS12-381: keys and proofs in snarkjs JSON, arkworks and bellman
+//! encodings, prepared keys identified by a key id, and batch verification.
+//!
+//! A proof (A, B, C) of public inputs x for key (α, β, γ, δ, IC) is valid iff
+//! e(A, B) = e(α, β) · e(IC₀ + Σ x_j·IC_{j+1}, γ) · e(C, δ).
+
+pub mod formats;
+mod registry;
+mod scalar;
+pub mod verify;
+
+pub use formats::KeyFormat;
+pub use registry::KeyRegistry;
+pub use scalar::{PublicInput, parse_decimal};
+
+use blst::{blst_p1_affine, blst_p2_affine};
+use sha2::{Digest, Sha256};
+
+use crate::points::{compress_g1, compress_g2};
+
+/// A verifying key whose points all passed validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyingKey {
+    pub alpha_g1: blst_p1_affine,
+    pub beta_g2: blst_p2_affine,
+    pub gamma_g2: blst_p2_affine,
+    pub delta_g2: blst_p2_affine,
+    /// IC (arkworks: gamma_abc_g1): one point more than there are public inputs.
+    pub ic: Vec<blst_p1_affine>,
+}
+
+/// A 32-byte key id: SHA-256 of the key's canonical encoding ([`VerifyingKey::canonical_bytes`]).
+pub type KeyId = [u8; 32];
+
+impl VerifyingKey {
+    /// The number of public inputs a proof for this key carries.
+    pub fn public_inputs(&self) -> usize {
+        self.ic.len() - 1
+    }
+
+    /// The canonical encoding: arkworks' compressed serialization (α ‖ β ‖ γ ‖ δ ‖
+    /// IC count as u64 little-endian ‖ IC), whatever format the key arrived in.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(48 + 3 * 96 + 8 + 48 * self.ic.len());
+        out.extend_from_slice(&compress_g1(&self.alpha_g1));
+        out.extend_from_slice(&compress_g2(&self.beta_g2));
+        out.extend_from_slice(&compress_g2(&self.gamma_g2));
+        out.extend_from_slice(&compress_g2(&self.delta_g2));
+        out.extend_from_slice(&(self.ic.len() as u64).to_le_bytes());
+        for p in &self.ic {
+            out.extend_from_slice(&compress_g1(p));
+        }
+        out
+    }
+
+    /// SHA-256 of the canonical encoding.
+    pub fn id(&self) -> KeyId {
+        Sha256::digest(self.canonical_bytes()).into()
+    }
+}
+
+/// A proof whose points all passed validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proof {
+    pub a: blst_p1_affine,
+    pub b: blst_p2_affine,
+    pub c: blst_p1_affine,
+}
+
+/// A key ready for verification: validated, with its id and format.
+#[derive(Clone, Debug)]
+pub struct PreparedKey {
+    pub key: VerifyingKey,
+    pub id: KeyId,
+    /// The format proofs for this key arrive in.
+    pub format: KeyFormat,
+}
+
+impl PreparedKey {
+    pub fn new(key: VerifyingKey, format: KeyFormat) -> Self {
+        Self {
+            id: key.id(),
+            key,
+            format,
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Batch verification of Groth16 proofs for one key by random linear combination.
+//!
+//! With coefficients z_i from the OS CSPRNG, proofs (A_i, B_i, C_i) of inputs x_i are all
+//! valid (up to 2^-64) iff
+//!
+//! ```text
+//! Π_i e(z_i·A_i, B_i) · e(−Σ_i z_i·L_i, γ) · e(−Σ_i z_i·C_i, δ) · e(−(Σ_i z_i)·α, β) = 1
+//! ```
+//!
+//! where L_i = IC₀ + Σ_j x_ij·IC_{j+1}. Σ_i z_i·L_i is one MSM over the key's IC points
+//! with scalars (Σ_i z_i, Σ_i z_i·x_i1, …) computed in Fr, so a batch of n proofs costs
+//! n + 3 Miller loops and a single final exponentiation, against 3n + n for one by one.
+//! A failed batch is searched for its bad proofs with [`crate::scheduler::bisect`].
+
+use blst::*;
+
+use super::{PreparedKey, Proof, PublicInput};
+use crate::backend::{Backend, Scalars};
+use crate::points::neg_g1;
+use crate::random;
+use crate::scheduler::bisect;
+
+/// A decoded proof with its decoded public inputs (as many as the key expects).
+#[derive(Clone, Debug)]
+pub struct Statement {
+    pub proof: Proof,
+    pub inputs: Vec<PublicInput>,
+}
+
+/// One verdict per statement. Every statement must carry `key.key.public_inputs()` inputs.
+pub fn verify_statements(
+    backend: &dyn Backend,
+    key: &PreparedKey,
+    statements: &[Statement],
+) -> Vec<bool> {
+    if statements.is_empty() {
+        return Vec::new();
+    }
+    let coefficients = if statements.len() == 1 {
+        vec![1]
+    } else {
+        random::coefficients(statements.len())
+    };
+    let batch = Batch {
+        backend,
+        key,
+        statements,
+        coefficients,
+    };
+    let all: Vec<usize> = (0..statements.len()).collect();
+    if batch.holds(&all) {
+        return vec![true; statements.len()];
+    }
+    let mut verdicts = vec![true; statements.len()];
+    for i in bisect::find_invalid(&all, &|idx| batch.holds(idx), &|i| batch.holds_alone(i)) {
+        verdicts[i] = false;
+    }
+    verdicts
+}
+
+struct Batch<'a> {
+    backend: &'a dyn Backend,
+    key: &'a PreparedKey,
+    statements: &'a [Statement],
+    coefficients: Vec<u64>,
+}
+
+impl Batch<'_> {
+    fn holds(&self, indices: &[usize]) -> bool {
+        let z: Vec<u64> = indices.iter().map(|&i| self.coefficients[i]).collect();
+        self.equation_holds(indices, &z)
+    }
+
+    fn holds_alone(&self, i: usize) -> bool {
+        self.equation_holds(&[i], &[1])
+    }
+
+    fn equation_holds(&self, indices: &[usize], z: &[u64]) -> bool {
+        let key = &self.key.key;
+        let proofs: Vec<&Proof> = indices.iter().map(|&i| &self.statements[i].proof).collect();
+        let z_scalars = Scalars::from_u64s(z);
+
+        // Σ z_i·L_i as one MSM over IC: scalars (Σ z_i, Σ z_i·x_i1, ...) in Fr.
+        let mut ic_scalars = vec![blst_fr::default(); key.ic.len()];
+        for (&i, &zi) in indices.iter().zip(z) {
+            let zi = fr_from_u64(zi);
+            add_assign(&mut ic_scalars[0], &zi);
+            for (acc, x) in ic_scalars[1..].iter_mut().zip(&self.statements[i].inputs) {
+                let mut t = blst_fr::default();
+                // SAFETY: plain field multiplication.
+                unsafe { blst_fr_mul(&mut t, &zi, &x.0) };
+                add_assign(acc, &t);
+            }
+        }
+        let z_sum = ic_scalars[0];
+        let ic_bytes: Vec<[u8; 32]> = ic_scalars.iter().map(fr_to_le).collect();
+        let combined_inputs = self.backend.g1_msm(&key.ic, &Scalars::from_fr_le(&ic_bytes));
+
+        let a: Vec<blst_p1_affine> = proofs.iter().map(|p| p.a).collect();
+        let c: Vec<blst_p1_affine> = proofs.iter().map(|p| p.c).collect();
+        let combined_c = self.backend.g1_msm(&c, &z_scalars);
+        let alpha = self
+            .backend
+            .g1_msm(&[key.alpha_g1], &Scalars::from_fr_le(&[fr_to_le(&z_sum)]));
+
+        let mut g1 = if z.iter().all(|&zi| zi == 1) {
+            a
+        } else {
+            self.backend.g1_scale(&a, &z_scalars)
+        };
+        let mut g2: Vec<blst_p2_affine> = proofs.iter().map(|p| p.b).collect();
+        g1.extend([neg_g1(&combined_inputs), neg_g1(&combined_c), neg_g1(&alpha)]);
+        g2.extend([key.gamma_g2, key.delta_g2, key.beta_g2]);
+
+        let f = self.backend.multi_miller_loop(&g1, &g2);
+        self.backend.final_exp_is_one(&f)
+    }
+}
+
+fn fr_from_u64(v: u64) -> blst_fr {
+    let mut out = blst_fr::default();
+    // SAFETY: blst reads four limbs.
+    unsafe { blst_fr_from_uint64(&mut out, [v, 0, 0, 0].as_ptr()) };
+    out
+}
+
+fn add_assign(acc: &mut blst_fr, x: &blst_fr) {
+    let a = *acc;
+    // SAFETY: plain field addition.
+    unsafe { blst_fr_add(acc, &a, x) };
+}
+
+/// The canonical little-endian bytes of an Fr element.
+fn fr_to_le(x: &blst_fr) -> [u8; 32] {
+    let mut s = blst_scalar::default();
+    // SAFETY: plain conversion out of Montgomery form.
+    unsafe { blst_scalar_from_fr(&mut s, x) };
+    s.b
+}

@@ -1,0 +1,172 @@
+//! Merkle roots and whole trees, built level by level with the backend's block hashing.
+
+use std::borrow::Cow;
+
+use super::{
+    MAX_DEPTH, MerkleError, MultiProof, Node, hash_pair, helper_indices, length_chunk, zero_hash,
+};
+use crate::backend::Backend;
+
+/// Depth of the tree over `count` chunks: the next power of two of the limit if there is
+/// one, else of the count (an empty list still has one, zero, leaf).
+pub fn depth_for(count: u64, limit: Option<u64>) -> Result<u32, MerkleError> {
+    if let Some(limit) = limit
+        && count > limit
+    {
+        return Err(MerkleError::OverLimit { count, limit });
+    }
+    let width = limit.unwrap_or(count).max(1);
+    match width.checked_next_power_of_two() {
+        Some(w) if w.trailing_zeros() <= MAX_DEPTH => Ok(w.trailing_zeros()),
+        _ => Err(MerkleError::TooDeep(width)),
+    }
+}
+
+fn chunk_count(chunks: &[u8]) -> Result<u64, MerkleError> {
+    if !chunks.len().is_multiple_of(32) {
+        return Err(MerkleError::NotChunks(chunks.len()));
+    }
+    Ok((chunks.len() / 32) as u64)
+}
+
+/// The level above `level` (concatenated nodes at `height`): pairs hashed by the backend,
+/// a last odd node paired with the zero subtree of its height.
+fn parent_level(backend: &dyn Backend, level: &[u8], height: u32) -> Vec<u8> {
+    let width = level.len() / 32;
+    let pairs = width / 2;
+    let mut next = vec![0u8; width.div_ceil(2) * 32];
+    backend.hash_blocks(&level[..pairs * 64], &mut next[..pairs * 32]);
+    if width % 2 == 1 {
+        let last: Node = level[pairs * 64..].try_into().expect("one node");
+        next[pairs * 32..].copy_from_slice(&hash_pair(&last, &zero_hash(height)));
+    }
+    next
+}
+
+/// The root of `chunks` (concatenated 32-byte chunks) padded with zero chunks to the next
+/// power of two of `limit`, or of the chunk count when there is no limit.
+pub fn root(backend: &dyn Backend, chunks: &[u8], limit: Option<u64>) -> Result<Node, MerkleError> {
+    let depth = depth_for(chunk_count(chunks)?, limit)?;
+    if chunks.is_empty() {
+        return Ok(zero_hash(depth));
+    }
+    let mut level = Cow::Borrowed(chunks);
+    for height in 0..depth {
+        level = Cow::Owned(parent_level(backend, &level, height));
+    }
+    Ok(level[..32].try_into().expect("one root"))
+}
+
+/// A whole tree kept in memory, to answer proofs.
+pub struct Tree {
+    /// `levels[h]`: the nodes at height h that cover at least one chunk.
+    levels: Vec<Vec<u8>>,
+    depth: u32,
+    /// The length mixed into the root, if any.
+    length: Option<u64>,
+}
+
+impl Tree {
+    /// Builds the tree of `chunks` padded to `limit` (see [`root`]), with `mix_in_length`
+    /// the length mixed into the root, if any.
+    pub fn new(
+        backend: &dyn Backend,
+        chunks: &[u8],
+        limit: Option<u64>,
+        mix_in_length: Option<u64>,
+    ) -> Result<Self, MerkleError> {
+        let depth = depth_for(chunk_count(chunks)?, limit)?;
+        let mut levels = vec![chunks.to_vec()];
+        for height in 0..depth {
+            let next = parent_level(backend, &levels[height as usize], height);
+            levels.push(next);
+        }
+        Ok(Self {
+            levels,
+            depth,
+            length: mix_in_length,
+        })
+    }
+
+    /// Depth of the data tree (without the length mix-in).
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// The root, with the length mixed in if the tree has one.
+    pub fn root(&self) -> Node {
+        self.node(1)
+    }
+
+    /// The generalized index of leaf `index`.
+    pub fn leaf_gindex(&self, index: u64) -> u64 {
+        let data_root = if self.length.is_some() { 2 } else { 1 };
+        (data_root << self.depth) + index
+    }
+
+    /// The node at generalized index `gindex` (1 is the root).
+    ///
+    /// # Panics
+    /// If `gindex` is 0, below the leaves, or under the length chunk of a mixed-in tree.
+    pub fn node(&self, gindex: u64) -> Node {
+        assert!(gindex >= 1, "generalized indices start at 1");
+        let gindex = match self.length {
+            None => gindex,
+            Some(length) => match gindex {
+                1 => return super::mix_in_length(&self.data_node(1), length),
+                3 => return length_chunk(length),
+                _ => {
+                    let level = 63 - gindex.leading_zeros();
+                    assert!(gindex >> (level - 1) == 2, "no node under the length chunk");
+                    gindex - (1 << (level - 1))
+                }
+            },
+        };
+        self.data_node(gindex)
+    }
+
+    /// A node of the data tree, by its generalized index within the data tree.
+    fn data_node(&self, gindex: u64) -> Node {
+        let level = 63 - gindex.leading_zeros();
+        assert!(level <= self.depth, "no node below the leaves");
+        let height = self.depth - level;
+        let position = (gindex - (1 << level)) as usize;
+        let nodes = &self.levels[height as usize];
+        if position < nodes.len() / 32 {
+            nodes[position * 32..position * 32 + 32]
+                .try_into()
+                .expect("32 bytes")
+        } else {
+            zero_hash(height)
+        }
+    }
+
+    /// A multi-proof of the leaves at `indices` (leaf positions, counted from 0).
+    pub fn prove(&self, indices: &[u64]) -> Result<MultiProof, MerkleError> {
+        if indices.is_empty() {
+            return Err(MerkleError::NoLeaves);
+        }
+        let width = 1u64 << self.depth;
+        let mut gindices = Vec::with_capacity(indices.len());
+        for (position, &index) in indices.iter().enumerate() {
+            if index >= width {
+                return Err(MerkleError::LeafOutOfRange {
+                    position,
+                    index,
+                    width,
+                });
+            }
+            gindices.push(self.leaf_gindex(index));
+        }
+        let leaves = gindices.iter().map(|&g| (g, self.node(g))).collect();
+        let helpers = helper_indices(&gindices)
+            .into_iter()
+            .map(|g| (g, self.node(g)))
+            .collect();
+        Ok(MultiProof {
+            leaves,
+            helpers,
+            root: self.root(),
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! Decoding, encoding and small conversions of BLS12-381 points, shared by the BLS and
+//! Groth16 code. Encodings are the zcash/IETF ones used by Ethereum, blst, bellman and
+//! arkworks: big-endian coordinates, three flag bits in the first byte (compressed,
+//! infinity, sign of y), G2 coordinates written c1 before c0.
+
+use blst::*;
+
+/// Why bytes are not a valid point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("expected {expected} bytes, got {got}")]
+    Length { expected: usize, got: usize },
+    #[error("not a canonical point encoding")]
+    Encoding,
+    #[error("not a point on the curve")]
+    NotOnCurve,
+    #[error("not in the prime-order subgroup")]
+    NotInSubgroup,
+    #[error("the point at infinity is not allowed here")]
+    Infinity,
+}
+
+fn status(status: BLST_ERROR) -> Result<(), DecodeError> {
+    match status {
+        BLST_ERROR::BLST_SUCCESS => Ok(()),
+        BLST_ERROR::BLST_POINT_NOT_ON_CURVE => Err(DecodeError::NotOnCurve),
+        BLST_ERROR::BLST_POINT_NOT_IN_GROUP => Err(DecodeError::NotInSubgroup),
+        _ => Err(DecodeError::Encoding),
+    }
+}
+
+/// The compression flag of an encoding's first byte, which must match its length.
+fn check_form(bytes: &[u8], compressed_len: usize) -> Result<(), DecodeError> {
+    let compressed = bytes.first().is_some_and(|b| b & 0x80 != 0);
+    let expected = if compressed {
+        compressed_len
+    } else {
+        2 * compressed_len
+    };
+    if bytes.len() == expected {
+        Ok(())
+    } else if bytes.len() == compressed_len || bytes.len() == 2 * compressed_len {
+        Err(DecodeError::Encoding)
+    } else {
+        Err(DecodeError::Length {
+            expected: compressed_len,
+            got: bytes.len(),
+        })
+    }
+}
+
+/// A G1 point from its compressed (48-byte) or uncompressed (96-byte) encoding, checked
+/// to be on the curve and in the prime-order subgroup. The point at infinity is accepted.
+pub fn decode_g1(bytes: &[u8]) -> Result<blst_p1_affine, DecodeError> {
+    check_form(bytes, 48)?;
+    let mut point = blst_p1_affine::default();
+    // SAFETY: the length matches the form blst reads, as checked above.
+    status(unsafe { blst_p1_deserialize(&mut point, bytes.as_ptr()) })?;
+    // SAFETY: plain predicate (true for the point at infinity).
+    if !unsafe { blst_p1_affine_in_g1(&point) } {
+        return Err(DecodeError::NotInSubgroup);
+    }
+    Ok(point)
+}
+
+/// A G2 point from its compressed (96-byte) or uncompressed (192-byte) encoding, checked
+/// to be on the curve and in the prime-order subgroup. The point at infinity is accepted.
+pub fn decode_g2(bytes: &[u8]) -> Result<blst_p2_affine, DecodeError> {
+    check_form(bytes, 96)?;
+    let mut point = blst_p2_affine::default();
+    // SAFETY: the length matches the form blst reads, as checked above.
+    status(unsafe { blst_p2_deserialize(&mut point, bytes.as_ptr()) })?;
+    // SAFETY: plain predicate (true for the point at infinity).
+    if !unsafe { blst_p2_affine_in_g2(&point) } {
+        return Err(DecodeError::NotInSubgroup);
+    }
+    Ok(point)
+}
+
+pub fn g1_is_infinity(point: &blst_p1_affine) -> bool {
+    // SAFETY: plain predicate.
+    unsafe { blst_p1_affine_is_inf(point) }
+}
+
+pub fn g2_is_infinity(point: &blst_p2_affine) -> bool {
+    // SAFETY: plain predicate.
+    unsafe { blst_p2_affine_is_inf(point) }
+}
+
+/// 48-byte compressed encoding of a G1 point.
+pub fn compress_g1(point: &blst_p1_affine) -> [u8; 48] {
+    let mut out = [0u8; 48];
+    // SAFETY: `out` has the 48 bytes blst writes.
+    unsafe { blst_p1_affine_compress(out.as_mut_ptr(), point) };
+    out
+}
+
+/// 96-byte compressed encoding of a G2 point.
+pub fn compress_g2(point: &blst_p2_affine) -> [u8; 96] {
+    let mut out = [0u8; 96];
+    // SAFETY: `out` has the 96 bytes blst writes.
+    unsafe { blst_p2_affine_compress(out.as_mut_ptr(), point) };
+    out
+}
+
+/// 192-byte uncompressed encoding of a G2 point: x.c1 ‖ x.c0 ‖ y.c1 ‖ y.c0.
+pub fn serialize_g2(point: &blst_p2_affine) -> [u8; 192] {
+    let mut out = [0u8; 192];
+    // SAFETY: `out` has the 192 bytes blst writes.
+    unsafe { blst_p2_affine_serialize(out.as_mut_ptr(), point) };
+    out
+}
+
+pub fn p1_affine(p: &blst_p1) -> blst_p1_affine {
+    let mut out = blst_p1_affine::default();
+    // SAFETY: plain conversion (infinity maps to blst's affine infinity).
+    unsafe { blst_p1_to_affine(&mut out, p) };
+    out
+}
+
+pub fn p2_affine(p: &blst_p2) -> blst_p2_affine {
+    let mut out = blst_p2_affine::default();
+    // SAFETY: plain conversion (infinity maps to blst's affine infinity).
+    unsafe { blst_p2_to_affine(&mut out, p) };
+    out
+}
+
+/// −p for a G1 point in projective form, returned in affine form.
+pub fn neg_g1(p: &blst_p1) -> blst_p1_affine {
+    let mut q = *p;
+    // SAFETY: plain negation.
+    unsafe { blst_p1_cneg(&mut q, true) };
+    p1_affine(&q)
+}
+
+/// −g1, the negated generator of G1.
+pub fn neg_g1_generator() -> blst_p1_affine {
+    // SAFETY: blst_p1_generator points to a static constant.
+    neg_g1(unsafe { &*blst_p1_generator() })
+}

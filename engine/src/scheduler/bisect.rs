@@ -1,0 +1,100 @@
+//! Finding exactly which items of a failed batch are invalid.
+//!
+//! A batch check over a random linear combination passes iff (up to 2^-64) every item in
+//! it is valid, and with the same coefficients the check over a union is the product of
+//! the checks over its parts. So a failed batch is split in halves: a half that passes is
+//! all valid; a half that fails is split again. Only single-item checks (exact, with no
+//! randomness) ever declare an item invalid. When both halves of a small batch fail, bad
+//! items are dense and checking each item directly is cheaper than more splitting.
+
+use rayon::prelude::*;
+
+/// At or below this many items, each is checked on its own.
+const SINGLE_CHECKS_AT: usize = 4;
+/// At or below this many items, a batch whose halves both fail is checked item by item.
+const DENSE_FAILURES_AT: usize = 64;
+
+/// The invalid items of `items`, a batch whose combined check failed.
+///
+/// `batch_holds(subset)` runs the combined check over a subset; `item_holds(i)` checks
+/// one item exactly. Items whose sub-batch passed are valid; the rest are decided by
+/// `item_holds`.
+pub fn find_invalid<B, I>(items: &[usize], batch_holds: &B, item_holds: &I) -> Vec<usize>
+where
+    B: Fn(&[usize]) -> bool + Sync,
+    I: Fn(usize) -> bool + Sync,
+{
+    if items.len() <= SINGLE_CHECKS_AT {
+        return check_each(items, item_holds);
+    }
+    let (left, right) = items.split_at(items.len() / 2);
+    if batch_holds(left) {
+        // The whole failed and the left half holds, so the right half fails.
+        return find_invalid(right, batch_holds, item_holds);
+    }
+    let right_holds = batch_holds(right);
+    if !right_holds && items.len() <= DENSE_FAILURES_AT {
+        return check_each(items, item_holds);
+    }
+    let mut bad = find_invalid(left, batch_holds, item_holds);
+    if !right_holds {
+        bad.extend(find_invalid(right, batch_holds, item_holds));
+    }
+    bad
+}
+
+fn check_each<I: Fn(usize) -> bool + Sync>(items: &[usize], item_holds: &I) -> Vec<usize> {
+    items
+        .par_iter()
+        .copied()
+        .filter(|&i| !item_holds(i))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn search(n: usize, bad: &[usize]) -> (Vec<usize>, usize) {
+        let calls = AtomicUsize::new(0);
+        let items: Vec<usize> = (0..n).collect();
+        let batch = |s: &[usize]| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            s.iter().all(|i| !bad.contains(i))
+        };
+        let item = |i: usize| !bad.contains(&i);
+        let mut found = find_invalid(&items, &batch, &item);
+        found.sort_unstable();
+        (found, calls.into_inner())
+    }
+
+    #[test]
+    fn finds_exactly_the_bad_items() {
+        for (n, bad) in [
+            (1, vec![0]),
+            (5, vec![4]),
+            (100, vec![0, 99]),
+            (1000, vec![3, 500, 501, 777]),
+            (64, (0..64).collect()),
+            (300, (0..300).step_by(3).collect()),
+        ] {
+            assert_eq!(search(n, &bad).0, bad, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn one_bad_item_costs_logarithmically_many_batch_checks() {
+        let (found, calls) = search(4096, &[1234]);
+        assert_eq!(found, vec![1234]);
+        assert!(calls <= 2 * 12, "{calls} batch checks for one bad item in 4096");
+    }
+
+    #[test]
+    fn a_batch_that_fails_without_a_bad_item_marks_nothing_invalid() {
+        // Only exact single checks may declare an item invalid.
+        let items: Vec<usize> = (0..20).collect();
+        let found = find_invalid(&items, &|_: &[usize]| false, &|_| true);
+        assert!(found.is_empty());
+    }
+}
