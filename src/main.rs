@@ -1,1 +1,58 @@
-fn main() {}
+//! `veribatch`: verify BLS signatures, Merkle trees and Groth16 proofs in bulk.
+//!
+//! Exit codes, for scripts: 0 everything verified valid; 1 something is invalid or
+//! malformed; 2 the command could not run (unreadable file, bad flags); 130 interrupted.
+
+mod commands;
+mod input;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "veribatch", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify signatures from a file.
+    #[command(subcommand)]
+    Verify(commands::bls::VerifyCommand),
+    /// SSZ Merkle roots and proofs.
+    #[command(subcommand)]
+    Merkle(commands::merkle::MerkleCommand),
+    /// Groth16 proofs on BLS12-381.
+    #[command(subcommand)]
+    Groth16(commands::groth16::Groth16Command),
+    /// Version, backends and CPU features.
+    Info,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Verify(cmd) => commands::bls::run(cmd),
+        Command::Merkle(cmd) => commands::merkle::run(cmd),
+        Command::Groth16(cmd) => commands::groth16::run(cmd),
+        Command::Info => commands::info::run(),
+    };
+    match result {
+        Ok(outcome) => outcome.exit_code(),
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -119,7 +119,12 @@ fn batch_verify() {
         assert_eq!(all_valid, expected.as_bool().unwrap(), "{name}");
         // Each set's verdict is its own Verify.
         for (i, set) in sets.iter().enumerate() {
-            let alone = engine.verify(&set.public_keys[0], &set.messages[0], &set.signature, ETH_DST);
+            let alone = engine.verify(
+                &set.public_keys[0],
+                &set.messages[0],
+                &set.signature,
+                ETH_DST,
+            );
             assert_eq!(
                 verdicts[i].clone().unwrap_or(false),
                 alone.unwrap_or(false),
@@ -149,7 +154,11 @@ fn sign() {
     let engine = engine();
     for (name, input, expected) in cases("sign") {
         let got = engine
-            .sign(&bytes(&input["privkey"]).unwrap(), &bytes(&input["message"]).unwrap(), ETH_DST)
+            .sign(
+                &bytes(&input["privkey"]).unwrap(),
+                &bytes(&input["message"]).unwrap(),
+                ETH_DST,
+            )
             .ok();
         let expected = if expected.is_null() {
             None
@@ -164,7 +173,9 @@ fn sign() {
 fn deserialization_g1() {
     for (name, input, expected) in cases("deserialization_G1") {
         let encoding = bytes(&input["pubkey"]);
-        let got = encoding.as_deref().is_some_and(|b| deserialize_g1(b).is_ok());
+        let got = encoding
+            .as_deref()
+            .is_some_and(|b| deserialize_g1(b).is_ok());
         assert_eq!(got, expected.as_bool().unwrap(), "{name}");
         // KeyValidate additionally rejects the point at infinity.
         let infinity = name.contains("infinity");
@@ -183,7 +194,12 @@ fn deserialization_g2() {
 
 /// "0x<c0>,0x<c1>" as the 96 bytes c1 ‖ c0 of the uncompressed encoding.
 fn fp2(v: &Value) -> Vec<u8> {
-    let parts: Vec<Vec<u8>> = v.as_str().unwrap().split(',').map(|p| unhex(p).unwrap()).collect();
+    let parts: Vec<Vec<u8>> = v
+        .as_str()
+        .unwrap()
+        .split(',')
+        .map(|p| unhex(p).unwrap())
+        .collect();
     assert_eq!(parts.len(), 2);
     [parts[1].clone(), parts[0].clone()].concat()
 }

@@ -33,7 +33,7 @@ impl Default for EngineConfig {
     }
 }
 
-/// A Groth16 proof as received: the proof in its key's format, the public inputs as
+/// A Groth16 proof as received: the proof in any supported format, the public inputs as
 /// 32-byte big-endian integers below r.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProofInput {
@@ -111,7 +111,13 @@ impl Engine {
     }
 
     /// Verify(PK, message, signature).
-    pub fn verify(&self, public_key: &[u8], message: &[u8], signature: &[u8], dst: &[u8]) -> Verdict {
+    pub fn verify(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+        dst: &[u8],
+    ) -> Verdict {
         self.verify_one(
             SignatureSet {
                 signature: signature.to_vec(),
@@ -247,7 +253,7 @@ impl Engine {
             )
         })?;
         let key = format.parse_key(bytes)?;
-        Ok(self.groth16_keys.insert(PreparedKey::new(key, format)))
+        Ok(self.groth16_keys.insert(PreparedKey::new(key)))
     }
 
     /// A registered key by id.
@@ -294,7 +300,7 @@ fn decode_statement(key: &PreparedKey, input: &ProofInput) -> Result<Statement, 
             ),
         ));
     }
-    let proof = key.format.parse_proof(&input.proof)?;
+    let proof = groth16::parse_proof(&input.proof)?;
     let inputs = input
         .public_inputs
         .iter()

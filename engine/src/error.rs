@@ -38,7 +38,6 @@ impl InputError {
             reason: reason.to_string(),
         }
     }
-
 }
 
 /// The answer for one item of a batch: valid, invalid, or malformed (with the reason).

@@ -69,3 +69,6 @@ pub fn secret_key(rng: &mut TestRng) -> Vec<u8> {
     sk[31] |= 1;
     sk
 }
+
+pub mod bls;
+pub mod groth16;

@@ -3,10 +3,10 @@
 use blst::*;
 
 use super::keys::{PublicKey, PublicKeyCache, Signature};
-use crate::points::{compress_g1, compress_g2, p1_affine, p2_affine};
 use super::{PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SIGNATURE_BYTES};
 use crate::backend::Backend;
 use crate::error::InputError;
+use crate::points::{compress_g1, compress_g2, p1_affine, p2_affine};
 
 /// Aggregate (the draft's Aggregate): the sum of the signatures, each of which must decode
 /// and pass the subgroup check. At least one signature is required.

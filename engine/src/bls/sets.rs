@@ -9,9 +9,9 @@ use blst::blst_p1_affine;
 use rayon::prelude::*;
 
 use super::keys::{PublicKeyCache, Signature};
-use crate::points::{self, DecodeError};
 use crate::backend::Backend;
 use crate::error::InputError;
+use crate::points::{self, DecodeError};
 
 /// A signature set as received, still in bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,7 +32,6 @@ pub struct ValidSet<'a> {
     /// of the keys.
     pub pairs: Vec<(blst_p1_affine, &'a [u8])>,
 }
-
 
 fn field_error(field: &'static str, index: Option<usize>, e: DecodeError) -> InputError {
     InputError::new(field, index, e)

@@ -9,7 +9,7 @@ mod registry;
 mod scalar;
 pub mod verify;
 
-pub use formats::KeyFormat;
+pub use formats::{KeyFormat, parse_proof};
 pub use registry::KeyRegistry;
 pub use scalar::{PublicInput, parse_decimal};
 
@@ -67,21 +67,15 @@ pub struct Proof {
     pub c: blst_p1_affine,
 }
 
-/// A key ready for verification: validated, with its id and format.
+/// A key ready for verification: validated, with its id.
 #[derive(Clone, Debug)]
 pub struct PreparedKey {
     pub key: VerifyingKey,
     pub id: KeyId,
-    /// The format proofs for this key arrive in.
-    pub format: KeyFormat,
 }
 
 impl PreparedKey {
-    pub fn new(key: VerifyingKey, format: KeyFormat) -> Self {
-        Self {
-            id: key.id(),
-            key,
-            format,
-        }
+    pub fn new(key: VerifyingKey) -> Self {
+        Self { id: key.id(), key }
     }
 }

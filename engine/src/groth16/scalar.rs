@@ -99,6 +99,9 @@ mod tests {
         r_minus_one[31] -= 1;
         assert!(PublicInput::from_be_bytes(&r_minus_one, 0).is_ok());
         let err = PublicInput::from_be_bytes(&[0; 31], 2).unwrap_err();
-        assert_eq!(err.to_string(), "public_inputs[2]: expected 32 big-endian bytes, got 31");
+        assert_eq!(
+            err.to_string(),
+            "public_inputs[2]: expected 32 big-endian bytes, got 31"
+        );
     }
 }

@@ -94,7 +94,9 @@ impl Batch<'_> {
         }
         let z_sum = ic_scalars[0];
         let ic_bytes: Vec<[u8; 32]> = ic_scalars.iter().map(fr_to_le).collect();
-        let combined_inputs = self.backend.g1_msm(&key.ic, &Scalars::from_fr_le(&ic_bytes));
+        let combined_inputs = self
+            .backend
+            .g1_msm(&key.ic, &Scalars::from_fr_le(&ic_bytes));
 
         let a: Vec<blst_p1_affine> = proofs.iter().map(|p| p.a).collect();
         let c: Vec<blst_p1_affine> = proofs.iter().map(|p| p.c).collect();
@@ -109,7 +111,11 @@ impl Batch<'_> {
             self.backend.g1_scale(&a, &z_scalars)
         };
         let mut g2: Vec<blst_p2_affine> = proofs.iter().map(|p| p.b).collect();
-        g1.extend([neg_g1(&combined_inputs), neg_g1(&combined_c), neg_g1(&alpha)]);
+        g1.extend([
+            neg_g1(&combined_inputs),
+            neg_g1(&combined_c),
+            neg_g1(&alpha),
+        ]);
         g2.extend([key.gamma_g2, key.delta_g2, key.beta_g2]);
 
         let f = self.backend.multi_miller_loop(&g1, &g2);

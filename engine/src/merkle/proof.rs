@@ -51,7 +51,9 @@ pub fn verify_multiproof(
     let gindices: Vec<u64> = leaves.iter().map(|(g, _)| *g).collect();
     let distinct: BTreeSet<u64> = gindices.iter().copied().collect();
     if distinct.len() != gindices.len() {
-        return Err(MerkleError::BadProof("leaves: a generalized index appears twice".into()));
+        return Err(MerkleError::BadProof(
+            "leaves: a generalized index appears twice".into(),
+        ));
     }
     for (i, &g) in gindices.iter().enumerate() {
         if g == 0 {

@@ -87,7 +87,10 @@ mod tests {
     fn one_bad_item_costs_logarithmically_many_batch_checks() {
         let (found, calls) = search(4096, &[1234]);
         assert_eq!(found, vec![1234]);
-        assert!(calls <= 2 * 12, "{calls} batch checks for one bad item in 4096");
+        assert!(
+            calls <= 2 * 12,
+            "{calls} batch checks for one bad item in 4096"
+        );
     }
 
     #[test]

@@ -197,7 +197,11 @@ pub fn hash_to_g2(messages: &[&[u8]], dst: &[u8]) -> Vec<blst_p2_affine> {
 
 /// Product of the Miller loops of the pairs, skipping pairs with a point at infinity.
 pub fn multi_miller_loop(g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12 {
-    assert_eq!(g1.len(), g2.len(), "pairs need one G1 and one G2 point each");
+    assert_eq!(
+        g1.len(),
+        g2.len(),
+        "pairs need one G1 and one G2 point each"
+    );
     let (ps, qs): (Vec<blst_p1_affine>, Vec<blst_p2_affine>) = g1
         .iter()
         .zip(g2)

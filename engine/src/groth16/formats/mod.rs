@@ -6,6 +6,9 @@
 //! | arkworks| `VerifyingKey::serialize_compressed`                           | A ‖ B ‖ C compressed (192 bytes) |
 //! | bellman | `VerifyingKey::write` (uncompressed points, u32 IC count)      | A ‖ B ‖ C compressed (192 bytes) |
 //!
+//! A key's format is told from its bytes ([`KeyFormat::detect`]) or named by the caller;
+//! a proof's from its own bytes ([`parse_proof`]).
+//!
 //! Public inputs are not part of these formats here: they are 32-byte big-endian
 //! integers below r (snarkjs's decimal `public.json` is converted with
 //! [`super::parse_decimal`]).
@@ -38,9 +41,12 @@ impl KeyFormat {
         let first = key.iter().find(|b| !b.is_ascii_whitespace());
         if first == Some(&b'{') {
             Some(Self::SnarkjsJson)
-        } else if key.len() >= arkworks::KEY_MIN && (key.len() - arkworks::KEY_MIN).is_multiple_of(48) {
+        } else if key.len() >= arkworks::KEY_MIN
+            && (key.len() - arkworks::KEY_MIN).is_multiple_of(48)
+        {
             Some(Self::Arkworks)
-        } else if key.len() >= bellman::KEY_MIN && (key.len() - bellman::KEY_MIN).is_multiple_of(96) {
+        } else if key.len() >= bellman::KEY_MIN && (key.len() - bellman::KEY_MIN).is_multiple_of(96)
+        {
             Some(Self::Bellman)
         } else {
             None
@@ -58,15 +64,19 @@ impl KeyFormat {
         check_key(&key).map_err(|reason| InputError::new("verifying_key", None, reason))?;
         Ok(key)
     }
+}
 
-    /// Decodes and validates a proof.
-    pub fn parse_proof(self, bytes: &[u8]) -> Result<Proof, InputError> {
-        match self {
-            Self::SnarkjsJson => snarkjs::parse_proof(bytes),
-            Self::Arkworks | Self::Bellman => arkworks::parse_proof(bytes),
-        }
-        .map_err(|reason| InputError::new("proof", None, reason))
+/// Decodes and validates a proof: snarkjs `proof.json` if it is a JSON object, else the
+/// 192-byte compressed A ‖ B ‖ C that arkworks and bellman both write. The proof's
+/// format is told from its bytes, so one key serves callers of every format.
+pub fn parse_proof(bytes: &[u8]) -> Result<Proof, InputError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        snarkjs::parse_proof(bytes)
+    } else {
+        arkworks::parse_proof(bytes)
     }
+    .map_err(|reason| InputError::new("proof", None, reason))
 }
 
 impl FromStr for KeyFormat {
@@ -124,7 +134,10 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
-        let end = self.offset.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = self
+            .offset
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len());
         let Some(end) = end else {
             return Err(format!(
                 "truncated: {what} needs {n} bytes at offset {}, {} left",
