@@ -1,6 +1,6 @@
 //! `veribatch groth16 verify|verify-batch`: Groth16 proofs on BLS12-381.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -56,7 +56,7 @@ pub struct KeyArgs {
 }
 
 impl KeyArgs {
-    fn load(&self, vk: &PathBuf) -> Result<(Engine, Arc<PreparedKey>), String> {
+    fn load(&self, vk: &Path) -> Result<(Engine, Arc<PreparedKey>), String> {
         let engine = self.backend.engine();
         let key = engine
             .register_groth16_key(&input::read(vk)?, self.format)

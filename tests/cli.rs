@@ -1,0 +1,290 @@
+//! The `veribatch` binary driven as a process on real files: output, exit codes, errors.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn veribatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_veribatch"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("veribatch-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn verdict_lines(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn verify_bls_reports_every_set_in_order() {
+    let out = veribatch(&["verify", "bls", &example("attestations.ndjson")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines = verdict_lines(&stdout(&out));
+    assert_eq!(lines.len(), 8);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["index"], i);
+        let expect_valid = i != 4 && i != 7;
+        assert_eq!(line["valid"], expect_valid, "set {i}");
+    }
+    assert_eq!(lines[4]["error"], "signature: not a point on the curve");
+    assert!(lines[7]["error"].is_null(), "a wrong key is invalid, not malformed");
+    assert!(stderr(&out).contains("8 sets: 6 valid, 1 invalid, 1 malformed"), "{}", stderr(&out));
+}
+
+#[test]
+fn verify_bls_exits_0_when_all_are_valid_and_reads_arrays_and_stdin() {
+    let out = veribatch(&["verify", "bls", &example("valid.ndjson")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let dir = scratch("array");
+    let records: Vec<Value> = std::fs::read_to_string(example("valid.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let array = dir.join("sets.json");
+    std::fs::write(&array, serde_json::to_string_pretty(&records).unwrap()).unwrap();
+    let out_file = dir.join("verdicts.ndjson");
+    let out = veribatch(&[
+        "verify",
+        "bls",
+        "--backend",
+        "cpu",
+        "--output",
+        out_file.to_str().unwrap(),
+        array.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "verdicts went to the file");
+    let lines = verdict_lines(&std::fs::read_to_string(&out_file).unwrap());
+    assert_eq!(lines.len(), records.len());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_veribatch"))
+        .args(["verify", "bls", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(example("valid.ndjson")).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(verdict_lines(&stdout(&out)).len(), records.len());
+}
+
+#[test]
+fn malformed_records_are_verdicts_not_aborts() {
+    let dir = scratch("malformed");
+    let valid = std::fs::read_to_string(example("valid.ndjson")).unwrap();
+    let first = valid.lines().next().unwrap();
+    let file = dir.join("mixed.ndjson");
+    let mut singular: Value = serde_json::from_str(first).unwrap();
+    let message = singular["messages"][0].clone();
+    singular.as_object_mut().unwrap().remove("messages");
+    singular["message"] = message;
+    let singular = singular.to_string();
+    let text = [
+        first,
+        "{not json",
+        r#"{"signature":"0xzz","pubkeys":[],"messages":[]}"#,
+        r#"{"signature":"0x00","pubkeys":["0x00"]}"#,
+        "[1,2]",
+        &singular,
+        first,
+    ]
+    .join("\n");
+    std::fs::write(&file, text).unwrap();
+    let out = veribatch(&["verify", "bls", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines = verdict_lines(&stdout(&out));
+    assert_eq!(lines.len(), 7);
+    let errors: Vec<&str> = lines.iter().map(|l| l["error"].as_str().unwrap_or("")).collect();
+    assert_eq!(lines[0]["valid"], true);
+    assert!(errors[1].starts_with("not valid JSON"), "{}", errors[1]);
+    assert!(errors[2].starts_with("signature: bad hex"), "{}", errors[2]);
+    assert_eq!(errors[3], "missing field \"messages\"");
+    assert_eq!(errors[4], "expected a JSON object");
+    assert_eq!(lines[5]["valid"], true, "\"message\" is accepted for one message");
+    assert_eq!(lines[6]["valid"], true);
+}
+
+#[test]
+fn verify_bls_cannot_run_exits_2() {
+    let out = veribatch(&["verify", "bls", "/nonexistent/sets.ndjson"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read /nonexistent/sets.ndjson"));
+    let out = veribatch(&["verify", "bls", "--backend", "tpu", &example("valid.ndjson")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown backend"), "{}", stderr(&out));
+    let dir = scratch("badarray");
+    let file = dir.join("broken.json");
+    std::fs::write(&file, "[{\"signature\": ").unwrap();
+    let out = veribatch(&["verify", "bls", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a valid JSON array"));
+}
+
+#[test]
+fn verify_bls_with_another_dst() {
+    // The Ethereum vectors were signed with the POP DST: another tag makes them invalid.
+    let out = veribatch(&["verify", "bls", "--dst", "OTHER_DST", &example("valid.ndjson")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(verdict_lines(&stdout(&out)).iter().all(|l| l["valid"] == false));
+    let hex_pop = format!("0x{}", hex::encode(veribatch_engine::bls::ETH_DST));
+    let out = veribatch(&["verify", "bls", "--dst", &hex_pop, &example("valid.ndjson")]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn merkle_root_matches_the_engine() {
+    let chunks = std::fs::read(example("chunks.bin")).unwrap();
+    let engine = common::engine();
+    let cases: [(&[&str], Option<u64>, Option<u64>); 4] = [
+        (&[], None, None),
+        (&["--limit", "1000"], Some(1000), None),
+        (&["--mix-in-length"], None, Some(100)),
+        (&["--limit", "128", "--length", "7"], Some(128), Some(7)),
+    ];
+    for (flags, limit, mix) in cases {
+        let mut args = vec!["merkle", "root"];
+        args.extend_from_slice(flags);
+        let file = example("chunks.bin");
+        args.push(&file);
+        let out = veribatch(&args);
+        assert_eq!(out.status.code(), Some(0), "{flags:?}: {}", stderr(&out));
+        let want = engine.merkle_root(&chunks, limit, mix).unwrap();
+        assert_eq!(stdout(&out).trim(), format!("0x{}", hex::encode(want)), "{flags:?}");
+    }
+}
+
+#[test]
+fn merkle_root_rejects_bad_input_with_exit_2() {
+    let dir = scratch("merkle-bad");
+    let odd = dir.join("odd.bin");
+    std::fs::write(&odd, [0u8; 33]).unwrap();
+    let out = veribatch(&["merkle", "root", odd.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("33 bytes is not a multiple of 32"));
+    let out = veribatch(&["merkle", "root", "--limit", "10", &example("chunks.bin")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("100 chunks exceed the limit of 10"));
+}
+
+#[test]
+fn merkle_prove_then_verify() {
+    let dir = scratch("prove");
+    let out = veribatch(&[
+        "merkle", "prove", "--index", "3", "--index", "50,99", "--limit", "128",
+        "--mix-in-length", &example("chunks.bin"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let proof_path = dir.join("proof.json");
+    std::fs::write(&proof_path, stdout(&out)).unwrap();
+    let proof: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(proof["leaves"].as_array().unwrap().len(), 3);
+    assert_eq!(proof["leaves"][0]["gindex"], 256 + 3, "depth 7, then the length mix-in");
+
+    let ok = veribatch(&["merkle", "verify", proof_path.to_str().unwrap()]);
+    assert_eq!((ok.status.code(), stdout(&ok).trim()), (Some(0), "OK"));
+
+    let other_root = format!("0x{}", "11".repeat(32));
+    let bad = veribatch(&["merkle", "verify", "--root", &other_root, proof_path.to_str().unwrap()]);
+    assert_eq!((bad.status.code(), stdout(&bad).trim()), (Some(1), "INVALID"));
+
+    let mut tampered = proof.clone();
+    tampered["proof"].as_array_mut().unwrap().pop();
+    let tampered_path = dir.join("short.json");
+    std::fs::write(&tampered_path, tampered.to_string()).unwrap();
+    let out = veribatch(&["merkle", "verify", tampered_path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "a proof of the wrong length is malformed");
+    assert!(stderr(&out).contains("needed for these leaves"));
+}
+
+#[test]
+fn groth16_verify_snarkjs_files() {
+    let vk = example("groth16/verification_key.json");
+    let ok = veribatch(&["groth16", "verify", &vk, &example("groth16/public_0.json"), &example("groth16/proof_0.json")]);
+    assert_eq!((ok.status.code(), stdout(&ok).trim()), (Some(0), "OK"), "{}", stderr(&ok));
+    let bad = veribatch(&["groth16", "verify", &vk, &example("groth16/public_1.json"), &example("groth16/proof_0.json")]);
+    assert_eq!((bad.status.code(), stdout(&bad).trim()), (Some(1), "INVALID"));
+    let no_key = veribatch(&["groth16", "verify", "/nonexistent", &example("groth16/public_0.json"), &example("groth16/proof_0.json")]);
+    assert_eq!(no_key.status.code(), Some(2));
+    let wrong_key = veribatch(&["groth16", "verify", &example("groth16/public_0.json"), &example("groth16/public_0.json"), &example("groth16/proof_0.json")]);
+    assert_eq!(wrong_key.status.code(), Some(2));
+    assert!(stderr(&wrong_key).contains("verifying_key"), "{}", stderr(&wrong_key));
+}
+
+#[test]
+fn groth16_verify_batch() {
+    let vk = example("groth16/verification_key.json");
+    let out = veribatch(&["groth16", "verify-batch", "--vk", &vk, &example("groth16/batch.ndjson")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = verdict_lines(&stdout(&out));
+    assert_eq!(lines.len(), 4);
+    assert!(lines.iter().all(|l| l["valid"] == true));
+
+    let dir = scratch("g16batch");
+    let mut records: Vec<Value> = std::fs::read_to_string(example("groth16/batch.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    records[1]["public"] = records[2]["public"].clone();
+    records[3]["public"][0] = Value::from("52435875175126190479447740508185965837690552500527637822603658699938581184513");
+    let file = dir.join("batch.ndjson");
+    let text: Vec<String> = records.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text.join("\n")).unwrap();
+    let out = veribatch(&["groth16", "verify-batch", "--vk", &vk, file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines = verdict_lines(&stdout(&out));
+    let valid: Vec<bool> = lines.iter().map(|l| l["valid"] == true).collect();
+    assert_eq!(valid, [true, false, true, false]);
+    assert!(lines[1]["error"].is_null());
+    assert_eq!(
+        lines[3]["error"],
+        "public[0]: not canonical: must be below the scalar field modulus r"
+    );
+}
+
+#[test]
+fn info_lists_the_cpu_backend() {
+    let out = veribatch(&["info"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.starts_with("veribatch "), "{text}");
+    assert!(text.contains("cpu     available"), "{text}");
+    assert!(text.contains("auto selects: cpu"), "{text}");
+}
