@@ -233,3 +233,32 @@ fn hash_to_g2_rfc9380() {
         assert_eq!(got.to_vec(), want, "msg {msg:?}");
     }
 }
+
+/// The draft's Aggregate only decodes (signature_to_point): a point on the curve outside
+/// the subgroup aggregates, and the aggregate then fails verification's subgroup check.
+#[test]
+fn aggregate_does_not_check_the_subgroup_but_verify_does() {
+    let engine = engine();
+    let (_, case) = json_files("bls/ethereum-v0.1.2/deserialization_G2")
+        .into_iter()
+        .find(|(name, _)| name == "deserialization_fails_not_in_G2.json")
+        .unwrap();
+    let outside = bytes(&case["input"]["signature"]).unwrap();
+    assert!(Signature::from_bytes(&outside).is_err());
+    let aggregate = engine.aggregate_signatures(&[&outside]).unwrap();
+    assert_eq!(
+        aggregate.to_vec(),
+        outside,
+        "a single point aggregates to itself"
+    );
+    let (_, input, _) = cases("verify")
+        .into_iter()
+        .find(|(name, _, _)| name.starts_with("verify_valid"))
+        .unwrap();
+    let pubkey = bytes(&input["pubkey"]).unwrap();
+    let verdict = engine.verify(&pubkey, b"m", &aggregate, ETH_DST);
+    assert_eq!(
+        verdict.unwrap_err().to_string(),
+        "signature: not in the prime-order subgroup"
+    );
+}

@@ -39,7 +39,9 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 fn verdict_lines(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -54,8 +56,15 @@ fn verify_bls_reports_every_set_in_order() {
         assert_eq!(line["valid"], expect_valid, "set {i}");
     }
     assert_eq!(lines[4]["error"], "signature: not a point on the curve");
-    assert!(lines[7]["error"].is_null(), "a wrong key is invalid, not malformed");
-    assert!(stderr(&out).contains("8 sets: 6 valid, 1 invalid, 1 malformed"), "{}", stderr(&out));
+    assert!(
+        lines[7]["error"].is_null(),
+        "a wrong key is invalid, not malformed"
+    );
+    assert!(
+        stderr(&out).contains("8 sets: 6 valid, 1 invalid, 1 malformed"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -131,13 +140,19 @@ fn malformed_records_are_verdicts_not_aborts() {
     assert_eq!(out.status.code(), Some(1));
     let lines = verdict_lines(&stdout(&out));
     assert_eq!(lines.len(), 7);
-    let errors: Vec<&str> = lines.iter().map(|l| l["error"].as_str().unwrap_or("")).collect();
+    let errors: Vec<&str> = lines
+        .iter()
+        .map(|l| l["error"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(lines[0]["valid"], true);
     assert!(errors[1].starts_with("not valid JSON"), "{}", errors[1]);
     assert!(errors[2].starts_with("signature: bad hex"), "{}", errors[2]);
     assert_eq!(errors[3], "missing field \"messages\"");
     assert_eq!(errors[4], "expected a JSON object");
-    assert_eq!(lines[5]["valid"], true, "\"message\" is accepted for one message");
+    assert_eq!(
+        lines[5]["valid"], true,
+        "\"message\" is accepted for one message"
+    );
     assert_eq!(lines[6]["valid"], true);
 }
 
@@ -146,7 +161,13 @@ fn verify_bls_cannot_run_exits_2() {
     let out = veribatch(&["verify", "bls", "/nonexistent/sets.ndjson"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot read /nonexistent/sets.ndjson"));
-    let out = veribatch(&["verify", "bls", "--backend", "tpu", &example("valid.ndjson")]);
+    let out = veribatch(&[
+        "verify",
+        "bls",
+        "--backend",
+        "tpu",
+        &example("valid.ndjson"),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown backend"), "{}", stderr(&out));
     let dir = scratch("badarray");
@@ -160,9 +181,19 @@ fn verify_bls_cannot_run_exits_2() {
 #[test]
 fn verify_bls_with_another_dst() {
     // The Ethereum vectors were signed with the POP DST: another tag makes them invalid.
-    let out = veribatch(&["verify", "bls", "--dst", "OTHER_DST", &example("valid.ndjson")]);
+    let out = veribatch(&[
+        "verify",
+        "bls",
+        "--dst",
+        "OTHER_DST",
+        &example("valid.ndjson"),
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(verdict_lines(&stdout(&out)).iter().all(|l| l["valid"] == false));
+    assert!(
+        verdict_lines(&stdout(&out))
+            .iter()
+            .all(|l| l["valid"] == false)
+    );
     let hex_pop = format!("0x{}", hex::encode(veribatch_engine::bls::ETH_DST));
     let out = veribatch(&["verify", "bls", "--dst", &hex_pop, &example("valid.ndjson")]);
     assert_eq!(out.status.code(), Some(0));
@@ -186,7 +217,11 @@ fn merkle_root_matches_the_engine() {
         let out = veribatch(&args);
         assert_eq!(out.status.code(), Some(0), "{flags:?}: {}", stderr(&out));
         let want = engine.merkle_root(&chunks, limit, mix).unwrap();
-        assert_eq!(stdout(&out).trim(), format!("0x{}", hex::encode(want)), "{flags:?}");
+        assert_eq!(
+            stdout(&out).trim(),
+            format!("0x{}", hex::encode(want)),
+            "{flags:?}"
+        );
     }
 }
 
@@ -207,50 +242,117 @@ fn merkle_root_rejects_bad_input_with_exit_2() {
 fn merkle_prove_then_verify() {
     let dir = scratch("prove");
     let out = veribatch(&[
-        "merkle", "prove", "--index", "3", "--index", "50,99", "--limit", "128",
-        "--mix-in-length", &example("chunks.bin"),
+        "merkle",
+        "prove",
+        "--index",
+        "3",
+        "--index",
+        "50,99",
+        "--limit",
+        "128",
+        "--mix-in-length",
+        &example("chunks.bin"),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let proof_path = dir.join("proof.json");
     std::fs::write(&proof_path, stdout(&out)).unwrap();
     let proof: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(proof["leaves"].as_array().unwrap().len(), 3);
-    assert_eq!(proof["leaves"][0]["gindex"], 256 + 3, "depth 7, then the length mix-in");
+    assert_eq!(
+        proof["leaves"][0]["gindex"],
+        256 + 3,
+        "depth 7, then the length mix-in"
+    );
 
     let ok = veribatch(&["merkle", "verify", proof_path.to_str().unwrap()]);
     assert_eq!((ok.status.code(), stdout(&ok).trim()), (Some(0), "OK"));
 
     let other_root = format!("0x{}", "11".repeat(32));
-    let bad = veribatch(&["merkle", "verify", "--root", &other_root, proof_path.to_str().unwrap()]);
-    assert_eq!((bad.status.code(), stdout(&bad).trim()), (Some(1), "INVALID"));
+    let bad = veribatch(&[
+        "merkle",
+        "verify",
+        "--root",
+        &other_root,
+        proof_path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        (bad.status.code(), stdout(&bad).trim()),
+        (Some(1), "INVALID")
+    );
 
     let mut tampered = proof.clone();
     tampered["proof"].as_array_mut().unwrap().pop();
     let tampered_path = dir.join("short.json");
     std::fs::write(&tampered_path, tampered.to_string()).unwrap();
     let out = veribatch(&["merkle", "verify", tampered_path.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "a proof of the wrong length is malformed");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a proof of the wrong length is malformed"
+    );
     assert!(stderr(&out).contains("needed for these leaves"));
 }
 
 #[test]
 fn groth16_verify_snarkjs_files() {
     let vk = example("groth16/verification_key.json");
-    let ok = veribatch(&["groth16", "verify", &vk, &example("groth16/public_0.json"), &example("groth16/proof_0.json")]);
-    assert_eq!((ok.status.code(), stdout(&ok).trim()), (Some(0), "OK"), "{}", stderr(&ok));
-    let bad = veribatch(&["groth16", "verify", &vk, &example("groth16/public_1.json"), &example("groth16/proof_0.json")]);
-    assert_eq!((bad.status.code(), stdout(&bad).trim()), (Some(1), "INVALID"));
-    let no_key = veribatch(&["groth16", "verify", "/nonexistent", &example("groth16/public_0.json"), &example("groth16/proof_0.json")]);
+    let ok = veribatch(&[
+        "groth16",
+        "verify",
+        &vk,
+        &example("groth16/public_0.json"),
+        &example("groth16/proof_0.json"),
+    ]);
+    assert_eq!(
+        (ok.status.code(), stdout(&ok).trim()),
+        (Some(0), "OK"),
+        "{}",
+        stderr(&ok)
+    );
+    let bad = veribatch(&[
+        "groth16",
+        "verify",
+        &vk,
+        &example("groth16/public_1.json"),
+        &example("groth16/proof_0.json"),
+    ]);
+    assert_eq!(
+        (bad.status.code(), stdout(&bad).trim()),
+        (Some(1), "INVALID")
+    );
+    let no_key = veribatch(&[
+        "groth16",
+        "verify",
+        "/nonexistent",
+        &example("groth16/public_0.json"),
+        &example("groth16/proof_0.json"),
+    ]);
     assert_eq!(no_key.status.code(), Some(2));
-    let wrong_key = veribatch(&["groth16", "verify", &example("groth16/public_0.json"), &example("groth16/public_0.json"), &example("groth16/proof_0.json")]);
+    let wrong_key = veribatch(&[
+        "groth16",
+        "verify",
+        &example("groth16/public_0.json"),
+        &example("groth16/public_0.json"),
+        &example("groth16/proof_0.json"),
+    ]);
     assert_eq!(wrong_key.status.code(), Some(2));
-    assert!(stderr(&wrong_key).contains("verifying_key"), "{}", stderr(&wrong_key));
+    assert!(
+        stderr(&wrong_key).contains("verifying_key"),
+        "{}",
+        stderr(&wrong_key)
+    );
 }
 
 #[test]
 fn groth16_verify_batch() {
     let vk = example("groth16/verification_key.json");
-    let out = veribatch(&["groth16", "verify-batch", "--vk", &vk, &example("groth16/batch.ndjson")]);
+    let out = veribatch(&[
+        "groth16",
+        "verify-batch",
+        "--vk",
+        &vk,
+        &example("groth16/batch.ndjson"),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let lines = verdict_lines(&stdout(&out));
     assert_eq!(lines.len(), 4);
@@ -263,11 +365,19 @@ fn groth16_verify_batch() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     records[1]["public"] = records[2]["public"].clone();
-    records[3]["public"][0] = Value::from("52435875175126190479447740508185965837690552500527637822603658699938581184513");
+    records[3]["public"][0] = Value::from(
+        "52435875175126190479447740508185965837690552500527637822603658699938581184513",
+    );
     let file = dir.join("batch.ndjson");
     let text: Vec<String> = records.iter().map(Value::to_string).collect();
     std::fs::write(&file, text.join("\n")).unwrap();
-    let out = veribatch(&["groth16", "verify-batch", "--vk", &vk, file.to_str().unwrap()]);
+    let out = veribatch(&[
+        "groth16",
+        "verify-batch",
+        "--vk",
+        &vk,
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let lines = verdict_lines(&stdout(&out));
     let valid: Vec<bool> = lines.iter().map(|l| l["valid"] == true).collect();

@@ -47,7 +47,9 @@ fn bls_point_decoders_never_panic() {
     let engine = common::engine();
     let sk = common::secret_key(&mut rng);
     let pk = common::bls::public_key(&sk);
-    let sig = engine.sign(&sk, b"m", veribatch_engine::bls::ETH_DST).unwrap();
+    let sig = engine
+        .sign(&sk, b"m", veribatch_engine::bls::ETH_DST)
+        .unwrap();
     assert!(PublicKey::from_bytes(&pk).is_ok());
     assert!(Signature::from_bytes(&sig).is_ok());
     let mut rejected = 0;
@@ -82,13 +84,24 @@ fn groth16_key_decoders_never_panic() {
             let _ = KeyFormat::detect(&bytes);
         }
     }
-    let json = std::fs::read(common::vectors().join("groth16/snarkjs/verification_key.json")).unwrap();
+    let json =
+        std::fs::read(common::vectors().join("groth16/snarkjs/verification_key.json")).unwrap();
     assert!(KeyFormat::SnarkjsJson.parse_key(&json).is_ok());
     for bytes in mutations(&json, &mut rng).into_iter().step_by(7) {
         let _ = KeyFormat::SnarkjsJson.parse_key(&bytes);
     }
-    for text in ["{}", "[]", "null", "{\"IC\": []}", "{\"IC\": [[\"1\"]]}", "{\"IC\": 5, \"nPublic\": -1}"] {
-        assert!(KeyFormat::SnarkjsJson.parse_key(text.as_bytes()).is_err(), "{text}");
+    for text in [
+        "{}",
+        "[]",
+        "null",
+        "{\"IC\": []}",
+        "{\"IC\": [[\"1\"]]}",
+        "{\"IC\": 5, \"nPublic\": -1}",
+    ] {
+        assert!(
+            KeyFormat::SnarkjsJson.parse_key(text.as_bytes()).is_err(),
+            "{text}"
+        );
     }
 }
 

@@ -66,14 +66,21 @@ pub fn decode_g1(bytes: &[u8]) -> Result<blst_p1_affine, DecodeError> {
 /// A G2 point from its compressed (96-byte) or uncompressed (192-byte) encoding, checked
 /// to be on the curve and in the prime-order subgroup. The point at infinity is accepted.
 pub fn decode_g2(bytes: &[u8]) -> Result<blst_p2_affine, DecodeError> {
-    check_form(bytes, 96)?;
-    let mut point = blst_p2_affine::default();
-    // SAFETY: the length matches the form blst reads, as checked above.
-    status(unsafe { blst_p2_deserialize(&mut point, bytes.as_ptr()) })?;
+    let point = decode_g2_on_curve(bytes)?;
     // SAFETY: plain predicate (true for the point at infinity).
     if !unsafe { blst_p2_affine_in_g2(&point) } {
         return Err(DecodeError::NotInSubgroup);
     }
+    Ok(point)
+}
+
+/// A G2 point from its encoding, checked to be on the curve but *not* for subgroup
+/// membership: what the BLS draft's `signature_to_point` does before aggregation.
+pub fn decode_g2_on_curve(bytes: &[u8]) -> Result<blst_p2_affine, DecodeError> {
+    check_form(bytes, 96)?;
+    let mut point = blst_p2_affine::default();
+    // SAFETY: the length matches the form blst reads, as checked above.
+    status(unsafe { blst_p2_deserialize(&mut point, bytes.as_ptr()) })?;
     Ok(point)
 }
 
@@ -122,6 +129,28 @@ pub fn p2_affine(p: &blst_p2) -> blst_p2_affine {
     let mut out = blst_p2_affine::default();
     // SAFETY: plain conversion (infinity maps to blst's affine infinity).
     unsafe { blst_p2_to_affine(&mut out, p) };
+    out
+}
+
+/// Many G1 points to affine form with one shared field inversion per parallel task.
+pub fn p1s_to_affine(points: &[blst_p1]) -> Vec<blst_p1_affine> {
+    use rayon::prelude::*;
+    let per_task = points.len().div_ceil(rayon::current_num_threads()).max(256);
+    points
+        .par_chunks(per_task)
+        .flat_map_iter(p1s_to_affine_serial)
+        .collect()
+}
+
+/// [`p1s_to_affine`] on the calling thread. Points at infinity are allowed.
+pub fn p1s_to_affine_serial(points: &[blst_p1]) -> Vec<blst_p1_affine> {
+    let mut out = vec![blst_p1_affine::default(); points.len()];
+    if !points.is_empty() {
+        let p = [points.as_ptr(), std::ptr::null()];
+        // SAFETY: `points.len()` contiguous points in, as many affine points out; blst
+        // maps points at infinity to the affine infinity.
+        unsafe { blst_p1s_to_affine(out.as_mut_ptr(), p.as_ptr(), points.len()) };
+    }
     out
 }
 

@@ -75,6 +75,13 @@ pub fn deserialize_g1(bytes: &[u8]) -> Result<blst_p1_affine, DecodeError> {
     points::decode_g1(bytes)
 }
 
+/// signature_to_point: a canonical compressed encoding of a G2 point on the curve, not
+/// checked for subgroup membership (aggregation sums such points; verification checks).
+pub fn signature_to_point(bytes: &[u8]) -> Result<blst_p2_affine, DecodeError> {
+    compressed_only(bytes, SIGNATURE_BYTES)?;
+    points::decode_g2_on_curve(bytes)
+}
+
 /// Ethereum accepts only compressed encodings, of exactly `expected` bytes.
 fn compressed_only(bytes: &[u8], expected: usize) -> Result<(), DecodeError> {
     if bytes.len() != expected {

@@ -2,14 +2,16 @@
 
 use blst::*;
 
-use super::keys::{PublicKey, PublicKeyCache, Signature};
+use super::keys::{PublicKey, PublicKeyCache, Signature, signature_to_point};
 use super::{PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SIGNATURE_BYTES};
 use crate::backend::Backend;
 use crate::error::InputError;
 use crate::points::{compress_g1, compress_g2, p1_affine, p2_affine};
 
-/// Aggregate (the draft's Aggregate): the sum of the signatures, each of which must decode
-/// and pass the subgroup check. At least one signature is required.
+/// Aggregate, exactly as the BLS draft and Ethereum's reference (py_ecc) define it: the
+/// sum of the signatures, each of which must be a canonical compressed encoding of a
+/// point on the curve. There is no subgroup check here: verification checks the subgroup
+/// of the signature it is given. At least one signature is required.
 pub fn aggregate_signatures(
     backend: &dyn Backend,
     signatures: &[impl AsRef<[u8]>],
@@ -21,8 +23,7 @@ pub fn aggregate_signatures(
         .iter()
         .enumerate()
         .map(|(i, bytes)| {
-            Signature::from_bytes(bytes.as_ref())
-                .map(|s| *s.point())
+            signature_to_point(bytes.as_ref())
                 .map_err(|e| InputError::new("signatures", Some(i), e))
         })
         .collect::<Result<Vec<_>, _>>()?;

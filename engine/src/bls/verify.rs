@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::sets::ValidSet;
 use crate::backend::{Backend, Scalars};
-use crate::points::{neg_g1_generator, p1_affine, p2_affine};
+use crate::points::{neg_g1_generator, p1s_to_affine, p2_affine};
 use crate::random;
 use crate::scheduler::bisect;
 
@@ -97,19 +97,35 @@ impl Batch<'_, '_> {
                 group.1.push(r);
             }
         }
-        let groups: Vec<_> = groups.into_iter().collect();
-        let mut g1: Vec<blst_p1_affine> = groups
+        // Messages signed in one set only (most, when messages are distinct) need one
+        // scalar multiplication each, done together; the others need an MSM each.
+        let (single, shared): (Vec<_>, Vec<_>) = groups
+            .into_iter()
+            .partition(|(_, (keys, _))| keys.len() == 1);
+        let single_keys: Vec<blst_p1_affine> = single.iter().map(|(_, (k, _))| k[0]).collect();
+        let single_rs: Vec<u64> = single.iter().map(|(_, (_, r))| r[0]).collect();
+        let mut g1 = if single_rs.iter().all(|&r| r == 1) {
+            single_keys
+        } else {
+            self.backend
+                .g1_scale(&single_keys, &Scalars::from_u64s(&single_rs))
+        };
+        let shared_combined: Vec<blst_p1> = shared
             .par_iter()
             .map(|(_, (keys, rs))| {
-                let combined = if rs.iter().all(|&r| r == 1) {
+                if rs.iter().all(|&r| r == 1) {
                     self.backend.g1_sum(keys)
                 } else {
                     self.backend.g1_msm(keys, &Scalars::from_u64s(rs))
-                };
-                p1_affine(&combined)
+                }
             })
             .collect();
-        let mut g2: Vec<blst_p2_affine> = groups.iter().map(|(m, _)| self.hashes[m]).collect();
+        g1.extend(p1s_to_affine(&shared_combined));
+        let mut g2: Vec<blst_p2_affine> = single
+            .iter()
+            .chain(&shared)
+            .map(|(m, _)| self.hashes[m])
+            .collect();
 
         let signatures: Vec<blst_p2_affine> = indices
             .iter()

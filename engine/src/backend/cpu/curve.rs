@@ -149,23 +149,30 @@ group_ops!(
     blst_p2s_mult_pippenger_scratch_sizeof
 );
 
-/// scalars[i]·points[i] for each i, in affine form.
+/// scalars[i]·points[i] for each i, in affine form (one field inversion per task, not
+/// per point: an inversion costs as much as a 64-bit scalar multiplication).
 pub fn g1_scale(points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_affine> {
     assert_eq!(points.len(), scalars.len(), "one scalar per point");
+    let per_task = task_size(points.len(), POINTS_PER_TASK / 4);
+    let width = scalars.width();
     points
-        .par_iter()
-        .enumerate()
-        .map(|(i, point)| {
-            let scalar = scalars.get(i);
-            let mut p = blst_p1::default();
-            let mut out = blst_p1_affine::default();
-            // SAFETY: `scalar` holds enough bytes for `scalars.bits()` bits.
-            unsafe {
-                blst_p1_from_affine(&mut p, point);
-                blst_p1_mult(&mut p, &p, scalar.as_ptr(), scalars.bits());
-                blst_p1_to_affine(&mut out, &p);
-            }
-            out
+        .par_chunks(per_task)
+        .zip(scalars.as_bytes().par_chunks(per_task * width))
+        .flat_map_iter(|(points, scalars_bytes)| {
+            let projective: Vec<blst_p1> = points
+                .iter()
+                .zip(scalars_bytes.chunks_exact(width))
+                .map(|(point, scalar)| {
+                    let mut p = blst_p1::default();
+                    // SAFETY: `scalar` holds enough bytes for `scalars.bits()` bits.
+                    unsafe {
+                        blst_p1_from_affine(&mut p, point);
+                        blst_p1_mult(&mut p, &p, scalar.as_ptr(), scalars.bits());
+                    }
+                    p
+                })
+                .collect();
+            crate::points::p1s_to_affine_serial(&projective)
         })
         .collect()
 }
@@ -240,4 +247,177 @@ pub fn final_exp_is_one(f: &blst_fp12) -> bool {
 fn fp12_one() -> blst_fp12 {
     // SAFETY: blst_fp12_one returns a pointer to a static constant.
     unsafe { *blst_fp12_one() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// k·g1 for small k, from the generator.
+    fn g1_points(n: usize) -> Vec<blst_p1_affine> {
+        let mut acc = blst_p1::default();
+        (0..n)
+            .map(|_| {
+                // SAFETY: plain group operations on owned values.
+                unsafe {
+                    blst_p1_add_or_double(&mut acc, &acc, blst_p1_generator());
+                    let mut a = blst_p1_affine::default();
+                    blst_p1_to_affine(&mut a, &acc);
+                    a
+                }
+            })
+            .collect()
+    }
+
+    fn g2_points(n: usize) -> Vec<blst_p2_affine> {
+        let mut acc = blst_p2::default();
+        (0..n)
+            .map(|_| unsafe {
+                blst_p2_add_or_double(&mut acc, &acc, blst_p2_generator());
+                let mut a = blst_p2_affine::default();
+                blst_p2_to_affine(&mut a, &acc);
+                a
+            })
+            .collect()
+    }
+
+    /// Σ s_i·P_i one multiplication at a time: the reference for the MSMs.
+    fn naive_g1(points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1_affine {
+        let mut acc = blst_p1::default();
+        for (i, p) in points.iter().enumerate() {
+            unsafe {
+                let mut q = blst_p1::default();
+                blst_p1_from_affine(&mut q, p);
+                blst_p1_mult(&mut q, &q, scalars.get(i).as_ptr(), scalars.bits());
+                blst_p1_add_or_double(&mut acc, &acc, &q);
+            }
+        }
+        crate::points::p1_affine(&acc)
+    }
+
+    fn naive_g2(points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2_affine {
+        let mut acc = blst_p2::default();
+        for (i, p) in points.iter().enumerate() {
+            unsafe {
+                let mut q = blst_p2::default();
+                blst_p2_from_affine(&mut q, p);
+                blst_p2_mult(&mut q, &q, scalars.get(i).as_ptr(), scalars.bits());
+                blst_p2_add_or_double(&mut acc, &acc, &q);
+            }
+        }
+        crate::points::p2_affine(&acc)
+    }
+
+    /// Scalars with the edge values 0, 1 and all-ones among pseudo-random ones.
+    fn scalars64(n: usize) -> Scalars {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let values: Vec<u64> = (0..n)
+            .map(|i| match i % 7 {
+                0 => 0,
+                1 => 1,
+                2 => u64::MAX,
+                _ => {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    x
+                }
+            })
+            .collect();
+        Scalars::from_u64s(&values)
+    }
+
+    #[test]
+    fn msms_match_one_multiplication_at_a_time() {
+        for n in [0, 1, 7, 8, 9, 100, 1500] {
+            let mut g1 = g1_points(n);
+            let mut g2 = g2_points(n);
+            if n > 3 {
+                g1[3] = blst_p1_affine::default(); // infinity
+                g2[3] = blst_p2_affine::default();
+            }
+            let s = scalars64(n);
+            assert_eq!(
+                crate::points::p1_affine(&g1_msm(&g1, &s)),
+                naive_g1(&g1, &s),
+                "g1, n = {n}"
+            );
+            assert_eq!(
+                crate::points::p2_affine(&g2_msm(&g2, &s)),
+                naive_g2(&g2, &s),
+                "g2, n = {n}"
+            );
+            let wide: Vec<[u8; 32]> = (0..n)
+                .map(|i| {
+                    let mut b = [0u8; 32];
+                    b[..8].copy_from_slice(&(i as u64 * 0x9e37_79b9).to_le_bytes());
+                    b[31] = 0x73; // close to r's size
+                    b
+                })
+                .collect();
+            let s = Scalars::from_fr_le(&wide);
+            assert_eq!(
+                crate::points::p1_affine(&g1_msm(&g1, &s)),
+                naive_g1(&g1, &s),
+                "g1 255-bit, n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn sums_and_scaling_match_the_msm() {
+        for n in [0, 1, 5, 3000] {
+            let g1 = g1_points(n);
+            let g2 = g2_points(n);
+            let ones = Scalars::from_u64s(&vec![1; n]);
+            assert_eq!(
+                crate::points::p1_affine(&g1_sum(&g1)),
+                naive_g1(&g1, &ones),
+                "n = {n}"
+            );
+            assert_eq!(
+                crate::points::p2_affine(&g2_sum(&g2)),
+                naive_g2(&g2, &ones),
+                "n = {n}"
+            );
+            let s = scalars64(n);
+            let scaled = g1_scale(&g1, &s);
+            for (i, p) in scaled.iter().enumerate() {
+                assert_eq!(
+                    *p,
+                    naive_g1(&g1[i..=i], &s.select(&[i])),
+                    "n = {n}, i = {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn miller_loop_skips_infinity_and_matches_the_product() {
+        let g1 = g1_points(40);
+        let g2 = g2_points(40);
+        let whole = multi_miller_loop(&g1, &g2);
+        let mut product = fp12_one();
+        for i in 0..40 {
+            let f = multi_miller_loop(&g1[i..=i], &g2[i..=i]);
+            unsafe { blst_fp12_mul(&mut product, &product, &f) };
+        }
+        // Miller loop values are defined up to final exponentiation.
+        let (mut a, mut b) = (blst_fp12::default(), blst_fp12::default());
+        unsafe {
+            blst_final_exp(&mut a, &whole);
+            blst_final_exp(&mut b, &product);
+            assert!(blst_fp12_is_equal(&a, &b));
+        }
+        let mut with_infinity = g1.clone();
+        with_infinity.push(blst_p1_affine::default());
+        let mut g2_more = g2.clone();
+        g2_more.push(g2[0]);
+        let f = multi_miller_loop(&with_infinity, &g2_more);
+        unsafe {
+            blst_final_exp(&mut b, &f);
+            assert!(blst_fp12_is_equal(&a, &b));
+        }
+        assert!(final_exp_is_one(&multi_miller_loop(&[], &[])));
+    }
 }
