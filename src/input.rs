@@ -17,10 +17,13 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
+/// One record of an input file: a JSON value, or why its line is not JSON.
+pub type Record = Result<Value, String>;
+
 /// The records of a file that is either one JSON array or NDJSON (one JSON value per
 /// non-empty line). A line that is not JSON is a record with an error, so one bad line
 /// does not stop the rest; a file that starts as an array must parse as a whole.
-pub fn records(bytes: &[u8]) -> Result<Vec<Result<Value, String>>, String> {
+pub fn records(bytes: &[u8]) -> Result<Vec<Record>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("input is not UTF-8: {e}"))?;
     if text.trim_start().starts_with('[') {
         return match serde_json::from_str::<Vec<Value>>(text) {

@@ -11,6 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use veribatch_engine::{InputError, Verdict};
 
+use crate::input::Record;
+
 /// How a command that ran ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -152,4 +154,78 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
     // A second handler cannot be installed; commands run once per process.
     let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
     flag
+}
+
+/// Verifies a batch of inputs: one verdict per input, in order; an error stops the
+/// command (exit 2).
+pub type VerifyFn<'a, T> = dyn Fn(&[T]) -> Result<Vec<Verdict>, String> + 'a;
+
+/// How a batch command reads, verifies and reports its records.
+pub struct BatchJob<'a, T> {
+    /// What one record is, for the progress bar and summary ("sets", "proofs").
+    pub what: &'a str,
+    /// Records verified per engine call.
+    pub per_batch: usize,
+    /// Where verdicts go (stdout if `None`).
+    pub output: Option<&'a Path>,
+    /// A record into an engine input, or the reason it is malformed.
+    pub parse: &'a dyn Fn(&Record) -> Result<T, String>,
+    pub verify: &'a VerifyFn<'a, T>,
+    /// Engine field names as the input file spells them.
+    pub rename: &'a dyn Fn(&str) -> &str,
+}
+
+impl<T> BatchJob<'_, T> {
+    /// Verifies `records` batch by batch, writing one verdict line per record in input
+    /// order and a summary on stderr; Ctrl-C stops between batches.
+    pub fn run(&self, records: &[Record]) -> CommandResult {
+        let interrupted = interrupt_flag();
+        let mut writer = VerdictWriter::create(self.output)?;
+        let bar = progress(records.len(), self.what);
+        for (batch_no, batch) in records.chunks(self.per_batch).enumerate() {
+            if interrupted.load(Ordering::SeqCst) {
+                break;
+            }
+            let mut inputs = Vec::with_capacity(batch.len());
+            let parse_errors: Vec<Option<String>> = batch
+                .iter()
+                .map(|record| match (self.parse)(record) {
+                    Ok(input) => {
+                        inputs.push(input);
+                        None
+                    }
+                    Err(e) => Some(e),
+                })
+                .collect();
+            let mut verdicts = (self.verify)(&inputs)?.into_iter();
+            for (offset, parse_error) in parse_errors.into_iter().enumerate() {
+                let verdict = match parse_error {
+                    None => describe(verdicts.next().expect("one verdict per input"), self.rename),
+                    Some(e) => Err(e),
+                };
+                writer.write(batch_no * self.per_batch + offset, &verdict)?;
+            }
+            bar.inc(batch.len() as u64);
+        }
+        bar.finish_and_clear();
+        let tally = writer.finish()?;
+        eprintln!(
+            "{} {}: {} valid, {} invalid, {} malformed",
+            tally.total(),
+            self.what,
+            tally.valid,
+            tally.invalid,
+            tally.malformed
+        );
+        if tally.total() < records.len() {
+            eprintln!(
+                "interrupted: {} of {} {} not verified",
+                records.len() - tally.total(),
+                records.len(),
+                self.what
+            );
+            return Ok(Outcome::Interrupted);
+        }
+        Ok(Outcome::from_valid(tally.all_valid()))
+    }
 }

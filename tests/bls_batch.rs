@@ -259,3 +259,33 @@ fn an_empty_batch_has_no_verdicts() {
             .is_empty()
     );
 }
+
+#[test]
+fn eth_fast_aggregate_verify_accepts_no_keys_with_the_infinity_signature() {
+    let (engine, v) = setup(2);
+    let infinity = veribatch_engine::bls::G2_POINT_AT_INFINITY;
+    assert_eq!(
+        engine.eth_fast_aggregate_verify(&[], b"m", &infinity, ETH_DST),
+        Ok(true)
+    );
+    // FastAggregateVerify itself refuses an empty key list.
+    assert!(
+        engine
+            .fast_aggregate_verify(&[], b"m", &infinity, ETH_DST)
+            .is_err()
+    );
+    let sig = engine.sign(&v.secret_keys[0], b"m", ETH_DST).unwrap();
+    assert!(
+        engine
+            .eth_fast_aggregate_verify(&[], b"m", &sig, ETH_DST)
+            .is_err()
+    );
+    assert_eq!(
+        engine.eth_fast_aggregate_verify(&v.public_keys[..1], b"m", &sig, ETH_DST),
+        Ok(true)
+    );
+    assert_eq!(
+        engine.eth_fast_aggregate_verify(&v.public_keys[..1], b"m", &infinity, ETH_DST),
+        Ok(false)
+    );
+}

@@ -280,8 +280,25 @@ fn merkle_prove_then_verify() {
         (Some(1), "INVALID")
     );
 
+    // A valid proof of the root itself cannot pass for a proof of leaf 3.
+    let root_claim = serde_json::json!({
+        "root": proof["root"],
+        "leaves": [{"index": 3, "gindex": 1, "leaf": proof["root"]}],
+        "proof": [],
+    });
+    let claim_path = dir.join("claim.json");
+    std::fs::write(&claim_path, root_claim.to_string()).unwrap();
+    let out = veribatch(&["merkle", "verify", claim_path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not the position of leaf 3"),
+        "{}",
+        stderr(&out)
+    );
+
     let mut tampered = proof.clone();
     tampered["proof"].as_array_mut().unwrap().pop();
+    tampered["helper_gindices"] = serde_json::json!([]);
     let tampered_path = dir.join("short.json");
     std::fs::write(&tampered_path, tampered.to_string()).unwrap();
     let out = veribatch(&["merkle", "verify", tampered_path.to_str().unwrap()]);

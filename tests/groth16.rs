@@ -29,7 +29,7 @@ fn arkworks_proofs_verify_alone_and_in_batches() {
     let key = engine
         .register_groth16_key(&compressed(&fx.vk), None)
         .unwrap();
-    assert_eq!(key.key.public_inputs(), 3);
+    assert_eq!(key.key().public_inputs(), 3);
 
     let proofs: Vec<ProofInput> = (0..12)
         .map(|i| {
@@ -177,8 +177,12 @@ fn bellman_keys_verify_the_same_proofs_and_share_the_key_id() {
         KeyFormat::detect(&compressed(&fx.vk)),
         Some(KeyFormat::Arkworks)
     );
-    assert_eq!(bellman.id, ark.id, "the id does not depend on the format");
-    assert_eq!(bellman.key, ark.key);
+    assert_eq!(
+        bellman.id(),
+        ark.id(),
+        "the id does not depend on the format"
+    );
+    assert_eq!(bellman.key(), ark.key());
     let (p, x) = fx.prove(6, 7);
     let (_, other) = fx.prove(6, 8);
     let verdicts = engine.verify_groth16(&bellman, &[proof_input(&p, &x), proof_input(&p, &other)]);
@@ -240,7 +244,7 @@ fn snarkjs_proofs_verify() {
         .unwrap();
     let json = snarkjs_file("verification_key.json");
     assert_eq!(KeyFormat::detect(&json), Some(KeyFormat::SnarkjsJson));
-    assert_eq!(key.key.public_inputs(), 3);
+    assert_eq!(key.key().public_inputs(), 3);
     let proofs = snarkjs_proofs();
     for p in &proofs {
         assert_eq!(
@@ -284,10 +288,10 @@ fn snarkjs_key_id_matches_its_arkworks_form() {
         .register_groth16_key(&snarkjs_file("verification_key.json"), None)
         .unwrap();
     let ark = engine
-        .register_groth16_key(&json.key.canonical_bytes(), None)
+        .register_groth16_key(&json.key().canonical_bytes(), None)
         .unwrap();
-    assert_eq!(ark.id, json.id);
-    assert_eq!(engine.groth16_key(&json.id).unwrap().id, json.id);
+    assert_eq!(ark.id(), json.id());
+    assert_eq!(engine.groth16_key(json.id()).unwrap().id(), json.id());
 }
 
 #[test]
@@ -322,4 +326,51 @@ fn snarkjs_decoding_rejects_bad_fields() {
             "{err} should mention {expect}"
         );
     }
+}
+
+#[test]
+fn snarkjs_points_at_infinity_must_be_canonical() {
+    let engine = common::engine();
+    let key = engine
+        .register_groth16_key(&snarkjs_file("verification_key.json"), None)
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&snarkjs_file("proof_0.json")).unwrap();
+    let inputs = snarkjs_proofs()[0].public_inputs.clone();
+    let verdict = |v: &serde_json::Value| {
+        engine.verify_groth16(
+            &key,
+            &[ProofInput {
+                proof: v.to_string().into_bytes(),
+                public_inputs: inputs.clone(),
+            }],
+        )[0]
+        .clone()
+    };
+    // (0, 1, 0) is snarkjs's infinity: a well-formed proof, not a valid one.
+    v["pi_c"] = serde_json::json!(["0", "1", "0"]);
+    assert_eq!(verdict(&v), Ok(false));
+    // Any other point with z = 0 is malformed.
+    v["pi_c"] = serde_json::json!(["5", "7", "0"]);
+    let err = verdict(&v).unwrap_err().to_string();
+    assert!(err.contains("pi_c: expected z = 1"), "{err}");
+}
+
+#[test]
+fn public_inputs_parse_from_decimal_and_hex() {
+    let parsed = parse_public_json(br#"["15", "0xf", "0x0f", "0"]"#).unwrap();
+    assert_eq!(parsed[0], parsed[1]);
+    assert_eq!(parsed[1], parsed[2]);
+    assert_eq!(parsed[3], [0u8; 32]);
+    assert!(
+        parse_public_json(br#"[15]"#)
+            .unwrap_err()
+            .contains("public[0]")
+    );
+    assert!(parse_public_json(br#"["0x"#).is_err());
+    let too_long = format!("[\"0x{}\"]", "11".repeat(33));
+    assert!(
+        parse_public_json(too_long.as_bytes())
+            .unwrap_err()
+            .contains("at most 32 bytes")
+    );
 }

@@ -163,7 +163,7 @@ fn multiproofs_verify_and_detect_tampering() {
             let proof = tree.prove(&indices).unwrap();
             assert_eq!(proof.root, tree.root());
             for ((g, leaf), &i) in proof.leaves.iter().zip(&indices) {
-                assert_eq!(*g, tree.leaf_gindex(i));
+                assert_eq!(Some(*g), tree.leaf_gindex(i));
                 assert_eq!(&leaf[..], &chunks[32 * i as usize..32 * i as usize + 32]);
             }
             let nodes: Vec<Node> = proof.helpers.iter().map(|h| h.1).collect();
@@ -217,4 +217,8 @@ fn proofs_of_leaves_outside_the_tree_are_refused() {
         "indices[0]: leaf 8 is outside a tree of 8 leaves"
     );
     assert!(tree.prove(&[]).is_err());
+    assert_eq!(
+        tree.prove(&[2, 2]).unwrap_err().to_string(),
+        "indices[1]: leaf 2 appears twice"
+    );
 }

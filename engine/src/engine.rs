@@ -48,22 +48,39 @@ pub struct Engine {
     groth16_keys: KeyRegistry,
 }
 
-/// A domain separation tag must have 1 to 255 bytes (RFC 9380, section 3.1).
-fn check_dst(dst: &[u8]) -> Result<(), InputError> {
-    if dst.is_empty() || dst.len() > 255 {
-        return Err(InputError::new(
-            "dst",
-            None,
-            format!("must have 1 to 255 bytes, has {}", dst.len()),
-        ));
+/// Runs `verify` on the items that decoded and merges its verdicts with the decoding
+/// errors, in the original order. `Ok(None)` is an item that decoded but is certainly
+/// invalid.
+fn verify_decoded<T>(
+    decoded: Vec<Result<Option<T>, InputError>>,
+    verify: impl FnOnce(&[T]) -> Vec<bool>,
+) -> Vec<Verdict> {
+    let mut verdicts: Vec<Verdict> = Vec::with_capacity(decoded.len());
+    let mut items = Vec::new();
+    let mut positions = Vec::new();
+    for (i, d) in decoded.into_iter().enumerate() {
+        match d {
+            Ok(Some(item)) => {
+                positions.push(i);
+                items.push(item);
+                verdicts.push(Ok(true));
+            }
+            Ok(None) => verdicts.push(Ok(false)),
+            Err(e) => verdicts.push(Err(e)),
+        }
     }
-    Ok(())
+    for (i, ok) in positions.into_iter().zip(verify(&items)) {
+        verdicts[i] = Ok(ok);
+    }
+    verdicts
 }
 
 impl Engine {
     pub fn new(config: &EngineConfig) -> Self {
+        let backend = backend::select(config.backend);
+        tracing::info!(choice = %config.backend, backend = backend.name(), "engine ready");
         Self {
-            backend: backend::select(config.backend),
+            backend,
             public_keys: PublicKeyCache::new(config.public_key_cache),
             groth16_keys: KeyRegistry::new(config.groth16_keys),
         }
@@ -81,27 +98,11 @@ impl Engine {
         sets: &[SignatureSet],
         dst: &[u8],
     ) -> Result<Vec<Verdict>, InputError> {
-        check_dst(dst)?;
+        bls::check_dst(dst)?;
         let decoded = bls::sets::decode_all(sets, &self.public_keys, &*self.backend);
-        let mut verdicts: Vec<Verdict> = Vec::with_capacity(sets.len());
-        let mut valid = Vec::new();
-        let mut positions = Vec::new();
-        for (i, d) in decoded.into_iter().enumerate() {
-            match d {
-                Ok(Some(set)) => {
-                    positions.push(i);
-                    valid.push(set);
-                    verdicts.push(Ok(true));
-                }
-                Ok(None) => verdicts.push(Ok(false)),
-                Err(e) => verdicts.push(Err(e)),
-            }
-        }
-        let results = bls::verify::verify_sets(&*self.backend, &valid, dst);
-        for (i, ok) in positions.into_iter().zip(results) {
-            verdicts[i] = Ok(ok);
-        }
-        Ok(verdicts)
+        Ok(verify_decoded(decoded, |valid| {
+            bls::verify::verify_sets(&*self.backend, valid, dst)
+        }))
     }
 
     fn verify_one(&self, set: SignatureSet, dst: &[u8]) -> Verdict {
@@ -144,6 +145,22 @@ impl Engine {
             },
             dst,
         )
+    }
+
+    /// eth_fast_aggregate_verify (Ethereum's Altair variant): like FastAggregateVerify,
+    /// but no keys with the G2 point at infinity as the signature is valid (an empty
+    /// sync committee participation).
+    pub fn eth_fast_aggregate_verify(
+        &self,
+        public_keys: &[Vec<u8>],
+        message: &[u8],
+        signature: &[u8],
+        dst: &[u8],
+    ) -> Verdict {
+        if public_keys.is_empty() && signature == bls::G2_POINT_AT_INFINITY {
+            return Ok(true);
+        }
+        self.fast_aggregate_verify(public_keys, message, signature, dst)
     }
 
     /// AggregateVerify((PK_1, message_1), ..., (PK_n, message_n), signature).
@@ -198,14 +215,14 @@ impl Engine {
         message: &[u8],
         dst: &[u8],
     ) -> Result<[u8; bls::SIGNATURE_BYTES], InputError> {
-        check_dst(dst)?;
+        bls::check_dst(dst)?;
         let sk = bls::ops::SecretKey::from_bytes(secret_key)?;
         Ok(sk.sign(&*self.backend, message, dst).to_bytes())
     }
 
     /// hash_to_curve to G2, uncompressed (x.c1 ‖ x.c0 ‖ y.c1 ‖ y.c0).
     pub fn hash_to_g2(&self, message: &[u8], dst: &[u8]) -> Result<[u8; 192], InputError> {
-        check_dst(dst)?;
+        bls::check_dst(dst)?;
         Ok(points::serialize_g2(
             &self.backend.hash_to_g2(&[message], dst)[0],
         ))
@@ -253,7 +270,9 @@ impl Engine {
             )
         })?;
         let key = format.parse_key(bytes)?;
-        Ok(self.groth16_keys.insert(PreparedKey::new(key)))
+        let key = self.groth16_keys.insert(PreparedKey::new(key));
+        tracing::debug!(id = %hex::encode(key.id()), %format, "registered a Groth16 key");
+        Ok(key)
     }
 
     /// A registered key by id.
@@ -263,43 +282,17 @@ impl Engine {
 
     /// Verifies proofs for one key as one batch; one verdict per proof, in order.
     pub fn verify_groth16(&self, key: &PreparedKey, proofs: &[ProofInput]) -> Vec<Verdict> {
-        let decoded: Vec<Result<Statement, InputError>> = proofs
+        let decoded = proofs
             .par_iter()
-            .map(|p| decode_statement(key, p))
+            .map(|p| decode_statement(key, p).map(Some))
             .collect();
-        let mut verdicts = Vec::with_capacity(proofs.len());
-        let mut statements = Vec::new();
-        let mut positions = Vec::new();
-        for (i, d) in decoded.into_iter().enumerate() {
-            match d {
-                Ok(s) => {
-                    positions.push(i);
-                    statements.push(s);
-                    verdicts.push(Ok(true));
-                }
-                Err(e) => verdicts.push(Err(e)),
-            }
-        }
-        let results = groth16::verify::verify_statements(&*self.backend, key, &statements);
-        for (i, ok) in positions.into_iter().zip(results) {
-            verdicts[i] = Ok(ok);
-        }
-        verdicts
+        verify_decoded(decoded, |statements| {
+            groth16::verify::verify_statements(&*self.backend, key, statements)
+        })
     }
 }
 
 fn decode_statement(key: &PreparedKey, input: &ProofInput) -> Result<Statement, InputError> {
-    let expected = key.key.public_inputs();
-    if input.public_inputs.len() != expected {
-        return Err(InputError::new(
-            "public_inputs",
-            None,
-            format!(
-                "{} given, the key expects {expected}",
-                input.public_inputs.len()
-            ),
-        ));
-    }
     let proof = groth16::parse_proof(&input.proof)?;
     let inputs = input
         .public_inputs
@@ -307,5 +300,5 @@ fn decode_statement(key: &PreparedKey, input: &ProofInput) -> Result<Statement, 
         .enumerate()
         .map(|(i, bytes)| PublicInput::from_be_bytes(bytes, i))
         .collect::<Result<_, _>>()?;
-    Ok(Statement { proof, inputs })
+    Statement::new(key, proof, inputs)
 }

@@ -10,6 +10,12 @@ use blst::*;
 pub enum DecodeError {
     #[error("expected {expected} bytes, got {got}")]
     Length { expected: usize, got: usize },
+    #[error("expected {compressed} (compressed) or {uncompressed} (uncompressed) bytes, got {got}")]
+    Lengths {
+        compressed: usize,
+        uncompressed: usize,
+        got: usize,
+    },
     #[error("not a canonical point encoding")]
     Encoding,
     #[error("not a point on the curve")]
@@ -42,8 +48,9 @@ fn check_form(bytes: &[u8], compressed_len: usize) -> Result<(), DecodeError> {
     } else if bytes.len() == compressed_len || bytes.len() == 2 * compressed_len {
         Err(DecodeError::Encoding)
     } else {
-        Err(DecodeError::Length {
-            expected: compressed_len,
+        Err(DecodeError::Lengths {
+            compressed: compressed_len,
+            uncompressed: 2 * compressed_len,
             got: bytes.len(),
         })
     }

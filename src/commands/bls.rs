@@ -1,15 +1,13 @@
 //! `veribatch verify bls`: signature sets from a file, one verdict line per set.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 
 use clap::Subcommand;
-use serde_json::Value;
-use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::bls::{ETH_DST, SignatureSet, check_dst};
 
 use super::BackendArgs;
-use crate::input;
-use crate::output::{self, CommandResult, Outcome, VerdictWriter};
+use crate::input::{self, Record};
+use crate::output::{BatchJob, CommandResult};
 
 /// Sets verified per engine call: large enough for batching to pay, small enough for
 /// steady progress and a prompt stop on Ctrl-C.
@@ -50,50 +48,22 @@ pub fn run(command: VerifyCommand) -> CommandResult {
         Some(d) if d.starts_with("0x") => input::hex(&d).map_err(|e| format!("--dst: {e}"))?,
         Some(d) => d.into_bytes(),
     };
+    check_dst(&dst).map_err(|e| format!("--dst: {}", e.reason))?;
     let records = input::records(&input::read(&file)?)?;
     let engine = backend.engine();
-    let interrupted = output::interrupt_flag();
-    let mut writer = VerdictWriter::create(output.as_deref())?;
-    let bar = output::progress(records.len(), "sets");
-
-    for (batch_no, batch) in records.chunks(SETS_PER_BATCH).enumerate() {
-        if interrupted.load(Ordering::SeqCst) {
-            break;
-        }
-        let first = batch_no * SETS_PER_BATCH;
-        let parsed: Vec<Result<SignatureSet, String>> = batch.iter().map(parse_set).collect();
-        let sets: Vec<SignatureSet> = parsed.iter().filter_map(|p| p.clone().ok()).collect();
-        let mut verdicts = engine
-            .verify_signature_sets(&sets, &dst)
-            .map_err(|e| format!("--dst: {}", e.reason))?
-            .into_iter();
-        for (offset, p) in parsed.iter().enumerate() {
-            let verdict = match p {
-                Ok(_) => output::describe(verdicts.next().expect("one verdict per set"), &rename),
-                Err(e) => Err(e.clone()),
-            };
-            writer.write(first + offset, &verdict)?;
-        }
-        bar.inc(batch.len() as u64);
+    BatchJob {
+        what: "sets",
+        per_batch: SETS_PER_BATCH,
+        output: output.as_deref(),
+        parse: &parse_set,
+        verify: &|sets| {
+            engine
+                .verify_signature_sets(sets, &dst)
+                .map_err(|e| e.to_string())
+        },
+        rename: &rename,
     }
-    bar.finish_and_clear();
-    let tally = writer.finish()?;
-    eprintln!(
-        "{} sets: {} valid, {} invalid, {} malformed",
-        tally.total(),
-        tally.valid,
-        tally.invalid,
-        tally.malformed
-    );
-    if tally.total() < records.len() {
-        eprintln!(
-            "interrupted: {} of {} sets not verified",
-            records.len() - tally.total(),
-            records.len()
-        );
-        return Ok(Outcome::Interrupted);
-    }
-    Ok(Outcome::from_valid(tally.all_valid()))
+    .run(&records)
 }
 
 /// The engine's field names as the input file spells them.
@@ -105,7 +75,7 @@ fn rename(field: &str) -> &str {
 }
 
 /// One set from its JSON record. "message" (one string) is accepted for "messages".
-fn parse_set(record: &Result<Value, String>) -> Result<SignatureSet, String> {
+fn parse_set(record: &Record) -> Result<SignatureSet, String> {
     let obj = record.as_ref().map_err(Clone::clone)?;
     if !obj.is_object() {
         return Err("expected a JSON object".into());

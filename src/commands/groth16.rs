@@ -2,16 +2,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use veribatch_engine::groth16::{KeyFormat, PreparedKey, parse_decimal};
+use veribatch_engine::groth16::formats::public_inputs_from_json;
+use veribatch_engine::groth16::{KeyFormat, PreparedKey};
 use veribatch_engine::{Engine, ProofInput};
 
 use super::BackendArgs;
-use crate::input;
-use crate::output::{self, CommandResult, Outcome, VerdictWriter};
+use crate::input::{self, Record};
+use crate::output::{self, BatchJob, CommandResult, Outcome};
 
 /// Proofs verified per engine call.
 const PROOFS_PER_BATCH: usize = 4096;
@@ -50,7 +50,8 @@ pub enum Groth16Command {
 pub struct KeyArgs {
     #[command(flatten)]
     backend: BackendArgs,
-    /// Key and proof format: snarkjs, arkworks or bellman [default: detected from the key].
+    /// Key format: snarkjs, arkworks or bellman [default: detected]. Proofs' format is
+    /// always told from their own bytes.
     #[arg(long)]
     format: Option<KeyFormat>,
 }
@@ -77,7 +78,7 @@ pub fn run(command: Groth16Command) -> CommandResult {
             let public: Value = serde_json::from_slice(&input::read(&public)?)
                 .map_err(|e| format!("{}: not valid JSON: {e}", public.display()))?;
             let input = ProofInput {
-                proof: proof_bytes(input::read(&proof)?),
+                proof: proof_bytes(input::read(&proof)?)?,
                 public_inputs: public_inputs(&public)?,
             };
             let verdict = engine.verify_groth16(&key, &[input]).remove(0);
@@ -94,47 +95,20 @@ pub fn run(command: Groth16Command) -> CommandResult {
         Groth16Command::VerifyBatch {
             key,
             vk,
-            output: out,
+            output,
             file,
         } => {
             let (engine, key) = key.load(&vk)?;
             let records = input::records(&input::read(&file)?)?;
-            let interrupted = output::interrupt_flag();
-            let mut writer = VerdictWriter::create(out.as_deref())?;
-            let bar = output::progress(records.len(), "proofs");
-            for (batch_no, batch) in records.chunks(PROOFS_PER_BATCH).enumerate() {
-                if interrupted.load(Ordering::SeqCst) {
-                    break;
-                }
-                let parsed: Vec<Result<ProofInput, String>> =
-                    batch.iter().map(parse_record).collect();
-                let inputs: Vec<ProofInput> =
-                    parsed.iter().filter_map(|p| p.clone().ok()).collect();
-                let mut verdicts = engine.verify_groth16(&key, &inputs).into_iter();
-                for (offset, p) in parsed.iter().enumerate() {
-                    let verdict = match p {
-                        Ok(_) => {
-                            output::describe(verdicts.next().expect("one verdict each"), &rename)
-                        }
-                        Err(e) => Err(e.clone()),
-                    };
-                    writer.write(batch_no * PROOFS_PER_BATCH + offset, &verdict)?;
-                }
-                bar.inc(batch.len() as u64);
+            BatchJob {
+                what: "proofs",
+                per_batch: PROOFS_PER_BATCH,
+                output: output.as_deref(),
+                parse: &parse_record,
+                verify: &|proofs| Ok(engine.verify_groth16(&key, proofs)),
+                rename: &rename,
             }
-            bar.finish_and_clear();
-            let tally = writer.finish()?;
-            eprintln!(
-                "{} proofs: {} valid, {} invalid, {} malformed",
-                tally.total(),
-                tally.valid,
-                tally.invalid,
-                tally.malformed
-            );
-            if tally.total() < records.len() {
-                return Ok(Outcome::Interrupted);
-            }
-            Ok(Outcome::from_valid(tally.all_valid()))
+            .run(&records)
         }
     }
 }
@@ -148,47 +122,20 @@ fn rename(field: &str) -> &str {
 }
 
 /// A binary proof may be stored raw or as 0x-hex text; JSON proofs pass unchanged.
-fn proof_bytes(bytes: Vec<u8>) -> Vec<u8> {
-    let text = String::from_utf8_lossy(&bytes);
-    let trimmed = text.trim();
-    match trimmed.strip_prefix("0x").map(hex::decode) {
-        Some(Ok(decoded)) => decoded,
-        _ => bytes,
+fn proof_bytes(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    match std::str::from_utf8(&bytes).map(str::trim) {
+        Ok(text) if text.starts_with("0x") => input::hex(text).map_err(|e| format!("proof: {e}")),
+        _ => Ok(bytes),
     }
 }
 
-/// Public inputs from a JSON array of decimal strings (snarkjs) or 0x-hex strings, as
-/// 32-byte big-endian integers. Whether each is below r is the engine's check.
+/// Public inputs as the engine takes them, from a JSON array of decimal or 0x-hex strings.
 fn public_inputs(value: &Value) -> Result<Vec<Vec<u8>>, String> {
-    let items = value
-        .as_array()
-        .ok_or("public: expected a JSON array of decimal or 0x-hex strings")?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let text = item
-                .as_str()
-                .ok_or_else(|| format!("public[{i}]: expected a string"))?;
-            if text.starts_with("0x") {
-                let bytes = input::hex(text).map_err(|e| format!("public[{i}]: {e}"))?;
-                if bytes.len() > 32 {
-                    return Err(format!("public[{i}]: more than 32 bytes"));
-                }
-                let mut out = vec![0u8; 32 - bytes.len()];
-                out.extend(bytes);
-                Ok(out)
-            } else {
-                parse_decimal(text).map(|b| b.to_vec()).ok_or_else(|| {
-                    format!("public[{i}]: {text:?} is not a decimal integer below 2^256")
-                })
-            }
-        })
-        .collect()
+    public_inputs_from_json(value).map(|inputs| inputs.iter().map(|x| x.to_vec()).collect())
 }
 
 /// One batch record: {"proof": <object or hex string>, "public": [...]}.
-fn parse_record(record: &Result<Value, String>) -> Result<ProofInput, String> {
+fn parse_record(record: &Record) -> Result<ProofInput, String> {
     let obj = record.as_ref().map_err(Clone::clone)?;
     let proof = match obj.get("proof") {
         Some(Value::String(s)) => input::hex(s).map_err(|e| format!("proof: {e}"))?,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
-use veribatch_engine::merkle::{Node, verify_multiproof};
+use veribatch_engine::merkle::{Node, helper_indices, verify_multiproof};
 
 use super::BackendArgs;
 use crate::input;
@@ -96,6 +96,32 @@ fn node(text: &str, what: &str) -> Result<Node, String> {
         .map_err(|b: Vec<u8>| format!("{what}: expected 32 bytes, got {}", b.len()))
 }
 
+/// What a proof file says beside its leaves must agree with them: a leaf's `index` is its
+/// position at its depth, leaves with indices lie at one depth (the chunks of one tree),
+/// and `helper_gindices`, if given, are the helpers of those leaves. Otherwise a valid
+/// proof of some node could pass for a proof of the chunk the file names.
+fn check_claims(file: &ProofFile) -> Result<(), String> {
+    let depth = |g: u64| 63 - g.leading_zeros();
+    let mut leaf_depth = None;
+    for (i, leaf) in file.leaves.iter().enumerate() {
+        let Some(index) = leaf.index else { continue };
+        if leaf.gindex == 0 || leaf.gindex - (1 << depth(leaf.gindex)) != index {
+            return Err(format!(
+                "leaves[{i}]: generalized index {} is not the position of leaf {index}",
+                leaf.gindex
+            ));
+        }
+        if *leaf_depth.get_or_insert(depth(leaf.gindex)) != depth(leaf.gindex) {
+            return Err(format!("leaves[{i}]: not at the depth of the other leaves"));
+        }
+    }
+    let gindices: Vec<u64> = file.leaves.iter().map(|l| l.gindex).collect();
+    if !file.helper_gindices.is_empty() && file.helper_gindices != helper_indices(&gindices) {
+        return Err("helper_gindices: not the helpers of these leaves".into());
+    }
+    Ok(())
+}
+
 pub fn run(command: MerkleCommand) -> CommandResult {
     match command {
         MerkleCommand::Root {
@@ -154,6 +180,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                 .enumerate()
                 .map(|(i, l)| Ok((l.gindex, node(&l.leaf, &format!("leaves[{i}].leaf"))?)))
                 .collect::<Result<Vec<_>, String>>()?;
+            check_claims(&file)?;
             let nodes = file
                 .proof
                 .iter()
@@ -162,6 +189,12 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                 .collect::<Result<Vec<_>, String>>()?;
             let ok = verify_multiproof(&leaves, &nodes, &root).map_err(|e| e.to_string())?;
             println!("{}", if ok { "OK" } else { "INVALID" });
+            if ok {
+                for l in &file.leaves {
+                    let index = l.index.map(|i| format!("leaf {i}, ")).unwrap_or_default();
+                    eprintln!("proven: {index}gindex {}: {}", l.gindex, l.leaf);
+                }
+            }
             Ok(Outcome::from_valid(ok))
         }
     }

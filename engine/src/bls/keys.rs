@@ -28,11 +28,6 @@ impl PublicKey {
         Ok(Self(point))
     }
 
-    /// Wraps a point known to pass KeyValidate (an aggregate of valid keys need not).
-    pub(crate) fn from_point_unchecked(point: blst_p1_affine) -> Self {
-        Self(point)
-    }
-
     pub fn point(&self) -> &blst_p1_affine {
         &self.0
     }

@@ -15,7 +15,9 @@ pub mod sets;
 pub mod verify;
 
 pub use keys::{PublicKey, PublicKeyCache, Signature};
-pub use sets::{SignatureSet, ValidSet};
+pub use sets::SignatureSet;
+
+use crate::error::InputError;
 
 /// The Ethereum consensus domain separation tag (proof-of-possession scheme).
 pub const ETH_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
@@ -26,3 +28,23 @@ pub const PUBLIC_KEY_BYTES: usize = 48;
 pub const SIGNATURE_BYTES: usize = 96;
 /// Length of a secret key (a big-endian scalar below the group order).
 pub const SECRET_KEY_BYTES: usize = 32;
+
+/// A domain separation tag must have 1 to 255 bytes (RFC 9380, section 3.1).
+pub fn check_dst(dst: &[u8]) -> Result<(), InputError> {
+    if dst.is_empty() || dst.len() > 255 {
+        return Err(InputError::new(
+            "dst",
+            None,
+            format!("must have 1 to 255 bytes, has {}", dst.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// The compressed encoding of the point at infinity of G2: the signature that
+/// `eth_fast_aggregate_verify` accepts for an empty set of keys.
+pub const G2_POINT_AT_INFINITY: [u8; SIGNATURE_BYTES] = {
+    let mut encoding = [0u8; SIGNATURE_BYTES];
+    encoding[0] = 0xc0;
+    encoding
+};

@@ -2,7 +2,7 @@
 
 use blst::*;
 
-use super::keys::{PublicKey, PublicKeyCache, Signature, signature_to_point};
+use super::keys::{PublicKeyCache, Signature, signature_to_point};
 use super::{PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SIGNATURE_BYTES};
 use crate::backend::Backend;
 use crate::error::InputError;
@@ -77,14 +77,6 @@ impl SecretKey {
             ));
         }
         Ok(Self(scalar))
-    }
-
-    /// SkToPk: the public key sk·g1.
-    pub fn public_key(&self) -> PublicKey {
-        let mut p = blst_p1::default();
-        // SAFETY: plain scalar multiplication of the generator.
-        unsafe { blst_sk_to_pk_in_g1(&mut p, &self.0) };
-        PublicKey::from_point_unchecked(p1_affine(&p))
     }
 
     /// CoreSign: sk·H(message).

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::keys::{PublicKeyCache, Signature};
 use crate::backend::Backend;
 use crate::error::InputError;
-use crate::points::{self, DecodeError};
+use crate::points;
 
 /// A signature set as received, still in bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,15 +26,11 @@ pub struct SignatureSet {
 
 /// A decoded set whose points all passed validation.
 #[derive(Clone, Debug)]
-pub struct ValidSet<'a> {
-    pub signature: Signature,
+pub(crate) struct ValidSet<'a> {
+    pub(crate) signature: Signature,
     /// (public key, message) pairs; for a one-message set, a single pair holding the sum
     /// of the keys.
-    pub pairs: Vec<(blst_p1_affine, &'a [u8])>,
-}
-
-fn field_error(field: &'static str, index: Option<usize>, e: DecodeError) -> InputError {
-    InputError::new(field, index, e)
+    pub(crate) pairs: Vec<(blst_p1_affine, &'a [u8])>,
 }
 
 impl SignatureSet {
@@ -43,7 +39,7 @@ impl SignatureSet {
     /// `Ok(None)` is a well-formed set that is certainly invalid: the keys of a
     /// one-message set sum to the point at infinity, which fails KeyValidate as the
     /// aggregate key of FastAggregateVerify.
-    pub fn decode<'a>(
+    pub(crate) fn decode<'a>(
         &'a self,
         cache: &PublicKeyCache,
         backend: &dyn Backend,
@@ -63,7 +59,7 @@ impl SignatureSet {
             ));
         }
         let signature = Signature::from_bytes(&self.signature)
-            .map_err(|e| field_error("signature", None, e))?;
+            .map_err(|e| InputError::new("signature", None, e))?;
         let keys = self
             .public_keys
             .iter()
@@ -72,7 +68,7 @@ impl SignatureSet {
                 cache
                     .get_or_decode(bytes)
                     .map(|pk| *pk.point())
-                    .map_err(|e| field_error("public_keys", Some(i), e))
+                    .map_err(|e| InputError::new("public_keys", Some(i), e))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let pairs = if self.messages.len() == self.public_keys.len() {
@@ -95,7 +91,7 @@ impl SignatureSet {
 }
 
 /// Decodes many sets on every core.
-pub fn decode_all<'a>(
+pub(crate) fn decode_all<'a>(
     sets: &'a [SignatureSet],
     cache: &PublicKeyCache,
     backend: &dyn Backend,

@@ -20,35 +20,19 @@ use rayon::prelude::*;
 use super::sets::ValidSet;
 use crate::backend::{Backend, Scalars};
 use crate::points::{neg_g1_generator, p1s_to_affine, p2_affine};
-use crate::random;
 use crate::scheduler::bisect;
 
 /// Verifies `sets`, giving one verdict per set.
-pub fn verify_sets(backend: &dyn Backend, sets: &[ValidSet<'_>], dst: &[u8]) -> Vec<bool> {
-    if sets.is_empty() {
-        return Vec::new();
-    }
+pub(crate) fn verify_sets(backend: &dyn Backend, sets: &[ValidSet<'_>], dst: &[u8]) -> Vec<bool> {
     let hashes = hash_messages(backend, sets, dst);
     let batch = Batch {
         backend,
         sets,
         hashes: &hashes,
-        // One set needs no combination: its own equation is checked exactly.
-        coefficients: if sets.len() == 1 {
-            vec![1]
-        } else {
-            random::coefficients(sets.len())
-        },
     };
-    let all: Vec<usize> = (0..sets.len()).collect();
-    if batch.holds(&all) {
-        return vec![true; sets.len()];
-    }
-    let mut verdicts = vec![true; sets.len()];
-    for i in bisect::find_invalid(&all, &|idx| batch.holds(idx), &|i| batch.holds_alone(i)) {
-        verdicts[i] = false;
-    }
-    verdicts
+    bisect::verdicts(sets.len(), |indices, coefficients| {
+        batch.equation_holds(indices, coefficients)
+    })
 }
 
 /// H(m) for every distinct message of the sets, computed once for the whole search.
@@ -71,22 +55,11 @@ struct Batch<'s, 'a> {
     backend: &'s dyn Backend,
     sets: &'s [ValidSet<'a>],
     hashes: &'s HashMap<&'a [u8], blst_p2_affine>,
-    coefficients: Vec<u64>,
 }
 
 impl Batch<'_, '_> {
-    /// Whether the combined equation holds for the sets at `indices`, each weighted by
-    /// its coefficient.
-    fn holds(&self, indices: &[usize]) -> bool {
-        let coefficients: Vec<u64> = indices.iter().map(|&i| self.coefficients[i]).collect();
-        self.equation_holds(indices, &coefficients)
-    }
-
-    /// Whether set `i` alone is valid (its exact equation, coefficient one).
-    fn holds_alone(&self, i: usize) -> bool {
-        self.equation_holds(&[i], &[1])
-    }
-
+    /// Whether the combined equation holds for the sets at `indices`, set `indices[k]`
+    /// weighted by `coefficients[k]`.
     fn equation_holds(&self, indices: &[usize], coefficients: &[u64]) -> bool {
         // Keys per distinct message, each weighted by its set's coefficient.
         let mut groups: HashMap<&[u8], (Vec<blst_p1_affine>, Vec<u64>)> = HashMap::new();

@@ -18,15 +18,19 @@ use sha2::{Digest, Sha256};
 
 use crate::points::{compress_g1, compress_g2};
 
-/// A verifying key whose points all passed validation.
+/// A verifying key whose points all passed validation: only the format parsers make one.
+///
+/// γ = δ is accepted: snarkjs keys without phase-2 contributions have it, and such keys
+/// let anyone make proofs; whether to trust a key is the caller's decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyingKey {
-    pub alpha_g1: blst_p1_affine,
-    pub beta_g2: blst_p2_affine,
-    pub gamma_g2: blst_p2_affine,
-    pub delta_g2: blst_p2_affine,
-    /// IC (arkworks: gamma_abc_g1): one point more than there are public inputs.
-    pub ic: Vec<blst_p1_affine>,
+    pub(crate) alpha_g1: blst_p1_affine,
+    pub(crate) beta_g2: blst_p2_affine,
+    pub(crate) gamma_g2: blst_p2_affine,
+    pub(crate) delta_g2: blst_p2_affine,
+    /// IC (arkworks: gamma_abc_g1): one point more than there are public inputs, so
+    /// never empty.
+    pub(crate) ic: Vec<blst_p1_affine>,
 }
 
 /// A 32-byte key id: SHA-256 of the key's canonical encoding ([`VerifyingKey::canonical_bytes`]).
@@ -35,7 +39,7 @@ pub type KeyId = [u8; 32];
 impl VerifyingKey {
     /// The number of public inputs a proof for this key carries.
     pub fn public_inputs(&self) -> usize {
-        self.ic.len() - 1
+        self.ic.len().saturating_sub(1)
     }
 
     /// The canonical encoding: arkworks' compressed serialization (α ‖ β ‖ γ ‖ δ ‖
@@ -59,23 +63,31 @@ impl VerifyingKey {
     }
 }
 
-/// A proof whose points all passed validation.
+/// A proof whose points all passed validation: only [`parse_proof`] makes one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Proof {
-    pub a: blst_p1_affine,
-    pub b: blst_p2_affine,
-    pub c: blst_p1_affine,
+    pub(crate) a: blst_p1_affine,
+    pub(crate) b: blst_p2_affine,
+    pub(crate) c: blst_p1_affine,
 }
 
 /// A key ready for verification: validated, with its id.
 #[derive(Clone, Debug)]
 pub struct PreparedKey {
-    pub key: VerifyingKey,
-    pub id: KeyId,
+    pub(crate) key: VerifyingKey,
+    id: KeyId,
 }
 
 impl PreparedKey {
-    pub fn new(key: VerifyingKey) -> Self {
+    pub(crate) fn new(key: VerifyingKey) -> Self {
         Self { id: key.id(), key }
+    }
+
+    pub fn key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
+    pub fn id(&self) -> &KeyId {
+        &self.id
     }
 }

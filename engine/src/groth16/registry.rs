@@ -29,10 +29,10 @@ impl KeyRegistry {
     /// Adds `key` (or finds it, if a key with its id is already here).
     pub fn insert(&self, key: PreparedKey) -> Arc<PreparedKey> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(existing) = inner.keys.get(&key.id) {
+        if let Some(existing) = inner.keys.get(key.id()) {
             return existing.clone();
         }
-        let id = key.id;
+        let id = *key.id();
         let key = Arc::new(key);
         inner.keys.insert(id, key.clone());
         inner.order.push_back(id);

@@ -16,111 +16,96 @@ use blst::*;
 
 use super::{PreparedKey, Proof, PublicInput};
 use crate::backend::{Backend, Scalars};
+use crate::error::InputError;
 use crate::points::neg_g1;
-use crate::random;
 use crate::scheduler::bisect;
 
-/// A decoded proof with its decoded public inputs (as many as the key expects).
+/// A decoded proof with its decoded public inputs, as many as its key expects (the only
+/// constructor, [`Statement::new`], checks the count).
 #[derive(Clone, Debug)]
-pub struct Statement {
-    pub proof: Proof,
-    pub inputs: Vec<PublicInput>,
+pub(crate) struct Statement {
+    proof: Proof,
+    inputs: Vec<PublicInput>,
 }
 
-/// One verdict per statement. Every statement must carry `key.key.public_inputs()` inputs.
-pub fn verify_statements(
+impl Statement {
+    pub(crate) fn new(
+        key: &PreparedKey,
+        proof: Proof,
+        inputs: Vec<PublicInput>,
+    ) -> Result<Self, InputError> {
+        let expected = key.key.public_inputs();
+        if inputs.len() != expected {
+            return Err(InputError::new(
+                "public_inputs",
+                None,
+                format!("{} given, the key expects {expected}", inputs.len()),
+            ));
+        }
+        Ok(Self { proof, inputs })
+    }
+}
+
+/// One verdict per statement.
+pub(crate) fn verify_statements(
     backend: &dyn Backend,
     key: &PreparedKey,
     statements: &[Statement],
 ) -> Vec<bool> {
-    if statements.is_empty() {
-        return Vec::new();
-    }
-    let coefficients = if statements.len() == 1 {
-        vec![1]
-    } else {
-        random::coefficients(statements.len())
-    };
-    let batch = Batch {
-        backend,
-        key,
-        statements,
-        coefficients,
-    };
-    let all: Vec<usize> = (0..statements.len()).collect();
-    if batch.holds(&all) {
-        return vec![true; statements.len()];
-    }
-    let mut verdicts = vec![true; statements.len()];
-    for i in bisect::find_invalid(&all, &|idx| batch.holds(idx), &|i| batch.holds_alone(i)) {
-        verdicts[i] = false;
-    }
-    verdicts
+    bisect::verdicts(statements.len(), |indices, z| {
+        equation_holds(backend, key, statements, indices, z)
+    })
 }
 
-struct Batch<'a> {
-    backend: &'a dyn Backend,
-    key: &'a PreparedKey,
-    statements: &'a [Statement],
-    coefficients: Vec<u64>,
-}
+/// Whether the combined equation holds for the statements at `indices`, statement
+/// `indices[k]` weighted by `z[k]`.
+fn equation_holds(
+    backend: &dyn Backend,
+    key: &PreparedKey,
+    statements: &[Statement],
+    indices: &[usize],
+    z: &[u64],
+) -> bool {
+    let key = &key.key;
+    let proofs: Vec<&Proof> = indices.iter().map(|&i| &statements[i].proof).collect();
+    let z_scalars = Scalars::from_u64s(z);
 
-impl Batch<'_> {
-    fn holds(&self, indices: &[usize]) -> bool {
-        let z: Vec<u64> = indices.iter().map(|&i| self.coefficients[i]).collect();
-        self.equation_holds(indices, &z)
-    }
-
-    fn holds_alone(&self, i: usize) -> bool {
-        self.equation_holds(&[i], &[1])
-    }
-
-    fn equation_holds(&self, indices: &[usize], z: &[u64]) -> bool {
-        let key = &self.key.key;
-        let proofs: Vec<&Proof> = indices.iter().map(|&i| &self.statements[i].proof).collect();
-        let z_scalars = Scalars::from_u64s(z);
-
-        // Σ z_i·L_i as one MSM over IC: scalars (Σ z_i, Σ z_i·x_i1, ...) in Fr.
-        let mut ic_scalars = vec![blst_fr::default(); key.ic.len()];
-        for (&i, &zi) in indices.iter().zip(z) {
-            let zi = fr_from_u64(zi);
-            add_assign(&mut ic_scalars[0], &zi);
-            for (acc, x) in ic_scalars[1..].iter_mut().zip(&self.statements[i].inputs) {
-                let mut t = blst_fr::default();
-                // SAFETY: plain field multiplication.
-                unsafe { blst_fr_mul(&mut t, &zi, &x.0) };
-                add_assign(acc, &t);
-            }
+    // Σ z_i·L_i as one MSM over IC: scalars (Σ z_i, Σ z_i·x_i1, ...) in Fr.
+    let mut ic_scalars = vec![blst_fr::default(); key.ic.len()];
+    for (&i, &zi) in indices.iter().zip(z) {
+        let zi = fr_from_u64(zi);
+        add_assign(&mut ic_scalars[0], &zi);
+        for (acc, x) in ic_scalars[1..].iter_mut().zip(&statements[i].inputs) {
+            let mut t = blst_fr::default();
+            // SAFETY: plain field multiplication.
+            unsafe { blst_fr_mul(&mut t, &zi, &x.0) };
+            add_assign(acc, &t);
         }
-        let z_sum = ic_scalars[0];
-        let ic_bytes: Vec<[u8; 32]> = ic_scalars.iter().map(fr_to_le).collect();
-        let combined_inputs = self
-            .backend
-            .g1_msm(&key.ic, &Scalars::from_fr_le(&ic_bytes));
-
-        let a: Vec<blst_p1_affine> = proofs.iter().map(|p| p.a).collect();
-        let c: Vec<blst_p1_affine> = proofs.iter().map(|p| p.c).collect();
-        let combined_c = self.backend.g1_msm(&c, &z_scalars);
-        let alpha = self
-            .backend
-            .g1_msm(&[key.alpha_g1], &Scalars::from_fr_le(&[fr_to_le(&z_sum)]));
-
-        let mut g1 = if z.iter().all(|&zi| zi == 1) {
-            a
-        } else {
-            self.backend.g1_scale(&a, &z_scalars)
-        };
-        let mut g2: Vec<blst_p2_affine> = proofs.iter().map(|p| p.b).collect();
-        g1.extend([
-            neg_g1(&combined_inputs),
-            neg_g1(&combined_c),
-            neg_g1(&alpha),
-        ]);
-        g2.extend([key.gamma_g2, key.delta_g2, key.beta_g2]);
-
-        let f = self.backend.multi_miller_loop(&g1, &g2);
-        self.backend.final_exp_is_one(&f)
     }
+    let z_sum = ic_scalars[0];
+    let ic_bytes: Vec<[u8; 32]> = ic_scalars.iter().map(fr_to_le).collect();
+    let combined_inputs = backend.g1_msm(&key.ic, &Scalars::from_fr_le(&ic_bytes));
+
+    let a: Vec<blst_p1_affine> = proofs.iter().map(|p| p.a).collect();
+    let c: Vec<blst_p1_affine> = proofs.iter().map(|p| p.c).collect();
+    let combined_c = backend.g1_msm(&c, &z_scalars);
+    let alpha = backend.g1_msm(&[key.alpha_g1], &Scalars::from_fr_le(&[fr_to_le(&z_sum)]));
+
+    let mut g1 = if z.iter().all(|&zi| zi == 1) {
+        a
+    } else {
+        backend.g1_scale(&a, &z_scalars)
+    };
+    let mut g2: Vec<blst_p2_affine> = proofs.iter().map(|p| p.b).collect();
+    g1.extend([
+        neg_g1(&combined_inputs),
+        neg_g1(&combined_c),
+        neg_g1(&alpha),
+    ]);
+    g2.extend([key.gamma_g2, key.delta_g2, key.beta_g2]);
+
+    let f = backend.multi_miller_loop(&g1, &g2);
+    backend.final_exp_is_one(&f)
 }
 
 fn fr_from_u64(v: u64) -> blst_fr {

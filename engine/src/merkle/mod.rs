@@ -28,7 +28,7 @@ pub enum MerkleError {
     NotChunks(usize),
     #[error("chunks: {count} chunks exceed the limit of {limit}")]
     OverLimit { count: u64, limit: u64 },
-    #[error("limit: {0} chunks needs a tree deeper than {MAX_DEPTH} levels")]
+    #[error("{0} chunks need a tree deeper than {MAX_DEPTH} levels")]
     TooDeep(u64),
     #[error("indices[{position}]: leaf {index} is outside a tree of {width} leaves")]
     LeafOutOfRange {
@@ -38,6 +38,8 @@ pub enum MerkleError {
     },
     #[error("indices: no leaf to prove")]
     NoLeaves,
+    #[error("indices[{position}]: leaf {index} appears twice")]
+    DuplicateLeaf { position: usize, index: u64 },
     #[error("{0}")]
     BadProof(String),
 }

@@ -81,19 +81,16 @@ pub fn verify_multiproof(
     }
     let mut nodes: BTreeMap<u64, Node> = leaves.iter().copied().collect();
     nodes.extend(helpers.into_iter().zip(proof.iter().copied()));
-    // Deepest first: every node is computed once both its children are known.
-    let mut pending: Vec<u64> = nodes.keys().copied().collect();
-    while let Some(g) = pending.pop() {
+    // Largest generalized index first: a node's children are both known (or never will
+    // be) by the time it is reached, since children have larger indices than parents.
+    let mut pending: BTreeSet<u64> = nodes.keys().copied().collect();
+    while let Some(g) = pending.pop_last() {
         if g <= 1 || nodes.contains_key(&(g / 2)) {
             continue;
         }
         if let (Some(left), Some(right)) = (nodes.get(&(g & !1)), nodes.get(&(g | 1))) {
-            let parent = hash_pair(left, right);
-            nodes.insert(g / 2, parent);
-            // Parents are smaller than every pending index, so they go to the back of
-            // the descending order, which `pop` takes from the end: keep it sorted.
-            let at = pending.partition_point(|&p| p < g / 2);
-            pending.insert(at, g / 2);
+            nodes.insert(g / 2, hash_pair(left, right));
+            pending.insert(g / 2);
         }
     }
     Ok(nodes.get(&1) == Some(root))

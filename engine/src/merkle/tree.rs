@@ -88,27 +88,23 @@ impl Tree {
         })
     }
 
-    /// Depth of the data tree (without the length mix-in).
-    pub fn depth(&self) -> u32 {
-        self.depth
-    }
-
     /// The root, with the length mixed in if the tree has one.
     pub fn root(&self) -> Node {
         self.node(1)
     }
 
-    /// The generalized index of leaf `index`.
-    pub fn leaf_gindex(&self, index: u64) -> u64 {
-        let data_root = if self.length.is_some() { 2 } else { 1 };
-        (data_root << self.depth) + index
+    /// The generalized index of leaf `index`, if the tree has such a leaf.
+    pub fn leaf_gindex(&self, index: u64) -> Option<u64> {
+        let data_root: u64 = if self.length.is_some() { 2 } else { 1 };
+        (index < 1 << self.depth).then(|| (data_root << self.depth) + index)
     }
 
     /// The node at generalized index `gindex` (1 is the root).
     ///
     /// # Panics
-    /// If `gindex` is 0, below the leaves, or under the length chunk of a mixed-in tree.
-    pub fn node(&self, gindex: u64) -> Node {
+    /// If `gindex` is 0, below the leaves, or under the length chunk of a mixed-in tree:
+    /// callers pass leaf indices from [`Tree::leaf_gindex`] and their helpers only.
+    fn node(&self, gindex: u64) -> Node {
         assert!(gindex >= 1, "generalized indices start at 1");
         let gindex = match self.length {
             None => gindex,
@@ -146,17 +142,18 @@ impl Tree {
         if indices.is_empty() {
             return Err(MerkleError::NoLeaves);
         }
-        let width = 1u64 << self.depth;
         let mut gindices = Vec::with_capacity(indices.len());
+        let mut seen = std::collections::HashSet::with_capacity(indices.len());
         for (position, &index) in indices.iter().enumerate() {
-            if index >= width {
-                return Err(MerkleError::LeafOutOfRange {
-                    position,
-                    index,
-                    width,
-                });
+            let gindex = self.leaf_gindex(index).ok_or(MerkleError::LeafOutOfRange {
+                position,
+                index,
+                width: 1 << self.depth,
+            })?;
+            if !seen.insert(gindex) {
+                return Err(MerkleError::DuplicateLeaf { position, index });
             }
-            gindices.push(self.leaf_gindex(index));
+            gindices.push(gindex);
         }
         let leaves = gindices.iter().map(|&g| (g, self.node(g))).collect();
         let helpers = helper_indices(&gindices)

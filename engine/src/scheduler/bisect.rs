@@ -9,10 +9,50 @@
 
 use rayon::prelude::*;
 
+use crate::random;
+
 /// At or below this many items, each is checked on its own.
 const SINGLE_CHECKS_AT: usize = 4;
 /// At or below this many items, a batch whose halves both fail is checked item by item.
 const DENSE_FAILURES_AT: usize = 64;
+
+/// One verdict per item of a batch of `n` items, by random linear combination.
+///
+/// `equation_holds(indices, coefficients)` checks the combined equation of the items at
+/// `indices`, item `indices[k]` weighted by `coefficients[k]`. A lone item is checked
+/// with coefficient one, exactly; a batch with fresh coefficients from the OS CSPRNG,
+/// searched with [`find_invalid`] if it fails.
+pub fn verdicts<E>(n: usize, equation_holds: E) -> Vec<bool>
+where
+    E: Fn(&[usize], &[u64]) -> bool + Sync,
+{
+    let item_holds = |i: usize| equation_holds(&[i], &[1]);
+    match n {
+        0 => return Vec::new(),
+        1 => return vec![item_holds(0)],
+        _ => {}
+    }
+    let coefficients = random::coefficients(n);
+    let batch_holds = |indices: &[usize]| {
+        let weights: Vec<u64> = indices.iter().map(|&i| coefficients[i]).collect();
+        equation_holds(indices, &weights)
+    };
+    let all: Vec<usize> = (0..n).collect();
+    let mut verdicts = vec![true; n];
+    if batch_holds(&all) {
+        return verdicts;
+    }
+    let invalid = find_invalid(&all, &batch_holds, &item_holds);
+    tracing::debug!(
+        items = n,
+        invalid = invalid.len(),
+        "batch failed; bad items found"
+    );
+    for i in invalid {
+        verdicts[i] = false;
+    }
+    verdicts
+}
 
 /// The invalid items of `items`, a batch whose combined check failed.
 ///

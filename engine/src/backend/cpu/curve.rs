@@ -2,8 +2,9 @@
 //!
 //! blst's bulk routines take arrays of pointers where `[first, NULL]` means "a contiguous
 //! array starting at `first`"; [`contiguous`] builds that pair. Points at infinity are
-//! removed before the bulk routines see them: they add nothing to a sum, an MSM or a
-//! pairing product, and the batched formulas are not specified for them.
+//! removed before sums, MSMs and Miller loops, defensively: they add nothing there, and
+//! blst documents infinity handling only for some of its bulk routines (batched affine
+//! conversion and bulk addition handle it; the Miller loop does not).
 
 use std::ptr;
 

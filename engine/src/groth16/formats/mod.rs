@@ -20,7 +20,7 @@ mod snarkjs;
 use std::fmt;
 use std::str::FromStr;
 
-pub use snarkjs::parse_public_json;
+pub use snarkjs::{parse_public_json, public_inputs_from_json};
 
 use super::{Proof, VerifyingKey};
 use crate::error::InputError;
@@ -170,6 +170,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn point_error(what: &str, e: DecodeError) -> String {
+pub(super) fn point_error(what: &str, e: DecodeError) -> String {
     format!("{what}: {e}")
 }

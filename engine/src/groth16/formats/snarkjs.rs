@@ -5,9 +5,10 @@
 
 use serde_json::Value;
 
+use super::point_error;
 use crate::groth16::scalar::decimal_be;
 use crate::groth16::{Proof, VerifyingKey, parse_decimal};
-use crate::points::{self, DecodeError};
+use crate::points;
 
 /// The base field modulus p, big-endian.
 const P: [u8; 48] = [
@@ -47,7 +48,7 @@ fn field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a 
 
 fn decimal_str<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
     v.as_str()
-        .ok_or_else(|| format!("{what}: expected a decimal string, got {v}"))
+        .ok_or_else(|| format!("{what}: expected a string, got {v}"))
 }
 
 /// A base field element: a decimal string below p.
@@ -68,33 +69,36 @@ fn array<'a>(v: &'a Value, len: usize, what: &str) -> Result<&'a [Value], String
     }
 }
 
-/// Whether the projective z coordinate says affine (1) or infinity (0).
-fn is_affine(z: &[[u8; 48]], what: &str) -> Result<bool, String> {
+/// The field element 1 (as the first coordinate of an extension element, the rest zero).
+fn one() -> [u8; 48] {
     let mut one = [0u8; 48];
     one[47] = 1;
-    let rest_zero = z[1..].iter().all(|c| *c == [0; 48]);
-    if z[0] == one && rest_zero {
+    one
+}
+
+/// Whether (x, y, z) is an affine point (z = 1) or the point at infinity, which snarkjs
+/// writes as x = 0, y = 1, z = 0. Any other form is rejected.
+fn is_affine(x: &[[u8; 48]], y: &[[u8; 48]], z: &[[u8; 48]], what: &str) -> Result<bool, String> {
+    let is =
+        |c: &[[u8; 48]], first: [u8; 48]| c[0] == first && c[1..].iter().all(|e| *e == [0; 48]);
+    if is(z, one()) {
         Ok(true)
-    } else if z[0] == [0; 48] && rest_zero {
+    } else if is(z, [0; 48]) && is(x, [0; 48]) && is(y, one()) {
         Ok(false)
     } else {
         Err(format!(
-            "{what}: z must be 1 (affine) or 0 (infinity); other projective forms are not accepted"
+            "{what}: expected z = 1 (affine) or the point at infinity written as (0, 1, 0)"
         ))
     }
 }
 
-fn point_error(what: &str, e: DecodeError) -> String {
-    format!("{what}: {e}")
-}
-
 fn g1(v: &Value, what: &str) -> Result<blst::blst_p1_affine, String> {
     let c = array(v, 3, what)?;
-    let [x, y, z] = [0, 1, 2].map(|i| fp(&c[i], what));
+    let (x, y, z) = (fp(&c[0], what)?, fp(&c[1], what)?, fp(&c[2], what)?);
     let mut encoding = [0u8; 96];
-    if is_affine(&[z?], what)? {
-        encoding[..48].copy_from_slice(&x?);
-        encoding[48..].copy_from_slice(&y?);
+    if is_affine(&[x], &[y], &[z], what)? {
+        encoding[..48].copy_from_slice(&x);
+        encoding[48..].copy_from_slice(&y);
     } else {
         encoding[0] = 0x40;
     }
@@ -109,7 +113,7 @@ fn g2(v: &Value, what: &str) -> Result<blst::blst_p2_affine, String> {
     };
     let (x, y, z) = (pair(0)?, pair(1)?, pair(2)?);
     let mut encoding = [0u8; 192];
-    if is_affine(&z, what)? {
+    if is_affine(&x, &y, &z, what)? {
         // zcash order: c1 before c0.
         for (i, part) in [x[1], x[0], y[1], y[0]].iter().enumerate() {
             encoding[i * 48..(i + 1) * 48].copy_from_slice(part);
@@ -160,22 +164,45 @@ pub fn parse_proof(bytes: &[u8]) -> Result<Proof, String> {
     })
 }
 
-/// `public.json`: a JSON array of decimal strings, as 32-byte big-endian integers.
-/// Values of 2^256 or more are rejected here; values from r up are rejected when verified.
+/// `public.json`: a JSON array of public inputs (see [`public_inputs_from_json`]).
 pub fn parse_public_json(bytes: &[u8]) -> Result<Vec<[u8; 32]>, String> {
-    let values: Vec<Value> = match serde_json::from_slice(bytes) {
-        Ok(Value::Array(values)) => values,
-        Ok(_) => return Err("expected a JSON array of decimal strings".into()),
-        Err(e) => return Err(format!("not valid JSON: {e}")),
-    };
-    values
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    public_inputs_from_json(&value)
+}
+
+/// Public inputs from a JSON array of decimal strings (as snarkjs writes them) or 0x-hex
+/// strings, as 32-byte big-endian integers. Values of 2^256 or more are rejected here;
+/// values from r up are rejected when verified.
+pub fn public_inputs_from_json(value: &Value) -> Result<Vec<[u8; 32]>, String> {
+    let items = value
+        .as_array()
+        .ok_or("public: expected a JSON array of decimal or 0x-hex strings")?;
+    items
         .iter()
         .enumerate()
-        .map(|(i, v)| {
+        .map(|(i, item)| {
             let what = format!("public[{i}]");
-            let text = decimal_str(v, &what)?;
-            parse_decimal(text)
-                .ok_or_else(|| format!("{what}: {text:?} is not a decimal integer below 2^256"))
+            let text = decimal_str(item, &what)?;
+            match text.strip_prefix("0x") {
+                Some(digits) => hex_be32(digits)
+                    .ok_or_else(|| format!("{what}: {text:?} is not hex of at most 32 bytes")),
+                None => parse_decimal(text).ok_or_else(|| {
+                    format!("{what}: {text:?} is not a decimal integer below 2^256")
+                }),
+            }
         })
         .collect()
+}
+
+/// Hex digits of at most 32 bytes, left-padded to 32.
+fn hex_be32(digits: &str) -> Option<[u8; 32]> {
+    let digits = if digits.len() % 2 == 1 {
+        format!("0{digits}")
+    } else {
+        digits.to_string()
+    };
+    let bytes = hex::decode(digits).ok().filter(|b| b.len() <= 32)?;
+    let mut out = [0u8; 32];
+    out[32 - bytes.len()..].copy_from_slice(&bytes);
+    Some(out)
 }
