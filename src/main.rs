@@ -29,6 +29,8 @@ enum Command {
     /// Groth16 proofs on BLS12-381.
     #[command(subcommand)]
     Groth16(commands::groth16::Groth16Command),
+    /// Serve the gRPC API (see the README for the API, flags and metrics).
+    Serve(commands::serve::ServeArgs),
     /// Version, backends and CPU features.
     Info,
 }
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Verify(cmd) => commands::bls::run(cmd),
         Command::Merkle(cmd) => commands::merkle::run(cmd),
         Command::Groth16(cmd) => commands::groth16::run(cmd),
+        Command::Serve(args) => commands::serve::run(args),
         Command::Info => commands::info::run(),
     };
     match result {

@@ -412,6 +412,6 @@ fn info_lists_the_cpu_backend() {
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.starts_with("veribatch "), "{text}");
-    assert!(text.contains("cpu     available"), "{text}");
-    assert!(text.contains("auto selects: cpu"), "{text}");
+    assert!(text.contains("cpu     selected: blst"), "{text}");
+    assert!(text.contains("wgpu    unavailable"), "{text}");
 }

@@ -91,6 +91,16 @@ impl Engine {
         &*self.backend
     }
 
+    /// Validated public keys held in the cache.
+    pub fn cached_public_keys(&self) -> usize {
+        self.public_keys.len()
+    }
+
+    /// Groth16 keys registered and held.
+    pub fn registered_keys(&self) -> usize {
+        self.groth16_keys.len()
+    }
+
     /// Verifies signature sets as one batch; one verdict per set, in order. A set that
     /// does not decode gets an error verdict and does not affect the others.
     pub fn verify_signature_sets(

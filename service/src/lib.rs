@@ -1,5 +1,28 @@
 //! veribatch-service: the gRPC service over `veribatch-engine`, implementing
 //! `proto/veribatch/v1/verifier.proto`.
 //!
-//! Not built yet: the engine and the CLI come first. The server will be a thin shell over
-//! the engine and its scheduler.
+//! The server is a thin shell: requests are converted to engine inputs, batched by the
+//! engine's [`Scheduler`](veribatch_engine::scheduler::Scheduler), and the verdicts
+//! converted back. Generated code lives in [`proto`], apart from the implementation.
+//!
+//! - [`server`]: binding, TLS, health, reflection, limits, graceful shutdown.
+//! - [`verifier`]: the `Verifier` service.
+//! - [`metrics`]: Prometheus metrics and their HTTP endpoint.
+//! - [`client`]: a client for the CLI's `--remote` and for tests.
+
+pub mod client;
+mod convert;
+pub mod metrics;
+pub mod server;
+pub mod verifier;
+
+/// Code generated from the proto by tonic-prost-build.
+pub mod proto {
+    tonic::include_proto!("veribatch.v1");
+
+    /// The encoded file descriptor set of the proto, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/veribatch_descriptor.bin"));
+}
+
+pub use server::{Bound, ServeConfig, ServeError};

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use veribatch_engine::bls::{ETH_DST, SignatureSet, check_dst};
 
-use super::BackendArgs;
+use super::{BackendArgs, RemoteArgs};
 use crate::input::{self, Record};
-use crate::output::{BatchJob, CommandResult};
+use crate::output::{BatchJob, CommandResult, VerifyFn};
 
 /// Sets verified per engine call: large enough for batching to pay, small enough for
 /// steady progress and a prompt stop on Ctrl-C.
@@ -24,6 +24,8 @@ pub enum VerifyCommand {
     Bls {
         #[command(flatten)]
         backend: BackendArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
         /// Domain separation tag: text, or hex with a 0x prefix [default: Ethereum's
         /// BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_].
         #[arg(long)]
@@ -39,6 +41,7 @@ pub enum VerifyCommand {
 pub fn run(command: VerifyCommand) -> CommandResult {
     let VerifyCommand::Bls {
         backend,
+        remote,
         dst,
         output,
         file,
@@ -50,20 +53,30 @@ pub fn run(command: VerifyCommand) -> CommandResult {
     };
     check_dst(&dst).map_err(|e| format!("--dst: {}", e.reason))?;
     let records = input::records(&input::read(&file)?)?;
-    let engine = backend.engine();
-    BatchJob {
-        what: "sets",
-        per_batch: SETS_PER_BATCH,
-        output: output.as_deref(),
-        parse: &parse_set,
-        verify: &|sets| {
-            engine
-                .verify_signature_sets(sets, &dst)
-                .map_err(|e| e.to_string())
-        },
-        rename: &rename,
+    let job = |verify: &VerifyFn<'_, SignatureSet>| {
+        BatchJob {
+            what: "sets",
+            per_batch: SETS_PER_BATCH,
+            output: output.as_deref(),
+            parse: &parse_set,
+            verify,
+            rename: &rename,
+        }
+        .run(&records)
+    };
+    match remote.connect()? {
+        Some(service) => {
+            job(&|sets| service.call(async |r| r.verify_signature_sets(sets, &dst).await))
+        }
+        None => {
+            let engine = backend.engine();
+            job(&|sets| {
+                engine
+                    .verify_signature_sets(sets, &dst)
+                    .map_err(|e| e.to_string())
+            })
+        }
     }
-    .run(&records)
 }
 
 /// The engine's field names as the input file spells them.

@@ -7,9 +7,9 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 use veribatch_engine::groth16::formats::public_inputs_from_json;
 use veribatch_engine::groth16::{KeyFormat, PreparedKey};
-use veribatch_engine::{Engine, ProofInput};
+use veribatch_engine::{Engine, ProofInput, Verdict};
 
-use super::BackendArgs;
+use super::{BackendArgs, Connection, RemoteArgs};
 use crate::input::{self, Record};
 use crate::output::{self, BatchJob, CommandResult, Outcome};
 
@@ -50,19 +50,50 @@ pub enum Groth16Command {
 pub struct KeyArgs {
     #[command(flatten)]
     backend: BackendArgs,
+    #[command(flatten)]
+    remote: RemoteArgs,
     /// Key format: snarkjs, arkworks or bellman [default: detected]. Proofs' format is
     /// always told from their own bytes.
     #[arg(long)]
     format: Option<KeyFormat>,
 }
 
+/// Where proofs for the loaded key are verified.
+enum KeyedVerifier {
+    Local(Engine, Arc<PreparedKey>),
+    Remote(Connection, Vec<u8>),
+}
+
+impl KeyedVerifier {
+    fn verify(&self, proofs: &[ProofInput]) -> Result<Vec<Verdict>, String> {
+        match self {
+            Self::Local(engine, key) => Ok(engine.verify_groth16(key, proofs)),
+            Self::Remote(service, key_id) => {
+                service.call(async |r| r.verify_groth16(key_id, proofs).await)
+            }
+        }
+    }
+}
+
 impl KeyArgs {
-    fn load(&self, vk: &Path) -> Result<(Engine, Arc<PreparedKey>), String> {
-        let engine = self.backend.engine();
-        let key = engine
-            .register_groth16_key(&input::read(vk)?, self.format)
-            .map_err(|e| format!("{}: {e}", vk.display()))?;
-        Ok((engine, key))
+    /// Reads and registers the key, in-process or with the service.
+    fn load(&self, vk: &Path) -> Result<KeyedVerifier, String> {
+        let bytes = input::read(vk)?;
+        match self.remote.connect()? {
+            Some(service) => {
+                let id = service
+                    .call(async |r| r.register_key(bytes, self.format).await)
+                    .map_err(|e| format!("{}: {e}", vk.display()))?;
+                Ok(KeyedVerifier::Remote(service, id))
+            }
+            None => {
+                let engine = self.backend.engine();
+                let key = engine
+                    .register_groth16_key(&bytes, self.format)
+                    .map_err(|e| format!("{}: {e}", vk.display()))?;
+                Ok(KeyedVerifier::Local(engine, key))
+            }
+        }
     }
 }
 
@@ -74,14 +105,14 @@ pub fn run(command: Groth16Command) -> CommandResult {
             public,
             proof,
         } => {
-            let (engine, key) = key.load(&vk)?;
+            let verifier = key.load(&vk)?;
             let public: Value = serde_json::from_slice(&input::read(&public)?)
                 .map_err(|e| format!("{}: not valid JSON: {e}", public.display()))?;
             let input = ProofInput {
                 proof: proof_bytes(input::read(&proof)?)?,
                 public_inputs: public_inputs(&public)?,
             };
-            let verdict = engine.verify_groth16(&key, &[input]).remove(0);
+            let verdict = verifier.verify(&[input])?.remove(0);
             let valid = match output::describe(verdict, &rename) {
                 Ok(valid) => valid,
                 Err(e) => {
@@ -98,14 +129,14 @@ pub fn run(command: Groth16Command) -> CommandResult {
             output,
             file,
         } => {
-            let (engine, key) = key.load(&vk)?;
+            let verifier = key.load(&vk)?;
             let records = input::records(&input::read(&file)?)?;
             BatchJob {
                 what: "proofs",
                 per_batch: PROOFS_PER_BATCH,
                 output: output.as_deref(),
                 parse: &parse_record,
-                verify: &|proofs| Ok(engine.verify_groth16(&key, proofs)),
+                verify: &|proofs| verifier.verify(proofs),
                 rename: &rename,
             }
             .run(&records)

@@ -7,16 +7,14 @@ use crate::output::{CommandResult, Outcome};
 pub fn run() -> CommandResult {
     println!("veribatch {}", env!("CARGO_PKG_VERSION"));
     println!("backends:");
-    println!(
-        "  cpu     available: blst (BLS12-381), hashtree (SHA-256), {} threads",
-        rayon::current_num_threads()
-    );
-    println!("  wgpu    not built in");
-    println!("  cuda    not built in");
-    println!(
-        "auto selects: {}",
-        backend::select(BackendChoice::Auto).name()
-    );
+    for b in backend::inventory(BackendChoice::Auto) {
+        let state = match (b.available, b.selected) {
+            (true, true) => "selected",
+            (true, false) => "available",
+            (false, _) => "unavailable",
+        };
+        println!("  {:<7} {state}: {}", b.name, b.detail);
+    }
     println!("cpu features used: {}", cpu_features().join(" "));
     Ok(Outcome::AllValid)
 }

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 use veribatch_engine::merkle::{Node, helper_indices, verify_multiproof};
 
-use super::BackendArgs;
+use super::{BackendArgs, RemoteArgs};
 use crate::input;
 use crate::output::{CommandResult, Outcome};
 
@@ -16,6 +16,8 @@ pub enum MerkleCommand {
     Root {
         #[command(flatten)]
         backend: BackendArgs,
+        #[command(flatten)]
+        remote: RemoteArgs,
         #[command(flatten)]
         tree: TreeArgs,
         file: PathBuf,
@@ -126,14 +128,21 @@ pub fn run(command: MerkleCommand) -> CommandResult {
     match command {
         MerkleCommand::Root {
             backend,
+            remote,
             tree,
             file,
         } => {
             let chunks = input::read(&file)?;
-            let root = backend
-                .engine()
-                .merkle_root(&chunks, tree.limit, tree.mix_in(&chunks))
-                .map_err(|e| e.to_string())?;
+            let mix_in = tree.mix_in(&chunks);
+            let root = match remote.connect()? {
+                Some(service) => {
+                    service.call(async |r| r.merkle_root(chunks, tree.limit, mix_in).await)?
+                }
+                None => backend
+                    .engine()
+                    .merkle_root(&chunks, tree.limit, mix_in)
+                    .map_err(|e| e.to_string())?,
+            };
             println!("{}", hex32(&root));
             Ok(Outcome::AllValid)
         }

@@ -5,9 +5,13 @@ pub mod bls;
 pub mod groth16;
 pub mod info;
 pub mod merkle;
+pub mod serve;
+
+use std::path::PathBuf;
 
 use veribatch_engine::backend::BackendChoice;
 use veribatch_engine::{Engine, EngineConfig};
+use veribatch_service::client::Remote;
 
 /// The `--backend` flag shared by every command that verifies.
 #[derive(clap::Args, Clone, Debug)]
@@ -23,5 +27,50 @@ impl BackendArgs {
             backend: self.backend,
             ..EngineConfig::default()
         })
+    }
+}
+
+/// `--remote`: do the work through a running `veribatch serve` instead of in-process,
+/// with the same output and exit codes.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RemoteArgs {
+    /// The service's URL, e.g. http://127.0.0.1:50051 (https:// with --remote-ca).
+    #[arg(long, env = "VERIBATCH_REMOTE")]
+    pub remote: Option<String>,
+    /// PEM certificate authority of an https:// service.
+    #[arg(long, requires = "remote")]
+    pub remote_ca: Option<PathBuf>,
+}
+
+/// A connection to the service and the runtime its calls run on.
+pub struct Connection {
+    pub runtime: tokio::runtime::Runtime,
+    pub remote: Remote,
+}
+
+impl Connection {
+    /// Runs one call against the service and waits for it.
+    pub fn call<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut Remote) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let mut remote = self.remote.clone();
+        self.runtime.block_on(f(&mut remote))
+    }
+}
+
+impl RemoteArgs {
+    /// Connects if `--remote` was given.
+    pub fn connect(&self) -> Result<Option<Connection>, String> {
+        let Some(url) = &self.remote else {
+            return Ok(None);
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let remote = runtime.block_on(Remote::connect(url, self.remote_ca.as_deref()))?;
+        Ok(Some(Connection { runtime, remote }))
     }
 }

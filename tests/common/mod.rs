@@ -72,3 +72,4 @@ pub fn secret_key(rng: &mut TestRng) -> Vec<u8> {
 
 pub mod bls;
 pub mod groth16;
+pub mod server;

@@ -149,6 +149,45 @@ impl fmt::Display for BackendChoice {
     }
 }
 
+/// A backend this build knows, and whether it can run here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendStatus {
+    pub name: &'static str,
+    pub available: bool,
+    /// Whether `choice` selects it.
+    pub selected: bool,
+    /// What it uses, or why it is unavailable.
+    pub detail: String,
+}
+
+/// Every backend this build knows, for `veribatch info` and the service's GetInfo.
+pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
+    let selected = select(choice).name();
+    vec![
+        BackendStatus {
+            name: "cpu",
+            available: true,
+            selected: selected == "cpu",
+            detail: format!(
+                "blst (BLS12-381), hashtree (SHA-256), {} threads",
+                rayon::current_num_threads()
+            ),
+        },
+        BackendStatus {
+            name: "wgpu",
+            available: false,
+            selected: false,
+            detail: "not built into this release".into(),
+        },
+        BackendStatus {
+            name: "cuda",
+            available: false,
+            selected: false,
+            detail: "not built into this release".into(),
+        },
+    ]
+}
+
 /// The backend that runs the primitives for `choice`.
 pub fn select(choice: BackendChoice) -> Arc<dyn Backend> {
     match choice {

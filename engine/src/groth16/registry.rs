@@ -44,6 +44,18 @@ impl KeyRegistry {
         key
     }
 
+    pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn get(&self, id: &KeyId) -> Option<Arc<PreparedKey>> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.keys.get(id).cloned()

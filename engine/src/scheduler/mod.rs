@@ -1,4 +1,504 @@
-//! Scheduling of batched work. For now: finding the bad items of a failed batch; the
-//! queues and flush policy of the service build on it.
+//! Scheduling of batched work: per-operation queues that merge the items of concurrent
+//! requests into large batches, and the search for the bad items of a failed batch.
+//!
+//! Queues are per operation and per parameter that a batch must share: one per domain
+//! separation tag for signature sets, one per verifying key for Groth16 proofs. A queue
+//! is flushed into a batch
+//! - at once when no batch is running (light load: latency is one verification),
+//! - when it holds `max_batch` items, or
+//! - when its oldest request has waited `max_delay` (heavy load: batches grow while the
+//!   device is busy, up to `max_batch`).
+//!
+//! `workers` batches run at most at once. The queues together hold at most `queue_limit`
+//! items; beyond that, requests are refused rather than memory growing. Every accepted
+//! request is answered: with its verdicts, with `DeadlineExceeded` if its deadline passed
+//! before its batch started, or, if the engine panics on a batch (a device failure), with
+//! the verdicts of the same batch rerun on the CPU.
 
 pub mod bisect;
+pub mod stats;
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+pub use stats::{Histogram, OperationStats};
+
+use crate::backend::BackendChoice;
+use crate::bls::{self, SignatureSet};
+use crate::error::{InputError, Verdict};
+use crate::groth16::{KeyId, PreparedKey};
+use crate::{Engine, EngineConfig, ProofInput};
+
+/// How batches are formed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchedulerConfig {
+    /// A queue is flushed when it holds this many items.
+    pub max_batch: usize,
+    /// ... or when its oldest request has waited this long.
+    pub max_delay: Duration,
+    /// Items that may wait in all queues together.
+    pub queue_limit: usize,
+    /// Batches that may run at once.
+    pub workers: usize,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 4096,
+            max_delay: Duration::from_millis(5),
+            queue_limit: 1 << 20,
+            workers: 2,
+        }
+    }
+}
+
+/// An operation that is batched across requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    VerifySignatures,
+    VerifyGroth16,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 2] = [Self::VerifySignatures, Self::VerifyGroth16];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::VerifySignatures => "verify_signatures",
+            Self::VerifyGroth16 => "verify_groth16",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Why a request was not answered with verdicts.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    /// The request as a whole is malformed (a bad domain separation tag).
+    #[error("{0}")]
+    Invalid(InputError),
+    #[error("the queues are full ({queued} items waiting, limit {limit}): retry later")]
+    QueueFull { queued: usize, limit: usize },
+    #[error("the deadline passed before the items were verified")]
+    DeadlineExceeded,
+    #[error("the scheduler is shutting down")]
+    ShuttingDown,
+    #[error("verification failed on every backend: {0}")]
+    Internal(String),
+}
+
+type Reply = oneshot::Sender<Result<Vec<Verdict>, ScheduleError>>;
+
+/// The items of one request.
+enum Payload {
+    Sets(Vec<SignatureSet>),
+    Proofs(Vec<ProofInput>),
+}
+
+impl Payload {
+    fn len(&self) -> usize {
+        match self {
+            Self::Sets(s) => s.len(),
+            Self::Proofs(p) => p.len(),
+        }
+    }
+}
+
+struct Pending {
+    payload: Payload,
+    deadline: Option<Instant>,
+    enqueued: Instant,
+    reply: Reply,
+}
+
+impl Pending {
+    /// Whether the request should be dropped rather than verified.
+    fn expired(&self, now: Instant) -> bool {
+        self.deadline.is_some_and(|d| d <= now) || self.reply.is_closed()
+    }
+}
+
+/// What the requests of one batch must share.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum QueueKey {
+    Signatures { dst: Vec<u8> },
+    Groth16 { key: KeyId },
+}
+
+struct Queue {
+    operation: Operation,
+    /// The verifying key, for Groth16 queues.
+    groth16_key: Option<Arc<PreparedKey>>,
+    requests: VecDeque<Pending>,
+    items: usize,
+}
+
+#[derive(Default)]
+struct State {
+    queues: HashMap<QueueKey, Queue>,
+    queued: usize,
+    running: usize,
+    stopping: bool,
+}
+
+struct Batch {
+    key: QueueKey,
+    operation: Operation,
+    groth16_key: Option<Arc<PreparedKey>>,
+    requests: Vec<Pending>,
+}
+
+struct Shared {
+    engine: Arc<Engine>,
+    /// A CPU engine for batches the primary engine failed on, made when first needed.
+    cpu_fallback: OnceLock<Engine>,
+    config: SchedulerConfig,
+    state: Mutex<State>,
+    wake: Condvar,
+    stats: [OperationStats; 2],
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn stats(&self, op: Operation) -> &OperationStats {
+        &self.stats[op.index()]
+    }
+}
+
+/// Merges requests into batches and runs them on worker threads.
+pub struct Scheduler {
+    shared: Arc<Shared>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Scheduler {
+    pub fn new(engine: Arc<Engine>, config: SchedulerConfig) -> Self {
+        let shared = Arc::new(Shared {
+            engine,
+            cpu_fallback: OnceLock::new(),
+            config,
+            state: Mutex::default(),
+            wake: Condvar::new(),
+            stats: [OperationStats::new(), OperationStats::new()],
+        });
+        let workers = (0..shared.config.workers.max(1))
+            .map(|i| {
+                let shared = shared.clone();
+                std::thread::Builder::new()
+                    .name(format!("veribatch-batch-{i}"))
+                    .spawn(move || work(&shared))
+                    .expect("a worker thread starts")
+            })
+            .collect();
+        Self {
+            shared,
+            workers: Mutex::new(workers),
+        }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.shared.engine
+    }
+
+    pub fn config(&self) -> &SchedulerConfig {
+        &self.shared.config
+    }
+
+    pub fn stats(&self, op: Operation) -> &OperationStats {
+        self.shared.stats(op)
+    }
+
+    /// Verifies signature sets in a batch shared with other requests for the same `dst`.
+    pub async fn verify_signature_sets(
+        &self,
+        sets: Vec<SignatureSet>,
+        dst: Vec<u8>,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<Verdict>, ScheduleError> {
+        bls::check_dst(&dst).map_err(ScheduleError::Invalid)?;
+        self.submit(
+            QueueKey::Signatures { dst },
+            Operation::VerifySignatures,
+            None,
+            Payload::Sets(sets),
+            deadline,
+        )
+        .await
+    }
+
+    /// Verifies Groth16 proofs in a batch shared with other requests for the same key.
+    pub async fn verify_groth16(
+        &self,
+        key: Arc<PreparedKey>,
+        proofs: Vec<ProofInput>,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<Verdict>, ScheduleError> {
+        self.submit(
+            QueueKey::Groth16 { key: *key.id() },
+            Operation::VerifyGroth16,
+            Some(key),
+            Payload::Proofs(proofs),
+            deadline,
+        )
+        .await
+    }
+
+    async fn submit(
+        &self,
+        key: QueueKey,
+        operation: Operation,
+        groth16_key: Option<Arc<PreparedKey>>,
+        payload: Payload,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<Verdict>, ScheduleError> {
+        let n = payload.len();
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let stats = self.shared.stats(operation);
+        let (reply, answer) = oneshot::channel();
+        {
+            let mut state = self.shared.lock();
+            if state.stopping {
+                return Err(ScheduleError::ShuttingDown);
+            }
+            let limit = self.shared.config.queue_limit;
+            if state.queued + n > limit {
+                stats.rejected.fetch_add(1, Ordering::Relaxed);
+                return Err(ScheduleError::QueueFull {
+                    queued: state.queued,
+                    limit,
+                });
+            }
+            let queue = state.queues.entry(key).or_insert_with(|| Queue {
+                operation,
+                groth16_key,
+                requests: VecDeque::new(),
+                items: 0,
+            });
+            queue.requests.push_back(Pending {
+                payload,
+                deadline,
+                enqueued: Instant::now(),
+                reply,
+            });
+            queue.items += n;
+            state.queued += n;
+            stats.requests.fetch_add(1, Ordering::Relaxed);
+            stats.queued.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        self.shared.wake.notify_all();
+        answer
+            .await
+            .unwrap_or_else(|_| Err(ScheduleError::Internal("the batch was lost".into())))
+    }
+
+    /// Stops accepting requests, answers every accepted one, and stops the workers.
+    pub fn shutdown(&self) {
+        self.shared.lock().stopping = true;
+        self.shared.wake.notify_all();
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        for worker in workers {
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// A worker: takes ready batches and runs them until the scheduler stops and the
+/// queues are empty.
+fn work(shared: &Shared) {
+    let mut state = shared.lock();
+    loop {
+        let now = Instant::now();
+        if let Some(batch) = take_batch(shared, &mut state, now) {
+            state.running += 1;
+            drop(state);
+            run_batch(shared, batch);
+            state = shared.lock();
+            state.running -= 1;
+            shared.wake.notify_all();
+            continue;
+        }
+        if state.stopping && state.queued == 0 {
+            return;
+        }
+        // Sleep until the oldest request reaches max_delay, or until woken.
+        let wake_at = state
+            .queues
+            .values()
+            .filter_map(|q| q.requests.front())
+            .map(|p| p.enqueued + shared.config.max_delay)
+            .min();
+        state = match wake_at {
+            Some(at) => {
+                let timeout = at
+                    .saturating_duration_since(now)
+                    .max(Duration::from_micros(50));
+                shared
+                    .wake
+                    .wait_timeout(state, timeout)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+            None => shared.wake.wait(state).unwrap_or_else(|e| e.into_inner()),
+        };
+    }
+}
+
+/// The next batch to run, if a queue is ready: the ready queue whose oldest request is
+/// oldest, up to `max_batch` items of whole requests (a request larger than `max_batch`
+/// is a batch of its own). Requests past their deadline are answered and dropped here.
+fn take_batch(shared: &Shared, state: &mut State, now: Instant) -> Option<Batch> {
+    let config = &shared.config;
+    loop {
+        let idle = state.running == 0 || state.stopping;
+        let key = state
+            .queues
+            .iter()
+            .filter(|(_, q)| {
+                let waited = q.requests.front().map(|p| now.duration_since(p.enqueued));
+                idle || q.items >= config.max_batch || waited.is_some_and(|w| w >= config.max_delay)
+            })
+            .min_by_key(|(_, q)| q.requests.front().map(|p| p.enqueued))
+            .map(|(k, _)| k.clone())?;
+        let queue = state.queues.get_mut(&key).expect("chosen queue exists");
+        let stats = shared.stats(queue.operation);
+        let mut taken = Vec::new();
+        let mut items = 0;
+        let mut removed = 0;
+        while let Some(front) = queue.requests.front() {
+            let n = front.payload.len();
+            if front.expired(now) {
+                let pending = queue.requests.pop_front().expect("front exists");
+                stats.expired.fetch_add(n as u64, Ordering::Relaxed);
+                let _ = pending.reply.send(Err(ScheduleError::DeadlineExceeded));
+            } else if items == 0 || items + n <= config.max_batch {
+                taken.push(queue.requests.pop_front().expect("front exists"));
+                items += n;
+            } else {
+                break;
+            }
+            removed += n;
+        }
+        queue.items -= removed;
+        let (operation, groth16_key) = (queue.operation, queue.groth16_key.clone());
+        if queue.requests.is_empty() {
+            state.queues.remove(&key);
+        }
+        state.queued -= removed;
+        stats.queued.fetch_sub(removed as u64, Ordering::Relaxed);
+        if !taken.is_empty() {
+            return Some(Batch {
+                key,
+                operation,
+                groth16_key,
+                requests: taken,
+            });
+        }
+    }
+}
+
+/// The verdicts of one batch's items, in order.
+fn execute(
+    engine: &Engine,
+    batch: &Batch,
+    sets: &[SignatureSet],
+    proofs: &[ProofInput],
+) -> Vec<Verdict> {
+    match &batch.key {
+        QueueKey::Signatures { dst } => engine
+            .verify_signature_sets(sets, dst)
+            .expect("the tag was checked when the request was accepted"),
+        QueueKey::Groth16 { .. } => {
+            let key = batch
+                .groth16_key
+                .as_ref()
+                .expect("Groth16 batches carry their key");
+            engine.verify_groth16(key, proofs)
+        }
+    }
+}
+
+fn run_batch(shared: &Shared, mut batch: Batch) {
+    let stats = shared.stats(batch.operation);
+    let started = Instant::now();
+    let mut sets = Vec::new();
+    let mut proofs = Vec::new();
+    let mut lengths = Vec::with_capacity(batch.requests.len());
+    for request in &mut batch.requests {
+        stats
+            .queue_wait
+            .observe(started.duration_since(request.enqueued).as_secs_f64());
+        lengths.push(request.payload.len());
+        match std::mem::replace(&mut request.payload, Payload::Sets(Vec::new())) {
+            Payload::Sets(s) => sets.extend(s),
+            Payload::Proofs(p) => proofs.extend(p),
+        }
+    }
+    let items = sets.len() + proofs.len();
+
+    let primary = catch_unwind(AssertUnwindSafe(|| {
+        execute(&shared.engine, &batch, &sets, &proofs)
+    }));
+    let verdicts = primary.or_else(|_| {
+        stats.fallbacks.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            backend = shared.engine.backend().name(),
+            items,
+            "the engine failed on a batch; running it again on the CPU"
+        );
+        let cpu = shared.cpu_fallback.get_or_init(|| {
+            Engine::new(&EngineConfig {
+                backend: BackendChoice::Cpu,
+                ..EngineConfig::default()
+            })
+        });
+        catch_unwind(AssertUnwindSafe(|| execute(cpu, &batch, &sets, &proofs)))
+    });
+
+    stats.batches.fetch_add(1, Ordering::Relaxed);
+    stats.items.fetch_add(items as u64, Ordering::Relaxed);
+    stats
+        .largest_batch
+        .fetch_max(items as u64, Ordering::Relaxed);
+    stats.batch_size.observe(items as f64);
+
+    match verdicts {
+        Ok(verdicts) => {
+            let mut verdicts = verdicts.into_iter();
+            for (request, n) in batch.requests.into_iter().zip(lengths) {
+                let _ = request.reply.send(Ok(verdicts.by_ref().take(n).collect()));
+            }
+        }
+        Err(_) => {
+            tracing::error!(items, "the CPU backend failed on a batch too");
+            for request in batch.requests {
+                let _ = request.reply.send(Err(ScheduleError::Internal(
+                    "the engine failed on this batch".into(),
+                )));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

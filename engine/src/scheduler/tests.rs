@@ -1,0 +1,206 @@
+//! The scheduler against the engine itself: merged batches, bounded queues, deadlines,
+//! shutdown. No timing is asserted; where a test needs the worker busy, it gives it a
+//! batch that takes far longer than the few microseconds the test needs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::bls::ETH_DST;
+
+fn engine() -> Arc<Engine> {
+    Arc::new(Engine::new(&EngineConfig::default()))
+}
+
+/// `n` valid sets from `keys` distinct keys, one message each; set `i` signs "message i".
+fn sets(engine: &Engine, n: usize) -> Vec<SignatureSet> {
+    let mut sk = [7u8; 32];
+    (0..n)
+        .map(|i| {
+            sk[31] = (i % 200) as u8 + 1;
+            let message = format!("message {i}").into_bytes();
+            let signature = engine.sign(&sk, &message, ETH_DST).unwrap().to_vec();
+            let mut pk = blst::blst_p1::default();
+            let mut scalar = blst::blst_scalar::default();
+            let mut public_key = [0u8; 48];
+            // SAFETY: plain blst calls on owned buffers.
+            unsafe {
+                blst::blst_scalar_from_bendian(&mut scalar, sk.as_ptr());
+                blst::blst_sk_to_pk_in_g1(&mut pk, &scalar);
+                blst::blst_p1_compress(public_key.as_mut_ptr(), &pk);
+            }
+            SignatureSet {
+                signature,
+                public_keys: vec![public_key.to_vec()],
+                messages: vec![message],
+            }
+        })
+        .collect()
+}
+
+fn scheduler(engine: Arc<Engine>, workers: usize, queue_limit: usize) -> Arc<Scheduler> {
+    Arc::new(Scheduler::new(
+        engine,
+        SchedulerConfig {
+            max_batch: 4096,
+            max_delay: Duration::from_secs(60),
+            queue_limit,
+            workers,
+        },
+    ))
+}
+
+/// Submits `sets` and returns the task answering it.
+fn submit(
+    s: &Arc<Scheduler>,
+    sets: Vec<SignatureSet>,
+    deadline: Option<Instant>,
+) -> tokio::task::JoinHandle<Result<Vec<Verdict>, ScheduleError>> {
+    let s = s.clone();
+    tokio::spawn(async move {
+        s.verify_signature_sets(sets, ETH_DST.to_vec(), deadline)
+            .await
+    })
+}
+
+/// Waits until `condition` holds. The two-minute cap only turns a broken test into a
+/// failure instead of a hang; no test relies on it.
+async fn until(what: &str, condition: impl Fn() -> bool) {
+    let give_up = Instant::now() + Duration::from_secs(120);
+    while !condition() {
+        assert!(Instant::now() < give_up, "gave up waiting until {what}");
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Waits until `n` items are queued (the requests were accepted).
+async fn until_queued(s: &Scheduler, n: u64) {
+    until("items are queued", || {
+        s.stats(Operation::VerifySignatures)
+            .queued
+            .load(Ordering::SeqCst)
+            >= n
+    })
+    .await;
+}
+
+/// Waits until a worker has taken a batch from the queue.
+async fn until_running(s: &Scheduler) {
+    until("a batch runs", || s.shared.lock().running > 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_wait_together_share_one_batch() {
+    let engine = engine();
+    let busy = sets(&engine, 600);
+    let mut small = sets(&engine, 40);
+    small[7].messages[0].push(b'!');
+    let s = scheduler(engine.clone(), 1, 1 << 20);
+    let first = submit(&s, busy, None);
+    until_running(&s).await;
+    let waiting: Vec<_> = small
+        .chunks(4)
+        .map(|c| submit(&s, c.to_vec(), None))
+        .collect();
+    until_queued(&s, 40).await;
+    assert!(first.await.unwrap().unwrap().iter().all(|v| *v == Ok(true)));
+    let mut verdicts = Vec::new();
+    for w in waiting {
+        verdicts.extend(w.await.unwrap().unwrap());
+    }
+    let expected = engine.verify_signature_sets(&small, ETH_DST).unwrap();
+    assert_eq!(verdicts, expected);
+    assert_eq!(verdicts.iter().filter(|v| **v == Ok(false)).count(), 1);
+    let stats = s.stats(Operation::VerifySignatures);
+    assert_eq!(stats.requests.load(Ordering::SeqCst), 11);
+    assert_eq!(
+        stats.batches.load(Ordering::SeqCst),
+        2,
+        "ten requests, one batch"
+    );
+    assert_eq!(stats.items.load(Ordering::SeqCst), 640);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_requests_and_loses_none_it_accepted() {
+    let engine = engine();
+    // The limit counts waiting items: the busy batch has left the queue when it runs.
+    let (busy, small, big) = (sets(&engine, 600), sets(&engine, 8), sets(&engine, 593));
+    let s = scheduler(engine.clone(), 1, 600);
+    let busy = submit(&s, busy, None);
+    until_running(&s).await;
+    let accepted = submit(&s, small, None);
+    until_queued(&s, 8).await;
+    let refused = s.verify_signature_sets(big, ETH_DST.to_vec(), None).await;
+    assert_eq!(
+        refused,
+        Err(ScheduleError::QueueFull {
+            queued: 8,
+            limit: 600
+        })
+    );
+    assert_eq!(accepted.await.unwrap().unwrap(), vec![Ok(true); 8]);
+    assert_eq!(busy.await.unwrap().unwrap().len(), 600);
+    assert_eq!(
+        s.stats(Operation::VerifySignatures)
+            .rejected
+            .load(Ordering::SeqCst),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_past_their_deadline_are_not_verified() {
+    let engine = engine();
+    let (busy, five) = (sets(&engine, 600), sets(&engine, 5));
+    let s = scheduler(engine.clone(), 1, 1 << 20);
+    let busy = submit(&s, busy, None);
+    until_running(&s).await;
+    let late = submit(&s, five.clone(), Some(Instant::now()));
+    let on_time = submit(&s, five, None);
+    assert_eq!(late.await.unwrap(), Err(ScheduleError::DeadlineExceeded));
+    assert_eq!(on_time.await.unwrap().unwrap(), vec![Ok(true); 5]);
+    busy.await.unwrap().unwrap();
+    let stats = s.stats(Operation::VerifySignatures);
+    assert_eq!(stats.expired.load(Ordering::SeqCst), 5);
+    assert_eq!(stats.items.load(Ordering::SeqCst), 605);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_answers_every_accepted_request() {
+    let engine = engine();
+    let (busy, three) = (sets(&engine, 300), sets(&engine, 3));
+    let s = scheduler(engine.clone(), 1, 1 << 20);
+    let busy = submit(&s, busy, None);
+    until_running(&s).await;
+    let queued: Vec<_> = (0..5).map(|_| submit(&s, three.clone(), None)).collect();
+    until_queued(&s, 15).await;
+    let stopper = {
+        let s = s.clone();
+        tokio::task::spawn_blocking(move || s.shutdown())
+    };
+    for q in queued {
+        assert_eq!(q.await.unwrap().unwrap(), vec![Ok(true); 3]);
+    }
+    busy.await.unwrap().unwrap();
+    stopper.await.unwrap();
+    let after = s
+        .verify_signature_sets(sets(&engine, 1), ETH_DST.to_vec(), None)
+        .await;
+    assert_eq!(after, Err(ScheduleError::ShuttingDown));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_tag_is_refused_and_empty_requests_are_answered() {
+    let engine = engine();
+    let s = scheduler(engine.clone(), 2, 1 << 20);
+    let err = s
+        .verify_signature_sets(sets(&engine, 1), Vec::new(), None)
+        .await;
+    assert!(matches!(err, Err(ScheduleError::Invalid(_))));
+    assert_eq!(
+        s.verify_signature_sets(Vec::new(), ETH_DST.to_vec(), None)
+            .await,
+        Ok(Vec::new())
+    );
+}

@@ -1,0 +1,511 @@
+//! The `Verifier` service: each RPC converts its request, hands batched work to the
+//! scheduler and the rest to a blocking thread, and converts the result back.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Request, Response, Status, Streaming};
+use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::merkle::verify_multiproof;
+use veribatch_engine::scheduler::{Operation, Scheduler};
+use veribatch_engine::{Engine, InputError, ProofInput, Verdict};
+
+use crate::convert;
+use crate::metrics::Metrics;
+use crate::proto::verifier_server::Verifier;
+use crate::proto::{
+    self, verify_stream_request as stream_req, verify_stream_response as stream_resp,
+};
+
+/// Limits enforced per request.
+#[derive(Clone, Debug)]
+pub struct RequestLimits {
+    /// Most items (sets, proofs, signatures, keys, Merkle proofs) in one request.
+    pub max_items: usize,
+    /// Largest message, in bytes (reported by GetInfo; enforced by the server).
+    pub max_message_bytes: usize,
+}
+
+/// The `veribatch.v1.Verifier` service.
+#[derive(Clone)]
+pub struct VerifierService {
+    scheduler: Arc<Scheduler>,
+    metrics: Arc<Metrics>,
+    limits: RequestLimits,
+}
+
+impl VerifierService {
+    pub fn new(scheduler: Arc<Scheduler>, metrics: Arc<Metrics>, limits: RequestLimits) -> Self {
+        Self {
+            scheduler,
+            metrics,
+            limits,
+        }
+    }
+
+    fn engine(&self) -> &Arc<Engine> {
+        self.scheduler.engine()
+    }
+
+    fn check_items(&self, field: &str, n: usize) -> Result<(), Status> {
+        if n > self.limits.max_items {
+            return Err(Status::invalid_argument(format!(
+                "{field}: {n} items exceed the limit of {} per request",
+                self.limits.max_items
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs engine work that does not batch across requests on a blocking thread.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Engine) -> T + Send + 'static,
+    ) -> Result<T, Status> {
+        let engine = self.engine().clone();
+        tokio::task::spawn_blocking(move || work(&engine))
+            .await
+            .map_err(|e| Status::internal(format!("the verification task failed: {e}")))
+    }
+
+    /// Times and counts one request.
+    async fn measured<T>(
+        &self,
+        rpc: &'static str,
+        work: impl Future<Output = Result<T, Status>>,
+    ) -> Result<T, Status> {
+        let started = Instant::now();
+        let result = work.await;
+        let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
+        self.metrics.request(rpc, code, started.elapsed());
+        result
+    }
+
+    fn counted(&self, rpc: &'static str, verdicts: Vec<Verdict>) -> Vec<proto::Verdict> {
+        self.metrics.verdicts(rpc, &verdicts);
+        convert::verdicts(verdicts)
+    }
+
+    async fn verify_signatures_inner(
+        &self,
+        request: proto::VerifySignaturesRequest,
+        deadline: Option<Instant>,
+    ) -> Result<proto::VerifySignaturesResponse, Status> {
+        self.check_items("sets", request.sets.len())?;
+        let sets = request
+            .sets
+            .into_iter()
+            .map(|s| SignatureSet {
+                signature: s.signature,
+                public_keys: s.public_keys,
+                messages: s.messages,
+            })
+            .collect();
+        let dst = if request.dst.is_empty() {
+            ETH_DST.to_vec()
+        } else {
+            request.dst
+        };
+        let verdicts = self
+            .scheduler
+            .verify_signature_sets(sets, dst, deadline)
+            .await
+            .map_err(convert::schedule_error)?;
+        Ok(proto::VerifySignaturesResponse {
+            verdicts: self.counted("verify_signatures", verdicts),
+        })
+    }
+
+    async fn aggregate_signatures_inner(
+        &self,
+        request: proto::AggregateSignaturesRequest,
+    ) -> Result<proto::AggregateSignaturesResponse, Status> {
+        self.check_items("signatures", request.signatures.len())?;
+        let signature = self
+            .blocking(move |e| e.aggregate_signatures(&request.signatures))
+            .await?
+            .map_err(invalid)?;
+        Ok(proto::AggregateSignaturesResponse {
+            signature: signature.to_vec(),
+        })
+    }
+
+    async fn aggregate_public_keys_inner(
+        &self,
+        request: proto::AggregatePublicKeysRequest,
+    ) -> Result<proto::AggregatePublicKeysResponse, Status> {
+        self.check_items("public_keys", request.public_keys.len())?;
+        let public_key = self
+            .blocking(move |e| e.aggregate_public_keys(&request.public_keys))
+            .await?
+            .map_err(invalid)?;
+        Ok(proto::AggregatePublicKeysResponse {
+            public_key: public_key.to_vec(),
+        })
+    }
+
+    async fn merkle_root_inner(
+        &self,
+        request: proto::MerkleRootRequest,
+    ) -> Result<proto::MerkleRootResponse, Status> {
+        let limit = (request.limit != 0).then_some(request.limit);
+        let mix_in = request.length.or(request
+            .mix_in_length
+            .then_some((request.chunks.len() / 32) as u64));
+        let root = self
+            .blocking(move |e| e.merkle_root(&request.chunks, limit, mix_in))
+            .await?
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        Ok(proto::MerkleRootResponse {
+            root: root.to_vec(),
+        })
+    }
+
+    async fn verify_merkle_proofs_inner(
+        &self,
+        request: proto::VerifyMerkleProofsRequest,
+    ) -> Result<proto::VerifyMerkleProofsResponse, Status> {
+        self.check_items("proofs", request.proofs.len())?;
+        let verdicts = self
+            .blocking(move |_| {
+                request
+                    .proofs
+                    .iter()
+                    .map(merkle_verdict)
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        Ok(proto::VerifyMerkleProofsResponse {
+            verdicts: self.counted("verify_merkle_proofs", verdicts),
+        })
+    }
+
+    async fn register_verifying_key_inner(
+        &self,
+        request: proto::RegisterVerifyingKeyRequest,
+    ) -> Result<proto::RegisterVerifyingKeyResponse, Status> {
+        let format = convert::key_format(request.format)?;
+        let key = self
+            .blocking(move |e| e.register_groth16_key(&request.verifying_key, format))
+            .await?
+            .map_err(invalid)?;
+        Ok(proto::RegisterVerifyingKeyResponse {
+            key_id: key.id().to_vec(),
+            public_inputs: key.key().public_inputs() as u32,
+        })
+    }
+
+    async fn verify_groth16_inner(
+        &self,
+        request: proto::VerifyGroth16Request,
+        deadline: Option<Instant>,
+    ) -> Result<proto::VerifyGroth16Response, Status> {
+        self.check_items("proofs", request.proofs.len())?;
+        let id: [u8; 32] = request.key_id.as_slice().try_into().map_err(|_| {
+            Status::invalid_argument(format!(
+                "key_id: expected 32 bytes, got {}",
+                request.key_id.len()
+            ))
+        })?;
+        let key = self.engine().groth16_key(&id).ok_or_else(|| {
+            Status::invalid_argument(format!(
+                "key_id: unknown key {}: register it with RegisterVerifyingKey first",
+                hex_id(&id)
+            ))
+        })?;
+        let proofs = request
+            .proofs
+            .into_iter()
+            .map(|p| ProofInput {
+                proof: p.proof,
+                public_inputs: p.public_inputs,
+            })
+            .collect();
+        let verdicts = self
+            .scheduler
+            .verify_groth16(key, proofs, deadline)
+            .await
+            .map_err(convert::schedule_error)?;
+        Ok(proto::VerifyGroth16Response {
+            verdicts: self.counted("verify_groth16", verdicts),
+        })
+    }
+
+    fn info(&self) -> proto::GetInfoResponse {
+        let engine = self.engine();
+        let config = self.scheduler.config();
+        let selected = engine.backend().name();
+        proto::GetInfoResponse {
+            version: env!("CARGO_PKG_VERSION").into(),
+            backends: veribatch_engine::backend::inventory(
+                veribatch_engine::backend::BackendChoice::Auto,
+            )
+            .into_iter()
+            .map(|b| proto::BackendInfo {
+                name: b.name.into(),
+                available: b.available,
+                selected: b.name == selected,
+                detail: b.detail,
+            })
+            .collect(),
+            limits: Some(proto::Limits {
+                max_batch: config.max_batch as u32,
+                max_delay_micros: config.max_delay.as_micros() as u64,
+                queue_limit: config.queue_limit as u64,
+                max_message_bytes: self.limits.max_message_bytes as u64,
+                max_items_per_request: self.limits.max_items as u32,
+            }),
+            operations: Operation::ALL
+                .iter()
+                .map(|&op| {
+                    let s = self.scheduler.stats(op);
+                    let load = |a: &std::sync::atomic::AtomicU64| {
+                        a.load(std::sync::atomic::Ordering::Relaxed)
+                    };
+                    proto::OperationStats {
+                        operation: op.name().into(),
+                        requests: load(&s.requests),
+                        items: load(&s.items),
+                        batches: load(&s.batches),
+                        largest_batch: load(&s.largest_batch),
+                        queued: load(&s.queued),
+                        rejected: load(&s.rejected),
+                        expired: load(&s.expired),
+                        fallbacks: load(&s.fallbacks),
+                    }
+                })
+                .collect(),
+            cached_public_keys: engine.cached_public_keys() as u64,
+            registered_keys: engine.registered_keys() as u64,
+        }
+    }
+
+    /// Answers one request of a stream, with the status the unary call would have had.
+    async fn answer(&self, request: proto::VerifyStreamRequest) -> proto::VerifyStreamResponse {
+        let id = request.id;
+        let result = match request.request {
+            None => Err(Status::invalid_argument("request: empty")),
+            Some(stream_req::Request::VerifySignatures(r)) => self
+                .verify_signatures_inner(r, None)
+                .await
+                .map(stream_resp::Response::VerifySignatures),
+            Some(stream_req::Request::VerifyGroth16(r)) => self
+                .verify_groth16_inner(r, None)
+                .await
+                .map(stream_resp::Response::VerifyGroth16),
+            Some(stream_req::Request::MerkleRoot(r)) => self
+                .merkle_root_inner(r)
+                .await
+                .map(stream_resp::Response::MerkleRoot),
+            Some(stream_req::Request::VerifyMerkleProofs(r)) => self
+                .verify_merkle_proofs_inner(r)
+                .await
+                .map(stream_resp::Response::VerifyMerkleProofs),
+            Some(stream_req::Request::AggregateSignatures(r)) => self
+                .aggregate_signatures_inner(r)
+                .await
+                .map(stream_resp::Response::AggregateSignatures),
+            Some(stream_req::Request::AggregatePublicKeys(r)) => self
+                .aggregate_public_keys_inner(r)
+                .await
+                .map(stream_resp::Response::AggregatePublicKeys),
+        };
+        match result {
+            Ok(response) => proto::VerifyStreamResponse {
+                id,
+                code: Code::Ok as i32,
+                message: String::new(),
+                response: Some(response),
+            },
+            Err(status) => proto::VerifyStreamResponse {
+                id,
+                code: status.code() as i32,
+                message: status.message().to_string(),
+                response: None,
+            },
+        }
+    }
+}
+
+fn invalid(e: InputError) -> Status {
+    Status::invalid_argument(e.to_string())
+}
+
+fn hex_id(id: &[u8]) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The verdict for one Merkle proof: malformed fields are errors naming them.
+fn merkle_verdict(p: &proto::MerkleProof) -> Verdict {
+    let node = |bytes: &[u8], field: &'static str, index: Option<usize>| {
+        <[u8; 32]>::try_from(bytes).map_err(|_| {
+            InputError::new(
+                field,
+                index,
+                format!("expected 32 bytes, got {}", bytes.len()),
+            )
+        })
+    };
+    let root = node(&p.root, "root", None)?;
+    if p.gindices.len() != p.leaves.len() {
+        return Err(InputError::new(
+            "leaves",
+            None,
+            format!(
+                "{} leaves for {} generalized indices",
+                p.leaves.len(),
+                p.gindices.len()
+            ),
+        ));
+    }
+    let leaves = p
+        .gindices
+        .iter()
+        .zip(&p.leaves)
+        .enumerate()
+        .map(|(i, (g, leaf))| Ok((*g, node(leaf, "leaves", Some(i))?)))
+        .collect::<Result<Vec<_>, InputError>>()?;
+    let proof = p
+        .proof
+        .iter()
+        .enumerate()
+        .map(|(i, n)| node(n, "proof", Some(i)))
+        .collect::<Result<Vec<_>, InputError>>()?;
+    verify_multiproof(&leaves, &proof, &root).map_err(|e| InputError::new("proof", None, e))
+}
+
+type ResponseStream =
+    Pin<Box<dyn tokio_stream::Stream<Item = Result<proto::VerifyStreamResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Verifier for VerifierService {
+    async fn get_info(
+        &self,
+        _request: Request<proto::GetInfoRequest>,
+    ) -> Result<Response<proto::GetInfoResponse>, Status> {
+        self.measured("get_info", async { Ok(self.info()) })
+            .await
+            .map(Response::new)
+    }
+
+    async fn verify_signatures(
+        &self,
+        request: Request<proto::VerifySignaturesRequest>,
+    ) -> Result<Response<proto::VerifySignaturesResponse>, Status> {
+        let deadline = convert::deadline(request.metadata());
+        self.measured(
+            "verify_signatures",
+            self.verify_signatures_inner(request.into_inner(), deadline),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn aggregate_signatures(
+        &self,
+        request: Request<proto::AggregateSignaturesRequest>,
+    ) -> Result<Response<proto::AggregateSignaturesResponse>, Status> {
+        self.measured(
+            "aggregate_signatures",
+            self.aggregate_signatures_inner(request.into_inner()),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn aggregate_public_keys(
+        &self,
+        request: Request<proto::AggregatePublicKeysRequest>,
+    ) -> Result<Response<proto::AggregatePublicKeysResponse>, Status> {
+        self.measured(
+            "aggregate_public_keys",
+            self.aggregate_public_keys_inner(request.into_inner()),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn merkle_root(
+        &self,
+        request: Request<proto::MerkleRootRequest>,
+    ) -> Result<Response<proto::MerkleRootResponse>, Status> {
+        self.measured("merkle_root", self.merkle_root_inner(request.into_inner()))
+            .await
+            .map(Response::new)
+    }
+
+    async fn verify_merkle_proofs(
+        &self,
+        request: Request<proto::VerifyMerkleProofsRequest>,
+    ) -> Result<Response<proto::VerifyMerkleProofsResponse>, Status> {
+        self.measured(
+            "verify_merkle_proofs",
+            self.verify_merkle_proofs_inner(request.into_inner()),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn register_verifying_key(
+        &self,
+        request: Request<proto::RegisterVerifyingKeyRequest>,
+    ) -> Result<Response<proto::RegisterVerifyingKeyResponse>, Status> {
+        self.measured(
+            "register_verifying_key",
+            self.register_verifying_key_inner(request.into_inner()),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn verify_groth16(
+        &self,
+        request: Request<proto::VerifyGroth16Request>,
+    ) -> Result<Response<proto::VerifyGroth16Response>, Status> {
+        let deadline = convert::deadline(request.metadata());
+        self.measured(
+            "verify_groth16",
+            self.verify_groth16_inner(request.into_inner(), deadline),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    type VerifyStreamStream = ResponseStream;
+
+    async fn verify_stream(
+        &self,
+        request: Request<Streaming<proto::VerifyStreamRequest>>,
+    ) -> Result<Response<Self::VerifyStreamStream>, Status> {
+        let mut inbound = request.into_inner();
+        let (tx, rx) = mpsc::channel(256);
+        let service = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match inbound.message().await {
+                    Ok(Some(request)) => {
+                        let (service, tx) = (service.clone(), tx.clone());
+                        tokio::spawn(async move {
+                            let started = Instant::now();
+                            let response = service.answer(request).await;
+                            let code = Code::from_i32(response.code);
+                            service
+                                .metrics
+                                .request("verify_stream", code, started.elapsed());
+                            let _ = tx.send(Ok(response)).await;
+                        });
+                    }
+                    Ok(None) => break,
+                    Err(status) => {
+                        let _ = tx.send(Err(status)).await;
+                        break;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}

@@ -1,0 +1,178 @@
+//! `veribatch serve`: the gRPC service. Every flag can also come from the environment
+//! (`VERIBATCH_LISTEN`, …) or a TOML file (`--config`, keys named like the flags with
+//! underscores); a flag beats the environment, which beats the file, which beats the
+//! default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+use veribatch_engine::backend::BackendChoice;
+use veribatch_service::server::TlsFiles;
+use veribatch_service::{Bound, ServeConfig};
+
+use crate::output::{CommandResult, Outcome};
+
+#[derive(Args, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeArgs {
+    /// Address to serve gRPC on [default: 127.0.0.1:50051; port 0 picks a free port].
+    #[arg(long, env = "VERIBATCH_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Where the primitives run: auto or cpu [default: auto].
+    #[arg(long, env = "VERIBATCH_BACKEND")]
+    #[serde(default, deserialize_with = "backend")]
+    backend: Option<BackendChoice>,
+    /// Flush a batch when it holds this many items [default: 4096].
+    #[arg(long, env = "VERIBATCH_MAX_BATCH")]
+    max_batch: Option<usize>,
+    /// ... or when its oldest request has waited this long, in milliseconds [default: 5].
+    #[arg(long, env = "VERIBATCH_MAX_DELAY_MS")]
+    max_delay_ms: Option<u64>,
+    /// Items that may wait in the queues; beyond it, RESOURCE_EXHAUSTED [default: 1048576].
+    #[arg(long, env = "VERIBATCH_QUEUE_LIMIT")]
+    queue_limit: Option<usize>,
+    /// Batches that may run at once [default: 2].
+    #[arg(long, env = "VERIBATCH_WORKERS")]
+    workers: Option<usize>,
+    /// Serve Prometheus metrics at http://ADDR/metrics [default: off].
+    #[arg(long, env = "VERIBATCH_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// Largest message accepted or sent, each way, in bytes [default: 67108864].
+    #[arg(long, env = "VERIBATCH_MAX_MESSAGE_BYTES")]
+    max_message_bytes: Option<usize>,
+    /// Most items (sets, proofs, …) in one request [default: 65536].
+    #[arg(long, env = "VERIBATCH_MAX_ITEMS_PER_REQUEST")]
+    max_items_per_request: Option<usize>,
+    /// Requests served at once on one connection [default: 256].
+    #[arg(long, env = "VERIBATCH_CONCURRENCY_PER_CONNECTION")]
+    concurrency_per_connection: Option<usize>,
+    /// Validated public keys kept in memory [default: 1048576].
+    #[arg(long, env = "VERIBATCH_PUBLIC_KEY_CACHE")]
+    public_key_cache: Option<usize>,
+    /// PEM certificate chain: serve TLS (with --tls-key).
+    #[arg(long, env = "VERIBATCH_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "VERIBATCH_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// PEM certificate authority: require client certificates it signed (mutual TLS).
+    #[arg(long, env = "VERIBATCH_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// A TOML file with any of the settings above.
+    #[arg(long, env = "VERIBATCH_CONFIG")]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+}
+
+fn backend<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<BackendChoice>, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+impl ServeArgs {
+    /// The settings: these flags (and environment), then the file's, then the defaults.
+    fn resolve(self) -> Result<ServeConfig, String> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<ServeArgs>(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => ServeArgs::default(),
+        };
+        let d = ServeConfig::default();
+        macro_rules! pick {
+            ($field:ident) => {
+                self.$field.or(file.$field)
+            };
+        }
+        let tls = match (pick!(tls_cert), pick!(tls_key)) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert,
+                key,
+                client_ca: pick!(tls_client_ca),
+            }),
+            (None, None) if pick!(tls_client_ca).is_none() => None,
+            _ => {
+                return Err(
+                    "TLS needs tls_cert and tls_key (and tls_client_ca only with them)".into(),
+                );
+            }
+        };
+        let config = ServeConfig {
+            listen: pick!(listen).unwrap_or(d.listen),
+            backend: pick!(backend).unwrap_or(d.backend),
+            scheduler: veribatch_engine::scheduler::SchedulerConfig {
+                max_batch: pick!(max_batch).unwrap_or(d.scheduler.max_batch),
+                max_delay: pick!(max_delay_ms)
+                    .map(Duration::from_millis)
+                    .unwrap_or(d.scheduler.max_delay),
+                queue_limit: pick!(queue_limit).unwrap_or(d.scheduler.queue_limit),
+                workers: pick!(workers).unwrap_or(d.scheduler.workers),
+            },
+            metrics_listen: pick!(metrics_listen),
+            max_message_bytes: pick!(max_message_bytes).unwrap_or(d.max_message_bytes),
+            max_items_per_request: pick!(max_items_per_request).unwrap_or(d.max_items_per_request),
+            concurrency_per_connection: pick!(concurrency_per_connection)
+                .unwrap_or(d.concurrency_per_connection),
+            tls,
+            public_key_cache: pick!(public_key_cache).unwrap_or(d.public_key_cache),
+        };
+        for (name, value) in [
+            ("max_batch", config.scheduler.max_batch),
+            ("queue_limit", config.scheduler.queue_limit),
+            ("workers", config.scheduler.workers),
+            ("max_items_per_request", config.max_items_per_request),
+            (
+                "concurrency_per_connection",
+                config.concurrency_per_connection,
+            ),
+        ] {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        Ok(config)
+    }
+}
+
+pub fn run(args: ServeArgs) -> CommandResult {
+    let config = args.resolve()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        let bound = Bound::bind(config).await.map_err(|e| e.to_string())?;
+        // Scripts and tests read these lines to find the ports.
+        println!("listening on {}", bound.local_addr());
+        if let Some(addr) = bound.metrics_addr() {
+            println!("metrics on http://{addr}/metrics");
+        }
+        bound.run(stop_signal()).await.map_err(|e| e.to_string())?;
+        eprintln!("stopped: every accepted request was answered");
+        Ok(Outcome::AllValid)
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler can be installed");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
+}

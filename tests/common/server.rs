@@ -1,0 +1,74 @@
+//! A real `veribatch serve` process on loopback, for end-to-end tests.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+use veribatch_service::client::Remote;
+
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    pub metrics: Option<SocketAddr>,
+}
+
+impl Server {
+    /// Starts `veribatch serve --listen 127.0.0.1:0 ARGS…` and waits until it listens.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_veribatch"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut addr = None;
+        let mut metrics = None;
+        for line in lines.by_ref() {
+            let line = line.expect("the server prints its addresses");
+            if let Some(a) = line.strip_prefix("listening on ") {
+                addr = Some(a.parse().unwrap());
+                if !args.contains(&"--metrics-listen") {
+                    break;
+                }
+            } else if let Some(m) = line.strip_prefix("metrics on http://") {
+                metrics = Some(m.trim_end_matches("/metrics").parse().unwrap());
+                break;
+            }
+        }
+        // Keep reading stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            addr: addr.expect("the server printed its address"),
+            metrics,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn client(&self) -> Remote {
+        Remote::connect(&self.url(), None)
+            .await
+            .expect("the client connects")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit; its exit code.
+    pub fn wait(mut self) -> Option<i32> {
+        self.child.wait().unwrap().code()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
