@@ -12,6 +12,27 @@ for component in rustfmt clippy; do
   fi
 done
 
+# The Python example client's test needs grpcio-tools: set up a private virtual
+# environment when Python is present (the test says SKIPPED otherwise).
+if command -v python3 >/dev/null 2>&1 && [ -z "${VERIBATCH_PYTHON:-}" ]; then
+  venv=ci/.cache/pyenv
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import grpc_tools" 2>/dev/null; then
+    echo "--- python venv for examples/python"
+    python3 -m venv "$venv" && "$venv/bin/pip" install --quiet -r examples/python/requirements.txt \
+      || echo "could not install grpcio-tools; the Python client test will be skipped"
+  fi
+  if "$venv/bin/python" -c "import grpc_tools" 2>/dev/null; then
+    export VERIBATCH_PYTHON="$PWD/$venv/bin/python"
+  fi
+fi
+
+# Certificates for the TLS tests are made with openssl.
+if ! command -v openssl >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "--- installing openssl for the TLS tests"
+  (apt-get update -qq && apt-get install -y -qq openssl) >/dev/null 2>&1 \
+    || echo "could not install openssl; the TLS test will be skipped"
+fi
+
 echo "--- cargo fmt --check"
 cargo fmt --all -- --check
 
