@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::bls::{Validators, single_key_sets};
-use common::server::Server;
+use common::server::{Server, info};
 use common::{TestRng, engine};
 use tonic::Code;
 use veribatch_engine::bls::{ETH_DST, SignatureSet};
@@ -37,15 +37,6 @@ fn proto_sets(sets: &[SignatureSet]) -> Vec<proto::SignatureSet> {
             messages: s.messages.clone(),
         })
         .collect()
-}
-
-async fn info(client: &mut Remote) -> proto::GetInfoResponse {
-    client
-        .inner()
-        .get_info(proto::GetInfoRequest {})
-        .await
-        .unwrap()
-        .into_inner()
 }
 
 /// Waits until the server has accepted `n` signature requests (polling GetInfo).

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::server::Server;
+use common::server::{Server, info};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 use veribatch_service::client::Remote;
 use veribatch_service::proto::{self, verifier_client::VerifierClient};
@@ -19,15 +19,7 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 async fn limits(server: &Server) -> proto::Limits {
-    let mut client = server.client().await;
-    client
-        .inner()
-        .get_info(proto::GetInfoRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .limits
-        .unwrap()
+    info(&mut server.client().await).await.limits.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

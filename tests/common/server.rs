@@ -5,6 +5,17 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 
 use veribatch_service::client::Remote;
+use veribatch_service::proto;
+
+/// GetInfo through `client`.
+pub async fn info(client: &mut Remote) -> proto::GetInfoResponse {
+    client
+        .inner()
+        .get_info(proto::GetInfoRequest {})
+        .await
+        .expect("GetInfo answers")
+        .into_inner()
+}
 
 pub struct Server {
     child: Child,
