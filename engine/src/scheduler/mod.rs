@@ -475,6 +475,13 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
         catch_unwind(AssertUnwindSafe(|| execute(cpu, &batch, &sets, &proofs)))
     });
 
+    tracing::debug!(
+        operation = batch.operation.name(),
+        requests = batch.requests.len(),
+        items,
+        seconds = started.elapsed().as_secs_f64(),
+        "batch verified"
+    );
     stats.batches.fetch_add(1, Ordering::Relaxed);
     stats.items.fetch_add(items as u64, Ordering::Relaxed);
     stats
