@@ -31,6 +31,8 @@ enum Command {
     Groth16(commands::groth16::Groth16Command),
     /// Serve the gRPC API (see the README for the API, flags and metrics).
     Serve(commands::serve::ServeArgs),
+    /// Drive a running service with requests of known answers; check every verdict.
+    Load(commands::load::LoadArgs),
     /// Version, backends and CPU features.
     Info,
 }
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Merkle(cmd) => commands::merkle::run(cmd),
         Command::Groth16(cmd) => commands::groth16::run(cmd),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Load(args) => commands::load::run(args),
         Command::Info => commands::info::run(),
     };
     match result {

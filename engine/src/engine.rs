@@ -230,6 +230,11 @@ impl Engine {
         Ok(sk.sign(&*self.backend, message, dst).to_bytes())
     }
 
+    /// SkToPk: the compressed public key of a secret key.
+    pub fn public_key(&self, secret_key: &[u8]) -> Result<[u8; bls::PUBLIC_KEY_BYTES], InputError> {
+        Ok(bls::ops::SecretKey::from_bytes(secret_key)?.public_key())
+    }
+
     /// hash_to_curve to G2, uncompressed (x.c1 ‖ x.c0 ‖ y.c1 ‖ y.c0).
     pub fn hash_to_g2(&self, message: &[u8], dst: &[u8]) -> Result<[u8; 192], InputError> {
         bls::check_dst(dst)?;

@@ -19,6 +19,7 @@ pub mod merkle;
 pub mod points;
 mod random;
 pub mod scheduler;
+pub mod workload;
 
 pub use engine::{Engine, EngineConfig, ProofInput};
 pub use error::{InputError, Verdict};

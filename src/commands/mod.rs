@@ -4,6 +4,7 @@
 pub mod bls;
 pub mod groth16;
 pub mod info;
+pub mod load;
 pub mod merkle;
 pub mod serve;
 

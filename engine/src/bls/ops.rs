@@ -79,6 +79,14 @@ impl SecretKey {
         Ok(Self(scalar))
     }
 
+    /// SkToPk: the 48-byte compressed public key sk·g1.
+    pub fn public_key(&self) -> [u8; PUBLIC_KEY_BYTES] {
+        let mut p = blst_p1::default();
+        // SAFETY: plain scalar multiplication of the generator.
+        unsafe { blst_sk_to_pk_in_g1(&mut p, &self.0) };
+        compress_g1(&p1_affine(&p))
+    }
+
     /// CoreSign: sk·H(message).
     pub fn sign(&self, backend: &dyn Backend, message: &[u8], dst: &[u8]) -> Signature {
         let hash = backend.hash_to_g2(&[message], dst)[0];

@@ -1,0 +1,442 @@
+//! `veribatch load`: drives a running service with requests whose answers are known,
+//! checks every verdict, and reports throughput, latency and errors.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use tonic::{Code, Status};
+use veribatch_engine::workload::{self, Expected, Rng, Validators};
+use veribatch_engine::{Engine, EngineConfig};
+use veribatch_service::client::Remote;
+use veribatch_service::proto;
+
+use crate::output::{self, CommandResult, Outcome};
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// The service, e.g. http://127.0.0.1:50051 (https:// with --target-ca).
+    #[arg(long)]
+    target: String,
+    /// PEM certificate authority of an https:// target.
+    #[arg(long)]
+    target_ca: Option<PathBuf>,
+    /// What to send.
+    #[arg(long, value_enum, default_value = "bls")]
+    workload: Workload,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Stop after this long (e.g. 30s, 500ms, 2m) [default: 10s unless --requests].
+    #[arg(long, value_parser = parse_duration, conflicts_with = "requests")]
+    duration: Option<Duration>,
+    /// Stop after this many requests.
+    #[arg(long)]
+    requests: Option<u64>,
+    /// Requests per second at most, over all connections [default: as fast as answered].
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Items (sets, proofs) per verification request.
+    #[arg(long, default_value_t = 64)]
+    items_per_request: usize,
+    /// Percent of items made invalid or malformed on purpose.
+    #[arg(long, default_value_t = 5)]
+    bad_percent: u64,
+    /// Seed of the generated workload.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Workload {
+    Bls,
+    Merkle,
+    Groth16,
+    Mixed,
+}
+
+/// "30s", "500ms", "2m", "1h".
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text:?}: give a unit (ms, s, m, h)"))?;
+    let (amount, unit) = text.split_at(split);
+    let amount: u64 = amount
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number then a unit, like 30s"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(amount)),
+        "s" => Ok(Duration::from_secs(amount)),
+        "m" => Ok(Duration::from_secs(amount * 60)),
+        "h" => Ok(Duration::from_secs(amount * 3600)),
+        _ => Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m, h)")),
+    }
+}
+
+/// One request with known answers.
+enum Job {
+    Signatures(proto::VerifySignaturesRequest, Vec<Expected>),
+    Groth16(proto::VerifyGroth16Request, Vec<Expected>),
+    Merkle(proto::MerkleRootRequest, [u8; 32]),
+}
+
+/// Requests cycled through during the run (a pool, so generating them costs nothing
+/// while measuring).
+const POOL: usize = 32;
+
+fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
+    let engine = Engine::new(&EngineConfig::default());
+    let mut rng = Rng::new(args.seed);
+    let validators = Validators::new(&engine, 256, &mut rng);
+    let n = args.items_per_request.max(1);
+    (0..POOL)
+        .map(|i| {
+            let kind = match args.workload {
+                Workload::Mixed => [Workload::Bls, Workload::Merkle, Workload::Groth16][i % 3],
+                w => w,
+            };
+            match kind {
+                Workload::Groth16 => {
+                    let proofs = workload::groth16_proofs(n, args.bad_percent, &mut rng);
+                    let (proofs, expected): (Vec<_>, Vec<_>) = proofs.into_iter().unzip();
+                    let request = proto::VerifyGroth16Request {
+                        key_id: key_id.expect("registered for Groth16 workloads").to_vec(),
+                        proofs: proofs
+                            .into_iter()
+                            .map(|p| proto::Groth16Proof {
+                                proof: p.proof,
+                                public_inputs: p.public_inputs,
+                            })
+                            .collect(),
+                    };
+                    Job::Groth16(request, expected)
+                }
+                Workload::Merkle => {
+                    let chunks = rng.bytes(32 * (n * 16));
+                    let root = engine
+                        .merkle_root(&chunks, None, None)
+                        .expect("whole chunks");
+                    Job::Merkle(
+                        proto::MerkleRootRequest {
+                            chunks,
+                            ..Default::default()
+                        },
+                        root,
+                    )
+                }
+                _ => {
+                    let sets = workload::signature_sets(
+                        &engine,
+                        &validators,
+                        n,
+                        16,
+                        args.bad_percent,
+                        &mut rng,
+                    );
+                    let (sets, expected): (Vec<_>, Vec<_>) = sets.into_iter().unzip();
+                    let request = proto::VerifySignaturesRequest {
+                        sets: sets
+                            .into_iter()
+                            .map(|s| proto::SignatureSet {
+                                signature: s.signature,
+                                public_keys: s.public_keys,
+                                messages: s.messages,
+                            })
+                            .collect(),
+                        dst: Vec::new(),
+                    };
+                    Job::Signatures(request, expected)
+                }
+            }
+        })
+        .collect()
+}
+
+/// What the workers found.
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<Duration>,
+    items: u64,
+    errors: BTreeMap<String, u64>,
+    mismatches: u64,
+    examples: Vec<String>,
+}
+
+impl Tally {
+    fn mismatch(&mut self, what: String) {
+        self.mismatches += 1;
+        if self.examples.len() < 10 {
+            self.examples.push(what);
+        }
+    }
+
+    fn check(&mut self, verdicts: &[proto::Verdict], expected: &[Expected]) {
+        if verdicts.len() != expected.len() {
+            self.mismatch(format!(
+                "{} verdicts for {} items",
+                verdicts.len(),
+                expected.len()
+            ));
+            return;
+        }
+        for (i, (v, e)) in verdicts.iter().zip(expected).enumerate() {
+            self.items += 1;
+            if !e.matches(v.valid, !v.error.is_empty()) {
+                self.mismatch(format!(
+                    "item {i}: expected {e:?}, got valid={} error={:?}",
+                    v.valid, v.error
+                ));
+            }
+        }
+    }
+}
+
+async fn send(client: &mut Remote, job: &Job, tally: &Mutex<Tally>) -> Result<(), Status> {
+    match job {
+        Job::Signatures(request, expected) => {
+            let r = client.inner().verify_signatures(request.clone()).await?;
+            lock(tally).check(&r.into_inner().verdicts, expected);
+        }
+        Job::Groth16(request, expected) => {
+            let r = client.inner().verify_groth16(request.clone()).await?;
+            lock(tally).check(&r.into_inner().verdicts, expected);
+        }
+        Job::Merkle(request, root) => {
+            let r = client.inner().merkle_root(request.clone()).await?;
+            let mut t = lock(tally);
+            t.items += 1;
+            if r.into_inner().root != root {
+                t.mismatch("a Merkle root differs from the one computed locally".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[derive(Serialize)]
+struct Report {
+    target: String,
+    workload: Workload,
+    concurrency: usize,
+    seconds: f64,
+    requests: u64,
+    requests_failed: u64,
+    items_checked: u64,
+    requests_per_second: f64,
+    items_per_second: f64,
+    latency_ms: Latency,
+    errors: BTreeMap<String, u64>,
+    mismatches: u64,
+    mismatch_examples: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Latency {
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    max: f64,
+    mean: f64,
+}
+
+fn latency(mut all: Vec<Duration>) -> Latency {
+    all.sort_unstable();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let at = |q: f64| {
+        all.get(((all.len() as f64 * q).ceil() as usize).saturating_sub(1))
+            .map_or(0.0, |d| ms(*d))
+    };
+    let mean = if all.is_empty() {
+        0.0
+    } else {
+        all.iter().map(|d| ms(*d)).sum::<f64>() / all.len() as f64
+    };
+    Latency {
+        p50: at(0.50),
+        p90: at(0.90),
+        p99: at(0.99),
+        max: all.last().map_or(0.0, |d| ms(*d)),
+        mean,
+    }
+}
+
+pub fn run(args: LoadArgs) -> CommandResult {
+    if args.concurrency == 0 {
+        return Err("--concurrency must be at least 1".into());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let interrupted = output::interrupt_flag();
+    runtime.block_on(async move {
+        let mut client = Remote::connect(&args.target, args.target_ca.as_deref()).await?;
+        let key_id = match args.workload {
+            Workload::Groth16 | Workload::Mixed => Some(
+                client
+                    .register_key(workload::GROTH16_KEY.to_vec(), None)
+                    .await?,
+            ),
+            _ => None,
+        };
+        let jobs = Arc::new(make_jobs(&args, key_id.as_deref()));
+        let limit = args.requests;
+        let deadline = Instant::now()
+            + match (args.duration, limit) {
+                (Some(d), _) => d,
+                (None, Some(_)) => Duration::from_secs(u64::MAX / 4),
+                (None, None) => Duration::from_secs(10),
+            };
+        let bar = match limit {
+            Some(n) => output::progress(n as usize, "requests"),
+            None => output::progress(
+                deadline.saturating_duration_since(Instant::now()).as_secs() as usize,
+                "seconds",
+            ),
+        };
+        let started = Instant::now();
+        let next = Arc::new(AtomicU64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let slot = Arc::new(tokio::sync::Mutex::new(Instant::now()));
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let workers: Vec<_> = (0..args.concurrency)
+            .map(|_| {
+                let (mut client, jobs, next, failed) =
+                    (client.clone(), jobs.clone(), next.clone(), failed.clone());
+                let (stop, slot, tally, bar, interrupted) = (
+                    stop.clone(),
+                    slot.clone(),
+                    tally.clone(),
+                    bar.clone(),
+                    interrupted.clone(),
+                );
+                let rate = args.rate;
+                tokio::spawn(async move {
+                    loop {
+                        if stop.load(Ordering::SeqCst)
+                            || interrupted.load(Ordering::SeqCst)
+                            || Instant::now() >= deadline
+                        {
+                            break;
+                        }
+                        let n = next.fetch_add(1, Ordering::SeqCst);
+                        if limit.is_some_and(|l| n >= l) {
+                            break;
+                        }
+                        if let Some(rate) = rate.filter(|r| *r > 0.0) {
+                            let at = {
+                                let mut slot = slot.lock().await;
+                                let at = (*slot).max(Instant::now());
+                                *slot = at + Duration::from_secs_f64(1.0 / rate);
+                                at
+                            };
+                            tokio::time::sleep_until(at.into()).await;
+                        }
+                        let sent = Instant::now();
+                        let result =
+                            send(&mut client, &jobs[n as usize % jobs.len()], &tally).await;
+                        let elapsed = sent.elapsed();
+                        let mut t = lock(&tally);
+                        match result {
+                            Ok(()) => t.latencies.push(elapsed),
+                            Err(status) => {
+                                failed.fetch_add(1, Ordering::Relaxed);
+                                *t.errors.entry(format!("{:?}", status.code())).or_default() += 1;
+                            }
+                        }
+                        drop(t);
+                        if limit.is_some() {
+                            bar.inc(1);
+                        } else {
+                            bar.set_position(sent.duration_since(started).as_secs());
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            let _ = w.await;
+        }
+        stop.store(true, Ordering::SeqCst);
+        bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
+        let tally = std::mem::take(&mut *lock(&tally));
+        let requests = tally.latencies.len() as u64 + failed.load(Ordering::SeqCst);
+        let report = Report {
+            target: args.target.clone(),
+            workload: args.workload,
+            concurrency: args.concurrency,
+            seconds,
+            requests,
+            requests_failed: failed.load(Ordering::SeqCst),
+            items_checked: tally.items,
+            requests_per_second: requests as f64 / seconds,
+            items_per_second: tally.items as f64 / seconds,
+            latency_ms: latency(tally.latencies),
+            errors: tally.errors,
+            mismatches: tally.mismatches,
+            mismatch_examples: tally.examples,
+        };
+        print_report(&report, args.json);
+        // Backpressure (RESOURCE_EXHAUSTED) is the service working as designed; any
+        // other error, and any wrong verdict, fails the run.
+        let unexpected = report
+            .errors
+            .iter()
+            .any(|(code, _)| code != &format!("{:?}", Code::ResourceExhausted));
+        if interrupted.load(Ordering::SeqCst) {
+            return Ok(Outcome::Interrupted);
+        }
+        Ok(Outcome::from_valid(report.mismatches == 0 && !unexpected))
+    })
+}
+
+fn print_report(r: &Report, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(r).expect("reports serialize")
+        );
+        return;
+    }
+    println!(
+        "target       {} ({:?}, {} in flight)",
+        r.target, r.workload, r.concurrency
+    );
+    println!(
+        "ran          {:.1} s, {} requests ({} failed)",
+        r.seconds, r.requests, r.requests_failed
+    );
+    println!(
+        "throughput   {:.1} requests/s, {:.1} items/s",
+        r.requests_per_second, r.items_per_second
+    );
+    let l = &r.latency_ms;
+    println!(
+        "latency ms   p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}  mean {:.2}",
+        l.p50, l.p90, l.p99, l.max, l.mean
+    );
+    println!(
+        "checked      {} items, {} verdicts wrong",
+        r.items_checked, r.mismatches
+    );
+    for (code, n) in &r.errors {
+        println!("error        {code}: {n}");
+    }
+    for example in &r.mismatch_examples {
+        println!("mismatch     {example}");
+    }
+}
