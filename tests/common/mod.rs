@@ -37,30 +37,8 @@ pub fn json_files(dir: &str) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
-/// A deterministic byte stream for test inputs (SplitMix64), so failures reproduce.
-pub struct TestRng(u64);
-
-impl TestRng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next_u64() as u8).collect()
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-}
+/// A deterministic byte stream for test inputs, so failures reproduce.
+pub use veribatch_engine::workload::Rng as TestRng;
 
 /// A valid secret key (32 bytes, big-endian, well below r) from the stream.
 pub fn secret_key(rng: &mut TestRng) -> Vec<u8> {
