@@ -269,13 +269,21 @@ impl Scheduler {
             return Ok(Vec::new());
         }
         let stats = self.shared.stats(operation);
+        let limit = self.shared.config.queue_limit;
+        if n > limit {
+            // Waiting would never help: the request alone is larger than the queues.
+            return Err(ScheduleError::Invalid(InputError::new(
+                "items",
+                None,
+                format!("{n} items exceed the queue limit of {limit}; split the request"),
+            )));
+        }
         let (reply, answer) = oneshot::channel();
         {
             let mut state = self.shared.lock();
             if state.stopping {
                 return Err(ScheduleError::ShuttingDown);
             }
-            let limit = self.shared.config.queue_limit;
             if state.queued + n > limit {
                 stats.rejected.fetch_add(1, Ordering::Relaxed);
                 return Err(ScheduleError::QueueFull {

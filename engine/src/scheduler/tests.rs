@@ -147,6 +147,13 @@ async fn a_full_queue_refuses_requests_and_loses_none_it_accepted() {
             .load(Ordering::SeqCst),
         1
     );
+    let too_big = s
+        .verify_signature_sets(sets(&engine, 601), ETH_DST.to_vec(), None)
+        .await;
+    assert_eq!(
+        too_big.unwrap_err().to_string(),
+        "items: 601 items exceed the queue limit of 600; split the request"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
