@@ -719,3 +719,47 @@ fn the_cli_gives_the_same_answers_through_the_service() {
     assert_eq!(unreachable.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot connect"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_a_stream_the_client_keeps_open() {
+    let engine = engine();
+    let (sets, _) = pool(&engine, 4);
+    let server = Server::start(&[]);
+    let mut client = server.client().await;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let mut responses = client
+        .inner()
+        .verify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    tx.send(proto::VerifyStreamRequest {
+        id: 1,
+        request: Some(proto::verify_stream_request::Request::VerifySignatures(
+            proto::VerifySignaturesRequest {
+                sets: proto_sets(&sets),
+                dst: Vec::new(),
+            },
+        )),
+    })
+    .await
+    .unwrap();
+    assert_eq!(responses.message().await.unwrap().unwrap().id, 1);
+    // The client keeps its side of the stream open (tx is alive) while the server stops.
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert!(
+        responses.message().await.unwrap_or(None).is_none(),
+        "the server ended the stream"
+    );
+    assert_eq!(
+        tokio::task::spawn_blocking(move || server.wait())
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    drop(tx);
+}

@@ -43,6 +43,7 @@ pub struct ProofInput {
 
 /// Verifies BLS signatures, Merkle trees and Groth16 proofs on the chosen backend.
 pub struct Engine {
+    config: EngineConfig,
     backend: Arc<dyn Backend>,
     public_keys: PublicKeyCache,
     groth16_keys: KeyRegistry,
@@ -69,7 +70,10 @@ fn verify_decoded<T>(
             Err(e) => verdicts.push(Err(e)),
         }
     }
-    for (i, ok) in positions.into_iter().zip(verify(&items)) {
+    let results = verify(&items);
+    // A backend that answered for fewer items must not leave the rest looking valid.
+    assert_eq!(results.len(), items.len(), "one verdict per item");
+    for (i, ok) in positions.into_iter().zip(results) {
         verdicts[i] = Ok(ok);
     }
     verdicts
@@ -80,10 +84,16 @@ impl Engine {
         let backend = backend::select(config.backend);
         tracing::info!(choice = %config.backend, backend = backend.name(), "engine ready");
         Self {
+            config: config.clone(),
             backend,
             public_keys: PublicKeyCache::new(config.public_key_cache),
             groth16_keys: KeyRegistry::new(config.groth16_keys),
         }
+    }
+
+    /// How this engine was set up.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
     }
 
     /// The backend running the primitives.

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tokio::sync::watch;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use veribatch_engine::backend::BackendChoice;
@@ -82,18 +83,24 @@ pub enum ServeError {
     Transport(tonic::transport::Error),
 }
 
+/// How long a shutdown waits for clients to close their connections once every accepted
+/// request is answered (a client may hold a VerifyStream open indefinitely).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// A server whose sockets are bound (so their addresses are known, even for port 0),
 /// ready to run.
 pub struct Bound {
     config: ServeConfig,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
+    tls: Option<ServerTlsConfig>,
     scheduler: Arc<Scheduler>,
 }
 
 impl Bound {
-    /// Builds the engine and scheduler and binds the sockets.
+    /// Reads the TLS files, builds the engine and scheduler, and binds the sockets.
     pub async fn bind(config: ServeConfig) -> Result<Self, ServeError> {
+        let tls = config.tls.as_ref().map(tls_config).transpose()?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -119,6 +126,7 @@ impl Bound {
             config,
             listener,
             metrics_listener,
+            tls,
             scheduler,
         })
     }
@@ -147,8 +155,10 @@ impl Bound {
             config,
             listener,
             metrics_listener,
+            tls,
             scheduler,
         } = self;
+        let (stopping_tx, stopping) = watch::channel(false);
         let metrics = Arc::new(Metrics::new(scheduler.clone()));
         let metrics_task =
             metrics_listener.map(|l| tokio::spawn(metrics::serve(l, metrics.clone())));
@@ -159,7 +169,9 @@ impl Bound {
             RequestLimits {
                 max_items: config.max_items_per_request,
                 max_message_bytes: config.max_message_bytes,
+                stream_concurrency: config.concurrency_per_connection,
             },
+            stopping,
         );
         let verifier = VerifierServer::new(verifier)
             .max_decoding_message_size(config.max_message_bytes)
@@ -184,29 +196,46 @@ impl Bound {
         let mut builder = Server::builder()
             .concurrency_limit_per_connection(config.concurrency_per_connection)
             .http2_keepalive_interval(Some(Duration::from_secs(30)));
-        if let Some(tls) = &config.tls {
-            builder = builder
-                .tls_config(tls_config(tls)?)
-                .map_err(ServeError::Tls)?;
+        if let Some(tls) = tls {
+            builder = builder.tls_config(tls).map_err(ServeError::Tls)?;
         }
+        let (signalled_tx, signalled) = tokio::sync::oneshot::channel::<()>();
         let shutdown_health = health.clone();
-        let result = builder
+        let serving = builder
             .add_service(health_service)
             .add_service(reflection)
             .add_service(reflection_alpha)
             .add_service(verifier)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
-                shutdown.await;
-                tracing::info!("shutting down: finishing accepted requests");
-                shutdown_health
-                    .set_not_serving::<VerifierServer<VerifierService>>()
-                    .await;
-                shutdown_health
-                    .set_service_status("", ServingStatus::NotServing)
-                    .await;
-            })
-            .await
-            .map_err(ServeError::Transport);
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                async move {
+                    shutdown.await;
+                    tracing::info!("shutting down: finishing accepted requests");
+                    let _ = stopping_tx.send(true);
+                    let _ = signalled_tx.send(());
+                    shutdown_health
+                        .set_not_serving::<VerifierServer<VerifierService>>()
+                        .await;
+                    shutdown_health
+                        .set_service_status("", ServingStatus::NotServing)
+                        .await;
+                },
+            );
+        // After the signal, wait for clients to close their connections, but not forever.
+        let grace = async {
+            if signalled.await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            result = serving => result.map_err(ServeError::Transport),
+            () = grace => {
+                tracing::warn!("clients kept connections open past the shutdown grace period; closing them");
+                Ok(())
+            }
+        };
         if let Some(task) = metrics_task {
             task.abort();
         }

@@ -5,7 +5,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
 use veribatch_engine::bls::{ETH_DST, SignatureSet};
@@ -27,6 +28,9 @@ pub struct RequestLimits {
     pub max_items: usize,
     /// Largest message, in bytes (reported by GetInfo; enforced by the server).
     pub max_message_bytes: usize,
+    /// Requests of one VerifyStream being worked on at once; the stream is not read
+    /// further until one finishes.
+    pub stream_concurrency: usize,
 }
 
 /// The `veribatch.v1.Verifier` service.
@@ -35,14 +39,22 @@ pub struct VerifierService {
     scheduler: Arc<Scheduler>,
     metrics: Arc<Metrics>,
     limits: RequestLimits,
+    /// Becomes true when the server starts shutting down: streams stop reading.
+    stopping: watch::Receiver<bool>,
 }
 
 impl VerifierService {
-    pub fn new(scheduler: Arc<Scheduler>, metrics: Arc<Metrics>, limits: RequestLimits) -> Self {
+    pub fn new(
+        scheduler: Arc<Scheduler>,
+        metrics: Arc<Metrics>,
+        limits: RequestLimits,
+        stopping: watch::Receiver<bool>,
+    ) -> Self {
         Self {
             scheduler,
             metrics,
             limits,
+            stopping,
         }
     }
 
@@ -330,6 +342,61 @@ impl VerifierService {
     }
 }
 
+impl VerifierService {
+    /// Reads a stream's requests and answers each as it completes. At most
+    /// `stream_concurrency` requests are worked on at once (the stream is not read further
+    /// until one finishes, so a client that never reads its answers slows itself down);
+    /// work stops when the client goes away; on shutdown the stream stops reading, answers
+    /// what it took, and ends.
+    async fn serve_stream(
+        self,
+        mut inbound: Streaming<proto::VerifyStreamRequest>,
+        tx: mpsc::Sender<Result<proto::VerifyStreamResponse, Status>>,
+    ) {
+        let permits = Arc::new(Semaphore::new(self.limits.stream_concurrency.max(1)));
+        let mut stopping = self.stopping.clone();
+        let mut tasks = JoinSet::new();
+        loop {
+            let permit = tokio::select! {
+                permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+                _ = tx.closed() => break,
+            };
+            let next = tokio::select! {
+                next = inbound.message() => next,
+                _ = tx.closed() => break,
+                _ = stopping.wait_for(|stop| *stop) => break,
+            };
+            match next {
+                Ok(Some(request)) => {
+                    let (service, tx) = (self.clone(), tx.clone());
+                    tasks.spawn(async move {
+                        let started = Instant::now();
+                        let response = service.answer(request).await;
+                        let code = Code::from_i32(response.code);
+                        service
+                            .metrics
+                            .request("verify_stream", code, started.elapsed());
+                        let _ = tx.send(Ok(response)).await;
+                        drop(permit);
+                    });
+                }
+                Ok(None) => break,
+                Err(status) => {
+                    let _ = tx.send(Err(status)).await;
+                    break;
+                }
+            }
+            // Reap finished tasks so the set stays as small as the permits allow.
+            while tasks.try_join_next().is_some() {}
+        }
+        if tx.is_closed() {
+            // Nobody will read the answers: stop the work.
+            tasks.abort_all();
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
 fn invalid(e: InputError) -> Status {
     Status::invalid_argument(e.to_string())
 }
@@ -480,32 +547,9 @@ impl Verifier for VerifierService {
         &self,
         request: Request<Streaming<proto::VerifyStreamRequest>>,
     ) -> Result<Response<Self::VerifyStreamStream>, Status> {
-        let mut inbound = request.into_inner();
-        let (tx, rx) = mpsc::channel(256);
-        let service = self.clone();
-        tokio::spawn(async move {
-            loop {
-                match inbound.message().await {
-                    Ok(Some(request)) => {
-                        let (service, tx) = (service.clone(), tx.clone());
-                        tokio::spawn(async move {
-                            let started = Instant::now();
-                            let response = service.answer(request).await;
-                            let code = Code::from_i32(response.code);
-                            service
-                                .metrics
-                                .request("verify_stream", code, started.elapsed());
-                            let _ = tx.send(Ok(response)).await;
-                        });
-                    }
-                    Ok(None) => break,
-                    Err(status) => {
-                        let _ = tx.send(Err(status)).await;
-                        break;
-                    }
-                }
-            }
-        });
+        let inbound = request.into_inner();
+        let (tx, rx) = mpsc::channel(self.limits.stream_concurrency.max(1));
+        tokio::spawn(self.clone().serve_stream(inbound, tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }

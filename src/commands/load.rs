@@ -37,7 +37,7 @@ pub struct LoadArgs {
     /// Stop after this many requests.
     #[arg(long)]
     requests: Option<u64>,
-    /// Requests per second at most, over all connections [default: as fast as answered].
+    /// Requests per second at most, over all workers [default: as fast as answered].
     #[arg(long)]
     rate: Option<f64>,
     /// Items (sets, proofs) per verification request.
@@ -343,7 +343,17 @@ pub fn run(args: LoadArgs) -> CommandResult {
                                 *slot = at + Duration::from_secs_f64(1.0 / rate);
                                 at
                             };
-                            tokio::time::sleep_until(at.into()).await;
+                            if at >= deadline {
+                                break;
+                            }
+                            // Sleep in short steps so Ctrl-C is noticed.
+                            while Instant::now() < at && !interrupted.load(Ordering::SeqCst) {
+                                let step = at.min(Instant::now() + Duration::from_millis(50));
+                                tokio::time::sleep_until(step.into()).await;
+                            }
+                            if interrupted.load(Ordering::SeqCst) {
+                                break;
+                            }
                         }
                         let sent = Instant::now();
                         let result =
@@ -392,7 +402,7 @@ pub fn run(args: LoadArgs) -> CommandResult {
         };
         print_report(&report, args.json);
         // Backpressure (RESOURCE_EXHAUSTED) is the service working as designed; any
-        // other error, and any wrong verdict, fails the run.
+        // other error, any wrong verdict, and a run that verified nothing fail it.
         let unexpected = report
             .errors
             .iter()
@@ -400,7 +410,9 @@ pub fn run(args: LoadArgs) -> CommandResult {
         if interrupted.load(Ordering::SeqCst) {
             return Ok(Outcome::Interrupted);
         }
-        Ok(Outcome::from_valid(report.mismatches == 0 && !unexpected))
+        Ok(Outcome::from_valid(
+            report.mismatches == 0 && !unexpected && report.items_checked > 0,
+        ))
     })
 }
 

@@ -53,13 +53,13 @@ pub struct ServeArgs {
     #[arg(long, env = "VERIBATCH_PUBLIC_KEY_CACHE")]
     public_key_cache: Option<usize>,
     /// PEM certificate chain: serve TLS (with --tls-key).
-    #[arg(long, env = "VERIBATCH_TLS_CERT", requires = "tls_key")]
+    #[arg(long, env = "VERIBATCH_TLS_CERT")]
     tls_cert: Option<PathBuf>,
     /// PEM private key of --tls-cert.
-    #[arg(long, env = "VERIBATCH_TLS_KEY", requires = "tls_cert")]
+    #[arg(long, env = "VERIBATCH_TLS_KEY")]
     tls_key: Option<PathBuf>,
     /// PEM certificate authority: require client certificates it signed (mutual TLS).
-    #[arg(long, env = "VERIBATCH_TLS_CLIENT_CA", requires = "tls_cert")]
+    #[arg(long, env = "VERIBATCH_TLS_CLIENT_CA")]
     tls_client_ca: Option<PathBuf>,
     /// A TOML file with any of the settings above.
     #[arg(long, env = "VERIBATCH_CONFIG")]

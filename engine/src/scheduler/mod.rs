@@ -13,7 +13,9 @@
 //! items; beyond that, requests are refused rather than memory growing. Every accepted
 //! request is answered: with its verdicts, with `DeadlineExceeded` if its deadline passed
 //! before its batch started, or, if the engine panics on a batch (a device failure), with
-//! the verdicts of the same batch rerun on the CPU.
+//! the verdicts of the same batch rerun on the CPU. If the CPU fails on it too, each
+//! request is verified on its own, and only the requests that still fail get an internal
+//! error.
 
 pub mod bisect;
 pub mod stats;
@@ -340,7 +342,9 @@ fn work(shared: &Shared) {
         if let Some(batch) = take_batch(shared, &mut state, now) {
             state.running += 1;
             drop(state);
-            run_batch(shared, batch);
+            // A panic that escapes run_batch drops the batch's reply channels, so its
+            // callers still get an answer (an internal error); the worker carries on.
+            let _ = catch_unwind(AssertUnwindSafe(|| run_batch(shared, batch)));
             state = shared.lock();
             state.running -= 1;
             shared.wake.notify_all();
@@ -425,6 +429,40 @@ fn take_batch(shared: &Shared, state: &mut State, now: Instant) -> Option<Batch>
     }
 }
 
+/// The verdicts of `items` items on the engine, or, if it fails, on a CPU engine; `None`
+/// if both fail (panic, or a wrong number of verdicts).
+fn verify_with_fallback(
+    shared: &Shared,
+    batch: &Batch,
+    sets: &[SignatureSet],
+    proofs: &[ProofInput],
+    items: usize,
+) -> Option<Vec<Verdict>> {
+    let attempt = |engine: &Engine| {
+        catch_unwind(AssertUnwindSafe(|| execute(engine, batch, sets, proofs)))
+            .ok()
+            .filter(|v| v.len() == items)
+    };
+    attempt(&shared.engine).or_else(|| {
+        shared
+            .stats(batch.operation)
+            .fallbacks
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            backend = shared.engine.backend().name(),
+            items,
+            "the engine failed on a batch; running it again on the CPU"
+        );
+        let cpu = shared.cpu_fallback.get_or_init(|| {
+            Engine::new(&EngineConfig {
+                backend: BackendChoice::Cpu,
+                ..shared.engine.config().clone()
+            })
+        });
+        attempt(cpu)
+    })
+}
+
 /// The verdicts of one batch's items, in order.
 fn execute(
     engine: &Engine,
@@ -464,24 +502,7 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
     }
     let items = sets.len() + proofs.len();
 
-    let primary = catch_unwind(AssertUnwindSafe(|| {
-        execute(&shared.engine, &batch, &sets, &proofs)
-    }));
-    let verdicts = primary.or_else(|_| {
-        stats.fallbacks.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(
-            backend = shared.engine.backend().name(),
-            items,
-            "the engine failed on a batch; running it again on the CPU"
-        );
-        let cpu = shared.cpu_fallback.get_or_init(|| {
-            Engine::new(&EngineConfig {
-                backend: BackendChoice::Cpu,
-                ..EngineConfig::default()
-            })
-        });
-        catch_unwind(AssertUnwindSafe(|| execute(cpu, &batch, &sets, &proofs)))
-    });
+    let verdicts = verify_with_fallback(shared, &batch, &sets, &proofs, items);
 
     tracing::debug!(
         operation = batch.operation.name(),
@@ -497,19 +518,35 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
         .fetch_max(items as u64, Ordering::Relaxed);
     stats.batch_size.observe(items as f64);
 
+    let requests = std::mem::take(&mut batch.requests);
     match verdicts {
-        Ok(verdicts) => {
+        Some(verdicts) => {
             let mut verdicts = verdicts.into_iter();
-            for (request, n) in batch.requests.into_iter().zip(lengths) {
+            for (request, n) in requests.into_iter().zip(lengths) {
                 let _ = request.reply.send(Ok(verdicts.by_ref().take(n).collect()));
             }
         }
-        Err(_) => {
-            tracing::error!(items, "the CPU backend failed on a batch too");
-            for request in batch.requests {
-                let _ = request.reply.send(Err(ScheduleError::Internal(
-                    "the engine failed on this batch".into(),
-                )));
+        None => {
+            // The batch fails on every backend: find the requests it fails for, so one
+            // bad request does not cost the others their answers.
+            tracing::error!(
+                items,
+                "the CPU backend failed on a batch too; verifying its requests one by one"
+            );
+            let (mut set_at, mut proof_at) = (0, 0);
+            for (request, n) in requests.into_iter().zip(&lengths) {
+                let (own_sets, own_proofs) = if sets.is_empty() {
+                    proof_at += n;
+                    (&sets[..0], &proofs[proof_at - n..proof_at])
+                } else {
+                    set_at += n;
+                    (&sets[set_at - n..set_at], &proofs[..0])
+                };
+                let answer = verify_with_fallback(shared, &batch, own_sets, own_proofs, *n)
+                    .ok_or_else(|| {
+                        ScheduleError::Internal("the engine failed on this request".into())
+                    });
+                let _ = request.reply.send(answer);
             }
         }
     }
