@@ -163,4 +163,33 @@ async fn tls_and_mutual_tls() {
         .unwrap()
         .into_inner();
     assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+
+    // The CLI presents a client certificate with --remote-cert/--remote-key.
+    let chunks = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/chunks.bin");
+    let root = |extra: &[String]| {
+        Command::new(env!("CARGO_BIN_EXE_veribatch"))
+            .args(["merkle", "root"])
+            .args(extra)
+            .arg(chunks)
+            .output()
+            .unwrap()
+    };
+    let local = root(&[]);
+    let remote = root(&[
+        "--remote".into(),
+        format!("https://{}", server.addr),
+        "--remote-ca".into(),
+        path("ca.pem"),
+        "--remote-cert".into(),
+        path("client.pem"),
+        "--remote-key".into(),
+        path("client.key"),
+    ]);
+    assert_eq!(
+        remote.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&remote.stderr)
+    );
+    assert_eq!(remote.stdout, local.stdout);
 }

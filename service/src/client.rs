@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use veribatch_engine::bls::SignatureSet;
 use veribatch_engine::groth16::KeyFormat;
 use veribatch_engine::{InputError, ProofInput, Verdict};
@@ -24,14 +24,29 @@ impl Remote {
     /// Connects to `url` (`http://host:port`, or `https://…` with `ca` the PEM of the
     /// certificate authority that signed the server's certificate).
     pub async fn connect(url: &str, ca: Option<&Path>) -> Result<Self, String> {
+        Self::connect_tls(url, ca, None).await
+    }
+
+    /// [`Remote::connect`], presenting a client certificate and key (PEM) to a server
+    /// that requires one (mutual TLS).
+    pub async fn connect_tls(
+        url: &str,
+        ca: Option<&Path>,
+        identity: Option<(&Path, &Path)>,
+    ) -> Result<Self, String> {
+        let read =
+            |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
         let mut endpoint =
             Endpoint::from_shared(url.to_string()).map_err(|e| format!("{url}: {e}"))?;
-        if let Some(ca) = ca {
-            let pem =
-                std::fs::read(ca).map_err(|e| format!("cannot read {}: {e}", ca.display()))?;
-            endpoint = endpoint
-                .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))
-                .map_err(|e| format!("TLS: {e}"))?;
+        if ca.is_some() || identity.is_some() {
+            let mut tls = ClientTlsConfig::new();
+            if let Some(ca) = ca {
+                tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+            }
+            if let Some((cert, key)) = identity {
+                tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+            }
+            endpoint = endpoint.tls_config(tls).map_err(|e| format!("TLS: {e}"))?;
         }
         let channel = endpoint
             .connect()

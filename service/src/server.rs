@@ -39,6 +39,8 @@ pub struct ServeConfig {
     pub tls: Option<TlsFiles>,
     /// Validated public keys kept in memory.
     pub public_key_cache: usize,
+    /// Registered Groth16 keys kept (least recently used forgotten first).
+    pub groth16_keys: usize,
 }
 
 /// TLS files; with a client CA, clients must present a certificate it signed.
@@ -61,6 +63,7 @@ impl Default for ServeConfig {
             concurrency_per_connection: 256,
             tls: None,
             public_key_cache: EngineConfig::default().public_key_cache,
+            groth16_keys: EngineConfig::default().groth16_keys,
         }
     }
 }
@@ -119,7 +122,7 @@ impl Bound {
         let engine = Arc::new(Engine::new(&EngineConfig {
             backend: config.backend,
             public_key_cache: config.public_key_cache,
-            ..EngineConfig::default()
+            groth16_keys: config.groth16_keys,
         }));
         let scheduler = Arc::new(Scheduler::new(engine, config.scheduler.clone()));
         Ok(Self {

@@ -41,6 +41,12 @@ pub struct RemoteArgs {
     /// PEM certificate authority of an https:// service.
     #[arg(long, requires = "remote")]
     pub remote_ca: Option<PathBuf>,
+    /// PEM client certificate, for a service that requires one (mutual TLS).
+    #[arg(long, requires_all = ["remote", "remote_key"])]
+    pub remote_cert: Option<PathBuf>,
+    /// PEM private key of --remote-cert.
+    #[arg(long, requires = "remote_cert")]
+    pub remote_key: Option<PathBuf>,
 }
 
 /// A connection to the service and the runtime its calls run on.
@@ -71,7 +77,12 @@ impl RemoteArgs {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-        let remote = runtime.block_on(Remote::connect(url, self.remote_ca.as_deref()))?;
+        let identity = self.remote_cert.as_deref().zip(self.remote_key.as_deref());
+        let remote = runtime.block_on(Remote::connect_tls(
+            url,
+            self.remote_ca.as_deref(),
+            identity,
+        ))?;
         Ok(Some(Connection { runtime, remote }))
     }
 }

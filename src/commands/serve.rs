@@ -52,6 +52,9 @@ pub struct ServeArgs {
     /// Validated public keys kept in memory [default: 1048576].
     #[arg(long, env = "VERIBATCH_PUBLIC_KEY_CACHE")]
     public_key_cache: Option<usize>,
+    /// Registered Groth16 keys kept; the least recently used is forgotten first [default: 1024].
+    #[arg(long, env = "VERIBATCH_GROTH16_KEYS")]
+    groth16_keys: Option<usize>,
     /// PEM certificate chain: serve TLS (with --tls-key).
     #[arg(long, env = "VERIBATCH_TLS_CERT")]
     tls_cert: Option<PathBuf>,
@@ -121,6 +124,7 @@ impl ServeArgs {
                 .unwrap_or(d.concurrency_per_connection),
             tls,
             public_key_cache: pick!(public_key_cache).unwrap_or(d.public_key_cache),
+            groth16_keys: pick!(groth16_keys).unwrap_or(d.groth16_keys),
         };
         for (name, value) in [
             ("max_batch", config.scheduler.max_batch),
@@ -131,6 +135,7 @@ impl ServeArgs {
                 "concurrency_per_connection",
                 config.concurrency_per_connection,
             ),
+            ("groth16_keys", config.groth16_keys),
         ] {
             if value == 0 {
                 return Err(format!("{name} must be at least 1"));

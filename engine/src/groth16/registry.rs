@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use super::{KeyId, PreparedKey};
 
-/// Prepared keys by id. When full, the key registered longest ago is forgotten (its
-/// callers then get "unknown key id" and register it again).
+/// Prepared keys by id. When full, the key used longest ago is forgotten (its callers
+/// then get "unknown key id" and register it again); registering or looking up a key
+/// counts as using it.
 pub struct KeyRegistry {
     inner: Mutex<Inner>,
     capacity: usize,
@@ -29,8 +30,9 @@ impl KeyRegistry {
     /// Adds `key` (or finds it, if a key with its id is already here).
     pub fn insert(&self, key: PreparedKey) -> Arc<PreparedKey> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(existing) = inner.keys.get(key.id()) {
-            return existing.clone();
+        if let Some(existing) = inner.keys.get(key.id()).cloned() {
+            inner.touch(key.id());
+            return existing;
         }
         let id = *key.id();
         let key = Arc::new(key);
@@ -57,7 +59,54 @@ impl KeyRegistry {
     }
 
     pub fn get(&self, id: &KeyId) -> Option<Arc<PreparedKey>> {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.keys.get(id).cloned()
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let key = inner.keys.get(id).cloned()?;
+        inner.touch(id);
+        Some(key)
+    }
+}
+
+impl Inner {
+    /// Moves `id` to the most recently used end of the order.
+    fn touch(&mut self, id: &KeyId) {
+        if let Some(at) = self.order.iter().position(|k| k == id) {
+            self.order.remove(at);
+            self.order.push_back(*id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::groth16::{KeyFormat, PreparedKey};
+
+    /// Distinct valid keys: the snarkjs fixture key with its IC points permuted.
+    fn keys() -> Vec<PreparedKey> {
+        let key = KeyFormat::SnarkjsJson
+            .parse_key(crate::workload::GROTH16_KEY)
+            .unwrap();
+        (0..3)
+            .map(|i| {
+                let mut k = key.clone();
+                k.ic.rotate_left(i);
+                PreparedKey::new(k)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_least_recently_used_key_is_forgotten_first() {
+        let [a, b, c]: [PreparedKey; 3] = keys().try_into().unwrap();
+        let (ida, idb, idc) = (*a.id(), *b.id(), *c.id());
+        let registry = KeyRegistry::new(2);
+        registry.insert(a);
+        registry.insert(b);
+        assert!(registry.get(&ida).is_some()); // a is now the most recently used
+        registry.insert(c);
+        assert!(registry.get(&ida).is_some());
+        assert!(registry.get(&idb).is_none(), "b was used longest ago");
+        assert!(registry.get(&idc).is_some());
+        assert_eq!(registry.len(), 2);
     }
 }
