@@ -287,6 +287,10 @@ impl Scheduler {
                 return Err(ScheduleError::ShuttingDown);
             }
             if state.queued + n > limit {
+                // Requests that can no longer be answered must not crowd out this one.
+                drop_expired(&self.shared, &mut state, Instant::now());
+            }
+            if state.queued + n > limit {
                 stats.rejected.fetch_add(1, Ordering::Relaxed);
                 return Err(ScheduleError::QueueFull {
                     queued: state.queued,
@@ -374,6 +378,31 @@ fn work(shared: &Shared) {
             None => shared.wake.wait(state).unwrap_or_else(|e| e.into_inner()),
         };
     }
+}
+
+/// Answers and removes every request past its deadline (or whose caller left), so that
+/// they stop counting against the queue limit.
+fn drop_expired(shared: &Shared, state: &mut State, now: Instant) {
+    let mut dropped = 0;
+    state.queues.retain(|_, queue| {
+        let stats = shared.stats(queue.operation);
+        let mut kept = VecDeque::with_capacity(queue.requests.len());
+        for pending in queue.requests.drain(..) {
+            if pending.expired(now) {
+                let n = pending.payload.len();
+                queue.items -= n;
+                dropped += n;
+                stats.expired.fetch_add(n as u64, Ordering::Relaxed);
+                stats.queued.fetch_sub(n as u64, Ordering::Relaxed);
+                let _ = pending.reply.send(Err(ScheduleError::DeadlineExceeded));
+            } else {
+                kept.push_back(pending);
+            }
+        }
+        queue.requests = kept;
+        !queue.requests.is_empty()
+    });
+    state.queued -= dropped;
 }
 
 /// The next batch to run, if a queue is ready: the ready queue whose oldest request is

@@ -211,3 +211,23 @@ async fn a_bad_tag_is_refused_and_empty_requests_are_answered() {
         Ok(Vec::new())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_requests_do_not_count_against_the_queue_limit() {
+    let engine = engine();
+    let (busy, small, big) = (sets(&engine, 600), sets(&engine, 8), sets(&engine, 593));
+    let s = scheduler(engine.clone(), 1, 600);
+    let busy = submit(&s, busy, None);
+    until_running(&s).await;
+    let late = submit(&s, small, Some(Instant::now()));
+    until_queued(&s, 8).await;
+    // 8 + 593 > 600, but the 8 are past their deadline: they make room.
+    let fits = submit(&s, big, None);
+    assert_eq!(late.await.unwrap(), Err(ScheduleError::DeadlineExceeded));
+    assert_eq!(fits.await.unwrap().unwrap().len(), 593);
+    busy.await.unwrap().unwrap();
+    let stats = s.stats(Operation::VerifySignatures);
+    assert_eq!(stats.rejected.load(Ordering::SeqCst), 0);
+    assert_eq!(stats.expired.load(Ordering::SeqCst), 8);
+    assert_eq!(stats.queued.load(Ordering::SeqCst), 0);
+}
