@@ -17,6 +17,7 @@ use ark_snark::SNARK;
 use blst::min_pk::{PublicKey, Signature};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
+use veribatch_engine::backend::wgpu::{Thresholds, WgpuBackend};
 use veribatch_engine::backend::{Backend, Scalars, cpu::CpuBackend};
 use veribatch_engine::bls::{ETH_DST, SignatureSet};
 use veribatch_engine::{Engine, EngineConfig, ProofInput};
@@ -190,7 +191,7 @@ fn groth16(c: &mut Criterion) {
     group.finish();
 }
 
-/// Each primitive of the CPU backend (the GPU backends add theirs beside it).
+/// Each primitive of each backend present.
 fn primitives(c: &mut Criterion) {
     let cpu = CpuBackend::new();
     let engine = Engine::new(&EngineConfig::default());
@@ -227,33 +228,55 @@ fn primitives(c: &mut Criterion) {
     let blocks = rng.bytes(64 << 16);
     let mut digests = vec![0u8; 32 << 16];
 
-    let mut group = c.benchmark_group("primitives/cpu");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(4));
-    group.throughput(Throughput::Elements(1 << 16));
-    group.bench_function("sha256 2^16 blocks", |b| {
-        b.iter(|| cpu.hash_blocks(&blocks, &mut digests))
-    });
-    group.throughput(Throughput::Elements(4096));
-    group.bench_function("g1 sum 4096", |b| b.iter(|| cpu.g1_sum(&g1)));
-    group.bench_function("g2 sum 4096", |b| b.iter(|| cpu.g2_sum(&g2)));
-    group.bench_function("g1 msm 4096 x 64-bit", |b| b.iter(|| cpu.g1_msm(&g1, &s64)));
-    group.bench_function("g1 msm 4096 x 255-bit", |b| {
-        b.iter(|| cpu.g1_msm(&g1, &s255))
-    });
-    group.bench_function("g2 msm 4096 x 64-bit", |b| b.iter(|| cpu.g2_msm(&g2, &s64)));
-    group.bench_function("g1 scale 4096 x 64-bit", |b| {
-        b.iter(|| cpu.g1_scale(&g1, &s64))
-    });
-    let msgs: Vec<&[u8]> = sets.iter().map(|s| s.messages[0].as_slice()).collect();
-    group.bench_function("hash to g2 4096", |b| {
-        b.iter(|| cpu.hash_to_g2(&msgs, ETH_DST))
-    });
-    group.bench_function("miller loop 4096 pairs", |b| {
-        b.iter(|| cpu.multi_miller_loop(&g1, &g2))
-    });
-    group.finish();
+    // The CPU, and the wgpu backend with every primitive forced onto its adapter when
+    // there is one (on a GPU machine this measures the GPU; on lavapipe, nothing useful).
+    let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(cpu)];
+    match WgpuBackend::open(false, Thresholds::ALWAYS) {
+        Ok(gpu) => {
+            eprintln!("wgpu adapter: {} ({})", gpu.adapter().name, gpu.adapter().device_type);
+            backends.push(Box::new(gpu));
+        }
+        Err(error) => eprintln!("wgpu primitives not measured: {error}"),
+    }
+    for backend in &backends {
+        let mut group = c.benchmark_group(format!("primitives/{}", backend.name()));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(4));
+        group.throughput(Throughput::Elements(1 << 16));
+        group.bench_function("sha256 2^16 blocks", |b| {
+            b.iter(|| backend.hash_blocks(&blocks, &mut digests))
+        });
+        group.bench_function("merkle root 2^16 chunks", |b| {
+            b.iter(|| backend.merkle_root(&blocks[..32 << 16], 16))
+        });
+        group.throughput(Throughput::Elements(4096));
+        group.bench_function("g1 sum 4096", |b| b.iter(|| backend.g1_sum(&g1)));
+        group.bench_function("g2 sum 4096", |b| b.iter(|| backend.g2_sum(&g2)));
+        group.bench_function("g1 msm 4096 x 64-bit", |b| {
+            b.iter(|| backend.g1_msm(&g1, &s64))
+        });
+        group.bench_function("g1 msm 4096 x 255-bit", |b| {
+            b.iter(|| backend.g1_msm(&g1, &s255))
+        });
+        group.bench_function("g2 msm 4096 x 64-bit", |b| {
+            b.iter(|| backend.g2_msm(&g2, &s64))
+        });
+        group.bench_function("g1 scale 4096 x 64-bit", |b| {
+            b.iter(|| backend.g1_scale(&g1, &s64))
+        });
+        if backend.name() == "cpu" {
+            // Only the CPU has these.
+            let msgs: Vec<&[u8]> = sets.iter().map(|s| s.messages[0].as_slice()).collect();
+            group.bench_function("hash to g2 4096", |b| {
+                b.iter(|| backend.hash_to_g2(&msgs, ETH_DST))
+            });
+            group.bench_function("miller loop 4096 pairs", |b| {
+                b.iter(|| backend.multi_miller_loop(&g1, &g2))
+            });
+        }
+        group.finish();
+    }
 }
 
 criterion_group!(benches, bls, merkle, groth16, primitives);

@@ -33,6 +33,16 @@ if ! command -v openssl >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; t
     || echo "could not install openssl; the TLS test will be skipped"
 fi
 
+# The wgpu backend's tests run on a Vulkan device: Mesa's lavapipe (software) where the
+# machine has no GPU. With CI=true a missing adapter fails those tests.
+if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "--- installing mesa-vulkan-drivers (lavapipe) for the wgpu tests"
+  (apt-get update -qq && apt-get install -y -qq mesa-vulkan-drivers libvulkan1) >/dev/null 2>&1 \
+    || echo "could not install mesa-vulkan-drivers; the wgpu tests will fail with CI=true"
+fi
+# Mesa warns on every start without it.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+
 echo "--- cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -33,8 +33,11 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Drive a running service with requests of known answers; check every verdict.
     Load(commands::load::LoadArgs),
-    /// Version, backends and CPU features.
-    Info,
+    /// Version, backends, GPU adapters and CPU features.
+    Info(commands::BackendArgs),
+    /// GPU kernels: check that every module compiles, with no GPU needed.
+    #[command(subcommand)]
+    Kernels(commands::kernels::KernelsCommand),
 }
 
 fn main() -> ExitCode {
@@ -52,7 +55,8 @@ fn main() -> ExitCode {
         Command::Groth16(cmd) => commands::groth16::run(cmd),
         Command::Serve(args) => commands::serve::run(args),
         Command::Load(args) => commands::load::run(args),
-        Command::Info => commands::info::run(),
+        Command::Info(args) => commands::info::run(&args),
+        Command::Kernels(cmd) => commands::kernels::run(cmd),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

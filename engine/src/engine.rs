@@ -17,6 +17,8 @@ use crate::points;
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     pub backend: BackendChoice,
+    /// Smallest inputs sent to a GPU under `BackendChoice::Auto`.
+    pub gpu_thresholds: backend::wgpu::Thresholds,
     /// Validated public keys kept in memory (about 200 bytes each); 0 disables the cache.
     pub public_key_cache: usize,
     /// Prepared Groth16 keys kept in memory.
@@ -27,6 +29,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             backend: BackendChoice::Auto,
+            gpu_thresholds: backend::wgpu::Thresholds::default(),
             public_key_cache: 1 << 20,
             groth16_keys: 1024,
         }
@@ -81,7 +84,7 @@ fn verify_decoded<T>(
 
 impl Engine {
     pub fn new(config: &EngineConfig) -> Self {
-        let backend = backend::select(config.backend);
+        let backend = backend::select(config.backend, config.gpu_thresholds);
         tracing::info!(choice = %config.backend, backend = backend.name(), "engine ready");
         Self {
             config: config.clone(),

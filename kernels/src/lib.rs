@@ -1,5 +1,13 @@
-//! veribatch-kernels: the GPU kernel sources of veribatch, layered like the maths
-//! (`wgsl/` and `cuda/`, each with `ff/`, `ec/`, `msm/`, `hash/`, `reduce/`).
+//! veribatch-kernels: the GPU kernel sources of veribatch, layered like the maths.
 //!
-//! No kernel exists yet: the CPU backend of `veribatch-engine` runs every primitive.
-//! The wgpu and CUDA backends add their sources here.
+//! `wgsl/` holds WGSL for wgpu: `ff/` (Fp, Fp2), `ec/` (G1 and G2 points), `msm/`
+//! (Pippenger, scaling), `reduce/` (point sums), `hash/` (SHA-256, Merkle levels).
+//! The point formulas are written once in Rust (`formulas.rs`) and emitted as programs
+//! of Fp operations that `ec/point.wgsl` interprets.
+//! WGSL has no includes, so a shader module is the concatenation of the files it needs,
+//! in dependency order; [`wgsl::MODULES`] lists them. The crate knows nothing of
+//! devices: the engine's wgpu backend compiles these modules and dispatches them.
+
+mod formulas;
+mod montgomery;
+pub mod wgsl;

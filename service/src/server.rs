@@ -13,6 +13,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use veribatch_engine::backend::BackendChoice;
+use veribatch_engine::backend::wgpu::Thresholds;
 use veribatch_engine::scheduler::{Scheduler, SchedulerConfig};
 use veribatch_engine::{Engine, EngineConfig};
 
@@ -26,6 +27,8 @@ use crate::verifier::{RequestLimits, VerifierService};
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub backend: BackendChoice,
+    /// Smallest inputs sent to a GPU under `BackendChoice::Auto`.
+    pub gpu_thresholds: Thresholds,
     pub scheduler: SchedulerConfig,
     /// Where to serve `/metrics`; none if `None`.
     pub metrics_listen: Option<SocketAddr>,
@@ -56,6 +59,7 @@ impl Default for ServeConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             backend: BackendChoice::Auto,
+            gpu_thresholds: Thresholds::default(),
             scheduler: SchedulerConfig::default(),
             metrics_listen: None,
             max_message_bytes: 64 << 20,
@@ -121,6 +125,7 @@ impl Bound {
         };
         let engine = Arc::new(Engine::new(&EngineConfig {
             backend: config.backend,
+            gpu_thresholds: config.gpu_thresholds,
             public_key_cache: config.public_key_cache,
             groth16_keys: config.groth16_keys,
         }));

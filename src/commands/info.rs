@@ -1,13 +1,15 @@
 //! `veribatch info`: what this build can use on this machine.
 
+use veribatch_engine::backend::wgpu::{self, Thresholds};
 use veribatch_engine::backend::{self, BackendChoice};
 
+use super::BackendArgs;
 use crate::output::{CommandResult, Outcome};
 
-pub fn run() -> CommandResult {
+pub fn run(args: &BackendArgs) -> CommandResult {
     println!("veribatch {}", env!("CARGO_PKG_VERSION"));
-    println!("backends:");
-    for b in backend::inventory(BackendChoice::Auto) {
+    println!("backends (--backend {}):", args.backend);
+    for b in backend::inventory(args.backend) {
         let state = match (b.available, b.selected) {
             (true, true) => "selected",
             (true, false) => "available",
@@ -15,8 +17,33 @@ pub fn run() -> CommandResult {
         };
         println!("  {:<7} {state}: {}", b.name, b.detail);
     }
+    let adapters = wgpu::adapters();
+    println!("wgpu adapters:{}", if adapters.is_empty() { " none" } else { "" });
+    for adapter in &adapters {
+        println!(
+            "  {} | backend {} | {} | driver {}",
+            adapter.name,
+            adapter.backend,
+            adapter.device_type,
+            if adapter.driver.is_empty() { "unknown" } else { &adapter.driver }
+        );
+        println!("    runs: {}", primitives(args.backend, adapter.is_gpu, &args.gpu_threshold));
+    }
     println!("cpu features used: {}", cpu_features().join(" "));
     Ok(Outcome::AllValid)
+}
+
+/// Which primitives an adapter would run under `choice`.
+fn primitives(choice: BackendChoice, is_gpu: bool, thresholds: &Thresholds) -> String {
+    let all = "sha256 (blocks, Merkle trees), g1_sum, g2_sum, g1_msm, g2_msm, g1_scale";
+    match choice {
+        BackendChoice::Cpu => "nothing (--backend cpu)".into(),
+        BackendChoice::Wgpu => format!("{all}, at every size (the first adapter listed is used)"),
+        BackendChoice::Auto if is_gpu => format!("from these input sizes: {thresholds}"),
+        BackendChoice::Auto => {
+            "nothing under --backend auto (not a GPU); everything with --backend wgpu".into()
+        }
+    }
 }
 
 /// The x86-64 features blst and hashtree pick up at run time, as detected here.

@@ -4,6 +4,7 @@
 pub mod bls;
 pub mod groth16;
 pub mod info;
+pub mod kernels;
 pub mod load;
 pub mod merkle;
 pub mod serve;
@@ -11,23 +12,36 @@ pub mod serve;
 use std::path::PathBuf;
 
 use veribatch_engine::backend::BackendChoice;
+use veribatch_engine::backend::wgpu::Thresholds;
 use veribatch_engine::{Engine, EngineConfig};
 use veribatch_service::client::Remote;
 
-/// The `--backend` flag shared by every command that verifies.
+/// The `--backend` flags shared by every command that verifies.
 #[derive(clap::Args, Clone, Debug)]
 pub struct BackendArgs {
-    /// Where the primitives run: auto (fastest present) or cpu.
+    /// Where the primitives run: auto (a GPU through wgpu when there is one, above the
+    /// --gpu-threshold sizes), cpu, or wgpu (every GPU primitive on a wgpu adapter, a
+    /// software one included).
     #[arg(long, default_value = "auto", env = "VERIBATCH_BACKEND")]
     pub backend: BackendChoice,
+    /// Smallest input sent to the GPU under --backend auto, per primitive, e.g.
+    /// g1_msm=4096,sha256=65536 (primitives: sha256, g1_sum, g2_sum, g1_msm, g2_msm,
+    /// g1_scale); unnamed ones keep their defaults.
+    #[arg(long, default_value = "", env = "VERIBATCH_GPU_THRESHOLDS", hide_default_value = true)]
+    pub gpu_threshold: Thresholds,
 }
 
 impl BackendArgs {
     pub fn engine(&self) -> Engine {
-        Engine::new(&EngineConfig {
+        Engine::new(&self.engine_config())
+    }
+
+    pub fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
             backend: self.backend,
+            gpu_thresholds: self.gpu_threshold,
             ..EngineConfig::default()
-        })
+        }
     }
 }
 

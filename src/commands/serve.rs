@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use serde::Deserialize;
 use veribatch_engine::backend::BackendChoice;
+use veribatch_engine::backend::wgpu::Thresholds;
 use veribatch_service::server::TlsFiles;
 use veribatch_service::{Bound, ServeConfig};
 
@@ -21,10 +22,15 @@ pub struct ServeArgs {
     /// Address to serve gRPC on [default: 127.0.0.1:50051; port 0 picks a free port].
     #[arg(long, env = "VERIBATCH_LISTEN")]
     listen: Option<SocketAddr>,
-    /// Where the primitives run: auto or cpu [default: auto].
+    /// Where the primitives run: auto, cpu or wgpu [default: auto].
     #[arg(long, env = "VERIBATCH_BACKEND")]
-    #[serde(default, deserialize_with = "backend")]
+    #[serde(default, deserialize_with = "parsed")]
     backend: Option<BackendChoice>,
+    /// Smallest input sent to the GPU under auto, per primitive, e.g. g1_msm=4096
+    /// (see `veribatch info`) [default: the built-in thresholds].
+    #[arg(long, env = "VERIBATCH_GPU_THRESHOLDS")]
+    #[serde(default, deserialize_with = "parsed")]
+    gpu_threshold: Option<Thresholds>,
     /// Flush a batch when it holds this many items [default: 4096].
     #[arg(long, env = "VERIBATCH_MAX_BATCH")]
     max_batch: Option<usize>,
@@ -70,7 +76,12 @@ pub struct ServeArgs {
     config: Option<PathBuf>,
 }
 
-fn backend<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<BackendChoice>, D::Error> {
+/// A setting the TOML file gives as a string in its command-line form.
+fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = String>,
+{
     let text = String::deserialize(d)?;
     text.parse().map(Some).map_err(serde::de::Error::custom)
 }
@@ -109,6 +120,7 @@ impl ServeArgs {
         let config = ServeConfig {
             listen: pick!(listen).unwrap_or(d.listen),
             backend: pick!(backend).unwrap_or(d.backend),
+            gpu_thresholds: pick!(gpu_threshold).unwrap_or(d.gpu_thresholds),
             scheduler: veribatch_engine::scheduler::SchedulerConfig {
                 max_batch: pick!(max_batch).unwrap_or(d.scheduler.max_batch),
                 max_delay: pick!(max_delay_ms)

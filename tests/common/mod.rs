@@ -10,8 +10,22 @@ pub fn vectors() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
 }
 
+/// The engine under test: the default (auto) backend, or the one named by
+/// VERIBATCH_TEST_BACKEND (ci/test.sh runs the conformance, Merkle and Groth16 tests a
+/// second time with `wgpu`, every GPU primitive forced onto the adapter).
 pub fn engine() -> Engine {
-    Engine::new(&EngineConfig::default())
+    let backend = match std::env::var("VERIBATCH_TEST_BACKEND") {
+        Ok(name) => name.parse().expect("VERIBATCH_TEST_BACKEND names a backend"),
+        Err(_) => veribatch_engine::backend::BackendChoice::Auto,
+    };
+    let engine = Engine::new(&EngineConfig {
+        backend,
+        ..EngineConfig::default()
+    });
+    if backend == veribatch_engine::backend::BackendChoice::Wgpu {
+        assert_eq!(engine.backend().name(), "wgpu", "no wgpu adapter for VERIBATCH_TEST_BACKEND=wgpu");
+    }
+    engine
 }
 
 /// Hex with or without a 0x prefix; `None` if it is not hex (bad vectors carry bad hex).

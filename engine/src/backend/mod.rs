@@ -9,6 +9,7 @@
 //! kernels both read without conversion.
 
 pub mod cpu;
+pub mod wgpu;
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,6 +28,20 @@ pub trait Backend: Send + Sync {
     /// SHA-256 of each 64-byte block of `blocks`, written to `digests` (32 bytes each).
     /// `blocks.len()` is a multiple of 64 and `digests.len() * 2 == blocks.len()`.
     fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]);
+
+    /// The Merkle root of `chunks` (32 bytes each, at most 2^depth of them) padded with
+    /// zero chunks to 2^depth leaves. By default level by level with [`Backend::hash_blocks`];
+    /// a device backend keeps the levels in device memory instead.
+    fn merkle_root(&self, chunks: &[u8], depth: u32) -> [u8; 32] {
+        let mut level = std::borrow::Cow::Borrowed(chunks);
+        for height in 0..depth {
+            level = std::borrow::Cow::Owned(crate::merkle::parent_level(self, &level, height));
+        }
+        match level.get(..32) {
+            Some(root) => root.try_into().expect("32 bytes"),
+            None => crate::merkle::zero_hash(depth),
+        }
+    }
 
     /// Sum of G1 points (aggregation of public keys).
     fn g1_sum(&self, points: &[blst_p1_affine]) -> blst_p1;
@@ -119,11 +134,15 @@ impl Scalars {
 /// Which backend runs the primitives, as chosen by the user.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BackendChoice {
-    /// The fastest device present (the CPU until a GPU backend is built in).
+    /// A GPU through wgpu when there is one, for the primitives and sizes where it is
+    /// faster ([`wgpu::Thresholds`]); the CPU for everything else.
     #[default]
     Auto,
     /// The CPU only: blst, hashtree/SHA-NI, all cores.
     Cpu,
+    /// Every primitive the wgpu backend has on a wgpu adapter, whatever its size and
+    /// whatever the adapter (a software one such as lavapipe included).
+    Wgpu,
 }
 
 impl FromStr for BackendChoice {
@@ -133,8 +152,9 @@ impl FromStr for BackendChoice {
         match s {
             "auto" => Ok(Self::Auto),
             "cpu" => Ok(Self::Cpu),
+            "wgpu" => Ok(Self::Wgpu),
             other => Err(format!(
-                "unknown backend {other:?}: expected one of auto, cpu"
+                "unknown backend {other:?}: expected one of auto, cpu, wgpu"
             )),
         }
     }
@@ -145,6 +165,7 @@ impl fmt::Display for BackendChoice {
         f.write_str(match self {
             Self::Auto => "auto",
             Self::Cpu => "cpu",
+            Self::Wgpu => "wgpu",
         })
     }
 }
@@ -162,12 +183,26 @@ pub struct BackendStatus {
 
 /// Every backend this build knows, for `veribatch info` and the service's GetInfo.
 pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
-    let selected = select(choice).name();
+    let adapters = wgpu::adapters();
+    let wgpu_selected = match choice {
+        BackendChoice::Cpu => false,
+        BackendChoice::Auto => adapters.iter().any(|a| a.is_gpu),
+        BackendChoice::Wgpu => !adapters.is_empty(),
+    };
+    let wgpu_detail = if adapters.is_empty() {
+        "no wgpu adapter found (Vulkan, Metal or DX12 driver)".to_string()
+    } else {
+        adapters
+            .iter()
+            .map(|a| format!("{} ({}, {})", a.name, a.backend, a.device_type))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     vec![
         BackendStatus {
             name: "cpu",
             available: true,
-            selected: selected == "cpu",
+            selected: !wgpu_selected,
             detail: format!(
                 "blst (BLS12-381), hashtree (SHA-256), {} threads",
                 rayon::current_num_threads()
@@ -175,9 +210,9 @@ pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
         },
         BackendStatus {
             name: "wgpu",
-            available: false,
-            selected: false,
-            detail: "not built into this release".into(),
+            available: !adapters.is_empty(),
+            selected: wgpu_selected,
+            detail: wgpu_detail,
         },
         BackendStatus {
             name: "cuda",
@@ -188,9 +223,26 @@ pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
     ]
 }
 
-/// The backend that runs the primitives for `choice`.
-pub fn select(choice: BackendChoice) -> Arc<dyn Backend> {
-    match choice {
-        BackendChoice::Auto | BackendChoice::Cpu => Arc::new(cpu::CpuBackend::new()),
+/// The backend that runs the primitives for `choice`. A GPU that cannot be opened
+/// leaves the CPU in charge, with a log line saying why.
+pub fn select(choice: BackendChoice, thresholds: wgpu::Thresholds) -> Arc<dyn Backend> {
+    let opened = match choice {
+        BackendChoice::Cpu => return Arc::new(cpu::CpuBackend::new()),
+        BackendChoice::Auto => wgpu::WgpuBackend::open(true, thresholds),
+        BackendChoice::Wgpu => wgpu::WgpuBackend::open(false, wgpu::Thresholds::ALWAYS),
+    };
+    match opened {
+        Ok(backend) => {
+            tracing::info!(adapter = %backend.adapter().name, "using wgpu");
+            Arc::new(backend)
+        }
+        Err(error) => {
+            if choice == BackendChoice::Wgpu {
+                tracing::warn!(%error, "--backend wgpu: running on the CPU instead");
+            } else {
+                tracing::info!(%error, "no GPU: running on the CPU");
+            }
+            Arc::new(cpu::CpuBackend::new())
+        }
     }
 }

@@ -8,7 +8,7 @@ mod proof;
 mod tree;
 
 pub use proof::{MultiProof, helper_indices, verify_multiproof};
-pub use tree::{Tree, depth_for, root};
+pub use tree::{Tree, depth_for, parent_level, root};
 
 use std::sync::OnceLock;
 

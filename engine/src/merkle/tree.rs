@@ -1,7 +1,5 @@
 //! Merkle roots and whole trees, built level by level with the backend's block hashing.
 
-use std::borrow::Cow;
-
 use super::{
     MAX_DEPTH, MerkleError, MultiProof, Node, hash_pair, helper_indices, length_chunk, zero_hash,
 };
@@ -30,8 +28,8 @@ fn chunk_count(chunks: &[u8]) -> Result<u64, MerkleError> {
 }
 
 /// The level above `level` (concatenated nodes at `height`): pairs hashed by the backend,
-/// a last odd node paired with the zero subtree of its height.
-fn parent_level(backend: &dyn Backend, level: &[u8], height: u32) -> Vec<u8> {
+/// a last odd node paired with the zero subtree of its height. An empty level stays empty.
+pub fn parent_level<B: Backend + ?Sized>(backend: &B, level: &[u8], height: u32) -> Vec<u8> {
     let width = level.len() / 32;
     let pairs = width / 2;
     let mut next = vec![0u8; width.div_ceil(2) * 32];
@@ -50,11 +48,7 @@ pub fn root(backend: &dyn Backend, chunks: &[u8], limit: Option<u64>) -> Result<
     if chunks.is_empty() {
         return Ok(zero_hash(depth));
     }
-    let mut level = Cow::Borrowed(chunks);
-    for height in 0..depth {
-        level = Cow::Owned(parent_level(backend, &level, height));
-    }
-    Ok(level[..32].try_into().expect("one root"))
+    Ok(backend.merkle_root(chunks, depth))
 }
 
 /// A whole tree kept in memory, to answer proofs.

@@ -1,0 +1,275 @@
+//! Point sums, multi-scalar multiplication and scaling on the device, for G1 and G2.
+
+use super::convert::Curve;
+use super::device::{Gpu, GpuError, Job};
+use crate::backend::Scalars;
+
+/// Workgroups of the first pass of a sum, at most: enough to fill a large GPU, few
+/// enough that one workgroup sums their results in the second pass.
+const SUM_GROUPS: u32 = 1024;
+
+/// Buckets summed by one invocation of `window_reduce`.
+const SEGMENT: u32 = 16;
+
+/// Widest MSM window: 2^12 buckets per window keeps the bucket buffer of a large G2 MSM
+/// far below the 128 MiB binding limit.
+const MAX_WINDOW: u32 = 13;
+
+fn words_per_affine<C: Curve>() -> usize {
+    2 * C::FIELD_WORDS
+}
+
+fn words_per_point<C: Curve>() -> usize {
+    3 * C::FIELD_WORDS
+}
+
+/// Points per job so every buffer of it fits one binding.
+fn points_per_job<C: Curve>(gpu: &Gpu, words_per_item: usize) -> usize {
+    (gpu.max_binding_words() / words_per_item.max(words_per_point::<C>())).max(1)
+}
+
+fn affine_words<C: Curve>(points: &[C::Affine]) -> Vec<u32> {
+    let mut words = Vec::with_capacity(points.len() * words_per_affine::<C>());
+    for p in points {
+        C::push_affine(p, &mut words);
+    }
+    words
+}
+
+/// Σ points.
+pub fn sum<C: Curve>(gpu: &Gpu, points: &[C::Affine]) -> Result<C::Point, GpuError> {
+    let mut total = C::Point::default();
+    for chunk in points.chunks(points_per_job::<C>(gpu, words_per_affine::<C>())) {
+        let partial = gpu.run(|job| sum_job::<C>(job, chunk))?;
+        total = C::add(&total, &partial);
+    }
+    Ok(total)
+}
+
+fn sum_job<C: Curve>(job: &mut Job<'_>, points: &[C::Affine]) -> Result<C::Point, GpuError> {
+    if points.is_empty() {
+        return Ok(C::Point::default());
+    }
+    let module = C::MODULE;
+    let count = points.len() as u32;
+    let groups = count.div_ceil(C::SUM_WORKGROUP).min(SUM_GROUPS);
+    let input = job.upload(&affine_words::<C>(points));
+    let partials = job.output(groups as usize * words_per_point::<C>());
+    job.dispatch_groups(&module, "sum_points", [count, 0, 0, 0], [Some(input), None, None], partials, [groups, 1]);
+    let result = if groups > 1 {
+        let total = job.output(words_per_point::<C>());
+        job.dispatch_groups(&module, "sum_points", [groups, 1, 0, 0], [Some(partials), None, None], total, [1, 1]);
+        total
+    } else {
+        partials
+    };
+    Ok(C::point_from_words(&job.read(result, words_per_point::<C>())?))
+}
+
+/// Σ scalars[i]·points[i].
+pub fn msm<C: Curve>(gpu: &Gpu, points: &[C::Affine], scalars: &Scalars) -> Result<C::Point, GpuError> {
+    let n = points.len();
+    let window = window_bits(n);
+    let windows = (scalars.bits() as u32 + 1).div_ceil(window);
+    let mut total = C::Point::default();
+    let per_job = points_per_job::<C>(gpu, words_per_affine::<C>().max(windows as usize));
+    for start in (0..n).step_by(per_job.max(1)) {
+        let end = (start + per_job).min(n);
+        let plan = BucketPlan::new(scalars, start..end, window, windows);
+        let partial = gpu.run(|job| msm_job::<C>(job, &points[start..end], &plan))?;
+        total = C::add(&total, &partial);
+    }
+    Ok(total)
+}
+
+/// Window width for `n` points: about n/4 buckets per window, so that filling the
+/// buckets (n additions per window) and reducing them (two per bucket) cost alike.
+fn window_bits(n: usize) -> u32 {
+    (n.max(1).ilog2()).saturating_sub(1).clamp(4, MAX_WINDOW)
+}
+
+/// The scalars cut into signed digits and the points sorted by bucket: the sparse
+/// matrix the device's bucket kernel walks.
+struct BucketPlan {
+    window: u32,
+    windows: u32,
+    /// Point index (within the job) | sign << 31, sorted by (window, bucket).
+    entries: Vec<u32>,
+    /// Start of each bucket's entries, one past the end for the last.
+    offsets: Vec<u32>,
+}
+
+impl BucketPlan {
+    fn new(scalars: &Scalars, range: std::ops::Range<usize>, window: u32, windows: u32) -> Self {
+        let buckets = 1usize << (window - 1);
+        let total = windows as usize * buckets;
+        let mut digits = Vec::with_capacity(range.len() * windows as usize);
+        let mut counts = vec![0u32; total + 1];
+        for (local, i) in range.enumerate() {
+            let scalar = scalars.get(i);
+            let mut carry = 0u32;
+            for w in 0..windows {
+                let raw = bits_at(scalar, (w * window) as usize, window as usize) + carry;
+                // Signed digit in (-2^(c-1), 2^(c-1)]: a larger value borrows from the
+                // next window.
+                let (magnitude, negative) = if raw > 1 << (window - 1) {
+                    carry = 1;
+                    ((1 << window) - raw, true)
+                } else {
+                    carry = 0;
+                    (raw, false)
+                };
+                if magnitude != 0 {
+                    let bucket = w as usize * buckets + magnitude as usize - 1;
+                    counts[bucket + 1] += 1;
+                    digits.push((bucket, local as u32 | (u32::from(negative) << 31)));
+                }
+            }
+        }
+        for b in 0..total {
+            counts[b + 1] += counts[b];
+        }
+        let offsets = counts.clone();
+        let mut next = counts;
+        let mut entries = vec![0u32; digits.len()];
+        for (bucket, entry) in digits {
+            entries[next[bucket] as usize] = entry;
+            next[bucket] += 1;
+        }
+        Self {
+            window,
+            windows,
+            entries,
+            offsets,
+        }
+    }
+
+    fn buckets_per_window(&self) -> u32 {
+        1 << (self.window - 1)
+    }
+}
+
+/// `count` bits of the little-endian `bytes` from bit `offset`, zero past the end.
+fn bits_at(bytes: &[u8], offset: usize, count: usize) -> u32 {
+    let mut value = 0u64;
+    for k in 0..5 {
+        if let Some(&b) = bytes.get(offset / 8 + k) {
+            value |= u64::from(b) << (8 * k);
+        }
+    }
+    ((value >> (offset % 8)) & ((1u64 << count) - 1)) as u32
+}
+
+fn msm_job<C: Curve>(job: &mut Job<'_>, points: &[C::Affine], plan: &BucketPlan) -> Result<C::Point, GpuError> {
+    let module = C::MODULE;
+    let buckets = plan.buckets_per_window();
+    let total_buckets = plan.windows * buckets;
+    let segment = SEGMENT.min(buckets);
+    let segments = buckets / segment;
+    let input = job.upload(&affine_words::<C>(points));
+    let entries = job.upload(&plan.entries);
+    let offsets = job.upload(&plan.offsets);
+    let bucket_sums = job.output(total_buckets as usize * words_per_point::<C>());
+    job.dispatch(
+        &module,
+        "bucket_sum",
+        [total_buckets, 0, 0, 0],
+        [Some(input), Some(entries), Some(offsets)],
+        bucket_sums,
+        total_buckets,
+    );
+    let reduced = job.output((plan.windows * segments) as usize * words_per_point::<C>());
+    job.dispatch(
+        &module,
+        "window_reduce",
+        [plan.windows * segments, buckets, segments, plan.window - 1],
+        [Some(bucket_sums), None, None],
+        reduced,
+        plan.windows * segments,
+    );
+    let words = job.read(reduced, (plan.windows * segments) as usize * words_per_point::<C>())?;
+    // Σ_w 2^(c·w)·window_w, by Horner from the top window.
+    let mut result = C::Point::default();
+    for w in (0..plan.windows as usize).rev() {
+        for _ in 0..plan.window {
+            result = C::double(&result);
+        }
+        for s in 0..segments as usize {
+            let at = (w * segments as usize + s) * words_per_point::<C>();
+            let partial = C::point_from_words(&words[at..at + words_per_point::<C>()]);
+            result = C::add(&result, &partial);
+        }
+    }
+    Ok(result)
+}
+
+/// scalars[i]·points[i] for each i.
+pub fn scale<C: Curve>(gpu: &Gpu, points: &[C::Affine], scalars: &Scalars) -> Result<Vec<C::Point>, GpuError> {
+    let words_per_scalar = scalars.bits().div_ceil(32);
+    let mut out = Vec::with_capacity(points.len());
+    let per_job = points_per_job::<C>(gpu, words_per_affine::<C>());
+    for start in (0..points.len()).step_by(per_job.max(1)) {
+        let end = (start + per_job).min(points.len());
+        let mut scalar_words = Vec::with_capacity((end - start) * words_per_scalar);
+        for i in start..end {
+            let bytes = scalars.get(i);
+            for w in 0..words_per_scalar {
+                scalar_words.push(bits_at(bytes, 32 * w, 32.min(scalars.bits() - 32 * w)));
+            }
+        }
+        let chunk = &points[start..end];
+        let words = gpu.run(|job| {
+            let count = chunk.len() as u32;
+            let input = job.upload(&affine_words::<C>(chunk));
+            let scalar_buffer = job.upload(&scalar_words);
+            let output = job.output(chunk.len() * words_per_point::<C>());
+            job.dispatch(
+                &C::MODULE,
+                "scale_points",
+                [count, words_per_scalar as u32, scalars.bits() as u32, 0],
+                [Some(input), Some(scalar_buffer), None],
+                output,
+                count,
+            );
+            job.read(output, chunk.len() * words_per_point::<C>())
+        })?;
+        out.extend(words.chunks_exact(words_per_point::<C>()).map(C::point_from_words));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_are_read_across_bytes_and_past_the_end() {
+        let bytes = [0b1010_1100u8, 0xff, 0x01];
+        assert_eq!(bits_at(&bytes, 0, 4), 0b1100);
+        assert_eq!(bits_at(&bytes, 6, 4), 0b1110);
+        assert_eq!(bits_at(&bytes, 16, 8), 1);
+        assert_eq!(bits_at(&bytes, 20, 8), 0);
+    }
+
+    #[test]
+    fn signed_digits_recompose_every_scalar() {
+        let values = [0u64, 1, 7, 8, 9, 255, u64::MAX, 0x8000_0000_0000_0000, 12345678901234567];
+        let scalars = Scalars::from_u64s(&values);
+        let window = 4;
+        let windows = (64 + 1u32).div_ceil(window);
+        let plan = BucketPlan::new(&scalars, 0..values.len(), window, windows);
+        let mut sums = vec![0i128; values.len()];
+        let buckets = plan.buckets_per_window() as usize;
+        for bucket in 0..windows as usize * buckets {
+            let (w, k) = (bucket / buckets, bucket % buckets);
+            for e in plan.offsets[bucket]..plan.offsets[bucket + 1] {
+                let entry = plan.entries[e as usize];
+                let digit = (k as i128 + 1) * if entry >> 31 == 1 { -1 } else { 1 };
+                sums[(entry & 0x7fff_ffff) as usize] += digit << (window as usize * w);
+            }
+        }
+        for (sum, value) in sums.iter().zip(values) {
+            assert_eq!(*sum, i128::from(value));
+        }
+    }
+}

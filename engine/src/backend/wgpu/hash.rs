@@ -1,0 +1,110 @@
+//! SHA-256 of 64-byte blocks, and whole Merkle trees built level by level on the device.
+
+use veribatch_kernels::wgsl;
+
+use super::device::{Buf, Gpu, GpuError, Job};
+use std::borrow::Cow;
+
+use crate::merkle::{MAX_DEPTH, Node, zero_hash};
+
+/// The zero-hash ladder as the kernel reads it: eight words per height.
+fn zero_ladder() -> Vec<u32> {
+    (0..=MAX_DEPTH)
+        .flat_map(|h| zero_hash(h))
+        .collect::<Vec<u8>>()
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("four bytes")))
+        .collect()
+}
+
+/// Records one level: `count` nodes at `height` in `level` hashed in pairs into a new
+/// buffer of ceil(count / 2) nodes.
+fn level_up(job: &mut Job<'_>, level: Buf, ladder: Buf, count: u32, height: u32) -> Buf {
+    let parents = count.div_ceil(2);
+    let next = job.output(parents as usize * 8);
+    job.dispatch(
+        &wgsl::SHA256,
+        "merkle_level",
+        [count, height, 0, 0],
+        [Some(level), Some(ladder), None],
+        next,
+        parents,
+    );
+    next
+}
+
+fn words_to_bytes(words: &[u32], out: &mut [u8]) {
+    for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+}
+
+/// SHA-256 of each 64-byte block, in jobs that fit one binding.
+pub fn hash_blocks(gpu: &Gpu, blocks: &[u8], digests: &mut [u8]) -> Result<(), GpuError> {
+    let per_job = (gpu.max_binding_words() * 4 / 64).max(1);
+    for (input, output) in blocks.chunks(per_job * 64).zip(digests.chunks_mut(per_job * 32)) {
+        let count = (input.len() / 64) as u32;
+        let words = gpu.run(|job| {
+            let level = job.upload_bytes(input);
+            let ladder = job.upload(&[0; 8]);
+            let next = level_up(job, level, ladder, 2 * count, 0);
+            job.read(next, count as usize * 8)
+        })?;
+        words_to_bytes(&words, output);
+    }
+    Ok(())
+}
+
+/// The root of `chunks` padded with zero chunks to 2^depth leaves.
+///
+/// Subtrees that fit one binding are built whole on the device, every level staying in
+/// device memory; their roots form the level they stand on, which is reduced the same
+/// way until one node is left.
+pub fn merkle_root(gpu: &Gpu, chunks: &[u8], depth: u32) -> Result<Node, GpuError> {
+    let per_job = 1usize << (gpu.max_binding_words() * 4 / 32).max(2).ilog2();
+    let mut level = Cow::Borrowed(chunks);
+    let mut height = 0;
+    while height < depth {
+        let count = level.len() / 32;
+        if count == 0 {
+            return Ok(zero_hash(depth));
+        }
+        // Subtrees of `per_job` nodes (fewer when the tree is smaller): `levels` levels.
+        let levels = (depth - height).min(per_job.ilog2());
+        let subtree = 1usize << levels;
+        let mut roots = vec![0u8; count.div_ceil(subtree) * 32];
+        for (input, root) in level.chunks(subtree * 32).zip(roots.chunks_mut(32)) {
+            let words = gpu.run(|job| subtree_root(job, input, height, levels))?;
+            words_to_bytes(&words, root);
+        }
+        level = Cow::Owned(roots);
+        height += levels;
+    }
+    if level.is_empty() {
+        return Ok(zero_hash(depth));
+    }
+    Ok(level[..32].try_into().expect("one root"))
+}
+
+/// The root (eight words) of the subtree of `levels` levels over `nodes` at `height`.
+fn subtree_root(job: &mut Job<'_>, nodes: &[u8], height: u32, levels: u32) -> Result<Vec<u32>, GpuError> {
+    let ladder = job.upload(&zero_ladder());
+    let mut level = job.upload_bytes(nodes);
+    let mut count = (nodes.len() / 32) as u32;
+    for h in height..height + levels {
+        level = level_up(job, level, ladder, count, h);
+        count = count.div_ceil(2);
+    }
+    job.read(level, 8)
+}
+
+/// Checks the ladder the kernel reads against the host's: its first rung is the hash of
+/// two zero chunks.
+#[cfg(test)]
+#[test]
+fn the_ladder_starts_with_the_hash_of_two_zero_chunks() {
+    let ladder = zero_ladder();
+    let mut first = [0u8; 32];
+    words_to_bytes(&ladder[8..16], &mut first);
+    assert_eq!(first, crate::merkle::hash_pair(&[0; 32], &[0; 32]));
+}

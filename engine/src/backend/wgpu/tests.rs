@@ -1,0 +1,575 @@
+//! Differential tests of every kernel against the CPU (blst, sha2), on whatever adapter
+//! wgpu finds: lavapipe where there is no GPU. With CI=true a missing adapter fails the
+//! test; elsewhere the test says it was skipped.
+
+use std::sync::OnceLock;
+
+use blst::*;
+use sha2::{Digest, Sha256};
+use veribatch_kernels::wgsl;
+
+use super::convert::{Curve, FP_WORDS, G1, G2, fp_from_words, fp_words};
+use super::device::Gpu;
+use super::{Thresholds, WgpuBackend, curve, hash};
+use crate::backend::cpu::CpuBackend;
+use crate::backend::{Backend, Scalars};
+use crate::workload::Rng;
+
+/// The shared device, or `None` (after saying so) when this machine has no adapter.
+fn gpu() -> Option<&'static Gpu> {
+    static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
+    GPU.get_or_init(|| match Gpu::open(false) {
+        Ok(gpu) => Some(gpu),
+        Err(error) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true and {error}: install mesa-vulkan-drivers (ci/test.sh does)"
+            );
+            eprintln!("SKIPPED: {error}; install mesa-vulkan-drivers to run the wgpu tests");
+            None
+        }
+    })
+    .as_ref()
+}
+
+macro_rules! require_gpu {
+    () => {
+        match gpu() {
+            Some(gpu) => gpu,
+            None => return,
+        }
+    };
+}
+
+/// p - 1 and p's limbs, canonical.
+const P_MINUS_1: [u64; 6] = [
+    0xb9fe_ffff_ffff_aaaa,
+    0x1eab_fffe_b153_ffff,
+    0x6730_d2a0_f6b0_f624,
+    0x6477_4b84_f385_12bf,
+    0x4b1b_a7b6_434b_acd7,
+    0x1a01_11ea_397f_e69a,
+];
+
+fn fp_from_u64s(limbs: &[u64; 6]) -> blst_fp {
+    let mut x = blst_fp::default();
+    unsafe { blst_fp_from_uint64(&mut x, limbs.as_ptr()) };
+    x
+}
+
+/// Random elements below p, and the edge cases: 0, 1, p - 1, 2^380 and values above it.
+fn field_samples(rng: &mut Rng, random: usize) -> Vec<blst_fp> {
+    let mut values = vec![
+        fp_from_u64s(&[0; 6]),
+        fp_from_u64s(&[1, 0, 0, 0, 0, 0]),
+        fp_from_u64s(&P_MINUS_1),
+        fp_from_u64s(&[0, 0, 0, 0, 0, 1 << 60]),
+        fp_from_u64s(&[u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX, 0x1a01_11ea_397f_e699]),
+        fp_from_u64s(&[2, 0, 0, 0, 0, 0]),
+    ];
+    for _ in 0..random {
+        let mut limbs = [0u64; 6];
+        for l in &mut limbs {
+            *l = rng.next_u64();
+        }
+        limbs[5] &= 0x0fff_ffff_ffff_ffff;
+        if rng.next_u64() % 2 == 0 {
+            limbs[5] |= 1 << 60; // at or above 2^380
+            limbs[5] &= 0x19ff_ffff_ffff_ffff;
+        }
+        values.push(fp_from_u64s(&limbs));
+    }
+    values
+}
+
+fn fp_eq(a: &blst_fp, b: &blst_fp) -> bool {
+    a.l == b.l
+}
+
+/// Runs `entry` of the fields module over operand pairs given as words.
+fn run_field_op(gpu: &Gpu, entry: &'static str, op: u32, a: &[u32], b: &[u32], width: usize) -> Vec<u32> {
+    let count = (a.len() / width) as u32;
+    gpu.run(|job| {
+        let a = job.upload(a);
+        let b = job.upload(b);
+        let out = job.output(a_len(count, width));
+        job.dispatch(&wgsl::FIELDS, entry, [count, op, 0, 0], [Some(a), Some(b), None], out, count);
+        job.read(out, a_len(count, width))
+    })
+    .expect("field kernel runs")
+}
+
+fn a_len(count: u32, width: usize) -> usize {
+    count as usize * width
+}
+
+type FpOp = fn(&blst_fp, &blst_fp) -> blst_fp;
+
+#[test]
+fn fp_operations_match_blst() {
+    let gpu = require_gpu!();
+    let mut rng = Rng::new(1);
+    let xs = field_samples(&mut rng, 200);
+    let mut ys = field_samples(&mut rng, 200);
+    ys.rotate_left(3);
+    let ops: [(u32, &str, FpOp); 6] = [
+        (0, "mul", |a, b| {
+            let mut r = blst_fp::default();
+            unsafe { blst_fp_mul(&mut r, a, b) };
+            r
+        }),
+        (1, "add", |a, b| {
+            let mut r = blst_fp::default();
+            unsafe { blst_fp_add(&mut r, a, b) };
+            r
+        }),
+        (2, "sub", |a, b| {
+            let mut r = blst_fp::default();
+            unsafe { blst_fp_sub(&mut r, a, b) };
+            r
+        }),
+        (3, "square", |a, _| {
+            let mut r = blst_fp::default();
+            unsafe { blst_fp_sqr(&mut r, a) };
+            r
+        }),
+        (4, "inverse", |a, _| {
+            let mut r = blst_fp::default();
+            unsafe { blst_fp_inverse(&mut r, a) };
+            r
+        }),
+        (5, "negation", |a, _| {
+            let mut r = blst_fp::default();
+            unsafe { blst_fp_cneg(&mut r, a, true) };
+            r
+        }),
+    ];
+    let mut a_words = Vec::new();
+    let mut b_words = Vec::new();
+    for (a, b) in xs.iter().zip(&ys) {
+        fp_words(a, &mut a_words);
+        fp_words(b, &mut b_words);
+    }
+    for (op, name, reference) in ops {
+        let out = run_field_op(gpu, "fp_ops", op, &a_words, &b_words, FP_WORDS);
+        for (i, (a, b)) in xs.iter().zip(&ys).enumerate() {
+            let got = fp_from_words(&out[i * FP_WORDS..(i + 1) * FP_WORDS]);
+            assert!(fp_eq(&got, &reference(a, b)), "Fp {name} of sample {i}");
+        }
+    }
+}
+
+type Fp2Op = fn(&blst_fp2, &blst_fp2) -> blst_fp2;
+
+#[test]
+fn fp2_operations_match_blst() {
+    let gpu = require_gpu!();
+    let mut rng = Rng::new(2);
+    let c0 = field_samples(&mut rng, 100);
+    let c1 = field_samples(&mut rng, 100);
+    let n = c0.len();
+    // Every edge value meets every edge value in some element.
+    let xs: Vec<blst_fp2> = (0..n).map(|i| blst_fp2 { fp: [c0[i], c1[(i * 7) % n]] }).collect();
+    let ys: Vec<blst_fp2> = (0..n).map(|i| blst_fp2 { fp: [c1[i], c0[(i + 5) % n]] }).collect();
+    let ops: [(u32, &str, Fp2Op); 6] = [
+        (0, "mul", |a, b| {
+            let mut r = blst_fp2::default();
+            unsafe { blst_fp2_mul(&mut r, a, b) };
+            r
+        }),
+        (1, "add", |a, b| {
+            let mut r = blst_fp2::default();
+            unsafe { blst_fp2_add(&mut r, a, b) };
+            r
+        }),
+        (2, "sub", |a, b| {
+            let mut r = blst_fp2::default();
+            unsafe { blst_fp2_sub(&mut r, a, b) };
+            r
+        }),
+        (3, "square", |a, _| {
+            let mut r = blst_fp2::default();
+            unsafe { blst_fp2_sqr(&mut r, a) };
+            r
+        }),
+        (4, "inverse", |a, _| {
+            let mut r = blst_fp2::default();
+            unsafe { blst_fp2_inverse(&mut r, a) };
+            r
+        }),
+        (5, "negation", |a, _| {
+            let mut r = blst_fp2::default();
+            unsafe { blst_fp2_cneg(&mut r, a, true) };
+            r
+        }),
+    ];
+    let mut a_words = Vec::new();
+    let mut b_words = Vec::new();
+    for (a, b) in xs.iter().zip(&ys) {
+        for c in &a.fp {
+            fp_words(c, &mut a_words);
+        }
+        for c in &b.fp {
+            fp_words(c, &mut b_words);
+        }
+    }
+    for (op, name, reference) in ops {
+        let out = run_field_op(gpu, "fp2_ops", op, &a_words, &b_words, 2 * FP_WORDS);
+        for (i, (a, b)) in xs.iter().zip(&ys).enumerate() {
+            let at = i * 2 * FP_WORDS;
+            let expected = reference(a, b);
+            let got = [
+                fp_from_words(&out[at..at + FP_WORDS]),
+                fp_from_words(&out[at + FP_WORDS..at + 2 * FP_WORDS]),
+            ];
+            assert!(
+                fp_eq(&got[0], &expected.fp[0]) && fp_eq(&got[1], &expected.fp[1]),
+                "Fp2 {name} of sample {i}"
+            );
+        }
+    }
+}
+
+fn random_g1(rng: &mut Rng) -> blst_p1 {
+    let msg = rng.next_u64().to_le_bytes();
+    let mut p = blst_p1::default();
+    unsafe { blst_hash_to_g1(&mut p, msg.as_ptr(), msg.len(), b"T".as_ptr(), 1, std::ptr::null(), 0) };
+    p
+}
+
+fn random_g2(rng: &mut Rng) -> blst_p2 {
+    let msg = rng.next_u64().to_le_bytes();
+    let mut p = blst_p2::default();
+    unsafe { blst_hash_to_g2(&mut p, msg.as_ptr(), msg.len(), b"T".as_ptr(), 1, std::ptr::null(), 0) };
+    p
+}
+
+/// Host-side helpers the point tests need for both curves.
+trait TestCurve: Curve {
+    fn random(rng: &mut Rng) -> Self::Point;
+    fn to_affine(p: &Self::Point) -> Self::Affine;
+    fn neg(p: &Self::Point) -> Self::Point;
+    fn eq(a: &Self::Point, b: &Self::Point) -> bool;
+    /// Projective device words (X : Y : Z) of `p` with Z = λ, or the identity (0 : 1 : 0).
+    fn projective_words(p: &Self::Point, lambda: &blst_fp, out: &mut Vec<u32>);
+    fn cpu_sum(points: &[Self::Affine]) -> Self::Point;
+    fn cpu_msm(points: &[Self::Affine], scalars: &Scalars) -> Self::Point;
+}
+
+fn one() -> blst_fp {
+    fp_from_u64s(&[1, 0, 0, 0, 0, 0])
+}
+
+fn fp_mul(a: &blst_fp, b: &blst_fp) -> blst_fp {
+    let mut r = blst_fp::default();
+    unsafe { blst_fp_mul(&mut r, a, b) };
+    r
+}
+
+impl TestCurve for G1 {
+    fn random(rng: &mut Rng) -> blst_p1 {
+        random_g1(rng)
+    }
+    fn to_affine(p: &blst_p1) -> blst_p1_affine {
+        let mut a = blst_p1_affine::default();
+        unsafe { blst_p1_to_affine(&mut a, p) };
+        a
+    }
+    fn neg(p: &blst_p1) -> blst_p1 {
+        let mut r = *p;
+        unsafe { blst_p1_cneg(&mut r, true) };
+        r
+    }
+    fn eq(a: &blst_p1, b: &blst_p1) -> bool {
+        unsafe { blst_p1_is_equal(a, b) }
+    }
+    fn projective_words(p: &blst_p1, lambda: &blst_fp, out: &mut Vec<u32>) {
+        if unsafe { blst_p1_is_inf(p) } {
+            fp_words(&blst_fp::default(), out);
+            fp_words(&one(), out);
+            fp_words(&blst_fp::default(), out);
+            return;
+        }
+        let a = Self::to_affine(p);
+        fp_words(&fp_mul(&a.x, lambda), out);
+        fp_words(&fp_mul(&a.y, lambda), out);
+        fp_words(lambda, out);
+    }
+    fn cpu_sum(points: &[blst_p1_affine]) -> blst_p1 {
+        CpuBackend::new().g1_sum(points)
+    }
+    fn cpu_msm(points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1 {
+        CpuBackend::new().g1_msm(points, scalars)
+    }
+}
+
+impl TestCurve for G2 {
+    fn random(rng: &mut Rng) -> blst_p2 {
+        random_g2(rng)
+    }
+    fn to_affine(p: &blst_p2) -> blst_p2_affine {
+        let mut a = blst_p2_affine::default();
+        unsafe { blst_p2_to_affine(&mut a, p) };
+        a
+    }
+    fn neg(p: &blst_p2) -> blst_p2 {
+        let mut r = *p;
+        unsafe { blst_p2_cneg(&mut r, true) };
+        r
+    }
+    fn eq(a: &blst_p2, b: &blst_p2) -> bool {
+        unsafe { blst_p2_is_equal(a, b) }
+    }
+    fn projective_words(p: &blst_p2, lambda: &blst_fp, out: &mut Vec<u32>) {
+        let zero = blst_fp::default();
+        if unsafe { blst_p2_is_inf(p) } {
+            for c in [&zero, &zero, &one(), &zero, &zero, &zero] {
+                fp_words(c, out);
+            }
+            return;
+        }
+        let a = Self::to_affine(p);
+        for c in [&a.x.fp[0], &a.x.fp[1], &a.y.fp[0], &a.y.fp[1]] {
+            fp_words(&fp_mul(c, lambda), out);
+        }
+        fp_words(lambda, out);
+        fp_words(&zero, out);
+    }
+    fn cpu_sum(points: &[blst_p2_affine]) -> blst_p2 {
+        CpuBackend::new().g2_sum(points)
+    }
+    fn cpu_msm(points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2 {
+        CpuBackend::new().g2_msm(points, scalars)
+    }
+}
+
+/// Additions and doublings of random points (with random Z), P + P, P + (-P), and the
+/// identity on either side.
+fn point_ops_match<C: TestCurve>() {
+    let gpu = require_gpu!();
+    let mut rng = Rng::new(3);
+    let identity = C::Point::default();
+    let mut pairs: Vec<(C::Point, C::Point)> = Vec::new();
+    for _ in 0..24 {
+        let p = C::random(&mut rng);
+        let q = C::random(&mut rng);
+        pairs.push((p, q));
+        pairs.push((p, p));
+        pairs.push((p, C::neg(&p)));
+        pairs.push((p, identity));
+        pairs.push((identity, q));
+    }
+    pairs.push((identity, identity));
+    let lambdas = field_samples(&mut rng, pairs.len());
+    let mut a_words = Vec::new();
+    let mut b_words = Vec::new();
+    for (i, (p, q)) in pairs.iter().enumerate() {
+        // Z = λ must not be zero for a finite point: the samples start with 0, skip it.
+        C::projective_words(p, &lambdas[1 + i % (lambdas.len() - 1)], &mut a_words);
+        C::projective_words(q, &lambdas[1 + (i + 1) % (lambdas.len() - 1)], &mut b_words);
+    }
+    let width = 3 * C::FIELD_WORDS;
+    let count = pairs.len() as u32;
+    for (op, name) in [(0u32, "add"), (1, "double")] {
+        let out = gpu
+            .run(|job| {
+                let a = job.upload(&a_words);
+                let b = job.upload(&b_words);
+                let out = job.output(pairs.len() * width);
+                job.dispatch(&C::MODULE, "point_ops", [count, op, 0, 0], [Some(a), Some(b), None], out, count);
+                job.read(out, pairs.len() * width)
+            })
+            .expect("point kernel runs");
+        for (i, (p, q)) in pairs.iter().enumerate() {
+            let got = C::point_from_words(&out[i * width..(i + 1) * width]);
+            let expected = if op == 0 { C::add(p, q) } else { C::double(p) };
+            assert!(C::eq(&got, &expected), "{} {name} of pair {i}", C::MODULE.name);
+        }
+    }
+}
+
+#[test]
+fn g1_point_operations_match_blst() {
+    point_ops_match::<G1>();
+}
+
+#[test]
+fn g2_point_operations_match_blst() {
+    point_ops_match::<G2>();
+}
+
+fn affine_points<C: TestCurve>(rng: &mut Rng, n: usize) -> Vec<C::Affine> {
+    // Random points, with the identity and repeated points among them.
+    let mut points: Vec<C::Affine> = (0..n.min(64)).map(|_| C::to_affine(&C::random(rng))).collect();
+    while points.len() < n {
+        let k = points.len();
+        points.push(points[(k * 31 + 7) % points.len().min(64)]);
+    }
+    if n > 3 {
+        points[1] = C::to_affine(&C::Point::default());
+        points[2] = C::to_affine(&C::neg(&C::random(&mut Rng::new(4))));
+    }
+    points
+}
+
+fn sums_match<C: TestCurve>() {
+    let gpu = require_gpu!();
+    let mut rng = Rng::new(5);
+    // 10,000 G1 points; G2 additions cost three times more on a software device.
+    let largest = if C::FIELD_WORDS == FP_WORDS { 10_000 } else { 3_000 };
+    for n in [0, 1, 2, 33, 1000, largest] {
+        let points = affine_points::<C>(&mut rng, n);
+        let got = curve::sum::<C>(gpu, &points).expect("sum runs");
+        assert!(C::eq(&got, &C::cpu_sum(&points)), "{} sum of {n} points", C::MODULE.name);
+    }
+}
+
+#[test]
+fn g1_sums_match_blst() {
+    sums_match::<G1>();
+}
+
+#[test]
+fn g2_sums_match_blst() {
+    sums_match::<G2>();
+}
+
+/// r - 1, little-endian.
+const R_MINUS_1: [u8; 32] = [
+    0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xfe, 0x5b, 0xfe, 0xff, 0x02, 0xa4, 0xbd, 0x53,
+    0x05, 0xd8, 0xa1, 0x09, 0x08, 0xd8, 0x39, 0x33, 0x48, 0x7d, 0x9d, 0x29, 0x53, 0xa7, 0xed, 0x73,
+];
+
+fn scalar_sets(rng: &mut Rng, n: usize) -> [Scalars; 2] {
+    let mut small: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+    let mut wide: Vec<[u8; 32]> = (0..n)
+        .map(|_| {
+            let mut s = [0u8; 32];
+            for b in s.chunks_mut(8) {
+                b.copy_from_slice(&rng.next_u64().to_le_bytes());
+            }
+            s[31] &= 0x3f; // below r
+            s
+        })
+        .collect();
+    let edges_small = [0, 1, u64::MAX, 2];
+    let edges_wide = [[0u8; 32], { let mut one = [0u8; 32]; one[0] = 1; one }, R_MINUS_1, [0xff; 8].iter().chain(&[0u8; 24]).copied().collect::<Vec<_>>().try_into().expect("32")];
+    for (i, (s, w)) in edges_small.iter().zip(&edges_wide).enumerate().take(n) {
+        small[i] = *s;
+        wide[i] = *w;
+    }
+    [Scalars::from_u64s(&small), Scalars::from_fr_le(&wide)]
+}
+
+fn msms_match<C: TestCurve>() {
+    let gpu = require_gpu!();
+    let mut rng = Rng::new(6);
+    for n in [1, 2, 3, 5, 17, 100, 1000, 4096] {
+        let points = affine_points::<C>(&mut rng, n);
+        for scalars in scalar_sets(&mut rng, n) {
+            let got = curve::msm::<C>(gpu, &points, &scalars).expect("msm runs");
+            let expected = C::cpu_msm(&points, &scalars);
+            assert!(C::eq(&got, &expected), "{} MSM of {n} points, {}-bit scalars", C::MODULE.name, scalars.bits());
+        }
+    }
+}
+
+#[test]
+fn g1_msms_match_blst() {
+    msms_match::<G1>();
+}
+
+#[test]
+fn g2_msms_match_blst() {
+    msms_match::<G2>();
+}
+
+#[test]
+fn g1_scaling_matches_blst() {
+    let gpu = require_gpu!();
+    let mut rng = Rng::new(7);
+    let points = affine_points::<G1>(&mut rng, 40);
+    for scalars in scalar_sets(&mut rng, 40) {
+        let got = curve::scale::<G1>(gpu, &points, &scalars).expect("scale runs");
+        let expected = CpuBackend::new().g1_scale(&points, &scalars);
+        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+            let mut e_proj = blst_p1::default();
+            unsafe { blst_p1_from_affine(&mut e_proj, e) };
+            assert!(G1::eq(g, &e_proj), "scaling {i} by a {}-bit scalar", scalars.bits());
+        }
+    }
+}
+
+#[test]
+fn sha256_of_blocks_matches_sha2() {
+    let gpu = require_gpu!();
+    let mut rng = Rng::new(8);
+    for blocks in [1usize, 2, 63, 64, 65, 1000] {
+        let input: Vec<u8> = (0..blocks * 64).map(|_| rng.next_u64() as u8).collect();
+        let mut digests = vec![0u8; blocks * 32];
+        hash::hash_blocks(gpu, &input, &mut digests).expect("hash runs");
+        for (block, digest) in input.chunks(64).zip(digests.chunks(32)) {
+            assert_eq!(digest, Sha256::digest(block).as_slice());
+        }
+    }
+}
+
+#[test]
+fn merkle_roots_match_the_cpu() {
+    let gpu = require_gpu!();
+    let cpu = CpuBackend::new();
+    let mut rng = Rng::new(9);
+    let chunks: Vec<u8> = (0..(1 << 16) * 32).map(|_| rng.next_u64() as u8).collect();
+    for count in (0..=300).chain([1 << 16]) {
+        let data = &chunks[..count * 32];
+        let natural = (count.max(1)).next_power_of_two().ilog2();
+        for depth in [natural, natural + 1, natural + 5] {
+            let got = hash::merkle_root(gpu, data, depth).expect("merkle runs");
+            assert_eq!(got, cpu.merkle_root(data, depth), "{count} chunks, depth {depth}");
+        }
+    }
+}
+
+/// The backend's routing: forced onto the device, its primitives agree with the CPU.
+#[test]
+fn the_forced_backend_matches_the_cpu() {
+    if gpu().is_none() {
+        return;
+    }
+    let backend = WgpuBackend::open(false, Thresholds::ALWAYS).expect("adapter");
+    let cpu = CpuBackend::new();
+    let mut rng = Rng::new(10);
+    let points = affine_points::<G1>(&mut rng, 50);
+    assert!(G1::eq(&backend.g1_sum(&points), &cpu.g1_sum(&points)));
+    let [small, _] = scalar_sets(&mut rng, 50);
+    assert!(G1::eq(&backend.g1_msm(&points, &small), &cpu.g1_msm(&points, &small)));
+    let blocks: Vec<u8> = (0..64 * 10).map(|i| i as u8).collect();
+    let (mut a, mut b) = (vec![0u8; 320], vec![0u8; 320]);
+    backend.hash_blocks(&blocks, &mut a);
+    cpu.hash_blocks(&blocks, &mut b);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn thresholds_parse_and_reject_unknown_names() {
+    let t: Thresholds = "g1_msm=5, sha256=0".parse().expect("valid");
+    assert_eq!((t.g1_msm, t.sha256), (5, 0));
+    assert_eq!(t.g2_msm, Thresholds::default().g2_msm);
+    assert!("g3_msm=1".parse::<Thresholds>().unwrap_err().contains("unknown primitive"));
+    assert!("g1_msm".parse::<Thresholds>().unwrap_err().contains("NAME=N"));
+    assert!("g1_msm=x".parse::<Thresholds>().unwrap_err().contains("not a count"));
+    assert_eq!(t.to_string().parse::<Thresholds>(), Ok(t));
+}
+
+#[test]
+#[ignore = "prints how long the adapter takes to compile each pipeline"]
+fn pipeline_compile_times() {
+    let gpu = require_gpu!();
+    for module in veribatch_kernels::wgsl::MODULES {
+        for entry in module.entry_points {
+            let start = std::time::Instant::now();
+            gpu.compile(&module, entry);
+            eprintln!("{} {entry}: {:?}", module.name, start.elapsed());
+        }
+    }
+}
