@@ -233,7 +233,11 @@ fn primitives(c: &mut Criterion) {
     let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(cpu)];
     match WgpuBackend::open(false, Thresholds::ALWAYS) {
         Ok(gpu) => {
-            eprintln!("wgpu adapter: {} ({})", gpu.adapter().name, gpu.adapter().device_type);
+            eprintln!(
+                "wgpu adapter: {} ({})",
+                gpu.adapter().name,
+                gpu.adapter().device_type
+            );
             backends.push(Box::new(gpu));
         }
         Err(error) => eprintln!("wgpu primitives not measured: {error}"),

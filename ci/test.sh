@@ -51,3 +51,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "--- cargo test"
 cargo test --workspace --locked
+
+echo "--- the conformance, Merkle and Groth16 tests again, every GPU primitive on wgpu"
+VERIBATCH_TEST_BACKEND=wgpu cargo test --locked --test bls_conformance --test merkle --test groth16

@@ -407,11 +407,77 @@ fn groth16_verify_batch() {
 }
 
 #[test]
-fn info_lists_the_cpu_backend() {
+fn info_lists_the_backends() {
     let out = veribatch(&["info"]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.starts_with("veribatch "), "{text}");
-    assert!(text.contains("cpu     selected: blst"), "{text}");
-    assert!(text.contains("wgpu    unavailable"), "{text}");
+    assert!(
+        text.contains("cpu     ") && text.contains(": blst (BLS12-381)"),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("  wgpu ")), "{text}");
+    assert!(text.contains("cuda    unavailable"), "{text}");
+}
+
+#[test]
+fn kernels_compile_lists_every_wgsl_module() {
+    let out = veribatch(&["kernels", "compile", "--target", "wgsl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for module in ["sha256", "fields", "g1", "g2"] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("ok") && l.contains(&format!(" {module} "))),
+            "{module} missing from:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("bucket_sum") && text.contains("merkle_level"),
+        "{text}"
+    );
+    let bad = veribatch(&["kernels", "compile", "--target", "spirv"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "an unknown target is a usage error"
+    );
+}
+
+/// `info` lists every wgpu adapter with what it would run; `--backend wgpu` gives the
+/// same Merkle root as the CPU.
+#[test]
+fn info_lists_adapters_and_the_wgpu_backend_agrees_with_the_cpu() {
+    let out = veribatch(&["info", "--backend", "wgpu"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("wgpu adapters:"), "{text}");
+    let has_adapter = !text.contains("wgpu adapters: none");
+    if std::env::var("CI").as_deref() == Ok("true") {
+        assert!(has_adapter, "CI=true and no wgpu adapter:\n{text}");
+    }
+    if !has_adapter {
+        eprintln!("SKIPPED the wgpu half: no adapter");
+        return;
+    }
+    assert!(
+        text.contains("| backend vulkan |")
+            || text.contains("| backend metal |")
+            || text.contains("| backend dx12 |"),
+        "{text}"
+    );
+    assert!(text.contains("runs: sha256"), "{text}");
+    let chunks = example("chunks.bin");
+    let cpu = veribatch(&["merkle", "root", "--backend", "cpu", &chunks]);
+    let gpu = veribatch(&["merkle", "root", "--backend", "wgpu", &chunks]);
+    assert_eq!(cpu.status.code(), Some(0), "{}", stderr(&cpu));
+    assert_eq!(gpu.status.code(), Some(0), "{}", stderr(&gpu));
+    assert_eq!(stdout(&cpu), stdout(&gpu));
+    let bad = veribatch(&["info", "--gpu-threshold", "g9_msm=1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("unknown primitive"),
+        "{}",
+        stderr(&bad)
+    );
 }

@@ -94,6 +94,7 @@ const CURVE_ENTRY_POINTS: &[&str] = &[
     "point_ops",
     "sum_points",
     "bucket_sum",
+    "segment_sum",
     "window_reduce",
     "scale_points",
 ];
@@ -193,7 +194,8 @@ impl Module {
             let message = e.emit_to_string(&source);
             invalid(message.clone(), first_line(&message))
         })?;
-        let entry_points: Vec<String> = module.entry_points.iter().map(|e| e.name.clone()).collect();
+        let entry_points: Vec<String> =
+            module.entry_points.iter().map(|e| e.name.clone()).collect();
         for expected in self.entry_points {
             if !entry_points.iter().any(|e| e == expected) {
                 return Err(invalid(format!("entry point {expected} is missing"), None));
@@ -233,7 +235,11 @@ pub struct InvalidModule {
 impl fmt::Display for InvalidModule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.location {
-            Some((path, line)) => write!(f, "module {} ({path}:{line}): {}", self.module, self.message),
+            Some((path, line)) => write!(
+                f,
+                "module {} ({path}:{line}): {}",
+                self.module, self.message
+            ),
             None => write!(f, "module {}: {}", self.module, self.message),
         }
     }
@@ -249,7 +255,12 @@ mod tests {
     fn every_module_is_valid_wgsl() {
         for module in MODULES {
             let validated = module.validate().unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(validated.entry_points.len(), module.entry_points.len(), "{}", module.name);
+            assert_eq!(
+                validated.entry_points.len(),
+                module.entry_points.len(),
+                "{}",
+                module.name
+            );
         }
     }
 

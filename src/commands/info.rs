@@ -18,16 +18,26 @@ pub fn run(args: &BackendArgs) -> CommandResult {
         println!("  {:<7} {state}: {}", b.name, b.detail);
     }
     let adapters = wgpu::adapters();
-    println!("wgpu adapters:{}", if adapters.is_empty() { " none" } else { "" });
+    println!(
+        "wgpu adapters:{}",
+        if adapters.is_empty() { " none" } else { "" }
+    );
     for adapter in &adapters {
         println!(
             "  {} | backend {} | {} | driver {}",
             adapter.name,
             adapter.backend,
             adapter.device_type,
-            if adapter.driver.is_empty() { "unknown" } else { &adapter.driver }
+            if adapter.driver.is_empty() {
+                "unknown"
+            } else {
+                &adapter.driver
+            }
         );
-        println!("    runs: {}", primitives(args.backend, adapter.is_gpu, &args.gpu_threshold));
+        println!(
+            "    runs: {}",
+            primitives(args.backend, adapter.is_gpu, &args.gpu_threshold)
+        );
     }
     println!("cpu features used: {}", cpu_features().join(" "));
     Ok(Outcome::AllValid)

@@ -21,7 +21,9 @@ pub enum Target {
 }
 
 pub fn run(command: KernelsCommand) -> CommandResult {
-    let KernelsCommand::Compile { target: Target::Wgsl } = command;
+    let KernelsCommand::Compile {
+        target: Target::Wgsl,
+    } = command;
     let mut all_valid = true;
     for report in wgpu::compile_kernels() {
         match &report.result {
@@ -33,7 +35,11 @@ pub fn run(command: KernelsCommand) -> CommandResult {
             ),
             Err(error) => {
                 all_valid = false;
-                println!("error  {:<8} files: {}", report.module, report.files.join(" "));
+                println!(
+                    "error  {:<8} files: {}",
+                    report.module,
+                    report.files.join(" ")
+                );
                 eprintln!("{error}");
             }
         }

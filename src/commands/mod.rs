@@ -27,7 +27,12 @@ pub struct BackendArgs {
     /// Smallest input sent to the GPU under --backend auto, per primitive, e.g.
     /// g1_msm=4096,sha256=65536 (primitives: sha256, g1_sum, g2_sum, g1_msm, g2_msm,
     /// g1_scale); unnamed ones keep their defaults.
-    #[arg(long, default_value = "", env = "VERIBATCH_GPU_THRESHOLDS", hide_default_value = true)]
+    #[arg(
+        long,
+        default_value = "",
+        env = "VERIBATCH_GPU_THRESHOLDS",
+        hide_default_value = true
+    )]
     pub gpu_threshold: Thresholds,
 }
 

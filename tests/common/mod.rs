@@ -15,7 +15,9 @@ pub fn vectors() -> PathBuf {
 /// second time with `wgpu`, every GPU primitive forced onto the adapter).
 pub fn engine() -> Engine {
     let backend = match std::env::var("VERIBATCH_TEST_BACKEND") {
-        Ok(name) => name.parse().expect("VERIBATCH_TEST_BACKEND names a backend"),
+        Ok(name) => name
+            .parse()
+            .expect("VERIBATCH_TEST_BACKEND names a backend"),
         Err(_) => veribatch_engine::backend::BackendChoice::Auto,
     };
     let engine = Engine::new(&EngineConfig {
@@ -23,7 +25,11 @@ pub fn engine() -> Engine {
         ..EngineConfig::default()
     });
     if backend == veribatch_engine::backend::BackendChoice::Wgpu {
-        assert_eq!(engine.backend().name(), "wgpu", "no wgpu adapter for VERIBATCH_TEST_BACKEND=wgpu");
+        assert_eq!(
+            engine.backend().name(),
+            "wgpu",
+            "no wgpu adapter for VERIBATCH_TEST_BACKEND=wgpu"
+        );
     }
     engine
 }

@@ -8,8 +8,8 @@
 
 use blst::{
     blst_fp, blst_fp_lshift, blst_fp_mul, blst_fp_sqr, blst_fp2, blst_fp2_mul, blst_fp2_sqr,
-    blst_p1, blst_p1_add_or_double, blst_p1_affine, blst_p1_double, blst_p2,
-    blst_p2_add_or_double, blst_p2_affine, blst_p2_double,
+    blst_p1, blst_p1_add_or_double, blst_p1_affine, blst_p1_double, blst_p2, blst_p2_add_or_double,
+    blst_p2_affine, blst_p2_double,
 };
 use veribatch_kernels::wgsl::{self, Module};
 

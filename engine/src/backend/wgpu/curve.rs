@@ -11,6 +11,34 @@ const SUM_GROUPS: u32 = 1024;
 /// Buckets summed by one invocation of `window_reduce`.
 const SEGMENT: u32 = 16;
 
+/// Points one invocation of `bucket_sum` or `segment_sum` adds, at most: bounds the
+/// longest invocation whatever the scalars' distribution.
+const CHUNK: u32 = 32;
+
+/// (first, end) pairs cutting each group of `bounds` (group g is bounds[g]..bounds[g+1])
+/// into chunks of at most CHUNK; an empty group gets one empty item. Also returns the
+/// number of items of each group.
+fn chunk_items(bounds: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let mut items = Vec::new();
+    let mut per_group = Vec::with_capacity(bounds.len().saturating_sub(1));
+    for pair in bounds.windows(2) {
+        let (first, end) = (pair[0], pair[1]);
+        let mut start = first;
+        let mut count = 0;
+        loop {
+            let stop = (start + CHUNK).min(end);
+            items.extend([start, stop]);
+            count += 1;
+            start = stop;
+            if start >= end {
+                break;
+            }
+        }
+        per_group.push(count);
+    }
+    (items, per_group)
+}
+
 /// Widest MSM window: 2^12 buckets per window keeps the bucket buffer of a large G2 MSM
 /// far below the 128 MiB binding limit.
 const MAX_WINDOW: u32 = 13;
@@ -55,19 +83,39 @@ fn sum_job<C: Curve>(job: &mut Job<'_>, points: &[C::Affine]) -> Result<C::Point
     let groups = count.div_ceil(C::SUM_WORKGROUP).min(SUM_GROUPS);
     let input = job.upload(&affine_words::<C>(points));
     let partials = job.output(groups as usize * words_per_point::<C>());
-    job.dispatch_groups(&module, "sum_points", [count, 0, 0, 0], [Some(input), None, None], partials, [groups, 1]);
+    job.dispatch_groups(
+        &module,
+        "sum_points",
+        [count, 0, 0, 0],
+        [Some(input), None, None],
+        partials,
+        [groups, 1],
+    );
     let result = if groups > 1 {
         let total = job.output(words_per_point::<C>());
-        job.dispatch_groups(&module, "sum_points", [groups, 1, 0, 0], [Some(partials), None, None], total, [1, 1]);
+        job.dispatch_groups(
+            &module,
+            "sum_points",
+            [groups, 1, 0, 0],
+            [Some(partials), None, None],
+            total,
+            [1, 1],
+        );
         total
     } else {
         partials
     };
-    Ok(C::point_from_words(&job.read(result, words_per_point::<C>())?))
+    Ok(C::point_from_words(
+        &job.read(result, words_per_point::<C>())?,
+    ))
 }
 
 /// Σ scalars[i]·points[i].
-pub fn msm<C: Curve>(gpu: &Gpu, points: &[C::Affine], scalars: &Scalars) -> Result<C::Point, GpuError> {
+pub fn msm<C: Curve>(
+    gpu: &Gpu,
+    points: &[C::Affine],
+    scalars: &Scalars,
+) -> Result<C::Point, GpuError> {
     let n = points.len();
     let window = window_bits(n);
     let windows = (scalars.bits() as u32 + 1).div_ceil(window);
@@ -160,7 +208,11 @@ fn bits_at(bytes: &[u8], offset: usize, count: usize) -> u32 {
     ((value >> (offset % 8)) & ((1u64 << count) - 1)) as u32
 }
 
-fn msm_job<C: Curve>(job: &mut Job<'_>, points: &[C::Affine], plan: &BucketPlan) -> Result<C::Point, GpuError> {
+fn msm_job<C: Curve>(
+    job: &mut Job<'_>,
+    points: &[C::Affine],
+    plan: &BucketPlan,
+) -> Result<C::Point, GpuError> {
     let module = C::MODULE;
     let buckets = plan.buckets_per_window();
     let total_buckets = plan.windows * buckets;
@@ -168,16 +220,40 @@ fn msm_job<C: Curve>(job: &mut Job<'_>, points: &[C::Affine], plan: &BucketPlan)
     let segments = buckets / segment;
     let input = job.upload(&affine_words::<C>(points));
     let entries = job.upload(&plan.entries);
-    let offsets = job.upload(&plan.offsets);
-    let bucket_sums = job.output(total_buckets as usize * words_per_point::<C>());
+    // Bucket sums in chunks, then the chunks of each bucket summed, until one point each.
+    let (items, mut per_bucket) = chunk_items(&plan.offsets);
+    let count = (items.len() / 2) as u32;
+    let bounds = job.upload(&items);
+    let mut bucket_sums = job.output(count as usize * words_per_point::<C>());
     job.dispatch(
         &module,
         "bucket_sum",
-        [total_buckets, 0, 0, 0],
-        [Some(input), Some(entries), Some(offsets)],
+        [count, 0, 0, 0],
+        [Some(input), Some(entries), Some(bounds)],
         bucket_sums,
-        total_buckets,
+        count,
     );
+    while per_bucket.iter().any(|&n| n > 1) {
+        let mut starts = Vec::with_capacity(per_bucket.len() + 1);
+        starts.push(0u32);
+        for n in &per_bucket {
+            starts.push(starts.last().expect("one") + n);
+        }
+        let (items, next) = chunk_items(&starts);
+        let count = (items.len() / 2) as u32;
+        let bounds = job.upload(&items);
+        let sums = job.output(count as usize * words_per_point::<C>());
+        job.dispatch(
+            &module,
+            "segment_sum",
+            [count, 0, 0, 0],
+            [Some(bucket_sums), None, Some(bounds)],
+            sums,
+            count,
+        );
+        bucket_sums = sums;
+        per_bucket = next;
+    }
     let reduced = job.output((plan.windows * segments) as usize * words_per_point::<C>());
     job.dispatch(
         &module,
@@ -187,7 +263,10 @@ fn msm_job<C: Curve>(job: &mut Job<'_>, points: &[C::Affine], plan: &BucketPlan)
         reduced,
         plan.windows * segments,
     );
-    let words = job.read(reduced, (plan.windows * segments) as usize * words_per_point::<C>())?;
+    let words = job.read(
+        reduced,
+        (plan.windows * segments) as usize * words_per_point::<C>(),
+    )?;
     // Σ_w 2^(c·w)·window_w, by Horner from the top window.
     let mut result = C::Point::default();
     for w in (0..plan.windows as usize).rev() {
@@ -204,7 +283,11 @@ fn msm_job<C: Curve>(job: &mut Job<'_>, points: &[C::Affine], plan: &BucketPlan)
 }
 
 /// scalars[i]·points[i] for each i.
-pub fn scale<C: Curve>(gpu: &Gpu, points: &[C::Affine], scalars: &Scalars) -> Result<Vec<C::Point>, GpuError> {
+pub fn scale<C: Curve>(
+    gpu: &Gpu,
+    points: &[C::Affine],
+    scalars: &Scalars,
+) -> Result<Vec<C::Point>, GpuError> {
     let words_per_scalar = scalars.bits().div_ceil(32);
     let mut out = Vec::with_capacity(points.len());
     let per_job = points_per_job::<C>(gpu, words_per_affine::<C>());
@@ -233,7 +316,11 @@ pub fn scale<C: Curve>(gpu: &Gpu, points: &[C::Affine], scalars: &Scalars) -> Re
             );
             job.read(output, chunk.len() * words_per_point::<C>())
         })?;
-        out.extend(words.chunks_exact(words_per_point::<C>()).map(C::point_from_words));
+        out.extend(
+            words
+                .chunks_exact(words_per_point::<C>())
+                .map(C::point_from_words),
+        );
     }
     Ok(out)
 }
@@ -253,7 +340,17 @@ mod tests {
 
     #[test]
     fn signed_digits_recompose_every_scalar() {
-        let values = [0u64, 1, 7, 8, 9, 255, u64::MAX, 0x8000_0000_0000_0000, 12345678901234567];
+        let values = [
+            0u64,
+            1,
+            7,
+            8,
+            9,
+            255,
+            u64::MAX,
+            0x8000_0000_0000_0000,
+            12345678901234567,
+        ];
         let scalars = Scalars::from_u64s(&values);
         let window = 4;
         let windows = (64 + 1u32).div_ceil(window);

@@ -64,7 +64,9 @@ impl AdapterDescription {
 fn is_gpu(device_type: wgpu::DeviceType) -> bool {
     matches!(
         device_type,
-        wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu | wgpu::DeviceType::VirtualGpu
+        wgpu::DeviceType::DiscreteGpu
+            | wgpu::DeviceType::IntegratedGpu
+            | wgpu::DeviceType::VirtualGpu
     )
 }
 
@@ -83,13 +85,19 @@ fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
 
-/// Every adapter wgpu finds on this machine.
+/// Every adapter wgpu finds on this machine, looked up once per process (drivers load
+/// slowly, and GetInfo asks on every call).
 pub fn adapters() -> Vec<AdapterDescription> {
-    let adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
-    adapters
-        .iter()
-        .map(|a| AdapterDescription::new(&a.get_info()))
-        .collect()
+    static ADAPTERS: std::sync::OnceLock<Vec<AdapterDescription>> = std::sync::OnceLock::new();
+    ADAPTERS
+        .get_or_init(|| {
+            let adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
+            adapters
+                .iter()
+                .map(|a| AdapterDescription::new(&a.get_info()))
+                .collect()
+        })
+        .clone()
 }
 
 /// An open device with its pipelines and buffer pool.
@@ -111,7 +119,9 @@ pub struct Gpu {
 
 impl std::fmt::Debug for Gpu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gpu").field("adapter", &self.adapter).finish()
+        f.debug_struct("Gpu")
+            .field("adapter", &self.adapter)
+            .finish()
     }
 }
 
@@ -123,7 +133,11 @@ impl Gpu {
         adapters.retain(|a| !gpu_only || is_gpu(a.get_info().device_type));
         adapters.sort_by_key(|a| rank(a.get_info().device_type));
         let adapter = adapters.into_iter().next().ok_or_else(|| {
-            GpuError::NoAdapter(if gpu_only { " that is a GPU".into() } else { String::new() })
+            GpuError::NoAdapter(if gpu_only {
+                " that is a GPU".into()
+            } else {
+                String::new()
+            })
         })?;
         let info = adapter.get_info();
         // The adapter's own limits: the defaults cap workgroup memory and bindings lower
@@ -223,13 +237,23 @@ impl Gpu {
 
     /// Runs `work` as one job: exclusive use of the device, errors of every call inside
     /// it collected and returned instead of panicking.
-    pub fn run<T>(&self, work: impl FnOnce(&mut Job<'_>) -> Result<T, GpuError>) -> Result<T, GpuError> {
+    pub fn run<T>(
+        &self,
+        work: impl FnOnce(&mut Job<'_>) -> Result<T, GpuError>,
+    ) -> Result<T, GpuError> {
         let _busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(reason) = self.lost.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+        if let Some(reason) = self
+            .lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
             return Err(GpuError::Lost(reason));
         }
         if self.poisoned.load(Ordering::Relaxed) {
-            return Err(GpuError::Device("an earlier job panicked inside wgpu".into()));
+            return Err(GpuError::Device(
+                "an earlier job panicked inside wgpu".into(),
+            ));
         }
         let out_of_memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -257,7 +281,12 @@ impl Gpu {
         if let Some(error) = validation.or(out_of_memory) {
             return Err(GpuError::Device(error.to_string()));
         }
-        if let Some(reason) = self.lost.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+        if let Some(reason) = self
+            .lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
             return Err(GpuError::Lost(reason));
         }
         result
@@ -276,7 +305,10 @@ impl Gpu {
 
     /// The pipeline of `entry` in `module`, compiled on first use.
     fn pipeline(&self, module: &Module, entry: &'static str) -> wgpu::ComputePipeline {
-        let mut pipelines = self.pipelines.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pipelines = self
+            .pipelines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         pipelines
             .entry((module.name, entry))
             .or_insert_with(|| {
@@ -303,7 +335,10 @@ impl Gpu {
 
     /// A storage buffer of at least `bytes` bytes, from the pool if one fits.
     fn buffer(&self, bytes: u64) -> wgpu::Buffer {
-        let size = bytes.max(256).next_power_of_two().min(self.max_binding.max(256));
+        let size = bytes
+            .max(256)
+            .next_power_of_two()
+            .min(self.max_binding.max(256));
         let size = size.max(bytes.next_multiple_of(4));
         let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(i) = pool.iter().position(|b| b.size() == size) {
@@ -425,32 +460,35 @@ impl Job<'_> {
             Some(Buf(b)) => self.buffers[b].as_entire_binding(),
             None => self.gpu.placeholder.as_entire_binding(),
         };
-        let bind_group = self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &self.gpu.bind_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: uniform.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: input(0),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: input(1),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: input(2),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: self.buffers[output.0].as_entire_binding(),
-                },
-            ],
-        });
+        let bind_group = self
+            .gpu
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &self.gpu.bind_layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: uniform.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: input(0),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: input(1),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: input(2),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 4,
+                        resource: self.buffers[output.0].as_entire_binding(),
+                    },
+                ],
+            });
         let mut pass = self
             .encoder
             .begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -495,7 +533,13 @@ impl Job<'_> {
         }
         drop(view);
         staging.unmap();
-        if let Some(reason) = self.gpu.lost.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+        if let Some(reason) = self
+            .gpu
+            .lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
             return Err(GpuError::Lost(reason));
         }
         Ok(out)

@@ -42,7 +42,10 @@ fn words_to_bytes(words: &[u32], out: &mut [u8]) {
 /// SHA-256 of each 64-byte block, in jobs that fit one binding.
 pub fn hash_blocks(gpu: &Gpu, blocks: &[u8], digests: &mut [u8]) -> Result<(), GpuError> {
     let per_job = (gpu.max_binding_words() * 4 / 64).max(1);
-    for (input, output) in blocks.chunks(per_job * 64).zip(digests.chunks_mut(per_job * 32)) {
+    for (input, output) in blocks
+        .chunks(per_job * 64)
+        .zip(digests.chunks_mut(per_job * 32))
+    {
         let count = (input.len() / 64) as u32;
         let words = gpu.run(|job| {
             let level = job.upload_bytes(input);
@@ -87,7 +90,12 @@ pub fn merkle_root(gpu: &Gpu, chunks: &[u8], depth: u32) -> Result<Node, GpuErro
 }
 
 /// The root (eight words) of the subtree of `levels` levels over `nodes` at `height`.
-fn subtree_root(job: &mut Job<'_>, nodes: &[u8], height: u32, levels: u32) -> Result<Vec<u32>, GpuError> {
+fn subtree_root(
+    job: &mut Job<'_>,
+    nodes: &[u8],
+    height: u32,
+    levels: u32,
+) -> Result<Vec<u32>, GpuError> {
     let ladder = job.upload(&zero_ladder());
     let mut level = job.upload_bytes(nodes);
     let mut count = (nodes.len() / 32) as u32;

@@ -22,7 +22,7 @@ pub use device::{AdapterDescription, GpuError, adapters};
 
 use super::cpu::CpuBackend;
 use super::{Backend, Scalars};
-use crate::points::{p1s_to_affine};
+use crate::points::p1s_to_affine;
 use convert::{G1, G2};
 use device::Gpu;
 
@@ -76,9 +76,9 @@ impl Thresholds {
             .parse()
             .map_err(|_| format!("{assignment:?}: {value:?} is not a count"))?;
         let names = Self::NAMES.join(", ");
-        *self
-            .slot(name.trim())
-            .ok_or_else(|| format!("{assignment:?}: unknown primitive (expected one of {names})"))? = value;
+        *self.slot(name.trim()).ok_or_else(|| {
+            format!("{assignment:?}: unknown primitive (expected one of {names})")
+        })? = value;
         Ok(())
     }
 
@@ -113,7 +113,11 @@ impl Default for Thresholds {
 
 impl fmt::Display for Thresholds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self.entries().iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let parts: Vec<String> = self
+            .entries()
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
         f.write_str(&parts.join(","))
     }
 }

@@ -64,7 +64,14 @@ fn field_samples(rng: &mut Rng, random: usize) -> Vec<blst_fp> {
         fp_from_u64s(&[1, 0, 0, 0, 0, 0]),
         fp_from_u64s(&P_MINUS_1),
         fp_from_u64s(&[0, 0, 0, 0, 0, 1 << 60]),
-        fp_from_u64s(&[u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX, 0x1a01_11ea_397f_e699]),
+        fp_from_u64s(&[
+            u64::MAX,
+            u64::MAX,
+            u64::MAX,
+            u64::MAX,
+            u64::MAX,
+            0x1a01_11ea_397f_e699,
+        ]),
         fp_from_u64s(&[2, 0, 0, 0, 0, 0]),
     ];
     for _ in 0..random {
@@ -87,13 +94,27 @@ fn fp_eq(a: &blst_fp, b: &blst_fp) -> bool {
 }
 
 /// Runs `entry` of the fields module over operand pairs given as words.
-fn run_field_op(gpu: &Gpu, entry: &'static str, op: u32, a: &[u32], b: &[u32], width: usize) -> Vec<u32> {
+fn run_field_op(
+    gpu: &Gpu,
+    entry: &'static str,
+    op: u32,
+    a: &[u32],
+    b: &[u32],
+    width: usize,
+) -> Vec<u32> {
     let count = (a.len() / width) as u32;
     gpu.run(|job| {
         let a = job.upload(a);
         let b = job.upload(b);
         let out = job.output(a_len(count, width));
-        job.dispatch(&wgsl::FIELDS, entry, [count, op, 0, 0], [Some(a), Some(b), None], out, count);
+        job.dispatch(
+            &wgsl::FIELDS,
+            entry,
+            [count, op, 0, 0],
+            [Some(a), Some(b), None],
+            out,
+            count,
+        );
         job.read(out, a_len(count, width))
     })
     .expect("field kernel runs")
@@ -169,8 +190,16 @@ fn fp2_operations_match_blst() {
     let c1 = field_samples(&mut rng, 100);
     let n = c0.len();
     // Every edge value meets every edge value in some element.
-    let xs: Vec<blst_fp2> = (0..n).map(|i| blst_fp2 { fp: [c0[i], c1[(i * 7) % n]] }).collect();
-    let ys: Vec<blst_fp2> = (0..n).map(|i| blst_fp2 { fp: [c1[i], c0[(i + 5) % n]] }).collect();
+    let xs: Vec<blst_fp2> = (0..n)
+        .map(|i| blst_fp2 {
+            fp: [c0[i], c1[(i * 7) % n]],
+        })
+        .collect();
+    let ys: Vec<blst_fp2> = (0..n)
+        .map(|i| blst_fp2 {
+            fp: [c1[i], c0[(i + 5) % n]],
+        })
+        .collect();
     let ops: [(u32, &str, Fp2Op); 6] = [
         (0, "mul", |a, b| {
             let mut r = blst_fp2::default();
@@ -233,14 +262,34 @@ fn fp2_operations_match_blst() {
 fn random_g1(rng: &mut Rng) -> blst_p1 {
     let msg = rng.next_u64().to_le_bytes();
     let mut p = blst_p1::default();
-    unsafe { blst_hash_to_g1(&mut p, msg.as_ptr(), msg.len(), b"T".as_ptr(), 1, std::ptr::null(), 0) };
+    unsafe {
+        blst_hash_to_g1(
+            &mut p,
+            msg.as_ptr(),
+            msg.len(),
+            b"T".as_ptr(),
+            1,
+            std::ptr::null(),
+            0,
+        )
+    };
     p
 }
 
 fn random_g2(rng: &mut Rng) -> blst_p2 {
     let msg = rng.next_u64().to_le_bytes();
     let mut p = blst_p2::default();
-    unsafe { blst_hash_to_g2(&mut p, msg.as_ptr(), msg.len(), b"T".as_ptr(), 1, std::ptr::null(), 0) };
+    unsafe {
+        blst_hash_to_g2(
+            &mut p,
+            msg.as_ptr(),
+            msg.len(),
+            b"T".as_ptr(),
+            1,
+            std::ptr::null(),
+            0,
+        )
+    };
     p
 }
 
@@ -376,14 +425,25 @@ fn point_ops_match<C: TestCurve>() {
                 let a = job.upload(&a_words);
                 let b = job.upload(&b_words);
                 let out = job.output(pairs.len() * width);
-                job.dispatch(&C::MODULE, "point_ops", [count, op, 0, 0], [Some(a), Some(b), None], out, count);
+                job.dispatch(
+                    &C::MODULE,
+                    "point_ops",
+                    [count, op, 0, 0],
+                    [Some(a), Some(b), None],
+                    out,
+                    count,
+                );
                 job.read(out, pairs.len() * width)
             })
             .expect("point kernel runs");
         for (i, (p, q)) in pairs.iter().enumerate() {
             let got = C::point_from_words(&out[i * width..(i + 1) * width]);
             let expected = if op == 0 { C::add(p, q) } else { C::double(p) };
-            assert!(C::eq(&got, &expected), "{} {name} of pair {i}", C::MODULE.name);
+            assert!(
+                C::eq(&got, &expected),
+                "{} {name} of pair {i}",
+                C::MODULE.name
+            );
         }
     }
 }
@@ -400,7 +460,9 @@ fn g2_point_operations_match_blst() {
 
 fn affine_points<C: TestCurve>(rng: &mut Rng, n: usize) -> Vec<C::Affine> {
     // Random points, with the identity and repeated points among them.
-    let mut points: Vec<C::Affine> = (0..n.min(64)).map(|_| C::to_affine(&C::random(rng))).collect();
+    let mut points: Vec<C::Affine> = (0..n.min(64))
+        .map(|_| C::to_affine(&C::random(rng)))
+        .collect();
     while points.len() < n {
         let k = points.len();
         points.push(points[(k * 31 + 7) % points.len().min(64)]);
@@ -416,11 +478,19 @@ fn sums_match<C: TestCurve>() {
     let gpu = require_gpu!();
     let mut rng = Rng::new(5);
     // 10,000 G1 points; G2 additions cost three times more on a software device.
-    let largest = if C::FIELD_WORDS == FP_WORDS { 10_000 } else { 3_000 };
+    let largest = if C::FIELD_WORDS == FP_WORDS {
+        10_000
+    } else {
+        3_000
+    };
     for n in [0, 1, 2, 33, 1000, largest] {
         let points = affine_points::<C>(&mut rng, n);
         let got = curve::sum::<C>(gpu, &points).expect("sum runs");
-        assert!(C::eq(&got, &C::cpu_sum(&points)), "{} sum of {n} points", C::MODULE.name);
+        assert!(
+            C::eq(&got, &C::cpu_sum(&points)),
+            "{} sum of {n} points",
+            C::MODULE.name
+        );
     }
 }
 
@@ -453,7 +523,22 @@ fn scalar_sets(rng: &mut Rng, n: usize) -> [Scalars; 2] {
         })
         .collect();
     let edges_small = [0, 1, u64::MAX, 2];
-    let edges_wide = [[0u8; 32], { let mut one = [0u8; 32]; one[0] = 1; one }, R_MINUS_1, [0xff; 8].iter().chain(&[0u8; 24]).copied().collect::<Vec<_>>().try_into().expect("32")];
+    let edges_wide = [
+        [0u8; 32],
+        {
+            let mut one = [0u8; 32];
+            one[0] = 1;
+            one
+        },
+        R_MINUS_1,
+        [0xff; 8]
+            .iter()
+            .chain(&[0u8; 24])
+            .copied()
+            .collect::<Vec<_>>()
+            .try_into()
+            .expect("32"),
+    ];
     for (i, (s, w)) in edges_small.iter().zip(&edges_wide).enumerate().take(n) {
         small[i] = *s;
         wide[i] = *w;
@@ -469,8 +554,28 @@ fn msms_match<C: TestCurve>() {
         for scalars in scalar_sets(&mut rng, n) {
             let got = curve::msm::<C>(gpu, &points, &scalars).expect("msm runs");
             let expected = C::cpu_msm(&points, &scalars);
-            assert!(C::eq(&got, &expected), "{} MSM of {n} points, {}-bit scalars", C::MODULE.name, scalars.bits());
+            assert!(
+                C::eq(&got, &expected),
+                "{} MSM of {n} points, {}-bit scalars",
+                C::MODULE.name,
+                scalars.bits()
+            );
         }
+    }
+}
+
+/// Skewed scalars put most points in one bucket (here all scalars are 1, or below 2^8):
+/// the buckets are summed in bounded chunks.
+#[test]
+fn msms_with_skewed_scalars_match_blst() {
+    let gpu = require_gpu!();
+    let mut rng = Rng::new(11);
+    let points = affine_points::<G1>(&mut rng, 2000);
+    let ones = Scalars::from_u64s(&vec![1; 2000]);
+    let small = Scalars::from_u64s(&(0..2000).map(|_| rng.next_u64() & 0xff).collect::<Vec<_>>());
+    for scalars in [ones, small] {
+        let got = curve::msm::<G1>(gpu, &points, &scalars).expect("msm runs");
+        assert!(G1::eq(&got, &G1::cpu_msm(&points, &scalars)));
     }
 }
 
@@ -495,7 +600,11 @@ fn g1_scaling_matches_blst() {
         for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
             let mut e_proj = blst_p1::default();
             unsafe { blst_p1_from_affine(&mut e_proj, e) };
-            assert!(G1::eq(g, &e_proj), "scaling {i} by a {}-bit scalar", scalars.bits());
+            assert!(
+                G1::eq(g, &e_proj),
+                "scaling {i} by a {}-bit scalar",
+                scalars.bits()
+            );
         }
     }
 }
@@ -525,7 +634,11 @@ fn merkle_roots_match_the_cpu() {
         let natural = (count.max(1)).next_power_of_two().ilog2();
         for depth in [natural, natural + 1, natural + 5] {
             let got = hash::merkle_root(gpu, data, depth).expect("merkle runs");
-            assert_eq!(got, cpu.merkle_root(data, depth), "{count} chunks, depth {depth}");
+            assert_eq!(
+                got,
+                cpu.merkle_root(data, depth),
+                "{count} chunks, depth {depth}"
+            );
         }
     }
 }
@@ -542,7 +655,10 @@ fn the_forced_backend_matches_the_cpu() {
     let points = affine_points::<G1>(&mut rng, 50);
     assert!(G1::eq(&backend.g1_sum(&points), &cpu.g1_sum(&points)));
     let [small, _] = scalar_sets(&mut rng, 50);
-    assert!(G1::eq(&backend.g1_msm(&points, &small), &cpu.g1_msm(&points, &small)));
+    assert!(G1::eq(
+        &backend.g1_msm(&points, &small),
+        &cpu.g1_msm(&points, &small)
+    ));
     let blocks: Vec<u8> = (0..64 * 10).map(|i| i as u8).collect();
     let (mut a, mut b) = (vec![0u8; 320], vec![0u8; 320]);
     backend.hash_blocks(&blocks, &mut a);
@@ -555,9 +671,24 @@ fn thresholds_parse_and_reject_unknown_names() {
     let t: Thresholds = "g1_msm=5, sha256=0".parse().expect("valid");
     assert_eq!((t.g1_msm, t.sha256), (5, 0));
     assert_eq!(t.g2_msm, Thresholds::default().g2_msm);
-    assert!("g3_msm=1".parse::<Thresholds>().unwrap_err().contains("unknown primitive"));
-    assert!("g1_msm".parse::<Thresholds>().unwrap_err().contains("NAME=N"));
-    assert!("g1_msm=x".parse::<Thresholds>().unwrap_err().contains("not a count"));
+    assert!(
+        "g3_msm=1"
+            .parse::<Thresholds>()
+            .unwrap_err()
+            .contains("unknown primitive")
+    );
+    assert!(
+        "g1_msm"
+            .parse::<Thresholds>()
+            .unwrap_err()
+            .contains("NAME=N")
+    );
+    assert!(
+        "g1_msm=x"
+            .parse::<Thresholds>()
+            .unwrap_err()
+            .contains("not a count")
+    );
     assert_eq!(t.to_string().parse::<Thresholds>(), Ok(t));
 }
 
@@ -572,4 +703,43 @@ fn pipeline_compile_times() {
             eprintln!("{} {entry}: {:?}", module.name, start.elapsed());
         }
     }
+}
+
+/// A device error (here a binding over the adapter's limit) comes back as an error, never
+/// a panic; the backend then answers from the CPU.
+#[test]
+fn device_errors_are_errors_and_fall_back_to_the_cpu() {
+    let gpu = require_gpu!();
+    let too_big = gpu.max_binding_words() + 1024;
+    let result = gpu.run(|job| {
+        let input = job.output(too_big);
+        let out = job.output(8);
+        job.dispatch(
+            &wgsl::SHA256,
+            "merkle_level",
+            [2, 0, 0, 0],
+            [Some(input), Some(input), None],
+            out,
+            1,
+        );
+        job.read(out, 8)
+    });
+    assert!(
+        matches!(result, Err(super::GpuError::Device(_))),
+        "{result:?}"
+    );
+    // The device still works afterwards.
+    let mut digest = [0u8; 32];
+    hash::hash_blocks(gpu, &[7u8; 64], &mut digest).expect("later jobs run");
+    assert_eq!(digest.as_slice(), Sha256::digest([7u8; 64]).as_slice());
+
+    let backend = WgpuBackend::open(false, Thresholds::ALWAYS).expect("adapter");
+    let answer = backend.route(
+        "test",
+        1,
+        0,
+        |_| Err(super::GpuError::Device("injected".into())),
+        |_| 42,
+    );
+    assert_eq!(answer, 42);
 }
