@@ -28,8 +28,8 @@ pub fn fp_add_sub() -> String {
     let _ = writeln!(s, "    var d: Fp;");
     let _ = writeln!(s, "    var v = 0u;");
     let _ = writeln!(s, "    var borrow = 0u;");
-    for j in 0..LIMBS {
-        let _ = writeln!(s, "    v = a[{j}] + 8192u - {}u - borrow;", P[j]);
+    for (j, p) in P.iter().enumerate() {
+        let _ = writeln!(s, "    v = a[{j}] + 8192u - {p}u - borrow;");
         let _ = writeln!(s, "    d[{j}] = v & FP_MASK;");
         let _ = writeln!(s, "    borrow = 1u - (v >> FP_BITS);");
     }
@@ -65,9 +65,9 @@ pub fn fp_add_sub() -> String {
     let _ = writeln!(s, "    let mask = 0u - borrow;");
     let _ = writeln!(s, "    var r: Fp;");
     let _ = writeln!(s, "    v = 0u;");
-    for j in 0..LIMBS {
+    for (j, p) in P.iter().enumerate() {
         let carry = if j == 0 { "" } else { " + (v >> FP_BITS)" };
-        let _ = writeln!(s, "    v = d[{j}] + ({}u & mask){carry};", P[j]);
+        let _ = writeln!(s, "    v = d[{j}] + ({p}u & mask){carry};");
         let _ = writeln!(s, "    r[{j}] = v & FP_MASK;");
     }
     let _ = writeln!(s, "    return r;");
@@ -103,8 +103,8 @@ pub fn fp_mul() -> String {
         let _ = writeln!(s, "    m = (c * FP_PINV) & FP_MASK;");
         let _ = writeln!(s, "    c = (c + m * {}u) >> FP_BITS;", P[0]);
         let _ = writeln!(s, "    t0 = t1 + ai * b1 + m * {}u + c;", P[1]);
-        for j in 2..LIMBS {
-            let _ = writeln!(s, "    t{} = t{j} + ai * b{j} + m * {}u;", j - 1, P[j]);
+        for (j, p) in P.iter().enumerate().skip(2) {
+            let _ = writeln!(s, "    t{} = t{j} + ai * b{j} + m * {p}u;", j - 1);
         }
         let _ = writeln!(s, "    t{} = 0u;", LIMBS - 1);
     }

@@ -215,7 +215,6 @@ fn msm_job<C: Curve>(
 ) -> Result<C::Point, GpuError> {
     let module = C::MODULE;
     let buckets = plan.buckets_per_window();
-    let total_buckets = plan.windows * buckets;
     let segment = SEGMENT.min(buckets);
     let segments = buckets / segment;
     let input = job.upload(&affine_words::<C>(points));

@@ -10,7 +10,7 @@ use crate::merkle::{MAX_DEPTH, Node, zero_hash};
 /// The zero-hash ladder as the kernel reads it: eight words per height.
 fn zero_ladder() -> Vec<u32> {
     (0..=MAX_DEPTH)
-        .flat_map(|h| zero_hash(h))
+        .flat_map(zero_hash)
         .collect::<Vec<u8>>()
         .chunks_exact(4)
         .map(|b| u32::from_le_bytes(b.try_into().expect("four bytes")))

@@ -80,7 +80,7 @@ fn field_samples(rng: &mut Rng, random: usize) -> Vec<blst_fp> {
             *l = rng.next_u64();
         }
         limbs[5] &= 0x0fff_ffff_ffff_ffff;
-        if rng.next_u64() % 2 == 0 {
+        if rng.next_u64().is_multiple_of(2) {
             limbs[5] |= 1 << 60; // at or above 2^380
             limbs[5] &= 0x19ff_ffff_ffff_ffff;
         }
