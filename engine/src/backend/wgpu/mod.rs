@@ -189,18 +189,15 @@ impl Backend for WgpuBackend {
     }
 
     fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) {
-        let count = blocks.len() / 64;
-        let mut on_device = vec![0u8; digests.len()];
-        let done = self.route(
+        // A failed device job may have written some digests: the CPU rewrites them all.
+        let on_device = self.route(
             "sha256",
-            count,
+            blocks.len() / 64,
             self.thresholds.sha256,
-            |gpu| hash::hash_blocks(gpu, blocks, &mut on_device).map(|()| true),
+            |gpu| hash::hash_blocks(gpu, blocks, digests).map(|()| true),
             |_| false,
         );
-        if done {
-            digests.copy_from_slice(&on_device);
-        } else {
+        if !on_device {
             self.cpu.hash_blocks(blocks, digests);
         }
     }
