@@ -1,8 +1,14 @@
 // k_i·P_i for each i (the z_i scaling of Groth16 batches): one invocation per point,
-// double-and-add from the scalar's top bit.
+// double-and-add over a run of the scalar's bits, from the top.
 //
-// in0: affine points; in1: scalars, params.a words each (little-endian u32);
-// params.count: number of points; params.b: bits per scalar. out: projective points.
+// A 255-bit scalar is done in several dispatches of at most 64 bits each, every one
+// continuing from the accumulators the last one wrote, so no invocation runs hundreds
+// of point operations in a row.
+//
+// in0: affine points; in1: scalars, params.a words each (little-endian u32); in2: the
+// accumulators (projective) unless this is the first run; params.count: points;
+// params.b: the run's top bit (exclusive); params.c: its bottom bit, | 1 << 31 on the
+// first run (the accumulators start at the identity). out: projective accumulators.
 @compute @workgroup_size(64)
 fn scale_points(
     @builtin(global_invocation_id) gid: vec3<u32>,
@@ -13,8 +19,18 @@ fn scale_points(
         return;
     }
     let p = load_affine(i);
+    let bottom = i32(params.c & 0x7fffffffu);
     var acc = point_identity();
-    for (var bit = i32(params.b) - 1i; bit >= 0i; bit--) {
+    if (params.c >> 31u) == 0u {
+        var w: array<u32, 12>;
+        for (var k = 0u; k < POINT_FPS; k++) {
+            for (var j = 0u; j < FP_WORDS; j++) {
+                w[j] = in2[i * POINT_WORDS + k * FP_WORDS + j];
+            }
+            acc.c[k] = fp_unpack(w);
+        }
+    }
+    for (var bit = i32(params.b) - 1i; bit >= bottom; bit--) {
         acc = point_double(acc);
         let word = in1[i * params.a + u32(bit) / 32u];
         if ((word >> (u32(bit) % 32u)) & 1u) == 1u {

@@ -39,6 +39,10 @@ fn chunk_items(bounds: &[u32]) -> (Vec<u32>, Vec<u32>) {
     (items, per_group)
 }
 
+/// Scalar bits one dispatch of `scale_points` walks, at most: 64 doublings and up to 64
+/// additions per invocation.
+const SCALE_BITS_PER_RUN: u32 = 64;
+
 /// Widest MSM window: 2^12 buckets per window keeps the bucket buffer of a large G2 MSM
 /// far below the 128 MiB binding limit.
 const MAX_WINDOW: u32 = 13;
@@ -304,16 +308,27 @@ pub fn scale<C: Curve>(
             let count = chunk.len() as u32;
             let input = job.upload(&affine_words::<C>(chunk));
             let scalar_buffer = job.upload(&scalar_words);
-            let output = job.output(chunk.len() * words_per_point::<C>());
-            job.dispatch(
-                &C::MODULE,
-                "scale_points",
-                [count, words_per_scalar as u32, scalars.bits() as u32, 0],
-                [Some(input), Some(scalar_buffer), None],
-                output,
-                count,
-            );
-            job.read(output, chunk.len() * words_per_point::<C>())
+            // Runs of at most SCALE_BITS_PER_RUN bits from the top, each continuing
+            // from the accumulators of the one before.
+            let mut accumulators = None;
+            let mut top = scalars.bits() as u32;
+            while top > 0 {
+                let bottom = top.saturating_sub(SCALE_BITS_PER_RUN);
+                let first = if accumulators.is_none() { 1 << 31 } else { 0 };
+                let output = job.output(chunk.len() * words_per_point::<C>());
+                job.dispatch(
+                    &C::MODULE,
+                    "scale_points",
+                    [count, words_per_scalar as u32, top, bottom | first],
+                    [Some(input), Some(scalar_buffer), accumulators],
+                    output,
+                    count,
+                );
+                accumulators = Some(output);
+                top = bottom;
+            }
+            let result = accumulators.expect("scalars have at least one bit");
+            job.read(result, chunk.len() * words_per_point::<C>())
         })?;
         out.extend(
             words
