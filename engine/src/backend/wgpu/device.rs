@@ -16,8 +16,10 @@ use wgpu::util::DeviceExt;
 /// Invocations per workgroup of the one-item-per-invocation kernels.
 pub const WORKGROUP: u32 = 64;
 
-/// Free buffers kept for reuse, at most.
+/// Free buffers kept for reuse, at most, and their total size at most: enough for the
+/// buffers of a large job, without holding device memory no job needs any more.
 const POOL_BUFFERS: usize = 32;
+const POOL_BYTES: u64 = 1 << 29;
 
 /// Why the device could not do the work.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -358,11 +360,18 @@ impl Gpu {
     fn recycle(&self, buffers: Vec<wgpu::Buffer>) {
         let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
         pool.extend(buffers);
-        if pool.len() > POOL_BUFFERS {
-            // Keep the smaller buffers: large ones are rarer and costly to hold.
-            pool.sort_by_key(wgpu::Buffer::size);
-            pool.truncate(POOL_BUFFERS);
-        }
+        // Keep the smaller buffers: large ones are rarer and costly to hold.
+        pool.sort_by_key(wgpu::Buffer::size);
+        let mut total = 0;
+        let keep = pool
+            .iter()
+            .take(POOL_BUFFERS)
+            .take_while(|b| {
+                total += b.size();
+                total <= POOL_BYTES
+            })
+            .count();
+        pool.truncate(keep);
     }
 }
 
