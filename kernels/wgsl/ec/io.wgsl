@@ -22,6 +22,14 @@ fn in1_fp(at: u32) -> Fp {
     return fp_unpack(w);
 }
 
+fn in2_fp(at: u32) -> Fp {
+    var w: array<u32, 12>;
+    for (var i = 0u; i < FP_WORDS; i++) {
+        w[i] = in2[at + i];
+    }
+    return fp_unpack(w);
+}
+
 fn load_affine(index: u32) -> Point {
     let at = index * AFFINE_WORDS;
     var p: Point;
@@ -53,6 +61,15 @@ fn load_point_in1(index: u32) -> Point {
     var p: Point;
     for (var i = 0u; i < POINT_FPS; i++) {
         p.c[i] = in1_fp(at + i * FP_WORDS);
+    }
+    return p;
+}
+
+fn load_point_in2(index: u32) -> Point {
+    let at = index * POINT_WORDS;
+    var p: Point;
+    for (var i = 0u; i < POINT_FPS; i++) {
+        p.c[i] = in2_fp(at + i * FP_WORDS);
     }
     return p;
 }

@@ -22,13 +22,7 @@ fn scale_points(
     let bottom = i32(params.c & 0x7fffffffu);
     var acc = point_identity();
     if (params.c >> 31u) == 0u {
-        var w: array<u32, 12>;
-        for (var k = 0u; k < POINT_FPS; k++) {
-            for (var j = 0u; j < FP_WORDS; j++) {
-                w[j] = in2[i * POINT_WORDS + k * FP_WORDS + j];
-            }
-            acc.c[k] = fp_unpack(w);
-        }
+        acc = load_point_in2(i);
     }
     for (var bit = i32(params.b) - 1i; bit >= bottom; bit--) {
         acc = point_double(acc);
