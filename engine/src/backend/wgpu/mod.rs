@@ -51,19 +51,22 @@ impl Thresholds {
         g1_scale: 0,
     };
 
-    /// The names `--gpu-threshold NAME=N` accepts, in order.
-    pub const NAMES: [&str; 6] = ["sha256", "g1_sum", "g2_sum", "g1_msm", "g2_msm", "g1_scale"];
+    /// Each primitive's name (as `--gpu-threshold NAME=N` takes it) and threshold: the
+    /// one list of names.
+    fn slots(&mut self) -> [(&'static str, &mut usize); 6] {
+        [
+            ("sha256", &mut self.sha256),
+            ("g1_sum", &mut self.g1_sum),
+            ("g2_sum", &mut self.g2_sum),
+            ("g1_msm", &mut self.g1_msm),
+            ("g2_msm", &mut self.g2_msm),
+            ("g1_scale", &mut self.g1_scale),
+        ]
+    }
 
-    fn slot(&mut self, name: &str) -> Option<&mut usize> {
-        Some(match name {
-            "sha256" => &mut self.sha256,
-            "g1_sum" => &mut self.g1_sum,
-            "g2_sum" => &mut self.g2_sum,
-            "g1_msm" => &mut self.g1_msm,
-            "g2_msm" => &mut self.g2_msm,
-            "g1_scale" => &mut self.g1_scale,
-            _ => return None,
-        })
+    fn entries(&self) -> [(&'static str, usize); 6] {
+        let mut copy = *self;
+        copy.slots().map(|(name, value)| (name, *value))
     }
 
     /// Sets one threshold from `NAME=N`.
@@ -75,22 +78,19 @@ impl Thresholds {
             .trim()
             .parse()
             .map_err(|_| format!("{assignment:?}: {value:?} is not a count"))?;
-        let names = Self::NAMES.join(", ");
-        *self.slot(name.trim()).ok_or_else(|| {
-            format!("{assignment:?}: unknown primitive (expected one of {names})")
+        let names: Vec<&str> = self.entries().iter().map(|(n, _)| *n).collect();
+        let slot = self
+            .slots()
+            .into_iter()
+            .find(|(n, _)| *n == name.trim())
+            .map(|(_, slot)| slot);
+        *slot.ok_or_else(|| {
+            format!(
+                "{assignment:?}: unknown primitive (expected one of {})",
+                names.join(", ")
+            )
         })? = value;
         Ok(())
-    }
-
-    fn entries(&self) -> [(&'static str, usize); 6] {
-        [
-            ("sha256", self.sha256),
-            ("g1_sum", self.g1_sum),
-            ("g2_sum", self.g2_sum),
-            ("g1_msm", self.g1_msm),
-            ("g2_msm", self.g2_msm),
-            ("g1_scale", self.g1_scale),
-        ]
     }
 }
 

@@ -104,24 +104,20 @@ fn run_field_op(
 ) -> Vec<u32> {
     let count = (a.len() / width) as u32;
     gpu.run(|job| {
-        let a = job.upload(a);
-        let b = job.upload(b);
-        let out = job.output(a_len(count, width));
+        let a_buffer = job.upload(a);
+        let b_buffer = job.upload(b);
+        let out = job.output(a.len());
         job.dispatch(
             &wgsl::FIELDS,
             entry,
             [count, op, 0, 0],
-            [Some(a), Some(b), None],
+            [Some(a_buffer), Some(b_buffer), None],
             out,
             count,
         );
-        job.read(out, a_len(count, width))
+        job.read(out, a.len())
     })
     .expect("field kernel runs")
-}
-
-fn a_len(count: u32, width: usize) -> usize {
-    count as usize * width
 }
 
 type FpOp = fn(&blst_fp, &blst_fp) -> blst_fp;
