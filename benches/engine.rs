@@ -8,22 +8,19 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+#[path = "../src/commands/bench/anchors.rs"]
+mod anchors;
+
 use std::time::Duration;
 
-use ark_bls12_381::{Bls12_381, Fr};
-use ark_groth16::Groth16;
-use ark_serialize::CanonicalDeserialize;
-use ark_snark::SNARK;
-use blst::min_pk::{PublicKey, Signature};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 use veribatch_engine::backend::wgpu::{Thresholds, WgpuBackend};
-use veribatch_engine::backend::{Backend, Scalars, cpu::CpuBackend};
+use veribatch_engine::backend::{Backend, cpu::CpuBackend};
 use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig, ProofInput};
 
-use common::TestRng;
-use common::bls::{Validators, single_key_sets};
 use common::groth16::{Fixture, compressed, fr_be};
 
 fn cold_engine() -> Engine {
@@ -33,50 +30,28 @@ fn cold_engine() -> Engine {
     })
 }
 
-/// The anchor: blst's own batch verification with 64-bit random scalars, after decoding
-/// and validating every key and signature on all cores.
-fn blst_anchor(sets: &[SignatureSet]) -> bool {
-    let decoded: Vec<(PublicKey, Signature)> = sets
-        .par_iter()
-        .map(|s| {
-            (
-                PublicKey::key_validate(&s.public_keys[0]).unwrap(),
-                Signature::sig_validate(&s.signature, true).unwrap(),
-            )
-        })
-        .collect();
-    let mut rand_bytes = vec![0u8; 8 * sets.len()];
-    getrandom::fill(&mut rand_bytes).unwrap();
-    let rands: Vec<blst::blst_scalar> = rand_bytes
-        .chunks(8)
-        .map(|c| {
-            let mut s = blst::blst_scalar::default();
-            s.b[..8].copy_from_slice(c);
-            s
-        })
-        .collect();
-    let msgs: Vec<&[u8]> = sets.iter().map(|s| s.messages[0].as_slice()).collect();
-    let pks: Vec<&PublicKey> = decoded.iter().map(|d| &d.0).collect();
-    let sigs: Vec<&Signature> = decoded.iter().map(|d| &d.1).collect();
-    Signature::verify_multiple_aggregate_signatures(
-        &msgs, ETH_DST, &pks, false, &sigs, false, &rands, 64,
-    ) == blst::BLST_ERROR::BLST_SUCCESS
+/// `n` valid single-key sets over `messages` messages.
+fn sets(engine: &Engine, validators: &Validators, n: usize, messages: usize) -> Vec<SignatureSet> {
+    workload::signature_sets(engine, validators, n, messages, 0, &mut Rng::new(n as u64))
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
 }
 
 fn bls(c: &mut Criterion) {
     let engine = Engine::new(&EngineConfig::default());
-    let validators = Validators::new(2048, &mut TestRng::new(1));
+    let validators = Validators::new(&engine, 2048, &mut Rng::new(1));
     let mut group = c.benchmark_group("bls");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(8));
     for messages in [2048, 16] {
-        let sets = single_key_sets(&engine, &validators, 2048, messages);
+        let sets = sets(&engine, &validators, 2048, messages);
         let label = format!("2048 sets, {messages} messages");
         group.throughput(Throughput::Elements(sets.len() as u64));
-        assert!(blst_anchor(&sets));
+        assert!(anchors::blst_batch(&sets));
         group.bench_function(BenchmarkId::new("blst anchor", &label), |b| {
-            b.iter(|| assert!(blst_anchor(&sets)))
+            b.iter(|| assert!(anchors::blst_batch(&sets)))
         });
         let cold = cold_engine();
         group.bench_function(BenchmarkId::new("veribatch, cold key cache", &label), |b| {
@@ -89,49 +64,51 @@ fn bls(c: &mut Criterion) {
     group.finish();
 }
 
-/// hashtree level by level on one thread: the anchor for Merkle roots.
-fn hashtree_root(chunks: &[u8]) -> [u8; 32] {
-    let mut level = chunks.to_vec();
-    while level.len() > 32 {
-        let mut next = vec![0u8; level.len() / 2];
-        hashtree_rs::hash(&mut next, &level, level.len() / 64);
-        level = next;
-    }
-    level.try_into().unwrap()
-}
-
-/// sha2 (SHA-NI when present) level by level on one thread.
-fn sha2_root(chunks: &[u8]) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    let mut level = chunks.to_vec();
-    while level.len() > 32 {
-        level = level
-            .chunks(64)
-            .flat_map(|pair| Sha256::digest(pair).to_vec())
-            .collect();
-    }
-    level.try_into().unwrap()
+/// One committee's aggregate signature, keys decoded from bytes each time on both sides.
+fn fast_aggregate(c: &mut Criterion) {
+    let engine = cold_engine();
+    let mut rng = Rng::new(6);
+    let validators = Validators::new(&engine, 512, &mut rng);
+    let (keys, message, signature) = workload::committee(&engine, &validators, 512, &mut rng);
+    let anchor = || {
+        let decoded = anchors::blst_keys(&keys).unwrap();
+        anchors::blst_fast_aggregate(&decoded, &message, &signature)
+    };
+    assert!(anchor());
+    let mut group = c.benchmark_group("fast_aggregate");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4));
+    group.bench_function("blst anchor, committee of 512", |b| {
+        b.iter(|| assert!(anchor()))
+    });
+    group.bench_function("veribatch, committee of 512", |b| {
+        b.iter(|| {
+            let v = engine.fast_aggregate_verify(&keys, &message, &signature, ETH_DST);
+            assert_eq!(v, Ok(true));
+        })
+    });
+    group.finish();
 }
 
 fn merkle(c: &mut Criterion) {
-    hashtree_rs::init();
     let engine = Engine::new(&EngineConfig::default());
     let mut group = c.benchmark_group("merkle");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
     for log in [16u32, 22] {
-        let chunks = TestRng::new(2).bytes(32 << log);
+        let chunks = workload::chunks(1 << log, &mut Rng::new(2));
         let label = format!("2^{log} chunks");
         group.throughput(Throughput::Elements(1 << log));
         let root = engine.merkle_root(&chunks, None, None).unwrap();
-        assert_eq!(root, hashtree_root(&chunks));
-        assert_eq!(root, sha2_root(&chunks));
+        assert_eq!(root, anchors::hashtree_root(&chunks));
+        assert_eq!(root, anchors::sha2_root(&chunks));
         group.bench_function(BenchmarkId::new("hashtree anchor, 1 thread", &label), |b| {
-            b.iter(|| hashtree_root(&chunks))
+            b.iter(|| anchors::hashtree_root(&chunks))
         });
         group.bench_function(BenchmarkId::new("sha2, 1 thread", &label), |b| {
-            b.iter(|| sha2_root(&chunks))
+            b.iter(|| anchors::sha2_root(&chunks))
         });
         group.bench_function(BenchmarkId::new("veribatch", &label), |b| {
             b.iter(|| engine.merkle_root(&chunks, None, None).unwrap())
@@ -146,7 +123,7 @@ fn groth16(c: &mut Criterion) {
     let key = engine
         .register_groth16_key(&compressed(&fx.vk), None)
         .unwrap();
-    let pvk = Groth16::<Bls12_381>::process_vk(&fx.vk).unwrap();
+    let ark = anchors::ArkGroth16::new(&compressed(&fx.vk)).unwrap();
     let n = 256u64;
     let inputs: Vec<ProofInput> = (0..n)
         .map(|i| {
@@ -158,16 +135,7 @@ fn groth16(c: &mut Criterion) {
         })
         .collect();
     // The anchor decodes (with validation) and verifies each proof with arkworks.
-    let ark_one = |input: &ProofInput| {
-        let proof =
-            ark_groth16::Proof::<Bls12_381>::deserialize_compressed(&input.proof[..]).unwrap();
-        let x: Vec<Fr> = input
-            .public_inputs
-            .iter()
-            .map(|b| <Fr as ark_ff::PrimeField>::from_be_bytes_mod_order(b))
-            .collect();
-        Groth16::<Bls12_381>::verify_with_processed_vk(&pvk, &x, &proof).unwrap()
-    };
+    let ark_one = |input: &ProofInput| ark.verify(&input.proof, &input.public_inputs);
     assert!(inputs.iter().all(ark_one));
     let mut group = c.benchmark_group("groth16");
     group
@@ -194,37 +162,11 @@ fn groth16(c: &mut Criterion) {
 /// Each primitive of each backend present.
 fn primitives(c: &mut Criterion) {
     let cpu = CpuBackend::new();
-    let engine = Engine::new(&EngineConfig::default());
-    let validators = Validators::new(4096, &mut TestRng::new(4));
-    let sets = single_key_sets(&engine, &validators, 4096, 4096);
-    let g1: Vec<blst::blst_p1_affine> = validators
-        .public_keys
-        .iter()
-        .map(|pk| {
-            *veribatch_engine::bls::PublicKey::from_bytes(pk)
-                .unwrap()
-                .point()
-        })
-        .collect();
-    let g2: Vec<blst::blst_p2_affine> = sets
-        .iter()
-        .map(|s| {
-            *veribatch_engine::bls::Signature::from_bytes(&s.signature)
-                .unwrap()
-                .point()
-        })
-        .collect();
-    let mut rng = TestRng::new(5);
-    let s64 = Scalars::from_u64s(&(0..4096).map(|_| rng.next_u64()).collect::<Vec<_>>());
-    let s255 = Scalars::from_fr_le(
-        &(0..4096)
-            .map(|_| {
-                let mut b: [u8; 32] = rng.bytes(32).try_into().unwrap();
-                b[31] &= 0x3f;
-                b
-            })
-            .collect::<Vec<_>>(),
-    );
+    let mut rng = Rng::new(4);
+    let g1 = workload::g1_points(4096, &mut rng);
+    let g2 = workload::g2_points(4096, &mut rng);
+    let s64 = workload::scalars_u64(4096, &mut rng);
+    let s255 = workload::scalars_fr(4096, &mut rng);
     let blocks = rng.bytes(64 << 16);
     let mut digests = vec![0u8; 32 << 16];
 
@@ -271,7 +213,10 @@ fn primitives(c: &mut Criterion) {
         });
         if backend.name() == "cpu" {
             // Only the CPU has these.
-            let msgs: Vec<&[u8]> = sets.iter().map(|s| s.messages[0].as_slice()).collect();
+            let messages: Vec<Vec<u8>> = (0..4096)
+                .map(|i| format!("message {i}").into_bytes())
+                .collect();
+            let msgs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
             group.bench_function("hash to g2 4096", |b| {
                 b.iter(|| backend.hash_to_g2(&msgs, ETH_DST))
             });
@@ -283,5 +228,5 @@ fn primitives(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bls, merkle, groth16, primitives);
+criterion_group!(benches, bls, fast_aggregate, merkle, groth16, primitives);
 criterion_main!(benches);

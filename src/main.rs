@@ -31,6 +31,8 @@ enum Command {
     Groth16(commands::groth16::Groth16Command),
     /// Serve the gRPC API (see the README for the API, flags and metrics).
     Serve(commands::serve::ServeArgs),
+    /// Benchmark report: every workload beside its anchor, as JSON, Markdown and plots.
+    Bench(commands::bench::BenchArgs),
     /// Drive a running service with requests of known answers; check every verdict.
     Load(commands::load::LoadArgs),
     /// Version, backends, GPU adapters and CPU features.
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Merkle(cmd) => commands::merkle::run(cmd),
         Command::Groth16(cmd) => commands::groth16::run(cmd),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Bench(args) => commands::bench::run(args),
         Command::Load(args) => commands::load::run(args),
         Command::Info(args) => commands::info::run(&args),
         Command::Kernels(cmd) => commands::kernels::run(cmd),

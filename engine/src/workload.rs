@@ -5,6 +5,9 @@
 //! a known corruption (another message, another key, swapped signatures), malformed ones
 //! by truncation. Groth16 items reuse the snarkjs fixtures of the test suite.
 
+use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
+
+use crate::backend::Scalars;
 use crate::bls::{ETH_DST, SignatureSet};
 use crate::engine::{Engine, ProofInput};
 
@@ -124,6 +127,122 @@ pub fn signature_sets(
             (set, expected)
         })
         .collect()
+}
+
+/// A committee of `size` validators all signing one message, for FastAggregateVerify:
+/// the members' compressed keys, the message and the aggregate signature (valid).
+pub fn committee(
+    engine: &Engine,
+    validators: &Validators,
+    size: usize,
+    rng: &mut Rng,
+) -> (Vec<Vec<u8>>, Vec<u8>, Vec<u8>) {
+    let message = format!("block root {}", rng.next_u64()).into_bytes();
+    let members: Vec<usize> = (0..size)
+        .map(|_| rng.below(validators.public_keys.len() as u64) as usize)
+        .collect();
+    let signatures: Vec<[u8; 96]> = members
+        .iter()
+        .map(|&v| {
+            engine
+                .sign(&validators.secret_keys[v], &message, ETH_DST)
+                .expect("a valid key signs")
+        })
+        .collect();
+    let signature = engine
+        .aggregate_signatures(&signatures)
+        .expect("valid signatures aggregate")
+        .to_vec();
+    let keys = members
+        .iter()
+        .map(|&v| validators.public_keys[v].clone())
+        .collect();
+    (keys, message, signature)
+}
+
+/// `n` random 32-byte Merkle chunks, concatenated.
+pub fn chunks(n: usize, rng: &mut Rng) -> Vec<u8> {
+    rng.bytes(32 * n)
+}
+
+/// `n` distinct points of G1: P, 2P, 3P, … for a random P (one addition each, so large
+/// inputs are cheap to make; the primitives' speed does not depend on the points).
+pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<blst_p1_affine> {
+    let mut start = blst_p1::default();
+    let seed = rng.bytes(32);
+    // SAFETY: plain hash to curve of `seed` into `start`.
+    unsafe {
+        blst::blst_hash_to_g1(
+            &mut start,
+            seed.as_ptr(),
+            seed.len(),
+            [].as_ptr(),
+            0,
+            [].as_ptr(),
+            0,
+        )
+    };
+    let mut point = start;
+    let points: Vec<blst_p1> = (0..n)
+        .map(|_| {
+            let current = point;
+            // SAFETY: plain addition of valid points.
+            unsafe { blst::blst_p1_add_or_double(&mut point, &point, &start) };
+            current
+        })
+        .collect();
+    crate::points::p1s_to_affine(&points)
+}
+
+/// `n` distinct points of G2, made as [`g1_points`].
+pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<blst_p2_affine> {
+    let mut start = blst_p2::default();
+    let seed = rng.bytes(32);
+    // SAFETY: plain hash to curve of `seed` into `start`.
+    unsafe {
+        blst::blst_hash_to_g2(
+            &mut start,
+            seed.as_ptr(),
+            seed.len(),
+            [].as_ptr(),
+            0,
+            [].as_ptr(),
+            0,
+        )
+    };
+    let mut point = start;
+    let points: Vec<blst_p2> = (0..n)
+        .map(|_| {
+            let current = point;
+            // SAFETY: plain addition of valid points.
+            unsafe { blst::blst_p2_add_or_double(&mut point, &point, &start) };
+            current
+        })
+        .collect();
+    let mut affine = vec![blst_p2_affine::default(); n];
+    if n > 0 {
+        let p = [points.as_ptr(), std::ptr::null()];
+        // SAFETY: `n` contiguous points in, as many affine points out.
+        unsafe { blst::blst_p2s_to_affine(affine.as_mut_ptr(), p.as_ptr(), n) };
+    }
+    affine
+}
+
+/// `n` random 64-bit scalars (as batch verification draws them).
+pub fn scalars_u64(n: usize, rng: &mut Rng) -> Scalars {
+    Scalars::from_u64s(&(0..n).map(|_| rng.next_u64()).collect::<Vec<_>>())
+}
+
+/// `n` random 255-bit scalars below 2^254 (elements of Fr, as Groth16's MSMs use).
+pub fn scalars_fr(n: usize, rng: &mut Rng) -> Scalars {
+    let values: Vec<[u8; 32]> = (0..n)
+        .map(|_| {
+            let mut b: [u8; 32] = rng.bytes(32).try_into().expect("32 bytes");
+            b[31] &= 0x3f;
+            b
+        })
+        .collect();
+    Scalars::from_fr_le(&values)
 }
 
 /// The snarkjs fixture key of the test suite (BLS12-381, three public inputs).

@@ -4,6 +4,7 @@ use veribatch_engine::backend::wgpu::{self, Thresholds};
 use veribatch_engine::backend::{self, BackendChoice};
 
 use super::BackendArgs;
+use super::bench::machine::cpu_features;
 use crate::output::{CommandResult, Outcome};
 
 pub fn run(args: &BackendArgs) -> CommandResult {
@@ -53,26 +54,5 @@ fn primitives(choice: BackendChoice, is_gpu: bool, thresholds: &Thresholds) -> S
         BackendChoice::Auto => {
             "nothing under --backend auto (not a GPU); everything with --backend wgpu".into()
         }
-    }
-}
-
-/// The x86-64 features blst and hashtree pick up at run time, as detected here.
-fn cpu_features() -> Vec<&'static str> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let mut found = Vec::new();
-        macro_rules! check {
-            ($($f:tt),*) => {$(
-                if std::arch::is_x86_feature_detected!($f) {
-                    found.push($f);
-                }
-            )*};
-        }
-        check!("sha", "avx2", "avx512f", "adx", "bmi2");
-        found
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        vec!["(feature detection is implemented for x86-64 only)"]
     }
 }

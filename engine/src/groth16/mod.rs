@@ -71,6 +71,17 @@ pub struct Proof {
     pub(crate) c: blst_p1_affine,
 }
 
+impl Proof {
+    /// A ‖ B ‖ C compressed: the 192 bytes arkworks and bellman write.
+    pub fn canonical_bytes(&self) -> [u8; 192] {
+        let mut out = [0u8; 192];
+        out[..48].copy_from_slice(&compress_g1(&self.a));
+        out[48..144].copy_from_slice(&compress_g2(&self.b));
+        out[144..].copy_from_slice(&compress_g1(&self.c));
+        out
+    }
+}
+
 /// A key ready for verification: validated, with its id.
 #[derive(Clone, Debug)]
 pub struct PreparedKey {

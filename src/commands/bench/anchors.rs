@@ -1,0 +1,125 @@
+//! The anchors: what a user would run instead of veribatch for the same work, measured
+//! beside it on the same inputs. The criterion benches (benches/engine.rs) use them too.
+
+use ark_bls12_381::{Bls12_381, Fr};
+use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
+use ark_serialize::CanonicalDeserialize;
+use ark_snark::SNARK;
+use blst::min_pk::{PublicKey, Signature};
+use rayon::prelude::*;
+use veribatch_engine::bls::{ETH_DST, SignatureSet};
+
+/// blst's own batch verification of single-key sets: decoding and validating every key
+/// and signature on all cores, then `verify_multiple_aggregate_signatures` with 64-bit
+/// random scalars from the OS. False if anything fails to decode or verify.
+pub fn blst_batch(sets: &[SignatureSet]) -> bool {
+    let decoded: Option<Vec<(PublicKey, Signature)>> = sets
+        .par_iter()
+        .map(|s| {
+            let key = PublicKey::key_validate(s.public_keys.first()?).ok()?;
+            let signature = Signature::sig_validate(&s.signature, true).ok()?;
+            Some((key, signature))
+        })
+        .collect();
+    let Some(decoded) = decoded else {
+        return false;
+    };
+    let mut random = vec![0u8; 8 * sets.len()];
+    if getrandom::fill(&mut random).is_err() {
+        return false;
+    }
+    let scalars: Vec<blst::blst_scalar> = random
+        .chunks(8)
+        .map(|c| {
+            let mut s = blst::blst_scalar::default();
+            s.b[..8].copy_from_slice(c);
+            s
+        })
+        .collect();
+    let messages: Vec<&[u8]> = sets.iter().map(|s| s.messages[0].as_slice()).collect();
+    let keys: Vec<&PublicKey> = decoded.iter().map(|d| &d.0).collect();
+    let signatures: Vec<&Signature> = decoded.iter().map(|d| &d.1).collect();
+    Signature::verify_multiple_aggregate_signatures(
+        &messages,
+        ETH_DST,
+        &keys,
+        false,
+        &signatures,
+        false,
+        &scalars,
+        64,
+    ) == blst::BLST_ERROR::BLST_SUCCESS
+}
+
+/// Committee keys decoded and validated once, as a node keeps them.
+pub fn blst_keys(keys: &[Vec<u8>]) -> Option<Vec<PublicKey>> {
+    keys.iter()
+        .map(|k| PublicKey::key_validate(k).ok())
+        .collect()
+}
+
+/// blst's FastAggregateVerify over already-validated keys; the signature is decoded and
+/// group-checked each time.
+pub fn blst_fast_aggregate(keys: &[PublicKey], message: &[u8], signature: &[u8]) -> bool {
+    let Ok(signature) = Signature::sig_validate(signature, true) else {
+        return false;
+    };
+    let keys: Vec<&PublicKey> = keys.iter().collect();
+    signature.fast_aggregate_verify(true, message, ETH_DST, &keys) == blst::BLST_ERROR::BLST_SUCCESS
+}
+
+/// A Merkle root with hashtree, level by level on one thread. `chunks` holds a power of
+/// two of 32-byte chunks.
+pub fn hashtree_root(chunks: &[u8]) -> [u8; 32] {
+    hashtree_rs::init();
+    let mut level = chunks.to_vec();
+    while level.len() > 32 {
+        let mut next = vec![0u8; level.len() / 2];
+        hashtree_rs::hash(&mut next, &level, level.len() / 64);
+        level = next;
+    }
+    level.try_into().expect("a power of two of chunks")
+}
+
+/// A Merkle root with sha2 (SHA-NI when the CPU has it), level by level on one thread.
+/// `chunks` holds a power of two of 32-byte chunks.
+pub fn sha2_root(chunks: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut level = chunks.to_vec();
+    while level.len() > 32 {
+        level = level
+            .chunks(64)
+            .flat_map(|pair| Sha256::digest(pair).to_vec())
+            .collect();
+    }
+    level.try_into().expect("a power of two of chunks")
+}
+
+/// ark-groth16 with a processed key: each proof decoded (with validation) and verified
+/// on its own, as `verify_with_processed_vk` is used.
+pub struct ArkGroth16 {
+    key: PreparedVerifyingKey<Bls12_381>,
+}
+
+impl ArkGroth16 {
+    /// From a key in arkworks' compressed serialization.
+    pub fn new(key: &[u8]) -> Result<Self, String> {
+        let key = VerifyingKey::<Bls12_381>::deserialize_compressed(key)
+            .map_err(|e| format!("arkworks rejects the key: {e}"))?;
+        let key = Groth16::<Bls12_381>::process_vk(&key)
+            .map_err(|e| format!("arkworks cannot process the key: {e}"))?;
+        Ok(Self { key })
+    }
+
+    /// Whether a compressed proof with big-endian public inputs verifies.
+    pub fn verify(&self, proof: &[u8], inputs: &[Vec<u8>]) -> bool {
+        let Ok(proof) = Proof::<Bls12_381>::deserialize_compressed(proof) else {
+            return false;
+        };
+        let inputs: Vec<Fr> = inputs
+            .iter()
+            .map(|b| <Fr as ark_ff::PrimeField>::from_be_bytes_mod_order(b))
+            .collect();
+        Groth16::<Bls12_381>::verify_with_processed_vk(&self.key, &inputs, &proof).unwrap_or(false)
+    }
+}

@@ -1,0 +1,396 @@
+//! The workloads `veribatch bench` sweeps, each measured on veribatch's backends beside
+//! its anchor, on the same inputs from `veribatch_engine::workload`.
+//!
+//! Every iteration starts from bytes, as a caller's request does: keys, signatures and
+//! proofs are decoded and validated each time on both sides (veribatch's public-key
+//! cache is off), so the ratios compare whole verifications.
+
+use blst::{blst_p1_affine, blst_p2_affine};
+use veribatch_engine::backend::{Backend, Scalars};
+use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::workload::{self, Rng, Validators};
+use veribatch_engine::{Engine, ProofInput, groth16};
+
+use super::Timer;
+use super::anchors;
+use super::report::Workload;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkloadKind {
+    /// BLS signature sets, each on its own message.
+    BlsDistinct,
+    /// BLS signature sets, 64 per message (as attestations share messages).
+    BlsGrouped,
+    /// FastAggregateVerify of one committee's aggregate signature.
+    FastAggregate,
+    /// Merkle roots of 32-byte chunks.
+    Merkle,
+    /// Groth16 proofs for one key.
+    Groth16,
+    /// Primitive: SHA-256 of 64-byte blocks.
+    Sha256,
+    /// Primitive: sum of G1 points.
+    G1Sum,
+    /// Primitive: sum of G2 points.
+    G2Sum,
+    /// Primitive: G1 multi-scalar multiplication, 255-bit scalars.
+    G1Msm,
+    /// Primitive: G2 multi-scalar multiplication, 64-bit scalars.
+    G2Msm,
+}
+
+impl WorkloadKind {
+    pub const ALL: [Self; 10] = [
+        Self::BlsDistinct,
+        Self::BlsGrouped,
+        Self::FastAggregate,
+        Self::Merkle,
+        Self::Groth16,
+        Self::Sha256,
+        Self::G1Sum,
+        Self::G2Sum,
+        Self::G1Msm,
+        Self::G2Msm,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BlsDistinct => "bls-distinct",
+            Self::BlsGrouped => "bls-grouped",
+            Self::FastAggregate => "fast-aggregate",
+            Self::Merkle => "merkle",
+            Self::Groth16 => "groth16",
+            Self::Sha256 => "sha256",
+            Self::G1Sum => "g1-sum",
+            Self::G2Sum => "g2-sum",
+            Self::G1Msm => "g1-msm",
+            Self::G2Msm => "g2-msm",
+        }
+    }
+
+    fn is_primitive(self) -> bool {
+        matches!(
+            self,
+            Self::Sha256 | Self::G1Sum | Self::G2Sum | Self::G1Msm | Self::G2Msm
+        )
+    }
+
+    /// An empty report of this workload: title, units and anchor.
+    pub fn report(self) -> Workload {
+        let (title, size, item, anchor) = match self {
+            Self::BlsDistinct => (
+                "BLS signature sets, distinct messages",
+                "signature sets",
+                "sets",
+                "blst verify_multiple_aggregate_signatures",
+            ),
+            Self::BlsGrouped => (
+                "BLS signature sets, 64 sets per message",
+                "signature sets",
+                "sets",
+                "blst verify_multiple_aggregate_signatures",
+            ),
+            Self::FastAggregate => (
+                "FastAggregateVerify by committee size",
+                "committee size",
+                "verifications",
+                "blst fast_aggregate_verify",
+            ),
+            Self::Merkle => (
+                "Merkle roots",
+                "chunks",
+                "chunks",
+                "hashtree, level by level, 1 thread",
+            ),
+            Self::Groth16 => (
+                "Groth16 proofs, one key",
+                "proofs",
+                "proofs",
+                "ark-groth16 verify_with_processed_vk, all cores",
+            ),
+            Self::Sha256 => (
+                "Primitive: SHA-256 of 64-byte blocks",
+                "blocks",
+                "blocks",
+                CPU,
+            ),
+            Self::G1Sum => ("Primitive: sum of G1 points", "points", "points", CPU),
+            Self::G2Sum => ("Primitive: sum of G2 points", "points", "points", CPU),
+            Self::G1Msm => (
+                "Primitive: G1 MSM, 255-bit scalars",
+                "points",
+                "points",
+                CPU,
+            ),
+            Self::G2Msm => ("Primitive: G2 MSM, 64-bit scalars", "points", "points", CPU),
+        };
+        Workload {
+            name: self.name().to_string(),
+            title: title.to_string(),
+            size: size.to_string(),
+            item: item.to_string(),
+            anchor: anchor.to_string(),
+            series: Vec::new(),
+        }
+    }
+
+    /// The sweep: the full one, or the short one of `--quick`.
+    pub fn sizes(self, quick: bool) -> Vec<usize> {
+        let powers = |from: u32, to: u32| (from..=to).step_by(2).map(|k| 1usize << k).collect();
+        match (self, quick) {
+            (Self::BlsDistinct | Self::BlsGrouped, false) => vec![64, 256, 1024, 4096],
+            (Self::BlsDistinct | Self::BlsGrouped, true) => vec![16, 64],
+            (Self::FastAggregate, false) => vec![64, 128, 256, 512, 1024, 2048],
+            (Self::FastAggregate, true) => vec![64, 256],
+            (Self::Merkle, false) => powers(10, 24),
+            (Self::Merkle, true) => powers(10, 16),
+            (Self::Groth16, false) => vec![1, 4, 16, 64, 256, 1024],
+            (Self::Groth16, true) => vec![1, 4, 16, 64],
+            (Self::Sha256, false) => powers(10, 20),
+            (Self::Sha256, true) => powers(10, 12),
+            (_, false) => powers(8, 16),
+            (_, true) => powers(8, 10),
+        }
+    }
+}
+
+/// The anchor of the primitives: the CPU backend (blst, sha2 with SHA-NI).
+const CPU: &str = "cpu backend (blst, sha2)";
+
+/// What the workloads run on.
+pub struct Subjects<'a> {
+    /// veribatch, once per backend measured, with its backend's name.
+    pub engines: &'a [(String, Engine)],
+    /// The CPU backend, the primitives' anchor.
+    pub cpu: &'a dyn Backend,
+    pub validators: &'a Validators,
+}
+
+impl WorkloadKind {
+    /// Measures every series of this workload at `size` into `report`.
+    pub fn measure(
+        self,
+        size: usize,
+        subjects: &Subjects,
+        timer: &Timer,
+        report: &mut Workload,
+    ) -> Result<(), super::Stop> {
+        let mut rng = Rng::new(size as u64 ^ 0x5eed);
+        if self.is_primitive() {
+            return self.measure_primitive(size, subjects, timer, report, &mut rng);
+        }
+        let anchor = report.anchor.clone();
+        match self {
+            Self::BlsDistinct | Self::BlsGrouped => {
+                let messages = if self == Self::BlsDistinct {
+                    u32::MAX as usize
+                } else {
+                    size.div_ceil(64)
+                };
+                let any = &subjects.engines[0].1;
+                let sets: Vec<SignatureSet> =
+                    workload::signature_sets(any, subjects.validators, size, messages, 0, &mut rng)
+                        .into_iter()
+                        .map(|(s, _)| s)
+                        .collect();
+                timer.record(report, &anchor, None, size, size, || {
+                    check(anchors::blst_batch(&sets), "blst rejected valid sets")
+                })?;
+                for (backend, engine) in subjects.engines {
+                    timer.record(report, &series(backend), Some(backend), size, size, || {
+                        all_valid(
+                            &engine
+                                .verify_signature_sets(&sets, ETH_DST)
+                                .map_err(|e| e.to_string())?,
+                        )
+                    })?;
+                }
+            }
+            Self::FastAggregate => {
+                let any = &subjects.engines[0].1;
+                let (keys, message, signature) =
+                    workload::committee(any, subjects.validators, size, &mut rng);
+                timer.record(report, &anchor, None, size, 1, || {
+                    let decoded = anchors::blst_keys(&keys).ok_or("blst rejected a valid key")?;
+                    check(
+                        anchors::blst_fast_aggregate(&decoded, &message, &signature),
+                        "blst rejected a valid aggregate",
+                    )
+                })?;
+                for (backend, engine) in subjects.engines {
+                    timer.record(report, &series(backend), Some(backend), size, 1, || {
+                        all_valid(&[
+                            engine.fast_aggregate_verify(&keys, &message, &signature, ETH_DST)
+                        ])
+                    })?;
+                }
+            }
+            Self::Merkle => {
+                let chunks = workload::chunks(size, &mut rng);
+                let root = anchors::hashtree_root(&chunks);
+                timer.record(report, &anchor, None, size, size, || {
+                    check(
+                        anchors::hashtree_root(&chunks) == root,
+                        "hashtree changed its mind",
+                    )
+                })?;
+                timer.record(
+                    report,
+                    "sha2, level by level, 1 thread",
+                    None,
+                    size,
+                    size,
+                    || {
+                        check(
+                            anchors::sha2_root(&chunks) == root,
+                            "sha2 and hashtree disagree",
+                        )
+                    },
+                )?;
+                for (backend, engine) in subjects.engines {
+                    timer.record(report, &series(backend), Some(backend), size, size, || {
+                        let ours = engine
+                            .merkle_root(&chunks, None, None)
+                            .map_err(|e| e.to_string())?;
+                        check(ours == root, "a wrong Merkle root")
+                    })?;
+                }
+            }
+            Self::Groth16 => {
+                let engine = &subjects.engines[0].1;
+                let key = engine
+                    .register_groth16_key(workload::GROTH16_KEY, None)
+                    .map_err(|e| super::Stop::Failed(e.to_string()))?;
+                let ark = anchors::ArkGroth16::new(&key.key().canonical_bytes())
+                    .map_err(super::Stop::Failed)?;
+                // Both sides read the 192-byte compressed proofs arkworks writes.
+                let proofs: Vec<ProofInput> = workload::groth16_proofs(size, 0, &mut rng)
+                    .into_iter()
+                    .map(|(p, _)| {
+                        let proof = groth16::parse_proof(&p.proof).expect("fixture proofs parse");
+                        ProofInput {
+                            proof: proof.canonical_bytes().to_vec(),
+                            public_inputs: p.public_inputs,
+                        }
+                    })
+                    .collect();
+                timer.record(report, &anchor, None, size, size, || {
+                    use rayon::prelude::*;
+                    let ok = proofs
+                        .par_iter()
+                        .all(|p| ark.verify(&p.proof, &p.public_inputs));
+                    check(ok, "arkworks rejected a valid proof")
+                })?;
+                for (backend, engine) in subjects.engines {
+                    let key = engine
+                        .register_groth16_key(workload::GROTH16_KEY, None)
+                        .map_err(|e| super::Stop::Failed(e.to_string()))?;
+                    timer.record(report, &series(backend), Some(backend), size, size, || {
+                        all_valid(&engine.verify_groth16(&key, &proofs))
+                    })?;
+                }
+            }
+            _ => unreachable!("primitives are measured above"),
+        }
+        Ok(())
+    }
+
+    /// A primitive on the CPU backend (the anchor) and on every other backend measured,
+    /// each result checked against the CPU's.
+    fn measure_primitive(
+        self,
+        size: usize,
+        subjects: &Subjects,
+        timer: &Timer,
+        report: &mut Workload,
+        rng: &mut Rng,
+    ) -> Result<(), super::Stop> {
+        let mut backends: Vec<(&str, &dyn Backend)> = vec![(CPU, subjects.cpu)];
+        for (name, engine) in subjects.engines {
+            if engine.backend().name() != "cpu" {
+                backends.push((name, engine.backend()));
+            }
+        }
+        let primitive = Primitive::new(self, size, rng);
+        let expected = primitive.run(subjects.cpu);
+        for (name, backend) in backends {
+            let label = if name == CPU {
+                CPU.to_string()
+            } else {
+                series(name)
+            };
+            let tag = (name != CPU).then_some(name);
+            timer.record(report, &label, tag, size, size, || {
+                check(
+                    primitive.run(backend) == expected,
+                    "a result different from the CPU's",
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The inputs of one primitive measurement.
+enum Primitive {
+    Sha256(Vec<u8>),
+    G1Sum(Vec<blst_p1_affine>),
+    G2Sum(Vec<blst_p2_affine>),
+    G1Msm(Vec<blst_p1_affine>, Scalars),
+    G2Msm(Vec<blst_p2_affine>, Scalars),
+}
+
+impl Primitive {
+    fn new(kind: WorkloadKind, size: usize, rng: &mut Rng) -> Self {
+        match kind {
+            WorkloadKind::Sha256 => Self::Sha256(rng.bytes(64 * size)),
+            WorkloadKind::G1Sum => Self::G1Sum(workload::g1_points(size, rng)),
+            WorkloadKind::G2Sum => Self::G2Sum(workload::g2_points(size, rng)),
+            WorkloadKind::G1Msm => Self::G1Msm(
+                workload::g1_points(size, rng),
+                workload::scalars_fr(size, rng),
+            ),
+            WorkloadKind::G2Msm => Self::G2Msm(
+                workload::g2_points(size, rng),
+                workload::scalars_u64(size, rng),
+            ),
+            _ => unreachable!("not a primitive: {kind:?}"),
+        }
+    }
+
+    /// The result as bytes, to compare backends.
+    fn run(&self, backend: &dyn Backend) -> Vec<u8> {
+        use veribatch_engine::points::{compress_g1, compress_g2, p1_affine, p2_affine};
+        match self {
+            Self::Sha256(blocks) => {
+                let mut digests = vec![0u8; blocks.len() / 2];
+                backend.hash_blocks(blocks, &mut digests);
+                digests
+            }
+            Self::G1Sum(points) => compress_g1(&p1_affine(&backend.g1_sum(points))).to_vec(),
+            Self::G2Sum(points) => compress_g2(&p2_affine(&backend.g2_sum(points))).to_vec(),
+            Self::G1Msm(points, scalars) => {
+                compress_g1(&p1_affine(&backend.g1_msm(points, scalars))).to_vec()
+            }
+            Self::G2Msm(points, scalars) => {
+                compress_g2(&p2_affine(&backend.g2_msm(points, scalars))).to_vec()
+            }
+        }
+    }
+}
+
+/// The series name of veribatch on a backend.
+fn series(backend: &str) -> String {
+    format!("veribatch ({backend})")
+}
+
+fn check(ok: bool, what: &str) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(what.to_string()) }
+}
+
+fn all_valid(verdicts: &[veribatch_engine::Verdict]) -> Result<(), String> {
+    match verdicts.iter().position(|v| *v != Ok(true)) {
+        None => Ok(()),
+        Some(i) => Err(format!("item {i} of valid input got {:?}", verdicts[i])),
+    }
+}
