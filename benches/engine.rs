@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-use veribatch_engine::backend::wgpu::{Thresholds, WgpuBackend};
+use veribatch_engine::backend::Thresholds;
+use veribatch_engine::backend::wgpu::WgpuBackend;
 use veribatch_engine::backend::{Backend, cpu::CpuBackend};
 use veribatch_engine::bls::{ETH_DST, SignatureSet};
 use veribatch_engine::workload::{self, Rng, Validators};

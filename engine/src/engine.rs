@@ -18,7 +18,7 @@ use crate::points;
 pub struct EngineConfig {
     pub backend: BackendChoice,
     /// Smallest inputs sent to a GPU under `BackendChoice::Auto`.
-    pub gpu_thresholds: backend::wgpu::Thresholds,
+    pub gpu_thresholds: backend::Thresholds,
     /// Validated public keys kept in memory (about 200 bytes each); 0 disables the cache.
     pub public_key_cache: usize,
     /// Prepared Groth16 keys kept in memory.
@@ -29,7 +29,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             backend: BackendChoice::Auto,
-            gpu_thresholds: backend::wgpu::Thresholds::default(),
+            gpu_thresholds: backend::Thresholds::default(),
             public_key_cache: 1 << 20,
             groth16_keys: 1024,
         }

@@ -13,7 +13,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use veribatch_engine::backend::BackendChoice;
-use veribatch_engine::backend::wgpu::Thresholds;
+use veribatch_engine::backend::Thresholds;
 use veribatch_engine::scheduler::{Scheduler, SchedulerConfig};
 use veribatch_engine::{Engine, EngineConfig};
 

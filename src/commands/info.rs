@@ -1,6 +1,7 @@
 //! `veribatch info`: what this build can use on this machine.
 
-use veribatch_engine::backend::wgpu::{self, Thresholds};
+use veribatch_engine::backend::Thresholds;
+use veribatch_engine::backend::wgpu;
 use veribatch_engine::backend::{self, BackendChoice};
 
 use super::BackendArgs;

@@ -13,7 +13,7 @@ pub mod serve;
 use std::path::PathBuf;
 
 use veribatch_engine::backend::BackendChoice;
-use veribatch_engine::backend::wgpu::Thresholds;
+use veribatch_engine::backend::Thresholds;
 use veribatch_engine::{Engine, EngineConfig};
 use veribatch_service::client::Remote;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use serde::Deserialize;
 use veribatch_engine::backend::BackendChoice;
-use veribatch_engine::backend::wgpu::Thresholds;
+use veribatch_engine::backend::Thresholds;
 use veribatch_service::server::TlsFiles;
 use veribatch_service::{Bound, ServeConfig};
 

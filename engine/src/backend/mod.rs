@@ -9,6 +9,8 @@
 //! kernels both read without conversion.
 
 pub mod cpu;
+mod msm_plan;
+mod offload;
 pub mod wgpu;
 
 use std::fmt;
@@ -16,6 +18,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
+
+pub use offload::{Device, Offload, Thresholds};
 
 /// A device that runs the primitives of every operation.
 ///
@@ -135,7 +139,7 @@ impl Scalars {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BackendChoice {
     /// A GPU through wgpu when there is one, for the primitives and sizes where it is
-    /// faster ([`wgpu::Thresholds`]); the CPU for everything else.
+    /// faster ([`Thresholds`]); the CPU for everything else.
     #[default]
     Auto,
     /// The CPU only: blst, hashtree/SHA-NI, all cores.
@@ -225,11 +229,11 @@ pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
 
 /// The backend that runs the primitives for `choice`. A GPU that cannot be opened
 /// leaves the CPU in charge, with a log line saying why.
-pub fn select(choice: BackendChoice, thresholds: wgpu::Thresholds) -> Arc<dyn Backend> {
+pub fn select(choice: BackendChoice, thresholds: Thresholds) -> Arc<dyn Backend> {
     let opened = match choice {
         BackendChoice::Cpu => return Arc::new(cpu::CpuBackend::new()),
         BackendChoice::Auto => wgpu::WgpuBackend::open(true, thresholds),
-        BackendChoice::Wgpu => wgpu::WgpuBackend::open(false, wgpu::Thresholds::ALWAYS),
+        BackendChoice::Wgpu => wgpu::WgpuBackend::open(false, Thresholds::ALWAYS),
     };
     match opened {
         Ok(backend) => {

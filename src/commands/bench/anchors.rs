@@ -51,9 +51,9 @@ pub fn blst_batch(sets: &[SignatureSet]) -> bool {
     ) == blst::BLST_ERROR::BLST_SUCCESS
 }
 
-/// Committee keys decoded and validated once, as a node keeps them.
+/// Committee keys decoded and validated on all cores.
 pub fn blst_keys(keys: &[Vec<u8>]) -> Option<Vec<PublicKey>> {
-    keys.iter()
+    keys.par_iter()
         .map(|k| PublicKey::key_validate(k).ok())
         .collect()
 }

@@ -10,7 +10,8 @@ use veribatch_kernels::wgsl;
 
 use super::convert::{Curve, FP_WORDS, G1, G2, fp_from_words, fp_words};
 use super::device::Gpu;
-use super::{Thresholds, WgpuBackend, curve, hash};
+use super::{WgpuBackend, curve, hash};
+use crate::backend::Thresholds;
 use crate::backend::cpu::CpuBackend;
 use crate::backend::{Backend, Scalars};
 use crate::workload::Rng;
@@ -654,32 +655,6 @@ fn the_forced_backend_matches_the_cpu() {
     backend.hash_blocks(&blocks, &mut a);
     cpu.hash_blocks(&blocks, &mut b);
     assert_eq!(a, b);
-}
-
-#[test]
-fn thresholds_parse_and_reject_unknown_names() {
-    let t: Thresholds = "g1_msm=5, sha256=0".parse().expect("valid");
-    assert_eq!((t.g1_msm, t.sha256), (5, 0));
-    assert_eq!(t.g2_msm, Thresholds::default().g2_msm);
-    assert!(
-        "g3_msm=1"
-            .parse::<Thresholds>()
-            .unwrap_err()
-            .contains("unknown primitive")
-    );
-    assert!(
-        "g1_msm"
-            .parse::<Thresholds>()
-            .unwrap_err()
-            .contains("NAME=N")
-    );
-    assert!(
-        "g1_msm=x"
-            .parse::<Thresholds>()
-            .unwrap_err()
-            .contains("not a count")
-    );
-    assert_eq!(t.to_string().parse::<Thresholds>(), Ok(t));
 }
 
 #[test]
