@@ -43,6 +43,14 @@ fi
 # Mesa warns on every start without it.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
+# The CUDA kernels' headers are also compiled for the host, by a C++ compiler.
+if ! command -v c++ >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "--- installing g++ for the CUDA host tests"
+  (apt-get update -qq && apt-get install -y -qq g++) >/dev/null 2>&1 \
+    || echo "could not install g++; the CUDA host tests will fail"
+fi
+source ci/nvrtc.sh
+
 echo "--- cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -51,6 +59,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "--- cargo test"
 cargo test --workspace --locked
+
+echo "--- every CUDA kernel compiled by NVRTC for sm_80 and sm_90 (no GPU needed)"
+cargo run --locked --quiet -- kernels compile --target cuda --arch sm_80,sm_90
 
 echo "--- the conformance, Merkle and Groth16 tests again, every GPU primitive on wgpu"
 VERIBATCH_TEST_BACKEND=wgpu cargo test --locked --test bls_conformance --test merkle --test groth16

@@ -8,6 +8,7 @@
 //! in dependency order; [`wgsl::MODULES`] lists them. The crate knows nothing of
 //! devices: the engine's wgpu backend compiles these modules and dispatches them.
 
+pub mod cuda;
 mod formulas;
 mod montgomery;
 pub mod wgsl;

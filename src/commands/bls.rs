@@ -69,7 +69,7 @@ pub fn run(command: VerifyCommand) -> CommandResult {
             job(&|sets| service.call(async |r| r.verify_signature_sets(sets, &dst).await))
         }
         None => {
-            let engine = backend.engine();
+            let engine = backend.engine()?;
             job(&|sets| {
                 engine
                     .verify_signature_sets(sets, &dst)

@@ -87,7 +87,7 @@ impl KeyArgs {
                 Ok(KeyedVerifier::Remote(service, id))
             }
             None => {
-                let engine = self.backend.engine();
+                let engine = self.backend.engine()?;
                 let key = engine
                     .register_groth16_key(&bytes, self.format)
                     .map_err(|e| format!("{}: {e}", vk.display()))?;

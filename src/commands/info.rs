@@ -50,6 +50,7 @@ fn primitives(choice: BackendChoice, is_gpu: bool, thresholds: &Thresholds) -> S
     let all = "sha256 (blocks, Merkle trees), g1_sum, g2_sum, g1_msm, g2_msm, g1_scale";
     match choice {
         BackendChoice::Cpu => "nothing (--backend cpu)".into(),
+        BackendChoice::Cuda => "nothing (--backend cuda)".into(),
         BackendChoice::Wgpu => format!("{all}, at every size (the first adapter listed is used)"),
         BackendChoice::Auto if is_gpu => format!("from these input sizes: {thresholds}"),
         BackendChoice::Auto => {

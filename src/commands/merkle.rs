@@ -139,7 +139,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                     service.call(async |r| r.merkle_root(chunks, tree.limit, mix_in).await)?
                 }
                 None => backend
-                    .engine()
+                    .engine()?
                     .merkle_root(&chunks, tree.limit, mix_in)
                     .map_err(|e| e.to_string())?,
             };
@@ -154,7 +154,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
         } => {
             let chunks = input::read(&file)?;
             let tree = backend
-                .engine()
+                .engine()?
                 .merkle_tree(&chunks, args.limit, args.mix_in(&chunks))
                 .map_err(|e| e.to_string())?;
             let proof = tree.prove(&indices).map_err(|e| e.to_string())?;

@@ -12,17 +12,17 @@ pub mod serve;
 
 use std::path::PathBuf;
 
-use veribatch_engine::backend::BackendChoice;
 use veribatch_engine::backend::Thresholds;
+use veribatch_engine::backend::{self, BackendChoice};
 use veribatch_engine::{Engine, EngineConfig};
 use veribatch_service::client::Remote;
 
 /// The `--backend` flags shared by every command that verifies.
 #[derive(clap::Args, Clone, Debug)]
 pub struct BackendArgs {
-    /// Where the primitives run: auto (a GPU through wgpu when there is one, above the
-    /// --gpu-threshold sizes), cpu, or wgpu (every GPU primitive on a wgpu adapter, a
-    /// software one included).
+    /// Where the primitives run: auto (a CUDA GPU, else a GPU through wgpu, above the
+    /// --gpu-threshold sizes), cpu, wgpu (every GPU primitive on a wgpu adapter, a
+    /// software one included) or cuda (every GPU primitive on the CUDA device).
     #[arg(long, default_value = "auto", env = "VERIBATCH_BACKEND")]
     pub backend: BackendChoice,
     /// Smallest input sent to the GPU under --backend auto, per primitive, e.g.
@@ -38,8 +38,11 @@ pub struct BackendArgs {
 }
 
 impl BackendArgs {
-    pub fn engine(&self) -> Engine {
-        Engine::new(&self.engine_config())
+    /// The engine on the chosen backend; an error (exit 2) if `--backend cuda` cannot
+    /// run here.
+    pub fn engine(&self) -> Result<Engine, String> {
+        backend::check(self.backend)?;
+        Ok(Engine::new(&self.engine_config()))
     }
 
     pub fn engine_config(&self) -> EngineConfig {

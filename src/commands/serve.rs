@@ -159,6 +159,7 @@ impl ServeArgs {
 
 pub fn run(args: ServeArgs) -> CommandResult {
     let config = args.resolve()?;
+    veribatch_engine::backend::check(config.backend)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -12,7 +12,8 @@ pub fn vectors() -> PathBuf {
 
 /// The engine under test: the default (auto) backend, or the one named by
 /// VERIBATCH_TEST_BACKEND (ci/test.sh runs the conformance, Merkle and Groth16 tests a
-/// second time with `wgpu`, every GPU primitive forced onto the adapter).
+/// second time with `wgpu`, every GPU primitive forced onto the adapter; ci/gpu-test.sh
+/// with `cuda`).
 pub fn engine() -> Engine {
     let backend = match std::env::var("VERIBATCH_TEST_BACKEND") {
         Ok(name) => name
@@ -24,11 +25,11 @@ pub fn engine() -> Engine {
         backend,
         ..EngineConfig::default()
     });
-    if backend == veribatch_engine::backend::BackendChoice::Wgpu {
+    if backend != veribatch_engine::backend::BackendChoice::Auto {
         assert_eq!(
             engine.backend().name(),
-            "wgpu",
-            "no wgpu adapter for VERIBATCH_TEST_BACKEND=wgpu"
+            backend.to_string(),
+            "VERIBATCH_TEST_BACKEND={backend}, but that backend cannot run here"
         );
     }
     engine

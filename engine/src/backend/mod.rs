@@ -9,6 +9,7 @@
 //! kernels both read without conversion.
 
 pub mod cpu;
+pub mod cuda;
 mod msm_plan;
 mod offload;
 pub mod wgpu;
@@ -138,8 +139,9 @@ impl Scalars {
 /// Which backend runs the primitives, as chosen by the user.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BackendChoice {
-    /// A GPU through wgpu when there is one, for the primitives and sizes where it is
-    /// faster ([`Thresholds`]); the CPU for everything else.
+    /// The fastest device present, for the primitives and sizes where it is faster than
+    /// the CPU ([`Thresholds`]): a CUDA GPU, else a GPU through wgpu; the CPU for
+    /// everything else.
     #[default]
     Auto,
     /// The CPU only: blst, hashtree/SHA-NI, all cores.
@@ -147,6 +149,8 @@ pub enum BackendChoice {
     /// Every primitive the wgpu backend has on a wgpu adapter, whatever its size and
     /// whatever the adapter (a software one such as lavapipe included).
     Wgpu,
+    /// Every primitive the CUDA backend has on the first CUDA device, whatever its size.
+    Cuda,
 }
 
 impl FromStr for BackendChoice {
@@ -157,8 +161,9 @@ impl FromStr for BackendChoice {
             "auto" => Ok(Self::Auto),
             "cpu" => Ok(Self::Cpu),
             "wgpu" => Ok(Self::Wgpu),
+            "cuda" => Ok(Self::Cuda),
             other => Err(format!(
-                "unknown backend {other:?}: expected one of auto, cpu, wgpu"
+                "unknown backend {other:?}: expected one of auto, cpu, wgpu, cuda"
             )),
         }
     }
@@ -170,6 +175,7 @@ impl fmt::Display for BackendChoice {
             Self::Auto => "auto",
             Self::Cpu => "cpu",
             Self::Wgpu => "wgpu",
+            Self::Cuda => "cuda",
         })
     }
 }
@@ -187,12 +193,15 @@ pub struct BackendStatus {
 
 /// Every backend this build knows, for `veribatch info` and the service's GetInfo.
 pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
+    let cuda = cuda::availability();
     let adapters = wgpu::adapters();
-    let wgpu_selected = match choice {
-        BackendChoice::Cpu => false,
-        BackendChoice::Auto => adapters.iter().any(|a| a.is_gpu),
-        BackendChoice::Wgpu => !adapters.is_empty(),
-    };
+    let cuda_selected = cuda.is_ok() && matches!(choice, BackendChoice::Auto | BackendChoice::Cuda);
+    let wgpu_selected = !cuda_selected
+        && match choice {
+            BackendChoice::Cpu | BackendChoice::Cuda => false,
+            BackendChoice::Auto => adapters.iter().any(|a| a.is_gpu),
+            BackendChoice::Wgpu => !adapters.is_empty(),
+        };
     let wgpu_detail = if adapters.is_empty() {
         "no wgpu adapter found (Vulkan, Metal or DX12 driver)".to_string()
     } else {
@@ -202,11 +211,27 @@ pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
             .collect::<Vec<_>>()
             .join("; ")
     };
+    let cuda_detail = match &cuda {
+        Ok(devices) => devices
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} ({}, {} GiB, driver CUDA {})",
+                    d.name,
+                    d.arch(),
+                    d.memory_bytes >> 30,
+                    d.driver
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(reason) => reason.to_string(),
+    };
     vec![
         BackendStatus {
             name: "cpu",
             available: true,
-            selected: !wgpu_selected,
+            selected: !wgpu_selected && !cuda_selected,
             detail: format!(
                 "blst (BLS12-381), hashtree (SHA-256), {} threads",
                 rayon::current_num_threads()
@@ -220,18 +245,49 @@ pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
         },
         BackendStatus {
             name: "cuda",
-            available: false,
-            selected: false,
-            detail: "not built into this release".into(),
+            available: cuda.is_ok(),
+            selected: cuda_selected,
+            detail: cuda_detail,
         },
     ]
 }
 
-/// The backend that runs the primitives for `choice`. A GPU that cannot be opened
-/// leaves the CPU in charge, with a log line saying why.
+/// Why `choice` cannot run here, if it cannot: `--backend cuda` without a CUDA driver,
+/// device or NVRTC. (`--backend wgpu` without an adapter runs on the CPU with a warning,
+/// and `auto` takes whatever is present.)
+pub fn check(choice: BackendChoice) -> Result<(), String> {
+    match choice {
+        BackendChoice::Cuda => cuda::availability()
+            .map(|_| ())
+            .map_err(|reason| format!("--backend cuda: {reason}")),
+        _ => Ok(()),
+    }
+}
+
+/// The backend that runs the primitives for `choice`: under `auto`, CUDA, then a GPU
+/// through wgpu, then the CPU. A GPU that cannot be opened leaves the CPU in charge,
+/// with a log line saying why.
 pub fn select(choice: BackendChoice, thresholds: Thresholds) -> Arc<dyn Backend> {
+    if matches!(choice, BackendChoice::Auto | BackendChoice::Cuda) {
+        let forced = choice == BackendChoice::Cuda;
+        match cuda::CudaBackend::open(if forced {
+            Thresholds::ALWAYS
+        } else {
+            thresholds
+        }) {
+            Ok(backend) => {
+                tracing::info!(device = %backend.device().name, "using CUDA");
+                return Arc::new(backend);
+            }
+            Err(error) if forced => {
+                tracing::warn!(%error, "--backend cuda: running on the CPU instead");
+                return Arc::new(cpu::CpuBackend::new());
+            }
+            Err(error) => tracing::info!(%error, "CUDA unavailable"),
+        }
+    }
     let opened = match choice {
-        BackendChoice::Cpu => return Arc::new(cpu::CpuBackend::new()),
+        BackendChoice::Cpu | BackendChoice::Cuda => return Arc::new(cpu::CpuBackend::new()),
         BackendChoice::Auto => wgpu::WgpuBackend::open(true, thresholds),
         BackendChoice::Wgpu => wgpu::WgpuBackend::open(false, Thresholds::ALWAYS),
     };

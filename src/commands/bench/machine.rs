@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use veribatch_engine::backend::wgpu;
+use veribatch_engine::backend::{cuda, wgpu};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Machine {
@@ -57,7 +57,21 @@ impl Machine {
                     driver: a.driver.clone(),
                 })
                 .collect(),
-            cuda: vec!["no CUDA backend in this build".to_string()],
+            cuda: match cuda::availability() {
+                Ok(devices) => devices
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{} ({}, {} GiB, driver CUDA {})",
+                            d.name,
+                            d.arch(),
+                            d.memory_bytes >> 30,
+                            d.driver
+                        )
+                    })
+                    .collect(),
+                Err(reason) => vec![format!("unavailable: {reason}")],
+            },
             veribatch_version: env!("CARGO_PKG_VERSION").to_string(),
             build: Build {
                 profile: if cfg!(debug_assertions) {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use veribatch_engine::backend::{BackendChoice, cpu::CpuBackend, wgpu};
+use veribatch_engine::backend::{self, BackendChoice, cpu::CpuBackend, cuda, wgpu};
 use veribatch_engine::workload::{Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig};
 
@@ -51,8 +51,8 @@ struct RunArgs {
     /// chunks instead of 2^24, Groth16 batches up to 64 proofs instead of 1024).
     #[arg(long)]
     quick: bool,
-    /// Backends to measure veribatch on, e.g. cpu,wgpu. Default: the CPU, and wgpu if
-    /// there is a real GPU adapter.
+    /// Backends to measure veribatch on, e.g. cpu,cuda,wgpu. Default: the CPU, CUDA if
+    /// there is a CUDA device, and wgpu if there is a real GPU adapter.
     #[arg(long, value_delimiter = ',')]
     backend: Vec<BackendChoice>,
     /// Workloads to run, comma-separated. Default: all.
@@ -220,10 +220,12 @@ fn measure(args: &RunArgs) -> CommandResult {
 /// veribatch once per backend to measure, each with its key cache off so every
 /// iteration decodes as the anchors do.
 fn engines(choices: &[BackendChoice]) -> Result<Vec<(String, Engine)>, String> {
-    let has_gpu = wgpu::adapters().iter().any(|a| a.is_gpu);
     let choices = if choices.is_empty() {
         let mut defaults = vec![BackendChoice::Cpu];
-        if has_gpu {
+        if cuda::availability().is_ok() {
+            defaults.push(BackendChoice::Cuda);
+        }
+        if wgpu::adapters().iter().any(|a| a.is_gpu) {
             defaults.push(BackendChoice::Wgpu);
         }
         defaults
@@ -240,6 +242,7 @@ fn engines(choices: &[BackendChoice]) -> Result<Vec<(String, Engine)>, String> {
                 "--backend wgpu: no wgpu adapter (Vulkan, Metal or DX12 driver) found".into(),
             );
         }
+        backend::check(choice)?;
         let engine = Engine::new(&EngineConfig {
             backend: choice,
             public_key_cache: 0,

@@ -1,0 +1,108 @@
+//! The CUDA backend: the GPU primitives (SHA-256 and Merkle trees, point sums, MSMs,
+//! scaling) as CUDA kernels on NVIDIA GPUs, with the CPU for everything else
+//! ([`Offload`] decides which primitive runs where, and falls back on device errors).
+//!
+//! The driver and NVRTC are loaded at run time through cudarc, so veribatch builds and
+//! runs on every machine and uses CUDA where it exists. The kernels (`kernels/cuda`) are
+//! compiled with NVRTC to a CUBIN for the device's exact architecture when the backend
+//! opens.
+
+mod device;
+#[cfg(test)]
+mod host_tests;
+mod nvrtc;
+mod primitives;
+#[cfg(test)]
+mod tests;
+
+use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
+
+pub use device::{Cuda, DeviceDescription, devices};
+pub use nvrtc::{Output, PtxEntry, compile, ptx_entries, version as nvrtc_version};
+
+use super::Scalars;
+use super::offload::{Device, Offload, Thresholds};
+use crate::points::p1s_to_affine;
+use primitives::{G1, G2};
+
+/// Why CUDA cannot run, or what failed on the device.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CudaError {
+    #[error("no CUDA driver found (libcuda.so is not on the library path)")]
+    NoDriver,
+    #[error("the CUDA driver found no device")]
+    NoDevice,
+    #[error(
+        "NVRTC not found (libnvrtc.so.12): install the CUDA toolkit, or \
+         `pip install nvidia-cuda-nvrtc-cu12` and add its nvidia/cuda_nvrtc/lib folder to \
+         LD_LIBRARY_PATH"
+    )]
+    NoNvrtc,
+    #[error("NVRTC: {0}")]
+    Compile(String),
+    #[error("CUDA driver: {0}")]
+    Driver(String),
+}
+
+/// The CUDA device's primitives, the rest on the CPU.
+pub type CudaBackend = Offload<Cuda>;
+
+impl Offload<Cuda> {
+    /// Opens the first CUDA device, compiling the kernels for it.
+    pub fn open(thresholds: Thresholds) -> Result<Self, CudaError> {
+        Ok(Self::new(Cuda::open()?, thresholds))
+    }
+
+    pub fn device(&self) -> &DeviceDescription {
+        self.device.description()
+    }
+}
+
+/// Whether CUDA can run here: the devices, or why not (no driver, no device, no NVRTC).
+pub fn availability() -> Result<Vec<DeviceDescription>, CudaError> {
+    let found = devices()?;
+    if !nvrtc::present() {
+        return Err(CudaError::NoNvrtc);
+    }
+    Ok(found)
+}
+
+impl Device for Cuda {
+    type Error = CudaError;
+
+    fn name(&self) -> &'static str {
+        "cuda"
+    }
+
+    fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), CudaError> {
+        primitives::hash_blocks(self, blocks, digests)
+    }
+
+    fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], CudaError> {
+        primitives::merkle_root(self, chunks, depth)
+    }
+
+    fn g1_sum(&self, points: &[blst_p1_affine]) -> Result<blst_p1, CudaError> {
+        primitives::sum::<G1>(self, points)
+    }
+
+    fn g2_sum(&self, points: &[blst_p2_affine]) -> Result<blst_p2, CudaError> {
+        primitives::sum::<G2>(self, points)
+    }
+
+    fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Result<blst_p1, CudaError> {
+        primitives::msm::<G1>(self, points, scalars)
+    }
+
+    fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> Result<blst_p2, CudaError> {
+        primitives::msm::<G2>(self, points, scalars)
+    }
+
+    fn g1_scale(
+        &self,
+        points: &[blst_p1_affine],
+        scalars: &Scalars,
+    ) -> Result<Vec<blst_p1_affine>, CudaError> {
+        primitives::scale(self, points, scalars).map(|p| p1s_to_affine(&p))
+    }
+}

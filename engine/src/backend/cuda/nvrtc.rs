@@ -1,0 +1,209 @@
+//! Compiling the CUDA kernels at run time with NVRTC: PTX for a named architecture
+//! (`veribatch kernels compile --target cuda`), or a CUBIN for the exact device the
+//! backend opens, so that no PTX is left for the driver to JIT (a PTX newer than the
+//! driver would be refused).
+
+use std::ffi::{CStr, CString, c_char};
+
+use cudarc::nvrtc::{result, sys};
+
+use super::CudaError;
+
+/// What NVRTC is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Ptx,
+    Cubin,
+}
+
+/// Whether NVRTC can be loaded: cudarc panics on a missing library, so every use of
+/// NVRTC checks this first.
+pub fn present() -> bool {
+    // SAFETY: only tries to load the library.
+    unsafe { sys::is_culib_present() }
+}
+
+/// NVRTC's version, e.g. "12.9".
+pub fn version() -> Result<String, CudaError> {
+    if !present() {
+        return Err(CudaError::NoNvrtc);
+    }
+    let (mut major, mut minor) = (0, 0);
+    // SAFETY: the library is present; the pointers are to live integers.
+    unsafe { sys::nvrtcVersion(&mut major, &mut minor) }
+        .result()
+        .map_err(|e| CudaError::Compile(format!("nvrtcVersion: {e:?}")))?;
+    Ok(format!("{major}.{minor}"))
+}
+
+/// Compiles every kernel of `kernels/cuda` for `arch` (`sm_80`, `sm_90`, …).
+pub fn compile(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
+    if !present() {
+        return Err(CudaError::NoNvrtc);
+    }
+    if !is_arch(arch) {
+        return Err(CudaError::Compile(format!(
+            "{arch:?} is not a GPU architecture: expected sm_XY, e.g. sm_80 or sm_90"
+        )));
+    }
+    let source = veribatch_kernels::cuda::translation_unit()
+        .map_err(|e| CudaError::Compile(e.to_string()))?;
+    let source = CString::new(source)
+        .map_err(|_| CudaError::Compile("a NUL byte in the CUDA sources".into()))?;
+    let program = Program::create(&source)?;
+    let options = [
+        format!("--gpu-architecture={arch}"),
+        "--std=c++17".to_string(),
+    ];
+    // SAFETY: `program` is alive until dropped below.
+    if let Err(e) = unsafe { result::compile_program(program.0, &options) } {
+        let log = program.log();
+        return Err(CudaError::Compile(format!("{e:?} for {arch}:\n{log}")));
+    }
+    match output {
+        // SAFETY: the program compiled.
+        Output::Ptx => unsafe { result::get_ptx(program.0) }
+            .map(|ptx| {
+                let bytes: Vec<u8> = ptx.iter().map(|&c| c as u8).collect();
+                // NVRTC counts the terminating NUL.
+                bytes.split(|&b| b == 0).next().unwrap_or(&[]).to_vec()
+            })
+            .map_err(|e| CudaError::Compile(format!("nvrtcGetPTX: {e:?}"))),
+        Output::Cubin => program.cubin(),
+    }
+}
+
+/// `sm_` and two or three digits.
+fn is_arch(arch: &str) -> bool {
+    arch.strip_prefix("sm_").is_some_and(|digits| {
+        (2..=3).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// An NVRTC program, destroyed on drop.
+struct Program(sys::nvrtcProgram);
+
+impl Program {
+    fn create(source: &CStr) -> Result<Self, CudaError> {
+        result::create_program(source, Some(c"veribatch.cu"))
+            .map(Self)
+            .map_err(|e| CudaError::Compile(format!("nvrtcCreateProgram: {e:?}")))
+    }
+
+    fn log(&self) -> String {
+        // SAFETY: the program is alive; NVRTC's log is a NUL-terminated string.
+        match unsafe { result::get_program_log(self.0) } {
+            Ok(log) => unsafe { CStr::from_ptr(log.as_ptr()) }
+                .to_string_lossy()
+                .into_owned(),
+            Err(e) => format!("(no log: {e:?})"),
+        }
+    }
+
+    fn cubin(&self) -> Result<Vec<u8>, CudaError> {
+        let mut size = 0usize;
+        // SAFETY: the program compiled; `size` is a live integer.
+        unsafe { sys::nvrtcGetCUBINSize(self.0, &mut size) }
+            .result()
+            .map_err(|e| CudaError::Compile(format!("nvrtcGetCUBINSize: {e:?}")))?;
+        let mut cubin = vec![0 as c_char; size];
+        // SAFETY: `cubin` has the `size` bytes NVRTC writes.
+        unsafe { sys::nvrtcGetCUBIN(self.0, cubin.as_mut_ptr()) }
+            .result()
+            .map_err(|e| CudaError::Compile(format!("nvrtcGetCUBIN: {e:?}")))?;
+        Ok(cubin.into_iter().map(|c| c as u8).collect())
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        // SAFETY: created by create_program and destroyed only here.
+        let _ = unsafe { result::destroy_program(self.0) };
+    }
+}
+
+/// One kernel of a PTX module as `veribatch kernels compile --target cuda` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PtxEntry {
+    pub name: String,
+    /// Bytes of PTX from its `.entry` line to its closing brace.
+    pub bytes: usize,
+}
+
+/// The kernels of a PTX module and the size of each.
+pub fn ptx_entries(ptx: &str) -> Vec<PtxEntry> {
+    let mut entries = Vec::new();
+    let mut current: Option<(String, usize)> = None;
+    let mut offset = 0;
+    for line in ptx.split_inclusive('\n') {
+        if let Some(at) = line.find(".entry ") {
+            let name = line[at + 7..]
+                .split(|c: char| c == '(' || c.is_whitespace())
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            current = Some((name, offset));
+        }
+        offset += line.len();
+        if line.trim_end() == "}"
+            && let Some((name, start)) = current.take()
+        {
+            entries.push(PtxEntry {
+                name,
+                bytes: offset - start,
+            });
+        }
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn architectures_are_checked_before_nvrtc_runs() {
+        assert!(is_arch("sm_80") && is_arch("sm_90") && is_arch("sm_100"));
+        assert!(!is_arch("sm80") && !is_arch("compute_80") && !is_arch("sm_8x"));
+    }
+
+    #[test]
+    fn ptx_entries_are_found_with_their_sizes() {
+        let ptx = ".version 8.8\n.target sm_80\n\n.visible .entry sha256_blocks(\n.param .u64 a\n)\n{\nret;\n}\n\n.visible .entry g1_scale(\n)\n{\n}\n";
+        let entries = ptx_entries(ptx);
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["sha256_blocks", "g1_scale"]);
+        assert_eq!(
+            entries[0].bytes,
+            ".visible .entry sha256_blocks(\n.param .u64 a\n)\n{\nret;\n}\n".len()
+        );
+    }
+
+    /// Runs where NVRTC is installed (ci/test.sh installs the pip wheel): every kernel
+    /// compiles for the datacenter architectures.
+    #[test]
+    fn every_kernel_compiles_with_nvrtc_where_nvrtc_is_present() {
+        if !present() {
+            eprintln!("SKIPPED: no NVRTC on the library path");
+            assert!(
+                std::env::var_os("VERIBATCH_REQUIRE_NVRTC").is_none(),
+                "NVRTC required"
+            );
+            return;
+        }
+        for arch in ["sm_80", "sm_90"] {
+            let ptx = compile(arch, Output::Ptx).unwrap_or_else(|e| panic!("{e}"));
+            let ptx = String::from_utf8(ptx).expect("PTX is text");
+            assert!(ptx.contains(&format!(".target {arch}")), "{arch}");
+            let names: Vec<String> = ptx_entries(&ptx).into_iter().map(|e| e.name).collect();
+            for kernel in veribatch_kernels::cuda::KERNELS {
+                assert!(
+                    names.iter().any(|n| n == kernel),
+                    "{kernel} missing for {arch}"
+                );
+            }
+            let cubin = compile(arch, Output::Cubin).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(&cubin[..4], b"\x7fELF", "a CUBIN is an ELF image");
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! The host side of each CUDA primitive: what goes up, which kernels run, what comes
+//! back. Points cross in blst's own memory layout: the kernels' Fp is blst's (six 64-bit
+//! limbs, Montgomery form with R = 2^384), so affine inputs are copied as they are, and
+//! projective results (X : Y : Z) become blst's Jacobian (X·Z, Y·Z², Z).
+
+use blst::{
+    blst_fp, blst_fp_mul, blst_fp_sqr, blst_fp2, blst_fp2_mul, blst_fp2_sqr, blst_p1,
+    blst_p1_add_or_double, blst_p1_affine, blst_p1_double, blst_p2, blst_p2_add_or_double,
+    blst_p2_affine, blst_p2_double,
+};
+use veribatch_kernels::cuda::SUM_THREADS;
+
+use super::CudaError;
+use super::device::{Arg, Cuda, Job};
+use crate::backend::Scalars;
+use crate::backend::msm_plan::{BucketPlan, window_bits};
+use crate::merkle::{Node, zero_hash};
+
+/// A curve as the kernels see it.
+pub trait Curve {
+    type Affine: Copy;
+    type Point: Copy + Default;
+    /// `g1` or `g2`: the kernels' name prefix.
+    const PREFIX: &'static str;
+    /// Bytes of one coordinate.
+    const FIELD_BYTES: usize;
+
+    fn add(a: &Self::Point, b: &Self::Point) -> Self::Point;
+    fn double(a: &Self::Point) -> Self::Point;
+    /// The blst point of the kernels' projective bytes.
+    fn from_projective(bytes: &[u8]) -> Self::Point;
+
+    fn kernel(name: &str) -> &'static str {
+        match (Self::PREFIX, name) {
+            ("g1", "sum_affine") => "g1_sum_affine",
+            ("g1", "sum_projective") => "g1_sum_projective",
+            ("g1", "bucket_sum") => "g1_bucket_sum",
+            ("g1", "window_segment") => "g1_window_segment",
+            ("g2", "sum_affine") => "g2_sum_affine",
+            ("g2", "sum_projective") => "g2_sum_projective",
+            ("g2", "bucket_sum") => "g2_bucket_sum",
+            ("g2", "window_segment") => "g2_window_segment",
+            _ => unreachable!("no kernel {name} for {}", Self::PREFIX),
+        }
+    }
+}
+
+pub enum G1 {}
+pub enum G2 {}
+
+fn fp(bytes: &[u8]) -> blst_fp {
+    let mut x = blst_fp::default();
+    for (limb, b) in x.l.iter_mut().zip(bytes.chunks_exact(8)) {
+        *limb = u64::from_le_bytes(b.try_into().expect("eight bytes"));
+    }
+    x
+}
+
+fn fp2(bytes: &[u8]) -> blst_fp2 {
+    blst_fp2 {
+        fp: [fp(&bytes[..48]), fp(&bytes[48..96])],
+    }
+}
+
+impl Curve for G1 {
+    type Affine = blst_p1_affine;
+    type Point = blst_p1;
+    const PREFIX: &'static str = "g1";
+    const FIELD_BYTES: usize = 48;
+
+    fn add(a: &blst_p1, b: &blst_p1) -> blst_p1 {
+        let mut out = blst_p1::default();
+        // SAFETY: plain addition of valid points.
+        unsafe { blst_p1_add_or_double(&mut out, a, b) };
+        out
+    }
+
+    fn double(a: &blst_p1) -> blst_p1 {
+        let mut out = blst_p1::default();
+        // SAFETY: plain doubling of a valid point.
+        unsafe { blst_p1_double(&mut out, a) };
+        out
+    }
+
+    fn from_projective(bytes: &[u8]) -> blst_p1 {
+        let (x, y, z) = (fp(&bytes[..48]), fp(&bytes[48..96]), fp(&bytes[96..144]));
+        let mut p = blst_p1 { x, y, z };
+        let mut zz = blst_fp::default();
+        // SAFETY: field operations on valid elements.
+        unsafe {
+            blst_fp_sqr(&mut zz, &z);
+            blst_fp_mul(&mut p.x, &x, &z);
+            blst_fp_mul(&mut p.y, &y, &zz);
+        }
+        p
+    }
+}
+
+impl Curve for G2 {
+    type Affine = blst_p2_affine;
+    type Point = blst_p2;
+    const PREFIX: &'static str = "g2";
+    const FIELD_BYTES: usize = 96;
+
+    fn add(a: &blst_p2, b: &blst_p2) -> blst_p2 {
+        let mut out = blst_p2::default();
+        // SAFETY: plain addition of valid points.
+        unsafe { blst_p2_add_or_double(&mut out, a, b) };
+        out
+    }
+
+    fn double(a: &blst_p2) -> blst_p2 {
+        let mut out = blst_p2::default();
+        // SAFETY: plain doubling of a valid point.
+        unsafe { blst_p2_double(&mut out, a) };
+        out
+    }
+
+    fn from_projective(bytes: &[u8]) -> blst_p2 {
+        let (x, y, z) = (
+            fp2(&bytes[..96]),
+            fp2(&bytes[96..192]),
+            fp2(&bytes[192..288]),
+        );
+        let mut p = blst_p2 { x, y, z };
+        let mut zz = blst_fp2::default();
+        // SAFETY: field operations on valid elements.
+        unsafe {
+            blst_fp2_sqr(&mut zz, &z);
+            blst_fp2_mul(&mut p.x, &x, &z);
+            blst_fp2_mul(&mut p.y, &y, &zz);
+        }
+        p
+    }
+}
+
+fn point_bytes<C: Curve>() -> usize {
+    3 * C::FIELD_BYTES
+}
+
+/// The bytes of blst affine points, as the kernels read them.
+fn affine_bytes<C: Curve>(points: &[C::Affine]) -> &[u8] {
+    // SAFETY: blst's affine points are #[repr(C)] arrays of u64 limbs with no padding,
+    // so any such value is also valid bytes.
+    unsafe {
+        std::slice::from_raw_parts(points.as_ptr().cast::<u8>(), std::mem::size_of_val(points))
+    }
+}
+
+fn points_from<C: Curve>(bytes: &[u8]) -> Vec<C::Point> {
+    bytes
+        .chunks_exact(point_bytes::<C>())
+        .map(C::from_projective)
+        .collect()
+}
+
+fn count(n: usize) -> Result<u32, CudaError> {
+    u32::try_from(n)
+        .map_err(|_| CudaError::Driver(format!("{n} items are too many for one launch")))
+}
+
+/// Blocks of the first pass of a sum, at most: enough to fill a large GPU, few enough
+/// for one block to sum their results in the second pass.
+const SUM_BLOCKS: usize = 1024;
+
+/// Σ points.
+pub fn sum<C: Curve>(cuda: &Cuda, points: &[C::Affine]) -> Result<C::Point, CudaError> {
+    if points.is_empty() {
+        return Ok(C::Point::default());
+    }
+    cuda.run(|job| {
+        let input = job.upload(affine_bytes::<C>(points))?;
+        let total = device_sum::<C>(job, &input, points.len(), C::kernel("sum_affine"))?;
+        Ok(points_from::<C>(&job.read(&total)?)[0])
+    })
+}
+
+/// Sums `n` device points (affine or projective, as `kernel` reads them) into one
+/// projective point on the device.
+fn device_sum<C: Curve>(
+    job: &Job,
+    input: &cudarc::driver::CudaSlice<u8>,
+    n: usize,
+    kernel: &'static str,
+) -> Result<cudarc::driver::CudaSlice<u8>, CudaError> {
+    let blocks = n.div_ceil(SUM_THREADS as usize).clamp(1, SUM_BLOCKS);
+    let partial = job.zeros::<u8>(blocks * point_bytes::<C>())?;
+    job.launch(
+        kernel,
+        blocks as u32,
+        SUM_THREADS,
+        &[Arg::U8(input), Arg::U32(count(n)?), Arg::U8(&partial)],
+    )?;
+    if blocks == 1 {
+        return Ok(partial);
+    }
+    let total = job.zeros::<u8>(point_bytes::<C>())?;
+    job.launch(
+        C::kernel("sum_projective"),
+        1,
+        SUM_THREADS,
+        &[Arg::U8(&partial), Arg::U32(blocks as u32), Arg::U8(&total)],
+    )?;
+    Ok(total)
+}
+
+/// Widest MSM window: 2^15 buckets per window.
+const MAX_WINDOW: u32 = 16;
+
+/// Buckets one thread of `window_segment` reduces, at least.
+const SEGMENT: u32 = 32;
+
+/// Σ scalars[i]·points[i]: Pippenger with signed digits. The host sorts the points into
+/// buckets (msm_plan); the device sums each bucket (one thread per bucket) and reduces
+/// each window's buckets in segments; the host adds the segments and combines windows.
+pub fn msm<C: Curve>(
+    cuda: &Cuda,
+    points: &[C::Affine],
+    scalars: &Scalars,
+) -> Result<C::Point, CudaError> {
+    let n = points.len();
+    if n == 0 {
+        return Ok(C::Point::default());
+    }
+    let window = window_bits(n, MAX_WINDOW);
+    let windows = (scalars.bits() as u32 + 1).div_ceil(window);
+    let plan = BucketPlan::new(scalars, 0..n, window, windows);
+    let per_window = plan.buckets_per_window();
+    let segments = (per_window / SEGMENT).clamp(1, 256);
+    let bucket_count = (windows * per_window) as usize;
+    let reduced = cuda.run(|job| {
+        let input = job.upload(affine_bytes::<C>(points))?;
+        let entries = job.upload(&plan.entries)?;
+        let offsets = job.upload(&plan.offsets)?;
+        let buckets = job.zeros::<u8>(bucket_count * point_bytes::<C>())?;
+        job.launch_items(
+            C::kernel("bucket_sum"),
+            bucket_count,
+            &[
+                Arg::U8(&input),
+                Arg::U32s(&entries),
+                Arg::U32s(&offsets),
+                Arg::U32(count(bucket_count)?),
+                Arg::U8(&buckets),
+            ],
+        )?;
+        let items = (windows * segments) as usize;
+        let out = job.zeros::<u8>(items * point_bytes::<C>())?;
+        job.launch_items(
+            C::kernel("window_segment"),
+            items,
+            &[
+                Arg::U8(&buckets),
+                Arg::U32(per_window),
+                Arg::U32(segments),
+                Arg::U32(count(items)?),
+                Arg::U8(&out),
+            ],
+        )?;
+        job.read(&out)
+    })?;
+    let reduced = points_from::<C>(&reduced);
+    // Σ_w 2^(c·w)·window_w, by Horner from the top window.
+    let mut result = C::Point::default();
+    for w in (0..windows as usize).rev() {
+        for _ in 0..window {
+            result = C::double(&result);
+        }
+        for segment in &reduced[w * segments as usize..(w + 1) * segments as usize] {
+            result = C::add(&result, segment);
+        }
+    }
+    Ok(result)
+}
+
+/// scalars[i]·points[i] for each i, one thread per point.
+pub fn scale(
+    cuda: &Cuda,
+    points: &[blst_p1_affine],
+    scalars: &Scalars,
+) -> Result<Vec<blst_p1>, CudaError> {
+    if points.is_empty() {
+        return Ok(Vec::new());
+    }
+    let bytes = cuda.run(|job| {
+        let input = job.upload(affine_bytes::<G1>(points))?;
+        let scalar_bytes = job.upload(scalars.as_bytes())?;
+        let out = job.zeros::<u8>(points.len() * point_bytes::<G1>())?;
+        job.launch_items(
+            "g1_scale",
+            points.len(),
+            &[
+                Arg::U8(&input),
+                Arg::U8(&scalar_bytes),
+                Arg::U32(scalars.width() as u32),
+                Arg::U32(count(points.len())?),
+                Arg::U8(&out),
+            ],
+        )?;
+        job.read(&out)
+    })?;
+    Ok(points_from::<G1>(&bytes))
+}
+
+/// SHA-256 of each 64-byte block.
+pub fn hash_blocks(cuda: &Cuda, blocks: &[u8], digests: &mut [u8]) -> Result<(), CudaError> {
+    let n = blocks.len() / 64;
+    if n == 0 {
+        return Ok(());
+    }
+    let out = cuda.run(|job| {
+        let input = job.upload(blocks)?;
+        let output = job.zeros::<u8>(32 * n)?;
+        job.launch_items(
+            "sha256_blocks",
+            n,
+            &[Arg::U8(&input), Arg::U8(&output), Arg::U32(count(n)?)],
+        )?;
+        job.read(&output)
+    })?;
+    digests.copy_from_slice(&out[..digests.len()]);
+    Ok(())
+}
+
+/// The root of `chunks` padded with zero chunks to 2^depth leaves, every level built in
+/// device memory; only the root comes back.
+pub fn merkle_root(cuda: &Cuda, chunks: &[u8], depth: u32) -> Result<Node, CudaError> {
+    let mut n = chunks.len() / 32;
+    if n == 0 {
+        return Ok(zero_hash(depth));
+    }
+    cuda.run(|job| {
+        let mut level = job.upload(chunks)?;
+        for height in 0..depth {
+            let parents = n.div_ceil(2);
+            let next = job.zeros::<u8>(32 * parents)?;
+            let zero = job.upload(&zero_hash(height))?;
+            job.launch_items(
+                "merkle_level",
+                parents,
+                &[
+                    Arg::U8(&level),
+                    Arg::U8(&next),
+                    Arg::U32(count(n)?),
+                    Arg::U8(&zero),
+                ],
+            )?;
+            level = next;
+            n = parents;
+        }
+        let root = job.read(&level)?;
+        Ok(root[..32].try_into().expect("32 bytes"))
+    })
+}
