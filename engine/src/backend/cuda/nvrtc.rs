@@ -179,10 +179,11 @@ mod tests {
         );
     }
 
-    /// Runs where NVRTC is installed (ci/test.sh installs the pip wheel): every kernel
-    /// compiles for the datacenter architectures.
+    /// Runs where NVRTC is installed (ci/test.sh installs the pip wheel): the CUBIN the
+    /// backend loads compiles and holds every kernel. (PTX for sm_80 and sm_90 is checked
+    /// through `veribatch kernels compile --target cuda` in tests/cli.rs.)
     #[test]
-    fn every_kernel_compiles_with_nvrtc_where_nvrtc_is_present() {
+    fn the_kernels_compile_to_a_cubin_where_nvrtc_is_present() {
         if !present() {
             eprintln!("SKIPPED: no NVRTC on the library path");
             assert!(
@@ -191,19 +192,18 @@ mod tests {
             );
             return;
         }
-        for arch in ["sm_80", "sm_90"] {
-            let ptx = compile(arch, Output::Ptx).unwrap_or_else(|e| panic!("{e}"));
-            let ptx = String::from_utf8(ptx).expect("PTX is text");
-            assert!(ptx.contains(&format!(".target {arch}")), "{arch}");
-            let names: Vec<String> = ptx_entries(&ptx).into_iter().map(|e| e.name).collect();
-            for kernel in veribatch_kernels::cuda::KERNELS {
-                assert!(
-                    names.iter().any(|n| n == kernel),
-                    "{kernel} missing for {arch}"
-                );
-            }
-            let cubin = compile(arch, Output::Cubin).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(&cubin[..4], b"\x7fELF", "a CUBIN is an ELF image");
+        let cubin = compile("sm_90", Output::Cubin).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&cubin[..4], b"\x7fELF", "a CUBIN is an ELF image");
+        for kernel in veribatch_kernels::cuda::KERNELS {
+            let symbol = format!("{kernel}\0");
+            assert!(
+                cubin.windows(symbol.len()).any(|w| w == symbol.as_bytes()),
+                "{kernel} missing from the CUBIN"
+            );
         }
+        assert!(matches!(
+            compile("sm_9", Output::Ptx),
+            Err(CudaError::Compile(_))
+        ));
     }
 }
