@@ -1,4 +1,5 @@
-//! veribatch-kernels: the GPU kernel sources of veribatch, layered like the maths.
+//! veribatch-kernels: the GPU kernel sources of veribatch, layered like the maths, in
+//! WGSL for wgpu ([`wgsl`]) and CUDA C++ for NVRTC ([`cuda`]).
 //!
 //! `wgsl/` holds WGSL for wgpu: `ff/` (Fp, Fp2), `ec/` (G1 and G2 points), `msm/`
 //! (Pippenger, scaling), `reduce/` (point sums), `hash/` (SHA-256, Merkle levels).

@@ -60,16 +60,18 @@ impl SignatureSet {
         }
         let signature = Signature::from_bytes(&self.signature)
             .map_err(|e| InputError::new("signature", None, e))?;
-        let keys = self
+        // A committee's keys are decoded on every core (a subgroup check each); the
+        // first bad key is the one reported, whatever order the cores finish in.
+        let decoded: Vec<Result<blst_p1_affine, _>> = self
             .public_keys
-            .iter()
+            .par_iter()
+            .with_min_len(PER_TASK)
+            .map(|bytes| cache.get_or_decode(bytes).map(|pk| *pk.point()))
+            .collect();
+        let keys = decoded
+            .into_iter()
             .enumerate()
-            .map(|(i, bytes)| {
-                cache
-                    .get_or_decode(bytes)
-                    .map(|pk| *pk.point())
-                    .map_err(|e| InputError::new("public_keys", Some(i), e))
-            })
+            .map(|(i, key)| key.map_err(|e| InputError::new("public_keys", Some(i), e)))
             .collect::<Result<Vec<_>, _>>()?;
         let pairs = if self.messages.len() == self.public_keys.len() {
             keys.into_iter()
@@ -89,6 +91,10 @@ impl SignatureSet {
         Ok(Some(ValidSet { signature, pairs }))
     }
 }
+
+/// Keys one parallel task decodes at least: below this a set's keys are decoded on the
+/// task that decodes the set.
+const PER_TASK: usize = 32;
 
 /// Decodes many sets on every core.
 pub(crate) fn decode_all<'a>(
