@@ -205,6 +205,43 @@ fn quick_bench_writes_a_complete_report_and_compare_reads_it() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// Ctrl-C during a point: the run stops at once, writes the report of what it measured
+/// (marked interrupted) and exits 130.
+#[test]
+fn ctrl_c_stops_the_bench_and_keeps_the_report() {
+    use std::io::{BufRead, BufReader};
+    let out = scratch("interrupted");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_veribatch"))
+        .args(["bench", "--backend", "cpu", "--workload", "merkle,sha256"])
+        .args(["--seconds-per-point", "600", "--out", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first line comes once the Ctrl-C handler is in place.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("Ctrl-C stops") {
+        line.clear();
+        assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "no start line");
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["workloads"][0]["name"], "merkle");
+    assert!(
+        report["workloads"].as_array().unwrap().len() == 1,
+        "sha256 never started"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn bench_rejects_bad_arguments_and_files_with_exit_2() {
     let out = veribatch(&["bench", "--quick", "--workload", "nonsense"]);

@@ -183,6 +183,11 @@ fn measure(args: &RunArgs) -> CommandResult {
         workloads: Vec::new(),
     };
     let points: usize = kinds.iter().map(|k| k.sizes(args.quick).len()).sum();
+    let names: Vec<&str> = engines.iter().map(|(name, _)| name.as_str()).collect();
+    eprintln!(
+        "measuring {points} points on {} beside the anchors; Ctrl-C stops and writes what was measured",
+        names.join(", ")
+    );
     let bar = output::progress(points, "points");
     'sweep: for kind in kinds {
         let mut workload = kind.report();
