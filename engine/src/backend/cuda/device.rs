@@ -13,7 +13,7 @@ use cudarc::driver::{
 use cudarc::nvrtc::Ptx;
 
 use super::CudaError;
-use super::nvrtc::{self, Output};
+use super::nvrtc;
 
 /// A CUDA device as `veribatch info` and bench reports describe it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,7 +119,7 @@ impl Cuda {
     /// Opens the first CUDA device and compiles the kernels for it.
     pub fn open() -> Result<Self, CudaError> {
         let description = devices()?.into_iter().next().ok_or(CudaError::NoDevice)?;
-        let cubin = nvrtc::compile(&description.arch(), Output::Cubin)?;
+        let cubin = nvrtc::cached_cubin(&description.arch())?;
         guarded(|| {
             let ctx = CudaContext::new(description.ordinal).map_err(driver)?;
             let module = ctx.load_module(Ptx::from_binary(cubin)).map_err(driver)?;

@@ -4,8 +4,10 @@
 //! driver would be refused).
 
 use std::ffi::{CStr, CString, c_char};
+use std::path::PathBuf;
 
 use cudarc::nvrtc::{result, sys};
+use sha2::{Digest, Sha256};
 
 use super::CudaError;
 
@@ -71,6 +73,46 @@ pub fn compile(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
             .map_err(|e| CudaError::Compile(format!("nvrtcGetPTX: {e:?}"))),
         Output::Cubin => program.cubin(),
     }
+}
+
+/// The CUBIN for `arch`, from the on-disk cache when this exact source was compiled
+/// for it before by this NVRTC (NVRTC takes seconds), else compiled and cached. The
+/// cache is `$VERIBATCH_CACHE_DIR`, else `$XDG_CACHE_HOME/veribatch`, else
+/// `~/.cache/veribatch`; a cache that cannot be read or written is only skipped.
+pub fn cached_cubin(arch: &str) -> Result<Vec<u8>, CudaError> {
+    cached_cubin_in(cache_dir(), arch)
+}
+
+fn cached_cubin_in(dir: Option<PathBuf>, arch: &str) -> Result<Vec<u8>, CudaError> {
+    let source = veribatch_kernels::cuda::translation_unit()
+        .map_err(|e| CudaError::Compile(e.to_string()))?;
+    let key = Sha256::digest(format!("{arch}\n{}\n{source}", version()?));
+    let path = dir.map(|dir| dir.join(format!("{arch}-{}.cubin", hex::encode(&key[..16]))));
+    if let Some(cubin) = path.as_ref().and_then(|p| std::fs::read(p).ok()) {
+        return Ok(cubin);
+    }
+    let cubin = compile(arch, Output::Cubin)?;
+    if let Some(path) = path {
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, &cubin));
+        if let Err(error) = written {
+            tracing::debug!(path = %path.display(), %error, "CUDA kernels not cached");
+        }
+    }
+    Ok(cubin)
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("VERIBATCH_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("veribatch")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache/veribatch")))
 }
 
 /// `sm_` and two or three digits.
@@ -205,5 +247,30 @@ mod tests {
             compile("sm_9", Output::Ptx),
             Err(CudaError::Compile(_))
         ));
+    }
+
+    /// The second open of a device reads the CUBIN from the cache instead of compiling.
+    #[test]
+    fn cubins_are_cached_on_disk_where_nvrtc_is_present() {
+        if !present() {
+            eprintln!("SKIPPED: no NVRTC on the library path");
+            return;
+        }
+        let dir =
+            std::env::temp_dir().join(format!("veribatch-cubin-cache-{}", std::process::id()));
+        let first = cached_cubin_in(Some(dir.clone()), "sm_80").unwrap_or_else(|e| panic!("{e}"));
+        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        // A planted file under the same name is what the next call returns.
+        std::fs::write(&files[0], b"planted").unwrap();
+        assert_eq!(
+            cached_cubin_in(Some(dir.clone()), "sm_80").unwrap(),
+            b"planted"
+        );
+        assert_eq!(&first[..4], b"\x7fELF");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
