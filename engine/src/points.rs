@@ -161,6 +161,18 @@ pub fn p1s_to_affine_serial(points: &[blst_p1]) -> Vec<blst_p1_affine> {
     out
 }
 
+/// Many G2 points to affine form with one shared field inversion. Points at infinity
+/// are allowed.
+pub fn p2s_to_affine(points: &[blst_p2]) -> Vec<blst_p2_affine> {
+    let mut out = vec![blst_p2_affine::default(); points.len()];
+    if !points.is_empty() {
+        let p = [points.as_ptr(), std::ptr::null()];
+        // SAFETY: `points.len()` contiguous points in, as many affine points out.
+        unsafe { blst_p2s_to_affine(out.as_mut_ptr(), p.as_ptr(), points.len()) };
+    }
+    out
+}
+
 /// −p for a G1 point in projective form, returned in affine form.
 pub fn neg_g1(p: &blst_p1) -> blst_p1_affine {
     let mut q = *p;

@@ -168,8 +168,8 @@ pub fn chunks(n: usize, rng: &mut Rng) -> Vec<u8> {
 /// `n` distinct points of G1: P, 2P, 3P, … for a random P (one addition each, so large
 /// inputs are cheap to make; the primitives' speed does not depend on the points).
 pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<blst_p1_affine> {
-    let mut start = blst_p1::default();
     let seed = rng.bytes(32);
+    let mut start = blst_p1::default();
     // SAFETY: plain hash to curve of `seed` into `start`.
     unsafe {
         blst::blst_hash_to_g1(
@@ -182,22 +182,13 @@ pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<blst_p1_affine> {
             0,
         )
     };
-    let mut point = start;
-    let points: Vec<blst_p1> = (0..n)
-        .map(|_| {
-            let current = point;
-            // SAFETY: plain addition of valid points.
-            unsafe { blst::blst_p1_add_or_double(&mut point, &point, &start) };
-            current
-        })
-        .collect();
-    crate::points::p1s_to_affine(&points)
+    crate::points::p1s_to_affine(&multiples(start, n, blst::blst_p1_add_or_double))
 }
 
 /// `n` distinct points of G2, made as [`g1_points`].
 pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<blst_p2_affine> {
-    let mut start = blst_p2::default();
     let seed = rng.bytes(32);
+    let mut start = blst_p2::default();
     // SAFETY: plain hash to curve of `seed` into `start`.
     unsafe {
         blst::blst_hash_to_g2(
@@ -210,22 +201,24 @@ pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<blst_p2_affine> {
             0,
         )
     };
+    crate::points::p2s_to_affine(&multiples(start, n, blst::blst_p2_add_or_double))
+}
+
+/// start, 2·start, …, n·start, with blst's addition `add` (out, a, b).
+fn multiples<P: Copy>(
+    start: P,
+    n: usize,
+    add: unsafe extern "C" fn(*mut P, *const P, *const P),
+) -> Vec<P> {
     let mut point = start;
-    let points: Vec<blst_p2> = (0..n)
+    (0..n)
         .map(|_| {
             let current = point;
-            // SAFETY: plain addition of valid points.
-            unsafe { blst::blst_p2_add_or_double(&mut point, &point, &start) };
+            // SAFETY: blst's addition of two valid points of the same group.
+            unsafe { add(&mut point, &current, &start) };
             current
         })
-        .collect();
-    let mut affine = vec![blst_p2_affine::default(); n];
-    if n > 0 {
-        let p = [points.as_ptr(), std::ptr::null()];
-        // SAFETY: `n` contiguous points in, as many affine points out.
-        unsafe { blst::blst_p2s_to_affine(affine.as_mut_ptr(), p.as_ptr(), n) };
-    }
-    affine
+        .collect()
 }
 
 /// `n` random 64-bit scalars (as batch verification draws them).

@@ -214,15 +214,7 @@ pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
     let cuda_detail = match &cuda {
         Ok(devices) => devices
             .iter()
-            .map(|d| {
-                format!(
-                    "{} ({}, {} GiB, driver CUDA {})",
-                    d.name,
-                    d.arch(),
-                    d.memory_bytes >> 30,
-                    d.driver
-                )
-            })
+            .map(|d| d.to_string())
             .collect::<Vec<_>>()
             .join("; "),
         Err(reason) => reason.to_string(),

@@ -58,18 +58,7 @@ impl Machine {
                 })
                 .collect(),
             cuda: match cuda::availability() {
-                Ok(devices) => devices
-                    .iter()
-                    .map(|d| {
-                        format!(
-                            "{} ({}, {} GiB, driver CUDA {})",
-                            d.name,
-                            d.arch(),
-                            d.memory_bytes >> 30,
-                            d.driver
-                        )
-                    })
-                    .collect(),
+                Ok(devices) => devices.iter().map(|d| d.to_string()).collect(),
                 Err(reason) => vec![format!("unavailable: {reason}")],
             },
             veribatch_version: env!("CARGO_PKG_VERSION").to_string(),

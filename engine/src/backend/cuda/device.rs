@@ -27,6 +27,20 @@ pub struct DeviceDescription {
     pub driver: String,
 }
 
+/// "NVIDIA H100 80GB HBM3 (sm_90, 79 GiB, driver CUDA 12.9)".
+impl std::fmt::Display for DeviceDescription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}, {} GiB, driver CUDA {})",
+            self.name,
+            self.arch(),
+            self.memory_bytes >> 30,
+            self.driver
+        )
+    }
+}
+
 impl DeviceDescription {
     /// The architecture NVRTC compiles for: `sm_90` for compute capability 9.0.
     pub fn arch(&self) -> String {
