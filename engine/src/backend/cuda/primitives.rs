@@ -225,6 +225,10 @@ pub fn msm<C: Curve>(
     let window = window_bits(n, MAX_WINDOW);
     let windows = (scalars.bits() as u32 + 1).div_ceil(window);
     let plan = BucketPlan::new(scalars, 0..n, window, windows);
+    if plan.entries.is_empty() {
+        // Every scalar is zero (and CUDA cannot allocate an empty buffer).
+        return Ok(C::Point::default());
+    }
     let per_window = plan.buckets_per_window();
     let segments = (per_window / SEGMENT).clamp(1, 256);
     let bucket_count = (windows * per_window) as usize;
