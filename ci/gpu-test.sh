@@ -13,4 +13,4 @@ echo "--- CUDA differential tests against the CPU (blst, sha2)"
 cargo test --locked -p veribatch-engine --lib backend::cuda -- --include-ignored
 
 echo "--- the conformance, Merkle and Groth16 tests, every GPU primitive on CUDA"
-VERIBATCH_TEST_BACKEND=cuda cargo test --locked --test bls_conformance --test merkle --test groth16
+VERIBATCH_STRICT_DEVICE=1 VERIBATCH_TEST_BACKEND=cuda cargo test --locked --test bls_conformance --test merkle --test groth16

@@ -154,6 +154,12 @@ mod tests {
     }
 
     #[test]
+    fn the_sum_block_size_is_the_headers_own() {
+        let unit = translation_unit().unwrap();
+        assert!(unit.contains(&format!("#define SUM_THREADS {SUM_THREADS}\n")));
+    }
+
+    #[test]
     fn line_markers_point_back_into_the_including_file() {
         let unit = translation_unit().unwrap();
         // kernels.cu's first include is on its line 7: the text after it is line 8.

@@ -1,8 +1,8 @@
 //! `veribatch info`: what this build can use on this machine.
 
 use veribatch_engine::backend::Thresholds;
-use veribatch_engine::backend::wgpu;
 use veribatch_engine::backend::{self, BackendChoice};
+use veribatch_engine::backend::{cuda, wgpu};
 
 use super::BackendArgs;
 use super::bench::machine::cpu_features;
@@ -52,6 +52,9 @@ fn primitives(choice: BackendChoice, is_gpu: bool, thresholds: &Thresholds) -> S
         BackendChoice::Cpu => "nothing (--backend cpu)".into(),
         BackendChoice::Cuda => "nothing (--backend cuda)".into(),
         BackendChoice::Wgpu => format!("{all}, at every size (the first adapter listed is used)"),
+        BackendChoice::Auto if cuda::availability().is_ok() => {
+            "nothing under --backend auto: CUDA runs the GPU primitives".into()
+        }
         BackendChoice::Auto if is_gpu => format!("from these input sizes: {thresholds}"),
         BackendChoice::Auto => {
             "nothing under --backend auto (not a GPU); everything with --backend wgpu".into()

@@ -13,7 +13,8 @@ pub fn vectors() -> PathBuf {
 /// The engine under test: the default (auto) backend, or the one named by
 /// VERIBATCH_TEST_BACKEND (ci/test.sh runs the conformance, Merkle and Groth16 tests a
 /// second time with `wgpu`, every GPU primitive forced onto the adapter; ci/gpu-test.sh
-/// with `cuda`).
+/// with `cuda`; both with VERIBATCH_STRICT_DEVICE=1, so that a device error fails the
+/// test instead of falling back to the CPU).
 pub fn engine() -> Engine {
     let backend = match std::env::var("VERIBATCH_TEST_BACKEND") {
         Ok(name) => name

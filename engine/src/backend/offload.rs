@@ -190,6 +190,10 @@ impl<D: Device> Offload<D> {
                 Ok(result) => return result,
                 Err(error) => {
                     let backend = self.device.name();
+                    assert!(
+                        !strict(),
+                        "{backend} failed on {primitive} of size {size}: {error} (VERIBATCH_STRICT_DEVICE is set)"
+                    );
                     tracing::warn!(backend, primitive, size, %error, "device failed; running on the CPU instead");
                 }
             }
@@ -288,6 +292,14 @@ impl<D: Device> Backend for Offload<D> {
     fn final_exp_is_one(&self, f: &blst_fp12) -> bool {
         self.cpu.final_exp_is_one(f)
     }
+}
+
+/// Whether VERIBATCH_STRICT_DEVICE is set: the GPU test runs of ci/test.sh and
+/// ci/gpu-test.sh make a device error fail the test instead of being hidden by the
+/// CPU fallback.
+fn strict() -> bool {
+    static STRICT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *STRICT.get_or_init(|| std::env::var_os("VERIBATCH_STRICT_DEVICE").is_some_and(|v| v == "1"))
 }
 
 #[cfg(test)]

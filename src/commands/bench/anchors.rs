@@ -87,10 +87,11 @@ pub fn sha2_root(chunks: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut level = chunks.to_vec();
     while level.len() > 32 {
-        level = level
-            .chunks(64)
-            .flat_map(|pair| Sha256::digest(pair).to_vec())
-            .collect();
+        let mut next = Vec::with_capacity(level.len() / 2);
+        for pair in level.chunks(64) {
+            next.extend_from_slice(&Sha256::digest(pair));
+        }
+        level = next;
     }
     level.try_into().expect("a power of two of chunks")
 }

@@ -155,7 +155,8 @@ fn measure(args: &RunArgs) -> CommandResult {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let timer = Timer {
-        per_point: Duration::from_secs_f64(per_point),
+        per_point: Duration::try_from_secs_f64(per_point)
+            .map_err(|_| format!("--seconds-per-point {per_point}: too long"))?,
         min_iterations: if args.quick { 1 } else { 3 },
         interrupted: output::interrupt_flag(),
     };
@@ -253,6 +254,13 @@ fn engines(choices: &[BackendChoice]) -> Result<Vec<(String, Engine)>, String> {
             public_key_cache: 0,
             ..EngineConfig::default()
         });
+        // A GPU that cannot open leaves the engine on the CPU: its figures must not be
+        // reported under the GPU's name.
+        if choice != BackendChoice::Auto && engine.backend().name() != choice.to_string() {
+            return Err(format!(
+                "--backend {choice}: the backend could not be opened (see the log); not measuring the CPU under its name"
+            ));
+        }
         engines.push((choice.to_string(), engine));
     }
     Ok(engines)

@@ -154,8 +154,8 @@ impl WorkloadKind {
     }
 }
 
-/// The anchor of the primitives: the CPU backend (blst, sha2 with SHA-NI).
-const CPU: &str = "cpu backend (blst, sha2)";
+/// The anchor of the primitives: the CPU backend (blst, hashtree with SHA-NI).
+const CPU: &str = "cpu backend (blst, hashtree)";
 
 /// What the workloads run on.
 pub struct Subjects<'a> {

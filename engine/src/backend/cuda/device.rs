@@ -3,7 +3,6 @@
 //! reports why CUDA is unavailable instead of failing.
 
 use std::collections::HashMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cudarc::driver::{
@@ -12,8 +11,8 @@ use cudarc::driver::{
 };
 use cudarc::nvrtc::Ptx;
 
-use super::CudaError;
 use super::nvrtc;
+use super::{CudaError, guarded};
 
 /// A CUDA device as `veribatch info` and bench reports describe it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,19 +95,6 @@ fn probe() -> Result<Vec<DeviceDescription>, CudaError> {
 
 fn driver(e: cudarc::driver::DriverError) -> CudaError {
     CudaError::Driver(format!("{e:?}"))
-}
-
-/// Runs `f`, turning a panic inside cudarc (a missing symbol in an old driver, say)
-/// into an error.
-fn guarded<T>(f: impl FnOnce() -> Result<T, CudaError>) -> Result<T, CudaError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "unknown panic".into());
-        Err(CudaError::Driver(format!("cudarc panicked: {message}")))
-    })
 }
 
 /// One device with the kernels compiled for it (a CUBIN for its exact architecture,

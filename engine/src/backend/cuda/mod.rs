@@ -44,6 +44,19 @@ pub enum CudaError {
     Driver(String),
 }
 
+/// Runs `f`, turning a panic inside cudarc (a missing symbol in an old driver or NVRTC,
+/// say) into an error.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, CudaError>) -> Result<T, CudaError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(CudaError::Driver(format!("cudarc panicked: {message}")))
+    })
+}
+
 /// The CUDA device's primitives, the rest on the CPU.
 pub type CudaBackend = Offload<Cuda>;
 

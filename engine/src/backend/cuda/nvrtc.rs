@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use cudarc::nvrtc::{result, sys};
 use sha2::{Digest, Sha256};
 
-use super::CudaError;
+use super::{CudaError, guarded};
 
 /// What NVRTC is asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,16 +30,22 @@ pub fn version() -> Result<String, CudaError> {
     if !present() {
         return Err(CudaError::NoNvrtc);
     }
-    let (mut major, mut minor) = (0, 0);
-    // SAFETY: the library is present; the pointers are to live integers.
-    unsafe { sys::nvrtcVersion(&mut major, &mut minor) }
-        .result()
-        .map_err(|e| CudaError::Compile(format!("nvrtcVersion: {e:?}")))?;
-    Ok(format!("{major}.{minor}"))
+    guarded(|| {
+        let (mut major, mut minor) = (0, 0);
+        // SAFETY: the library is present; the pointers are to live integers.
+        unsafe { sys::nvrtcVersion(&mut major, &mut minor) }
+            .result()
+            .map_err(|e| CudaError::Compile(format!("nvrtcVersion: {e:?}")))?;
+        Ok(format!("{major}.{minor}"))
+    })
 }
 
 /// Compiles every kernel of `kernels/cuda` for `arch` (`sm_80`, `sm_90`, …).
 pub fn compile(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
+    guarded(|| compile_unguarded(arch, output))
+}
+
+fn compile_unguarded(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
     if !present() {
         return Err(CudaError::NoNvrtc);
     }
@@ -88,21 +94,29 @@ fn cached_cubin_in(dir: Option<PathBuf>, arch: &str) -> Result<Vec<u8>, CudaErro
         .map_err(|e| CudaError::Compile(e.to_string()))?;
     let key = Sha256::digest(format!("{arch}\n{}\n{source}", version()?));
     let path = dir.map(|dir| dir.join(format!("{arch}-{}.cubin", hex::encode(&key[..16]))));
-    if let Some(cubin) = path.as_ref().and_then(|p| std::fs::read(p).ok()) {
+    // Only an ELF image is taken from the cache (files appear whole, by rename).
+    let cached = path.as_ref().and_then(|p| std::fs::read(p).ok());
+    if let Some(cubin) = cached.filter(|c| c.starts_with(ELF_MAGIC)) {
         return Ok(cubin);
     }
     let cubin = compile(arch, Output::Cubin)?;
     if let Some(path) = path {
+        let partial = path.with_extension(format!("{}.partial", std::process::id()));
         let written = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&path, &cubin));
+            .and_then(|()| std::fs::write(&partial, &cubin))
+            .and_then(|()| std::fs::rename(&partial, &path));
         if let Err(error) = written {
+            let _ = std::fs::remove_file(&partial);
             tracing::debug!(path = %path.display(), %error, "CUDA kernels not cached");
         }
     }
     Ok(cubin)
 }
+
+/// The first bytes of every CUBIN (an ELF image).
+const ELF_MAGIC: &[u8] = b"\x7fELF";
 
 fn cache_dir() -> Option<PathBuf> {
     let var = |name| {
@@ -254,6 +268,10 @@ mod tests {
     fn cubins_are_cached_on_disk_where_nvrtc_is_present() {
         if !present() {
             eprintln!("SKIPPED: no NVRTC on the library path");
+            assert!(
+                std::env::var_os("VERIBATCH_REQUIRE_NVRTC").is_none(),
+                "NVRTC required"
+            );
             return;
         }
         let dir =
@@ -264,13 +282,15 @@ mod tests {
             .map(|e| e.unwrap().path())
             .collect();
         assert_eq!(files.len(), 1, "{files:?}");
-        // A planted file under the same name is what the next call returns.
-        std::fs::write(&files[0], b"planted").unwrap();
-        assert_eq!(
-            cached_cubin_in(Some(dir.clone()), "sm_80").unwrap(),
-            b"planted"
-        );
-        assert_eq!(&first[..4], b"\x7fELF");
+        // A planted ELF file under the same name is what the next call returns; a file
+        // that is not an ELF image (a torn write) is compiled over.
+        let cached = |dir: &PathBuf| cached_cubin_in(Some(dir.clone()), "sm_80").unwrap();
+        std::fs::write(&files[0], b"\x7fELF planted").unwrap();
+        assert_eq!(cached(&dir), b"\x7fELF planted");
+        std::fs::write(&files[0], b"torn").unwrap();
+        let recompiled = cached(&dir);
+        assert!(recompiled.starts_with(ELF_MAGIC) && recompiled.len() == first.len());
+        assert!(first.starts_with(ELF_MAGIC));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -210,21 +210,41 @@ const MAX_WINDOW: u32 = 16;
 /// Buckets one thread of `window_segment` reduces, at least.
 const SEGMENT: u32 = 32;
 
-/// Σ scalars[i]·points[i]: Pippenger with signed digits. The host sorts the points into
-/// buckets (msm_plan); the device sums each bucket (one thread per bucket) and reduces
-/// each window's buckets in segments; the host adds the segments and combines windows.
+/// Points of one device MSM at most: the bucket plan's u32 entries keep the sign in bit
+/// 31 and its counts must stay below 2^32 (here at most 2^26 · 17 windows).
+const MSM_POINTS: usize = 1 << 26;
+
+/// Σ scalars[i]·points[i]: Pippenger with signed digits, in parts of at most
+/// MSM_POINTS points.
 pub fn msm<C: Curve>(
     cuda: &Cuda,
     points: &[C::Affine],
     scalars: &Scalars,
 ) -> Result<C::Point, CudaError> {
-    let n = points.len();
-    if n == 0 {
-        return Ok(C::Point::default());
+    let mut total = C::Point::default();
+    for start in (0..points.len()).step_by(MSM_POINTS) {
+        let end = (start + MSM_POINTS).min(points.len());
+        total = C::add(
+            &total,
+            &msm_part::<C>(cuda, &points[start..end], scalars, start)?,
+        );
     }
+    Ok(total)
+}
+
+/// Σ scalars[first + i]·points[i]. The host sorts the points into buckets (msm_plan);
+/// the device sums each bucket (one thread per bucket) and reduces each window's
+/// buckets in segments; the host adds the segments and combines windows.
+fn msm_part<C: Curve>(
+    cuda: &Cuda,
+    points: &[C::Affine],
+    scalars: &Scalars,
+    first: usize,
+) -> Result<C::Point, CudaError> {
+    let n = points.len();
     let window = window_bits(n, MAX_WINDOW);
     let windows = (scalars.bits() as u32 + 1).div_ceil(window);
-    let plan = BucketPlan::new(scalars, 0..n, window, windows);
+    let plan = BucketPlan::new(scalars, first..first + n, window, windows);
     if plan.entries.is_empty() {
         // Every scalar is zero (and CUDA cannot allocate an empty buffer).
         return Ok(C::Point::default());

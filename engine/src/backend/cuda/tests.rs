@@ -1,19 +1,25 @@
 //! Differential tests of the CUDA backend on a real GPU against the CPU backend (blst,
 //! sha2): every primitive on random and edge inputs. They need an NVIDIA GPU, so they are
-//! ignored by default; `ci/gpu-test.sh` runs them on a GPU machine.
+//! ignored by default; `ci/gpu-test.sh` runs them on a GPU machine. They call the device
+//! itself, not the backend, whose CPU fallback would hide a device error.
 
 use blst::{blst_p1_affine, blst_p2_affine};
 
-use super::{CudaBackend, CudaError, availability};
+use super::{Cuda, CudaBackend, CudaError, availability};
 use crate::backend::cpu::CpuBackend;
-use crate::backend::{Backend, Scalars, Thresholds};
+use crate::backend::{Backend, Device, Scalars, Thresholds};
 use crate::points::{compress_g1, compress_g2, p1_affine, p2_affine};
 use crate::workload::{self, Rng};
 
 const NEEDS_GPU: &str = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)";
 
-fn backend() -> CudaBackend {
-    CudaBackend::open(Thresholds::ALWAYS).unwrap_or_else(|e| panic!("{NEEDS_GPU}: {e}"))
+fn device() -> Cuda {
+    Cuda::open().unwrap_or_else(|e| panic!("{NEEDS_GPU}: {e}"))
+}
+
+/// The device's answer, or the test fails with the device's error.
+fn ok<T>(result: Result<T, CudaError>) -> T {
+    result.unwrap_or_else(|e| panic!("the device failed: {e}"))
 }
 
 fn g1(p: &blst::blst_p1) -> [u8; 48] {
@@ -71,20 +77,28 @@ fn g2_points(n: usize, rng: &mut Rng) -> Vec<blst_p2_affine> {
 #[test]
 #[ignore = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)"]
 fn sums_match_the_cpu() {
-    let (gpu, cpu) = (backend(), CpuBackend::new());
+    let (gpu, cpu) = (device(), CpuBackend::new());
     let mut rng = Rng::new(1);
     for n in [0, 1, 2, 3, 127, 128, 129, 1000, 1 << 16, 300_000] {
         let p1 = g1_points(n, &mut rng);
-        assert_eq!(g1(&gpu.g1_sum(&p1)), g1(&cpu.g1_sum(&p1)), "g1, {n} points");
+        assert_eq!(
+            g1(&ok(gpu.g1_sum(&p1))),
+            g1(&cpu.g1_sum(&p1)),
+            "g1, {n} points"
+        );
         let p2 = g2_points(n.min(1 << 16), &mut rng);
-        assert_eq!(g2(&gpu.g2_sum(&p2)), g2(&cpu.g2_sum(&p2)), "g2, {n} points");
+        assert_eq!(
+            g2(&ok(gpu.g2_sum(&p2))),
+            g2(&cpu.g2_sum(&p2)),
+            "g2, {n} points"
+        );
     }
 }
 
 #[test]
 #[ignore = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)"]
 fn msms_match_the_cpu() {
-    let (gpu, cpu) = (backend(), CpuBackend::new());
+    let (gpu, cpu) = (device(), CpuBackend::new());
     let mut rng = Rng::new(2);
     for n in [1, 2, 5, 64, 1000, 4096, 1 << 16] {
         let p1 = g1_points(n, &mut rng);
@@ -92,12 +106,12 @@ fn msms_match_the_cpu() {
         for scalars in scalar_sets(n, &mut rng) {
             let bits = scalars.bits();
             assert_eq!(
-                g1(&gpu.g1_msm(&p1, &scalars)),
+                g1(&ok(gpu.g1_msm(&p1, &scalars))),
                 g1(&cpu.g1_msm(&p1, &scalars)),
                 "g1, {n} points, {bits}-bit"
             );
             assert_eq!(
-                g2(&gpu.g2_msm(&p2, &scalars)),
+                g2(&ok(gpu.g2_msm(&p2, &scalars))),
                 g2(&cpu.g2_msm(&p2, &scalars)),
                 "g2, {n} points, {bits}-bit"
             );
@@ -106,18 +120,18 @@ fn msms_match_the_cpu() {
     // Skewed: every scalar the same, so one bucket per window holds every point.
     let p1 = g1_points(5000, &mut rng);
     let same = Scalars::from_u64s(&[u64::MAX; 5000]);
-    assert_eq!(g1(&gpu.g1_msm(&p1, &same)), g1(&cpu.g1_msm(&p1, &same)));
+    assert_eq!(g1(&ok(gpu.g1_msm(&p1, &same))), g1(&cpu.g1_msm(&p1, &same)));
 }
 
 #[test]
 #[ignore = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)"]
 fn scaling_matches_the_cpu() {
-    let (gpu, cpu) = (backend(), CpuBackend::new());
+    let (gpu, cpu) = (device(), CpuBackend::new());
     let mut rng = Rng::new(3);
     let points = g1_points(3000, &mut rng);
     for scalars in scalar_sets(3000, &mut rng) {
         assert_eq!(
-            gpu.g1_scale(&points, &scalars),
+            ok(gpu.g1_scale(&points, &scalars)),
             cpu.g1_scale(&points, &scalars)
         );
     }
@@ -126,12 +140,12 @@ fn scaling_matches_the_cpu() {
 #[test]
 #[ignore = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)"]
 fn hashes_and_merkle_roots_match_the_cpu() {
-    let (gpu, cpu) = (backend(), CpuBackend::new());
+    let (gpu, cpu) = (device(), CpuBackend::new());
     let mut rng = Rng::new(4);
     for n in [1, 2, 255, 256, 257, 1 << 20] {
         let blocks = rng.bytes(64 * n);
         let (mut a, mut b) = (vec![0u8; 32 * n], vec![0u8; 32 * n]);
-        gpu.hash_blocks(&blocks, &mut a);
+        ok(gpu.hash_blocks(&blocks, &mut a));
         cpu.hash_blocks(&blocks, &mut b);
         assert_eq!(a, b, "{n} blocks");
     }
@@ -148,7 +162,7 @@ fn hashes_and_merkle_roots_match_the_cpu() {
     ] {
         let chunks = rng.bytes(32 * count);
         assert_eq!(
-            gpu.merkle_root(&chunks, depth),
+            ok(gpu.merkle_root(&chunks, depth)),
             cpu.merkle_root(&chunks, depth),
             "{count} chunks, depth {depth}"
         );
