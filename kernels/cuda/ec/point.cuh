@@ -63,6 +63,22 @@ VB_HD affine<F> neg(const affine<F>& a) {
     return r;
 }
 
+// The common end of RCB algorithms 7 and 8, from t0 = X1·X2, t1 = Y1·Y2, t2 = Z1·Z2,
+// t3 = X1·Y2 + X2·Y1, t4 = Y1·Z2 + Y2·Z1 and y3 = X1·Z2 + X2·Z1.
+template <class F>
+VB_HD xyz<F> rcb_finish(F t0, F t1, F t2, F t3, F t4, F y3) {
+    t0 = add(dbl(t0), t0);                   // 3·X1·X2
+    t2 = mul_b3(t2);
+    F z3 = add(t1, t2);
+    t1 = sub(t1, t2);
+    y3 = mul_b3(y3);
+    F x3 = sub(mul(t3, t1), mul(t4, y3));
+    y3 = add(mul(t1, z3), mul(y3, t0));
+    z3 = add(mul(z3, t4), mul(t0, t3));
+    xyz<F> r = {x3, y3, z3};
+    return r;
+}
+
 // P + Q, RCB algorithm 7: 12 multiplications, 2 by b3.
 template <class F>
 VB_HD_CALL xyz<F> add(const xyz<F>& p, const xyz<F>& q) {
@@ -76,16 +92,7 @@ VB_HD_CALL xyz<F> add(const xyz<F>& p, const xyz<F>& q) {
     t4 = sub(t4, add(t1, t2));               // Y1·Z2 + Y2·Z1
     F y3 = mul(add(p.x, p.z), add(q.x, q.z));
     y3 = sub(y3, add(t0, t2));               // X1·Z2 + X2·Z1
-    t0 = add(dbl(t0), t0);                   // 3·X1·X2
-    t2 = mul_b3(t2);
-    F z3 = add(t1, t2);
-    t1 = sub(t1, t2);
-    y3 = mul_b3(y3);
-    F x3 = sub(mul(t3, t1), mul(t4, y3));
-    y3 = add(mul(t1, z3), mul(y3, t0));
-    z3 = add(mul(z3, t4), mul(t0, t3));
-    xyz<F> r = {x3, y3, z3};
-    return r;
+    return rcb_finish(t0, t1, t2, t3, t4, y3);
 }
 
 // P + Q for an affine Q, RCB algorithm 8 (Z2 = 1): 11 multiplications. The formula
@@ -99,16 +106,7 @@ VB_HD_CALL xyz<F> add(const xyz<F>& p, const affine<F>& q) {
     t3 = sub(t3, add(t0, t1));               // X1·y2 + x2·Y1
     F t4 = add(mul(q.y, p.z), p.y);          // Y1 + y2·Z1
     F y3 = add(mul(q.x, p.z), p.x);          // X1 + x2·Z1
-    t0 = add(dbl(t0), t0);                   // 3·X1·x2
-    F t2 = mul_b3(p.z);
-    F z3 = add(t1, t2);
-    t1 = sub(t1, t2);
-    y3 = mul_b3(y3);
-    F x3 = sub(mul(t3, t1), mul(t4, y3));
-    y3 = add(mul(t1, z3), mul(y3, t0));
-    z3 = add(mul(z3, t4), mul(t0, t3));
-    xyz<F> r = {x3, y3, z3};
-    return r;
+    return rcb_finish(t0, t1, p.z, t3, t4, y3);
 }
 
 // 2·P, RCB algorithm 9: 6 multiplications and 2 squarings, 1 by b3.
