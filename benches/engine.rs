@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use veribatch_engine::backend::Thresholds;
 use veribatch_engine::backend::wgpu::WgpuBackend;
 use veribatch_engine::backend::{Backend, cpu::CpuBackend};
-use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::bls::{Ciphersuite, ETH_DST, SignatureSet};
 use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig, ProofInput};
 
@@ -56,10 +56,10 @@ fn bls(c: &mut Criterion) {
         });
         let cold = cold_engine();
         group.bench_function(BenchmarkId::new("veribatch, cold key cache", &label), |b| {
-            b.iter(|| cold.verify_signature_sets(&sets, ETH_DST).unwrap())
+            b.iter(|| cold.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM))
         });
         group.bench_function(BenchmarkId::new("veribatch, warm key cache", &label), |b| {
-            b.iter(|| engine.verify_signature_sets(&sets, ETH_DST).unwrap())
+            b.iter(|| engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM))
         });
     }
     group.finish();
@@ -85,7 +85,8 @@ fn fast_aggregate(c: &mut Criterion) {
     });
     group.bench_function("veribatch, committee of 512", |b| {
         b.iter(|| {
-            let v = engine.fast_aggregate_verify(&keys, &message, &signature, ETH_DST);
+            let v =
+                engine.fast_aggregate_verify(&keys, &message, &signature, &Ciphersuite::ETHEREUM);
             assert_eq!(v, Ok(true));
         })
     });

@@ -15,7 +15,7 @@ use std::time::Duration;
 use common::TestRng;
 use common::bls::{Validators, single_key_sets};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::{Engine, EngineConfig};
 use veribatch_service::client::Remote;
 use veribatch_service::{Bound, ServeConfig};
@@ -50,7 +50,7 @@ async fn round(clients: &[Remote], requests: &Arc<Vec<Vec<SignatureSet>>>) {
             tokio::spawn(async move {
                 for _ in 0..REQUESTS_PER_CLIENT {
                     let verdicts = client
-                        .verify_signature_sets(&requests[i], ETH_DST)
+                        .verify_signature_sets(&requests[i], &Ciphersuite::ETHEREUM)
                         .await
                         .unwrap();
                     assert!(verdicts.iter().all(|v| *v == Ok(true)));
@@ -87,7 +87,7 @@ fn service(c: &mut Criterion) {
         let label = format!("4096 sets, {messages} messages");
         group.throughput(Throughput::Elements(sets.len() as u64));
         group.bench_function(BenchmarkId::new("in-process engine", &label), |b| {
-            b.iter(|| engine.verify_signature_sets(&sets, ETH_DST).unwrap())
+            b.iter(|| engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM))
         });
         group.throughput(Throughput::Elements(
             (sets.len() * REQUESTS_PER_CLIENT) as u64,
@@ -102,13 +102,13 @@ fn service(c: &mut Criterion) {
     let one = single_key_sets(&engine, &validators, 1, 1);
     group.throughput(Throughput::Elements(1));
     group.bench_function("in-process engine, 1 set", |b| {
-        b.iter(|| engine.verify_signature_sets(&one, ETH_DST).unwrap())
+        b.iter(|| engine.verify_signature_sets(&one, &Ciphersuite::ETHEREUM))
     });
     let mut client = clients[0].clone();
     group.bench_function("1 client x 1 set over gRPC (light-load latency)", |b| {
         b.iter(|| {
             runtime
-                .block_on(client.verify_signature_sets(&one, ETH_DST))
+                .block_on(client.verify_signature_sets(&one, &Ciphersuite::ETHEREUM))
                 .unwrap()
         })
     });

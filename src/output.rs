@@ -13,6 +13,32 @@ use veribatch_engine::{InputError, Verdict};
 
 use crate::input::Record;
 
+/// `println!` that ends the process quietly when stdout is a closed pipe (the reader,
+/// such as `head`, has what it wanted), as coreutils and ripgrep do, instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::print_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+/// Writes one line on stdout; see [`outln`].
+pub fn print_line(line: std::fmt::Arguments<'_>) {
+    let mut out = io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        stdout_failed(&e);
+    }
+}
+
+/// A failed write to stdout: quiet exit 0 for a closed pipe, else the error and exit 2.
+pub fn stdout_failed(e: &io::Error) -> ! {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to stdout: {e}");
+    std::process::exit(2);
+}
+
 /// How a command that ran ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -74,6 +100,8 @@ impl Tally {
 /// Writes `{"index":N,"valid":…,"error":…}` lines to a file or stdout.
 pub struct VerdictWriter {
     out: Box<dyn Write>,
+    /// A closed stdout ends the process quietly; a failed file write is an error.
+    to_stdout: bool,
     pub tally: Tally,
 }
 
@@ -87,6 +115,7 @@ impl VerdictWriter {
         };
         Ok(Self {
             out,
+            to_stdout: path.is_none(),
             tally: Tally::default(),
         })
     }
@@ -113,14 +142,21 @@ impl VerdictWriter {
             error,
         })
         .expect("verdicts serialize");
-        writeln!(self.out, "{line}").map_err(|e| format!("cannot write verdicts: {e}"))
+        let written = writeln!(self.out, "{line}");
+        self.check(written)
     }
 
     pub fn finish(mut self) -> Result<Tally, String> {
-        self.out
-            .flush()
-            .map_err(|e| format!("cannot write verdicts: {e}"))?;
+        let flushed = self.out.flush();
+        self.check(flushed)?;
         Ok(self.tally)
+    }
+
+    fn check(&self, written: io::Result<()>) -> Result<(), String> {
+        match written {
+            Err(e) if self.to_stdout => stdout_failed(&e),
+            other => other.map_err(|e| format!("cannot write verdicts: {e}")),
+        }
     }
 }
 
@@ -166,6 +202,8 @@ pub struct BatchJob<'a, T> {
     pub what: &'a str,
     /// Records verified per engine call.
     pub per_batch: usize,
+    /// Whether an input with no records is success (otherwise it cannot run: exit 2).
+    pub allow_empty: bool,
     /// Where verdicts go (stdout if `None`).
     pub output: Option<&'a Path>,
     /// A record into an engine input, or the reason it is malformed.
@@ -179,6 +217,12 @@ impl<T> BatchJob<'_, T> {
     /// Verifies `records` batch by batch, writing one verdict line per record in input
     /// order and a summary on stderr; Ctrl-C stops between batches.
     pub fn run(&self, records: &[Record]) -> CommandResult {
+        if records.is_empty() && !self.allow_empty {
+            return Err(format!(
+                "no {} in input: nothing verified is not success (--allow-empty accepts it)",
+                self.what
+            ));
+        }
         let interrupted = interrupt_flag();
         let mut writer = VerdictWriter::create(self.output)?;
         let bar = progress(records.len(), self.what);
@@ -197,10 +241,19 @@ impl<T> BatchJob<'_, T> {
                     Err(e) => Some(e),
                 })
                 .collect();
-            let mut verdicts = (self.verify)(&inputs)?.into_iter();
+            let verdicts = (self.verify)(&inputs)?;
+            if verdicts.len() != inputs.len() {
+                return Err(format!(
+                    "{} verdicts for {} {}: not trusting the answer",
+                    verdicts.len(),
+                    inputs.len(),
+                    self.what
+                ));
+            }
+            let mut verdicts = verdicts.into_iter();
             for (offset, parse_error) in parse_errors.into_iter().enumerate() {
                 let verdict = match parse_error {
-                    None => describe(verdicts.next().expect("one verdict per input"), self.rename),
+                    None => describe(verdicts.next().expect("counted above"), self.rename),
                     Some(e) => Err(e),
                 };
                 writer.write(batch_no * self.per_batch + offset, &verdict)?;

@@ -4,7 +4,7 @@ mod common;
 
 use common::bls::{Validators, committee_set, single_key_sets};
 use common::{TestRng, engine};
-use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::bls::{Ciphersuite, Scheme, SignatureSet};
 use veribatch_engine::{Engine, EngineConfig, Verdict};
 
 fn valid(verdicts: &[Verdict]) -> Vec<bool> {
@@ -29,7 +29,7 @@ fn valid_sets_of_every_shape_pass_together() {
     let sigs: Vec<[u8; 96]> = (0..4)
         .map(|i| {
             engine
-                .sign(&v.secret_keys[i], &messages[i], ETH_DST)
+                .sign(&v.secret_keys[i], &messages[i], &Ciphersuite::ETHEREUM)
                 .unwrap()
         })
         .collect();
@@ -38,7 +38,7 @@ fn valid_sets_of_every_shape_pass_together() {
         public_keys: v.public_keys[..4].to_vec(),
         messages,
     });
-    let verdicts = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
+    let verdicts = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
     assert_eq!(valid(&verdicts), vec![true; sets.len()]);
 }
 
@@ -53,13 +53,13 @@ fn exactly_the_bad_sets_are_found() {
     sets[18].signature = sig17;
     sets[99].public_keys[0] = v.public_keys[(99 + 1) % 16].clone(); // another key
     sets[150].signature = engine
-        .sign(&v.secret_keys[0], b"other", ETH_DST)
+        .sign(&v.secret_keys[0], b"other", &Ciphersuite::ETHEREUM)
         .unwrap()
         .to_vec();
     sets[199].signature = sets[198].signature.clone();
     // Sets 17 and 18 might share a message and key by chance; make sure they do not.
     assert_ne!(sets[17].public_keys, sets[18].public_keys);
-    let verdicts = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
+    let verdicts = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
     let got: Vec<usize> = (0..sets.len())
         .filter(|&i| verdicts[i] != Ok(true))
         .collect();
@@ -77,7 +77,7 @@ fn many_bad_sets_are_all_found() {
     for i in (0..120).step_by(3) {
         sets[i].messages[0][0] ^= 1;
     }
-    let verdicts = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
+    let verdicts = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
     let want: Vec<bool> = (0..120).map(|i| i % 3 != 0).collect();
     assert_eq!(valid(&verdicts), want);
 }
@@ -88,7 +88,9 @@ fn many_bad_sets_are_all_found() {
 fn invalid_signatures_that_cancel_out_are_caught() {
     let (engine, v) = setup(2);
     let mut sets = single_key_sets(&engine, &v, 2, 2);
-    let delta = engine.sign(&v.secret_keys[0], b"delta", ETH_DST).unwrap();
+    let delta = engine
+        .sign(&v.secret_keys[0], b"delta", &Ciphersuite::ETHEREUM)
+        .unwrap();
     let neg_delta = negate_g2(&delta);
     sets[0].signature = engine
         .aggregate_signatures(&[&sets[0].signature[..], &delta[..]])
@@ -109,11 +111,11 @@ fn invalid_signatures_that_cancel_out_are_caught() {
     ];
     let msgs = [sets[0].messages[0].clone(), sets[1].messages[0].clone()];
     assert_eq!(
-        engine.aggregate_verify(&keys, &msgs, &aggregate, ETH_DST),
+        engine.aggregate_verify(&keys, &msgs, &aggregate, &Ciphersuite::ETHEREUM),
         Ok(true)
     );
     // ...but each set is invalid, and the batch says so.
-    let verdicts = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
+    let verdicts = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
     assert_eq!(verdicts, vec![Ok(false), Ok(false)]);
 }
 
@@ -159,7 +161,7 @@ fn malformed_sets_get_errors_and_do_not_affect_the_others() {
         with(&|s| s.signature[0] &= 0x7f), // compression flag cleared
         good.clone(),
     ];
-    let verdicts = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
+    let verdicts = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
     assert_eq!(verdicts[0], Ok(true));
     assert_eq!(verdicts[7], Ok(true));
     let errors: Vec<String> = verdicts[1..7]
@@ -187,27 +189,24 @@ fn keys_that_sum_to_infinity_make_a_set_invalid() {
     let pk = v.public_keys[0].clone();
     let mut neg = pk.clone();
     neg[0] ^= 0x20; // the sign flag: −pk
-    let sig = engine.sign(&v.secret_keys[0], b"m", ETH_DST).unwrap();
-    let verdict = engine.fast_aggregate_verify(&[pk, neg], b"m", &sig, ETH_DST);
+    let sig = engine
+        .sign(&v.secret_keys[0], b"m", &Ciphersuite::ETHEREUM)
+        .unwrap();
+    let verdict = engine.fast_aggregate_verify(&[pk, neg], b"m", &sig, &Ciphersuite::ETHEREUM);
     assert_eq!(verdict, Ok(false));
 }
 
 #[test]
 fn the_domain_separation_tag_is_honoured() {
     let (engine, v) = setup(1);
-    let dst = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_";
-    let sig = engine.sign(&v.secret_keys[0], b"m", dst).unwrap();
-    assert_eq!(engine.verify(&v.public_keys[0], b"m", &sig, dst), Ok(true));
+    let dst = Ciphersuite::new(b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_", None).unwrap();
+    let sig = engine.sign(&v.secret_keys[0], b"m", &dst).unwrap();
+    assert_eq!(engine.verify(&v.public_keys[0], b"m", &sig, &dst), Ok(true));
     assert_eq!(
-        engine.verify(&v.public_keys[0], b"m", &sig, ETH_DST),
+        engine.verify(&v.public_keys[0], b"m", &sig, &Ciphersuite::ETHEREUM),
         Ok(false)
     );
-    let set = SignatureSet {
-        signature: sig.to_vec(),
-        public_keys: vec![v.public_keys[0].clone()],
-        messages: vec![b"m".to_vec()],
-    };
-    let err = engine.verify_signature_sets(&[set], b"").unwrap_err();
+    let err = Ciphersuite::new(Vec::new(), Some(Scheme::Basic)).unwrap_err();
     assert_eq!(err.to_string(), "dst: must have 1 to 255 bytes, has 0");
 }
 
@@ -220,9 +219,9 @@ fn the_key_cache_changes_no_verdict() {
     });
     let mut sets = single_key_sets(&engine, &v, 30, 5);
     sets[4].messages[0].push(1);
-    let first = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
-    let again = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
-    let without = uncached.verify_signature_sets(&sets, ETH_DST).unwrap();
+    let first = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
+    let again = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
+    let without = uncached.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
     assert_eq!(first, again);
     assert_eq!(first, without);
     assert_eq!(valid(&first).iter().filter(|ok| !**ok).count(), 1);
@@ -234,10 +233,17 @@ fn public_key_aggregation() {
     let agg = engine.aggregate_public_keys(&v.public_keys).unwrap();
     // The aggregate key verifies the aggregate signature of one message.
     let sigs: Vec<[u8; 96]> = (0..3)
-        .map(|i| engine.sign(&v.secret_keys[i], b"m", ETH_DST).unwrap())
+        .map(|i| {
+            engine
+                .sign(&v.secret_keys[i], b"m", &Ciphersuite::ETHEREUM)
+                .unwrap()
+        })
         .collect();
     let sig = engine.aggregate_signatures(&sigs).unwrap();
-    assert_eq!(engine.verify(&agg, b"m", &sig, ETH_DST), Ok(true));
+    assert_eq!(
+        engine.verify(&agg, b"m", &sig, &Ciphersuite::ETHEREUM),
+        Ok(true)
+    );
     let none: [&[u8]; 0] = [];
     assert!(engine.aggregate_public_keys(&none).is_err());
     let err = engine
@@ -254,8 +260,7 @@ fn an_empty_batch_has_no_verdicts() {
     let engine = engine();
     assert!(
         engine
-            .verify_signature_sets(&[], ETH_DST)
-            .unwrap()
+            .verify_signature_sets(&[], &Ciphersuite::ETHEREUM)
             .is_empty()
     );
 }
@@ -265,27 +270,34 @@ fn eth_fast_aggregate_verify_accepts_no_keys_with_the_infinity_signature() {
     let (engine, v) = setup(2);
     let infinity = veribatch_engine::bls::G2_POINT_AT_INFINITY;
     assert_eq!(
-        engine.eth_fast_aggregate_verify(&[], b"m", &infinity, ETH_DST),
+        engine.eth_fast_aggregate_verify(&[], b"m", &infinity, &Ciphersuite::ETHEREUM),
         Ok(true)
     );
     // FastAggregateVerify itself refuses an empty key list.
     assert!(
         engine
-            .fast_aggregate_verify(&[], b"m", &infinity, ETH_DST)
+            .fast_aggregate_verify(&[], b"m", &infinity, &Ciphersuite::ETHEREUM)
             .is_err()
     );
-    let sig = engine.sign(&v.secret_keys[0], b"m", ETH_DST).unwrap();
+    let sig = engine
+        .sign(&v.secret_keys[0], b"m", &Ciphersuite::ETHEREUM)
+        .unwrap();
     assert!(
         engine
-            .eth_fast_aggregate_verify(&[], b"m", &sig, ETH_DST)
+            .eth_fast_aggregate_verify(&[], b"m", &sig, &Ciphersuite::ETHEREUM)
             .is_err()
     );
     assert_eq!(
-        engine.eth_fast_aggregate_verify(&v.public_keys[..1], b"m", &sig, ETH_DST),
+        engine.eth_fast_aggregate_verify(&v.public_keys[..1], b"m", &sig, &Ciphersuite::ETHEREUM),
         Ok(true)
     );
     assert_eq!(
-        engine.eth_fast_aggregate_verify(&v.public_keys[..1], b"m", &infinity, ETH_DST),
+        engine.eth_fast_aggregate_verify(
+            &v.public_keys[..1],
+            b"m",
+            &infinity,
+            &Ciphersuite::ETHEREUM
+        ),
         Ok(false)
     );
 }

@@ -6,7 +6,7 @@ mod common;
 use common::{engine, json_files, unhex};
 use serde_json::Value;
 use veribatch_engine::bls::keys::deserialize_g1;
-use veribatch_engine::bls::{ETH_DST, PublicKey, Signature, SignatureSet};
+use veribatch_engine::bls::{Ciphersuite, PublicKey, Signature, SignatureSet};
 
 const RFC_G2_DST: &[u8] = b"QUUX-V01-CS02-with-BLS12381G2_XMD:SHA-256_SSWU_RO_";
 
@@ -61,7 +61,7 @@ fn verify() {
                 &bytes(&input["pubkey"])?,
                 &bytes(&input["message"])?,
                 &bytes(&input["signature"])?,
-                ETH_DST,
+                &Ciphersuite::ETHEREUM,
             ))
         })());
         assert_eq!(got, expected.as_bool().unwrap(), "{name}");
@@ -77,7 +77,7 @@ fn fast_aggregate_verify() {
                 &byte_list(&input["pubkeys"])?,
                 &bytes(&input["message"])?,
                 &bytes(&input["signature"])?,
-                ETH_DST,
+                &Ciphersuite::ETHEREUM,
             ))
         })());
         assert_eq!(got, expected.as_bool().unwrap(), "{name}");
@@ -93,7 +93,7 @@ fn aggregate_verify() {
                 &byte_list(&input["pubkeys"])?,
                 &byte_list(&input["messages"])?,
                 &bytes(&input["signature"])?,
-                ETH_DST,
+                &Ciphersuite::ETHEREUM,
             ))
         })());
         assert_eq!(got, expected.as_bool().unwrap(), "{name}");
@@ -114,7 +114,7 @@ fn batch_verify() {
                 messages: vec![messages[i].clone()],
             })
             .collect();
-        let verdicts = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
+        let verdicts = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
         let all_valid = verdicts.iter().all(|v| matches!(v, Ok(true)));
         assert_eq!(all_valid, expected.as_bool().unwrap(), "{name}");
         // Each set's verdict is its own Verify.
@@ -123,7 +123,7 @@ fn batch_verify() {
                 &set.public_keys[0],
                 &set.messages[0],
                 &set.signature,
-                ETH_DST,
+                &Ciphersuite::ETHEREUM,
             );
             assert_eq!(
                 verdicts[i].clone().unwrap_or(false),
@@ -157,7 +157,7 @@ fn sign() {
             .sign(
                 &bytes(&input["privkey"]).unwrap(),
                 &bytes(&input["message"]).unwrap(),
-                ETH_DST,
+                &Ciphersuite::ETHEREUM,
             )
             .ok();
         let expected = if expected.is_null() {
@@ -256,7 +256,7 @@ fn aggregate_does_not_check_the_subgroup_but_verify_does() {
         .find(|(name, _, _)| name.starts_with("verify_valid"))
         .unwrap();
     let pubkey = bytes(&input["pubkey"]).unwrap();
-    let verdict = engine.verify(&pubkey, b"m", &aggregate, ETH_DST);
+    let verdict = engine.verify(&pubkey, b"m", &aggregate, &Ciphersuite::ETHEREUM);
     assert_eq!(
         verdict.unwrap_err().to_string(),
         "signature: not in the prime-order subgroup"

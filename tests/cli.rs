@@ -180,12 +180,24 @@ fn verify_bls_cannot_run_exits_2() {
 
 #[test]
 fn verify_bls_with_another_dst() {
+    // A tag that names no scheme needs one given.
+    let out = veribatch(&[
+        "verify",
+        "bls",
+        "--dst",
+        "OTHER_DST",
+        &example("valid.ndjson"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("names no scheme"), "{}", stderr(&out));
     // The Ethereum vectors were signed with the POP DST: another tag makes them invalid.
     let out = veribatch(&[
         "verify",
         "bls",
         "--dst",
         "OTHER_DST",
+        "--scheme",
+        "pop",
         &example("valid.ndjson"),
     ]);
     assert_eq!(out.status.code(), Some(1));
@@ -264,17 +276,51 @@ fn merkle_prove_then_verify() {
         "depth 7, then the length mix-in"
     );
 
-    let ok = veribatch(&["merkle", "verify", proof_path.to_str().unwrap()]);
+    let path = proof_path.to_str().unwrap();
+    let root = proof["root"].as_str().unwrap();
+    let shape = ["--limit", "128", "--mix-in-length"];
+    let verify = |flags: &[&str], file: &str| {
+        let mut args = vec!["merkle", "verify"];
+        args.extend_from_slice(flags);
+        args.push(file);
+        veribatch(&args)
+    };
+    let ok = verify(&[&["--root", root][..], &shape].concat(), path);
+    assert_eq!((ok.status.code(), stdout(&ok).trim()), (Some(0), "OK"));
+    let ok = verify(&["--root", root, "--depth", "8"], path);
     assert_eq!((ok.status.code(), stdout(&ok).trim()), (Some(0), "OK"));
 
+    // The root inside the file proves nothing unless the user says they trust it.
+    let untrusted = verify(&shape, path);
+    assert_eq!(untrusted.status.code(), Some(2));
+    assert!(
+        stderr(&untrusted).contains("--root"),
+        "{}",
+        stderr(&untrusted)
+    );
+    let trusted = verify(&[&["--trust-proof-root"][..], &shape].concat(), path);
+    assert_eq!(trusted.status.code(), Some(0), "{}", stderr(&trusted));
+    assert!(
+        stdout(&trusted).contains("against the proof's own root"),
+        "{}",
+        stdout(&trusted)
+    );
+    // Claimed chunk indices are checked against the tree's shape, which must be given.
+    let shapeless = verify(&["--root", root], path);
+    assert_eq!(shapeless.status.code(), Some(2));
+    assert!(stderr(&shapeless).contains("give the tree's shape"));
+    let shallow = verify(&["--root", root, "--depth", "7"], path);
+    assert_eq!(shallow.status.code(), Some(2));
+    assert!(stderr(&shallow).contains("is not chunk 3 of a tree of depth 7"));
+    let beyond = verify(&["--root", root, "--limit", "90", "--mix-in-length"], path);
+    assert_eq!(beyond.status.code(), Some(2));
+    assert!(stderr(&beyond).contains("chunk index 99 is beyond the tree's 90 chunks"));
+
     let other_root = format!("0x{}", "11".repeat(32));
-    let bad = veribatch(&[
-        "merkle",
-        "verify",
-        "--root",
-        &other_root,
-        proof_path.to_str().unwrap(),
-    ]);
+    let bad = verify(
+        &[&["--root", other_root.as_str()][..], &shape].concat(),
+        path,
+    );
     assert_eq!(
         (bad.status.code(), stdout(&bad).trim()),
         (Some(1), "INVALID")
@@ -288,10 +334,13 @@ fn merkle_prove_then_verify() {
     });
     let claim_path = dir.join("claim.json");
     std::fs::write(&claim_path, root_claim.to_string()).unwrap();
-    let out = veribatch(&["merkle", "verify", claim_path.to_str().unwrap()]);
+    let out = verify(
+        &[&["--root", root][..], &shape].concat(),
+        claim_path.to_str().unwrap(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("is not the position of leaf 3"),
+        stderr(&out).contains("generalized index 1 is not chunk 3"),
         "{}",
         stderr(&out)
     );
@@ -301,7 +350,10 @@ fn merkle_prove_then_verify() {
     tampered["helper_gindices"] = serde_json::json!([]);
     let tampered_path = dir.join("short.json");
     std::fs::write(&tampered_path, tampered.to_string()).unwrap();
-    let out = veribatch(&["merkle", "verify", tampered_path.to_str().unwrap()]);
+    let out = verify(
+        &[&["--root", root][..], &shape].concat(),
+        tampered_path.to_str().unwrap(),
+    );
     assert_eq!(
         out.status.code(),
         Some(2),

@@ -48,7 +48,7 @@ fn bls_point_decoders_never_panic() {
     let sk = common::secret_key(&mut rng);
     let pk = common::bls::public_key(&sk);
     let sig = engine
-        .sign(&sk, b"m", veribatch_engine::bls::ETH_DST)
+        .sign(&sk, b"m", &veribatch_engine::bls::Ciphersuite::ETHEREUM)
         .unwrap();
     assert!(PublicKey::from_bytes(&pk).is_ok());
     assert!(Signature::from_bytes(&sig).is_ok());

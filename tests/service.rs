@@ -10,7 +10,7 @@ use common::bls::{Validators, single_key_sets};
 use common::server::{Server, info};
 use common::{TestRng, engine};
 use tonic::Code;
-use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::{Engine, Verdict};
 use veribatch_service::client::{Remote, verdicts};
 use veribatch_service::proto;
@@ -25,7 +25,7 @@ fn pool(engine: &Engine, n: usize) -> (Vec<SignatureSet>, Vec<Verdict>) {
     for i in (5..n).step_by(41) {
         sets[i].signature.truncate(10); // malformed
     }
-    let expected = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
+    let expected = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
     (sets, expected)
 }
 
@@ -81,7 +81,7 @@ async fn sixty_four_concurrent_clients_get_the_engines_verdicts_in_shared_batche
                 let len = 1 + rng.below(16) as usize;
                 let start = rng.below((sets.len() - len) as u64) as usize;
                 let got = client
-                    .verify_signature_sets(&sets[start..start + len], ETH_DST)
+                    .verify_signature_sets(&sets[start..start + len], &Ciphersuite::ETHEREUM)
                     .await
                     .unwrap();
                 let want: Vec<Verdict> = expected[start..start + len].to_vec();
@@ -125,7 +125,11 @@ async fn a_tiny_queue_refuses_with_resource_exhausted_and_loses_no_accepted_requ
     // Keep the worker busy with one large request while the others arrive.
     let busy = {
         let (mut client, sets) = (client.clone(), sets.clone());
-        tokio::spawn(async move { client.verify_signature_sets(&sets, ETH_DST).await })
+        tokio::spawn(async move {
+            client
+                .verify_signature_sets(&sets, &Ciphersuite::ETHEREUM)
+                .await
+        })
     };
     until_first_batch_runs(&mut client).await;
     let mut tasks = Vec::new();
@@ -136,6 +140,7 @@ async fn a_tiny_queue_refuses_with_resource_exhausted_and_loses_no_accepted_requ
             let request = proto::VerifySignaturesRequest {
                 sets: proto_sets(&sets[range.clone()]),
                 dst: Vec::new(),
+                scheme: 0,
             };
             match client.inner().verify_signatures(request).await {
                 Ok(r) => {
@@ -183,12 +188,17 @@ async fn an_expired_deadline_is_deadline_exceeded_and_the_server_goes_on() {
     let mut client = server.client().await;
     let busy = {
         let (mut client, sets) = (client.clone(), sets.clone());
-        tokio::spawn(async move { client.verify_signature_sets(&sets, ETH_DST).await })
+        tokio::spawn(async move {
+            client
+                .verify_signature_sets(&sets, &Ciphersuite::ETHEREUM)
+                .await
+        })
     };
     until_first_batch_runs(&mut client).await;
     let mut request = tonic::Request::new(proto::VerifySignaturesRequest {
         sets: proto_sets(&sets[..4]),
         dst: Vec::new(),
+        scheme: 0,
     });
     request.set_timeout(Duration::from_millis(1));
     let status = client.inner().verify_signatures(request).await.unwrap_err();
@@ -213,7 +223,7 @@ async fn an_expired_deadline_is_deadline_exceeded_and_the_server_goes_on() {
         "the expired sets were never verified"
     );
     let again = client
-        .verify_signature_sets(&sets[..4], ETH_DST)
+        .verify_signature_sets(&sets[..4], &Ciphersuite::ETHEREUM)
         .await
         .unwrap();
     assert_eq!(again.len(), 4);
@@ -232,7 +242,7 @@ async fn sigterm_answers_every_request_in_flight_then_exits_0() {
         tasks.push(tokio::spawn(async move {
             let range = i * 30..i * 30 + 60;
             let got = client
-                .verify_signature_sets(&sets[range.clone()], ETH_DST)
+                .verify_signature_sets(&sets[range.clone()], &Ciphersuite::ETHEREUM)
                 .await
                 .unwrap();
             assert_eq!(got.len(), 60);
@@ -393,6 +403,7 @@ async fn malformed_requests_are_invalid_argument_naming_the_field() {
         .verify_signatures(proto::VerifySignaturesRequest {
             sets: five,
             dst: vec![],
+            scheme: 0,
         })
         .await
         .unwrap_err();
@@ -406,6 +417,7 @@ async fn malformed_requests_are_invalid_argument_naming_the_field() {
         .verify_signatures(proto::VerifySignaturesRequest {
             sets: vec![proto::SignatureSet::default()],
             dst: vec![b'x'; 256],
+            scheme: 0,
         })
         .await
         .unwrap_err();
@@ -426,6 +438,7 @@ async fn malformed_requests_are_invalid_argument_naming_the_field() {
                 messages: vec![vec![]],
             }],
             dst: vec![],
+            scheme: 0,
         })
         .await
         .unwrap()
@@ -492,7 +505,7 @@ async fn every_rpc_gives_the_engines_answer() {
     let sigs: Vec<Vec<u8>> = (0..3)
         .map(|i| {
             engine
-                .sign(&v.secret_keys[i], b"m", ETH_DST)
+                .sign(&v.secret_keys[i], b"m", &Ciphersuite::ETHEREUM)
                 .unwrap()
                 .to_vec()
         })
@@ -562,6 +575,7 @@ async fn the_stream_answers_each_request_tagged_by_id() {
             request: Some(R::VerifySignatures(proto::VerifySignaturesRequest {
                 sets: proto_sets(&sets[id as usize * 4..id as usize * 4 + 4]),
                 dst: Vec::new(),
+                scheme: 0,
             })),
         })
         .collect();
@@ -618,7 +632,10 @@ async fn metrics_are_served_in_prometheus_format() {
     let (sets, _) = pool(&engine, 20);
     let server = Server::start(&["--metrics-listen", "127.0.0.1:0"]);
     let mut client = server.client().await;
-    client.verify_signature_sets(&sets, ETH_DST).await.unwrap();
+    client
+        .verify_signature_sets(&sets, &Ciphersuite::ETHEREUM)
+        .await
+        .unwrap();
     let mut stream = tokio::net::TcpStream::connect(server.metrics.unwrap())
         .await
         .unwrap();
@@ -739,6 +756,7 @@ async fn sigterm_ends_a_stream_the_client_keeps_open() {
             proto::VerifySignaturesRequest {
                 sets: proto_sets(&sets),
                 dst: Vec::new(),
+                scheme: 0,
             },
         )),
     })

@@ -52,6 +52,7 @@ async fn flags_beat_the_environment_which_beats_the_file() {
         .verify_signatures(proto::VerifySignaturesRequest {
             sets: three,
             dst: vec![],
+            scheme: 0,
         })
         .await
         .unwrap_err();

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::backend::{self, Backend, BackendChoice};
-use crate::bls::{self, PublicKeyCache, SignatureSet};
+use crate::bls::{self, Ciphersuite, PublicKeyCache, Scheme, SignatureSet};
 use crate::error::{InputError, Verdict};
 use crate::groth16::{
-    self, KeyFormat, KeyId, KeyRegistry, PreparedKey, PublicInput, verify::Statement,
+    self, DegenerateKeys, KeyFormat, KeyId, KeyRegistry, PreparedKey, PublicInput,
+    verify::Statement,
 };
 use crate::merkle::{self, MerkleError, Node, Tree};
 use crate::points;
@@ -23,6 +24,8 @@ pub struct EngineConfig {
     pub public_key_cache: usize,
     /// Prepared Groth16 keys kept in memory.
     pub groth16_keys: usize,
+    /// Whether Groth16 keys that let anyone forge proofs are refused (the default).
+    pub degenerate_groth16_keys: DegenerateKeys,
 }
 
 impl Default for EngineConfig {
@@ -32,6 +35,7 @@ impl Default for EngineConfig {
             gpu_thresholds: backend::Thresholds::default(),
             public_key_cache: 1 << 20,
             groth16_keys: 1024,
+            degenerate_groth16_keys: DegenerateKeys::Refuse,
         }
     }
 }
@@ -114,22 +118,23 @@ impl Engine {
         self.groth16_keys.len()
     }
 
-    /// Verifies signature sets as one batch; one verdict per set, in order. A set that
-    /// does not decode gets an error verdict and does not affect the others.
+    /// Verifies signature sets as one batch under `suite`'s tag and scheme; one verdict
+    /// per set, in order. A set that does not decode (or breaks the scheme's rules) gets
+    /// an error verdict and does not affect the others.
     pub fn verify_signature_sets(
         &self,
         sets: &[SignatureSet],
-        dst: &[u8],
-    ) -> Result<Vec<Verdict>, InputError> {
-        bls::check_dst(dst)?;
-        let decoded = bls::sets::decode_all(sets, &self.public_keys, &*self.backend);
-        Ok(verify_decoded(decoded, |valid| {
-            bls::verify::verify_sets(&*self.backend, valid, dst)
-        }))
+        suite: &Ciphersuite,
+    ) -> Vec<Verdict> {
+        let decoded =
+            bls::sets::decode_all(sets, suite.scheme(), &self.public_keys, &*self.backend);
+        verify_decoded(decoded, |valid| {
+            bls::verify::verify_sets(&*self.backend, valid, suite.dst())
+        })
     }
 
-    fn verify_one(&self, set: SignatureSet, dst: &[u8]) -> Verdict {
-        self.verify_signature_sets(std::slice::from_ref(&set), dst)?
+    fn verify_one(&self, set: SignatureSet, suite: &Ciphersuite) -> Verdict {
+        self.verify_signature_sets(std::slice::from_ref(&set), suite)
             .pop()
             .expect("one verdict per set")
     }
@@ -140,7 +145,7 @@ impl Engine {
         public_key: &[u8],
         message: &[u8],
         signature: &[u8],
-        dst: &[u8],
+        suite: &Ciphersuite,
     ) -> Verdict {
         self.verify_one(
             SignatureSet {
@@ -148,25 +153,36 @@ impl Engine {
                 public_keys: vec![public_key.to_vec()],
                 messages: vec![message.to_vec()],
             },
-            dst,
+            suite,
         )
     }
 
     /// FastAggregateVerify(PK_1..n, message, signature): every key signed one message.
+    /// The draft defines it for the proof-of-possession scheme only.
     pub fn fast_aggregate_verify(
         &self,
         public_keys: &[Vec<u8>],
         message: &[u8],
         signature: &[u8],
-        dst: &[u8],
+        suite: &Ciphersuite,
     ) -> Verdict {
+        if suite.scheme() != Scheme::ProofOfPossession {
+            return Err(InputError::new(
+                "scheme",
+                None,
+                format!(
+                    "FastAggregateVerify is defined for the proof-of-possession scheme only, not {}",
+                    suite.scheme()
+                ),
+            ));
+        }
         self.verify_one(
             SignatureSet {
                 signature: signature.to_vec(),
                 public_keys: public_keys.to_vec(),
                 messages: vec![message.to_vec()],
             },
-            dst,
+            suite,
         )
     }
 
@@ -178,21 +194,22 @@ impl Engine {
         public_keys: &[Vec<u8>],
         message: &[u8],
         signature: &[u8],
-        dst: &[u8],
+        suite: &Ciphersuite,
     ) -> Verdict {
         if public_keys.is_empty() && signature == bls::G2_POINT_AT_INFINITY {
             return Ok(true);
         }
-        self.fast_aggregate_verify(public_keys, message, signature, dst)
+        self.fast_aggregate_verify(public_keys, message, signature, suite)
     }
 
-    /// AggregateVerify((PK_1, message_1), ..., (PK_n, message_n), signature).
+    /// AggregateVerify((PK_1, message_1), ..., (PK_n, message_n), signature), by the
+    /// rules of `suite`'s scheme.
     pub fn aggregate_verify(
         &self,
         public_keys: &[Vec<u8>],
         messages: &[Vec<u8>],
         signature: &[u8],
-        dst: &[u8],
+        suite: &Ciphersuite,
     ) -> Verdict {
         if public_keys.len() != messages.len() {
             return Err(InputError::new(
@@ -211,7 +228,7 @@ impl Engine {
                 public_keys: public_keys.to_vec(),
                 messages: messages.to_vec(),
             },
-            dst,
+            suite,
         )
     }
 
@@ -231,16 +248,25 @@ impl Engine {
         bls::ops::aggregate_public_keys(&*self.backend, &self.public_keys, public_keys)
     }
 
-    /// Sign(SK, message): the compressed signature.
+    /// Sign(SK, message) by `suite`'s scheme: the compressed signature (of PK ‖ message
+    /// under message augmentation).
     pub fn sign(
         &self,
         secret_key: &[u8],
         message: &[u8],
-        dst: &[u8],
+        suite: &Ciphersuite,
     ) -> Result<[u8; bls::SIGNATURE_BYTES], InputError> {
-        bls::check_dst(dst)?;
         let sk = bls::ops::SecretKey::from_bytes(secret_key)?;
-        Ok(sk.sign(&*self.backend, message, dst).to_bytes())
+        let signature = match suite.scheme() {
+            Scheme::MessageAugmentation => {
+                let augmented = [&sk.public_key()[..], message].concat();
+                sk.sign(&*self.backend, &augmented, suite.dst())
+            }
+            Scheme::Basic | Scheme::ProofOfPossession => {
+                sk.sign(&*self.backend, message, suite.dst())
+            }
+        };
+        Ok(signature.to_bytes())
     }
 
     /// SkToPk: the compressed public key of a secret key.
@@ -297,7 +323,7 @@ impl Engine {
                 ),
             )
         })?;
-        let key = format.parse_key(bytes)?;
+        let key = format.parse_key_with(bytes, self.config.degenerate_groth16_keys)?;
         let key = self.groth16_keys.insert(PreparedKey::new(key));
         tracing::debug!(id = %hex::encode(key.id()), %format, "registered a Groth16 key");
         Ok(key)

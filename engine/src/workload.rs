@@ -8,7 +8,7 @@
 use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 
 use crate::backend::Scalars;
-use crate::bls::{ETH_DST, SignatureSet};
+use crate::bls::{Ciphersuite, SignatureSet};
 use crate::engine::{Engine, ProofInput};
 
 /// A deterministic byte stream (SplitMix64): the same seed, the same workload.
@@ -100,7 +100,7 @@ pub fn signature_sets(
             let message = format!("attestation {}", rng.below(messages.max(1) as u64)).into_bytes();
             let mut set = SignatureSet {
                 signature: engine
-                    .sign(&validators.secret_keys[v], &message, ETH_DST)
+                    .sign(&validators.secret_keys[v], &message, &Ciphersuite::ETHEREUM)
                     .expect("a valid key signs")
                     .to_vec(),
                 public_keys: vec![validators.public_keys[v].clone()],
@@ -145,7 +145,7 @@ pub fn committee(
         .iter()
         .map(|&v| {
             engine
-                .sign(&validators.secret_keys[v], &message, ETH_DST)
+                .sign(&validators.secret_keys[v], &message, &Ciphersuite::ETHEREUM)
                 .expect("a valid key signs")
         })
         .collect();
@@ -310,7 +310,7 @@ mod tests {
         let validators = Validators::new(&engine, 8, &mut rng);
         let items = signature_sets(&engine, &validators, 120, 4, 30, &mut rng);
         let sets: Vec<SignatureSet> = items.iter().map(|(s, _)| s.clone()).collect();
-        let verdicts = engine.verify_signature_sets(&sets, ETH_DST).unwrap();
+        let verdicts = engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM);
         for ((_, expected), v) in items.iter().zip(&verdicts) {
             assert!(
                 expected.matches(*v == Ok(true), v.is_err()),

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
-use veribatch_engine::bls::SignatureSet;
+use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::groth16::KeyFormat;
 use veribatch_engine::{InputError, ProofInput, Verdict};
 
@@ -13,6 +13,27 @@ use crate::proto::{self, KeyFormat as ProtoKeyFormat};
 
 /// Messages up to this size each way (the server's default limit).
 const MAX_MESSAGE_BYTES: usize = 64 << 20;
+
+/// Whether verdicts from `url` would travel unauthenticated: a plain `http://` URL to a
+/// host other than the loopback interface, where anyone on the path can forge "valid".
+pub fn unauthenticated(url: &str) -> bool {
+    let Ok(uri) = url.parse::<tonic::codegen::http::Uri>() else {
+        return false;
+    };
+    if uri.scheme_str() != Some("http") {
+        return false;
+    }
+    let host = uri
+        .host()
+        .unwrap_or("")
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
+}
 
 /// A connected client.
 #[derive(Clone)]
@@ -64,10 +85,11 @@ impl Remote {
         &mut self.client
     }
 
+    /// Verifies sets under `suite`; exactly one verdict per set, or an error.
     pub async fn verify_signature_sets(
         &mut self,
         sets: &[SignatureSet],
-        dst: &[u8],
+        suite: &Ciphersuite,
     ) -> Result<Vec<Verdict>, String> {
         let request = proto::VerifySignaturesRequest {
             sets: sets
@@ -78,14 +100,15 @@ impl Remote {
                     messages: s.messages.clone(),
                 })
                 .collect(),
-            dst: dst.to_vec(),
+            dst: suite.dst().to_vec(),
+            scheme: crate::convert::scheme(suite.scheme()) as i32,
         };
         let response = self
             .client
             .verify_signatures(request)
             .await
             .map_err(status)?;
-        Ok(verdicts(response.into_inner().verdicts))
+        counted(verdicts(response.into_inner().verdicts), sets.len(), "sets")
     }
 
     pub async fn merkle_root(
@@ -150,7 +173,24 @@ impl Remote {
                 .collect(),
         };
         let response = self.client.verify_groth16(request).await.map_err(status)?;
-        Ok(verdicts(response.into_inner().verdicts))
+        counted(
+            verdicts(response.into_inner().verdicts),
+            proofs.len(),
+            "proofs",
+        )
+    }
+}
+
+/// A reply must hold exactly one verdict per item: fewer would leave items unanswered
+/// (and looking valid to a careless caller), more means the reply is not for this request.
+fn counted(verdicts: Vec<Verdict>, items: usize, what: &str) -> Result<Vec<Verdict>, String> {
+    if verdicts.len() == items {
+        Ok(verdicts)
+    } else {
+        Err(format!(
+            "the server answered {} verdicts for {items} {what}: not trusting the reply",
+            verdicts.len()
+        ))
     }
 }
 
@@ -188,4 +228,38 @@ fn remote_error(text: String) -> InputError {
         _ => return InputError::new("item", None, text),
     };
     InputError::new(field, index, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_beyond_loopback_is_unauthenticated() {
+        for url in [
+            "http://10.0.0.7:50051",
+            "http://verifier.example:50051",
+            "http://128.0.0.1",
+        ] {
+            assert!(unauthenticated(url), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:50051",
+            "http://127.8.9.1:1",
+            "http://localhost:50051",
+            "http://[::1]:50051",
+            "https://verifier.example:50051",
+            "not a url",
+        ] {
+            assert!(!unauthenticated(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_reply_with_the_wrong_number_of_verdicts_is_refused() {
+        assert!(counted(vec![Ok(true)], 1, "sets").is_ok());
+        let fewer = counted(vec![Ok(true)], 2, "sets").unwrap_err();
+        assert!(fewer.contains("1 verdicts for 2 sets"), "{fewer}");
+        assert!(counted(vec![Ok(true), Ok(true)], 1, "proofs").is_err());
+    }
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use tonic::{Code, Status};
 use veribatch_engine::Verdict;
+use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme};
 use veribatch_engine::groth16::KeyFormat;
 use veribatch_engine::scheduler::ScheduleError;
 
@@ -48,6 +49,37 @@ pub fn key_format(format: i32) -> Result<Option<KeyFormat>, Status> {
         Err(_) => Err(Status::invalid_argument(format!(
             "format: unknown key format {format}"
         ))),
+    }
+}
+
+/// The ciphersuite of a request: its tag (empty is Ethereum's, as the proto says) and
+/// its scheme (unspecified is the one the tag names).
+pub fn ciphersuite(dst: Vec<u8>, scheme: i32) -> Result<Ciphersuite, Status> {
+    let scheme = match proto::BlsScheme::try_from(scheme) {
+        Ok(proto::BlsScheme::Unspecified) => None,
+        Ok(proto::BlsScheme::Basic) => Some(Scheme::Basic),
+        Ok(proto::BlsScheme::MessageAugmentation) => Some(Scheme::MessageAugmentation),
+        Ok(proto::BlsScheme::ProofOfPossession) => Some(Scheme::ProofOfPossession),
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "scheme: unknown BLS scheme {scheme}"
+            )));
+        }
+    };
+    let dst = if dst.is_empty() {
+        ETH_DST.to_vec()
+    } else {
+        dst
+    };
+    Ciphersuite::new(dst, scheme).map_err(|e| Status::invalid_argument(e.to_string()))
+}
+
+/// The proto value of a scheme, for clients.
+pub fn scheme(scheme: Scheme) -> proto::BlsScheme {
+    match scheme {
+        Scheme::Basic => proto::BlsScheme::Basic,
+        Scheme::MessageAugmentation => proto::BlsScheme::MessageAugmentation,
+        Scheme::ProofOfPossession => proto::BlsScheme::ProofOfPossession,
     }
 }
 

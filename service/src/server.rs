@@ -21,6 +21,7 @@ use crate::metrics::{self, Metrics};
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::verifier_server::VerifierServer;
 use crate::verifier::{RequestLimits, VerifierService};
+use veribatch_engine::groth16::DegenerateKeys;
 
 /// Everything `veribatch serve` can be told. The defaults serve well on a laptop.
 #[derive(Clone, Debug)]
@@ -128,6 +129,8 @@ impl Bound {
             gpu_thresholds: config.gpu_thresholds,
             public_key_cache: config.public_key_cache,
             groth16_keys: config.groth16_keys,
+            // A shared service never accepts keys that let anyone forge proofs.
+            degenerate_groth16_keys: DegenerateKeys::Refuse,
         }));
         let scheduler = Arc::new(Scheduler::new(engine, config.scheduler.clone()));
         Ok(Self {

@@ -9,7 +9,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
-use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::bls::SignatureSet;
 use veribatch_engine::merkle::verify_multiproof;
 use veribatch_engine::scheduler::{Operation, Scheduler};
 use veribatch_engine::{Engine, InputError, ProofInput, Verdict};
@@ -116,14 +116,10 @@ impl VerifierService {
                 messages: s.messages,
             })
             .collect();
-        let dst = if request.dst.is_empty() {
-            ETH_DST.to_vec()
-        } else {
-            request.dst
-        };
+        let suite = convert::ciphersuite(request.dst, request.scheme)?;
         let verdicts = self
             .scheduler
-            .verify_signature_sets(sets, dst, deadline)
+            .verify_signature_sets(sets, suite, deadline)
             .await
             .map_err(convert::schedule_error)?;
         Ok(proto::VerifySignaturesResponse {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use veribatch_engine::bls::{ETH_DST, SignatureSet, check_dst};
+use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme, SignatureSet};
 
 use super::{BackendArgs, RemoteArgs};
 use crate::input::{self, Record};
@@ -30,9 +30,18 @@ pub enum VerifyCommand {
         /// BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_].
         #[arg(long)]
         dst: Option<String>,
+        /// The BLS scheme: basic (distinct messages required), aug (each key signed its
+        /// own encoding followed by the message) or pop (proof of possession, Ethereum's)
+        /// [default: the one the tag's suffix _NUL_, _AUG_ or _POP_ names].
+        #[arg(long)]
+        scheme: Option<Scheme>,
         /// Write verdicts here instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Exit 0 on an input with no sets (otherwise exit 2: nothing verified is not
+        /// success).
+        #[arg(long)]
+        allow_empty: bool,
         /// The input file, or - for stdin.
         file: PathBuf,
     },
@@ -43,7 +52,9 @@ pub fn run(command: VerifyCommand) -> CommandResult {
         backend,
         remote,
         dst,
+        scheme,
         output,
+        allow_empty,
         file,
     } = command;
     let dst = match dst {
@@ -51,12 +62,16 @@ pub fn run(command: VerifyCommand) -> CommandResult {
         Some(d) if d.starts_with("0x") => input::hex(&d).map_err(|e| format!("--dst: {e}"))?,
         Some(d) => d.into_bytes(),
     };
-    check_dst(&dst).map_err(|e| format!("--dst: {}", e.reason))?;
+    let suite = Ciphersuite::new(dst, scheme).map_err(|e| match e.location.field {
+        "scheme" => format!("--scheme: {}", e.reason),
+        _ => format!("--dst: {}", e.reason),
+    })?;
     let records = input::records(&input::read(&file)?)?;
     let job = |verify: &VerifyFn<'_, SignatureSet>| {
         BatchJob {
             what: "sets",
             per_batch: SETS_PER_BATCH,
+            allow_empty,
             output: output.as_deref(),
             parse: &parse_set,
             verify,
@@ -66,15 +81,11 @@ pub fn run(command: VerifyCommand) -> CommandResult {
     };
     match remote.connect()? {
         Some(service) => {
-            job(&|sets| service.call(async |r| r.verify_signature_sets(sets, &dst).await))
+            job(&|sets| service.call(async |r| r.verify_signature_sets(sets, &suite).await))
         }
         None => {
             let engine = backend.engine()?;
-            job(&|sets| {
-                engine
-                    .verify_signature_sets(sets, &dst)
-                    .map_err(|e| e.to_string())
-            })
+            job(&|sets| Ok(engine.verify_signature_sets(sets, &suite)))
         }
     }
 }

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use veribatch_engine::groth16::formats::public_inputs_from_json;
-use veribatch_engine::groth16::{KeyFormat, PreparedKey};
+use veribatch_engine::groth16::{DegenerateKeys, KeyFormat, PreparedKey};
 use veribatch_engine::{Engine, ProofInput, Verdict};
 
 use super::{BackendArgs, Connection, RemoteArgs};
 use crate::input::{self, Record};
-use crate::output::{self, BatchJob, CommandResult, Outcome};
+use crate::output::{self, BatchJob, CommandResult, Outcome, outln};
 
 /// Proofs verified per engine call.
 const PROOFS_PER_BATCH: usize = 4096;
@@ -41,6 +41,10 @@ pub enum Groth16Command {
         /// Write verdicts here instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Exit 0 on an input with no proofs (otherwise exit 2: nothing verified is not
+        /// success).
+        #[arg(long)]
+        allow_empty: bool,
         /// The input file, or - for stdin.
         file: PathBuf,
     },
@@ -56,6 +60,10 @@ pub struct KeyArgs {
     /// always told from their own bytes.
     #[arg(long)]
     format: Option<KeyFormat>,
+    /// Accept a key that lets anyone forge proofs (gamma = delta, an IC point at
+    /// infinity, ...), for studying broken setups; its verdicts prove nothing.
+    #[arg(long, conflicts_with = "remote")]
+    allow_degenerate_key: bool,
 }
 
 /// Where proofs for the loaded key are verified.
@@ -87,10 +95,20 @@ impl KeyArgs {
                 Ok(KeyedVerifier::Remote(service, id))
             }
             None => {
-                let engine = self.backend.engine()?;
+                let mut config = self.backend.engine_config();
+                if self.allow_degenerate_key {
+                    config.degenerate_groth16_keys = DegenerateKeys::Accept;
+                }
+                let engine = self.backend.engine_with(&config)?;
                 let key = engine
                     .register_groth16_key(&bytes, self.format)
                     .map_err(|e| format!("{}: {e}", vk.display()))?;
+                if let Some(defect) = key.key().defect() {
+                    eprintln!(
+                        "warning: {}: {defect}; accepted as asked, so no verdict for it proves anything",
+                        vk.display()
+                    );
+                }
                 Ok(KeyedVerifier::Local(engine, key))
             }
         }
@@ -120,13 +138,14 @@ pub fn run(command: Groth16Command) -> CommandResult {
                     false
                 }
             };
-            println!("{}", if valid { "OK" } else { "INVALID" });
+            outln!("{}", if valid { "OK" } else { "INVALID" });
             Ok(Outcome::from_valid(valid))
         }
         Groth16Command::VerifyBatch {
             key,
             vk,
             output,
+            allow_empty,
             file,
         } => {
             let verifier = key.load(&vk)?;
@@ -134,6 +153,7 @@ pub fn run(command: Groth16Command) -> CommandResult {
             BatchJob {
                 what: "proofs",
                 per_batch: PROOFS_PER_BATCH,
+                allow_empty,
                 output: output.as_deref(),
                 parse: &parse_record,
                 verify: &|proofs| verifier.verify(proofs),

@@ -6,26 +6,26 @@ use veribatch_engine::backend::{cuda, wgpu};
 
 use super::BackendArgs;
 use super::bench::machine::cpu_features;
-use crate::output::{CommandResult, Outcome};
+use crate::output::{CommandResult, Outcome, outln};
 
 pub fn run(args: &BackendArgs) -> CommandResult {
-    println!("veribatch {}", env!("CARGO_PKG_VERSION"));
-    println!("backends (--backend {}):", args.backend);
+    outln!("veribatch {}", env!("CARGO_PKG_VERSION"));
+    outln!("backends (--backend {}):", args.backend);
     for b in backend::inventory(args.backend) {
         let state = match (b.available, b.selected) {
             (true, true) => "selected",
             (true, false) => "available",
             (false, _) => "unavailable",
         };
-        println!("  {:<7} {state}: {}", b.name, b.detail);
+        outln!("  {:<7} {state}: {}", b.name, b.detail);
     }
     let adapters = wgpu::adapters();
-    println!(
+    outln!(
         "wgpu adapters:{}",
         if adapters.is_empty() { " none" } else { "" }
     );
     for adapter in &adapters {
-        println!(
+        outln!(
             "  {} | backend {} | {} | driver {}",
             adapter.name,
             adapter.backend,
@@ -36,12 +36,12 @@ pub fn run(args: &BackendArgs) -> CommandResult {
                 &adapter.driver
             }
         );
-        println!(
+        outln!(
             "    runs: {}",
             primitives(args.backend, adapter.is_gpu, &args.gpu_threshold)
         );
     }
-    println!("cpu features used: {}", cpu_features().join(" "));
+    outln!("cpu features used: {}", cpu_features().join(" "));
     Ok(Outcome::AllValid)
 }
 

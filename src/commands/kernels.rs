@@ -2,7 +2,7 @@
 
 use veribatch_engine::backend::{cuda, wgpu};
 
-use crate::output::{CommandResult, Outcome};
+use crate::output::{CommandResult, Outcome, outln};
 
 #[derive(clap::Subcommand, Clone, Debug)]
 pub enum KernelsCommand {
@@ -38,7 +38,7 @@ fn wgsl() -> CommandResult {
     let mut all_valid = true;
     for report in wgpu::compile_kernels() {
         match &report.result {
-            Ok((entry_points, lines)) => println!(
+            Ok((entry_points, lines)) => outln!(
                 "ok     {:<8} {lines:>5} lines  entry points: {}  files: {}",
                 report.module,
                 entry_points.join(", "),
@@ -46,7 +46,7 @@ fn wgsl() -> CommandResult {
             ),
             Err(error) => {
                 all_valid = false;
-                println!(
+                outln!(
                     "error  {:<8} files: {}",
                     report.module,
                     report.files.join(" ")
@@ -62,26 +62,26 @@ fn cuda(archs: &[String]) -> CommandResult {
     // Without NVRTC nothing can be checked: that is a setup problem (exit 2), not a
     // kernel that fails to compile (exit 1).
     let version = cuda::nvrtc_version().map_err(|e| e.to_string())?;
-    println!("NVRTC {version}");
+    outln!("NVRTC {version}");
     let mut all_valid = true;
     for arch in archs {
         let ptx = match cuda::compile(arch, cuda::Output::Ptx) {
             Ok(ptx) => String::from_utf8_lossy(&ptx).into_owned(),
             Err(error) => {
                 all_valid = false;
-                println!("error  {arch}");
+                outln!("error  {arch}");
                 eprintln!("{error}");
                 continue;
             }
         };
         let entries = cuda::ptx_entries(&ptx);
-        println!(
+        outln!(
             "ok     {arch}: {} kernels, {} bytes of PTX",
             entries.len(),
             ptx.len()
         );
         for entry in entries {
-            println!("         {:<20} {:>9} bytes", entry.name, entry.bytes);
+            outln!("         {:<20} {:>9} bytes", entry.name, entry.bytes);
         }
     }
     Ok(Outcome::from_valid(all_valid))

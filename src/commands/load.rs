@@ -15,7 +15,7 @@ use veribatch_engine::{Engine, EngineConfig};
 use veribatch_service::client::Remote;
 use veribatch_service::proto;
 
-use crate::output::{self, CommandResult, Outcome};
+use crate::output::{self, CommandResult, Outcome, outln};
 
 #[derive(Args, Debug)]
 pub struct LoadArgs {
@@ -152,6 +152,7 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
                             })
                             .collect(),
                         dst: Vec::new(),
+                        scheme: 0,
                     };
                     Job::Signatures(request, expected)
                 }
@@ -418,37 +419,47 @@ pub fn run(args: LoadArgs) -> CommandResult {
 
 fn print_report(r: &Report, json: bool) {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(r).expect("reports serialize")
         );
         return;
     }
-    println!(
+    outln!(
         "target       {} ({:?}, {} in flight)",
-        r.target, r.workload, r.concurrency
+        r.target,
+        r.workload,
+        r.concurrency
     );
-    println!(
+    outln!(
         "ran          {:.1} s, {} requests ({} failed)",
-        r.seconds, r.requests, r.requests_failed
+        r.seconds,
+        r.requests,
+        r.requests_failed
     );
-    println!(
+    outln!(
         "throughput   {:.1} requests/s, {:.1} items/s",
-        r.requests_per_second, r.items_per_second
+        r.requests_per_second,
+        r.items_per_second
     );
     let l = &r.latency_ms;
-    println!(
+    outln!(
         "latency ms   p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}  mean {:.2}",
-        l.p50, l.p90, l.p99, l.max, l.mean
+        l.p50,
+        l.p90,
+        l.p99,
+        l.max,
+        l.mean
     );
-    println!(
+    outln!(
         "checked      {} items, {} verdicts wrong",
-        r.items_checked, r.mismatches
+        r.items_checked,
+        r.mismatches
     );
     for (code, n) in &r.errors {
-        println!("error        {code}: {n}");
+        outln!("error        {code}: {n}");
     }
     for example in &r.mismatch_examples {
-        println!("mismatch     {example}");
+        outln!("mismatch     {example}");
     }
 }

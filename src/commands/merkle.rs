@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
-use veribatch_engine::merkle::{Node, helper_indices, verify_multiproof};
+use veribatch_engine::merkle::{MAX_DEPTH, Node, depth_for, helper_indices, verify_multiproof};
 
 use super::{BackendArgs, RemoteArgs};
 use crate::input;
-use crate::output::{CommandResult, Outcome};
+use crate::output::{CommandResult, Outcome, outln};
 
 #[derive(Subcommand)]
 pub enum MerkleCommand {
@@ -33,14 +33,52 @@ pub enum MerkleCommand {
         indices: Vec<u64>,
         file: PathBuf,
     },
-    /// Check a proof written by `merkle prove`: prints OK or INVALID.
+    /// Check a proof written by `merkle prove` against a root you trust: prints OK or
+    /// INVALID.
     Verify {
-        /// The root to check against [default: the proof's own "root"].
-        #[arg(long)]
+        /// The root you trust, 0x-hex (32 bytes).
+        #[arg(long, required_unless_present = "trust_proof_root")]
         root: Option<String>,
+        /// Check against the "root" inside the proof file instead. That proves only that
+        /// the file is self-consistent (anyone can write such a file), and the output says
+        /// so.
+        #[arg(long, conflicts_with = "root")]
+        trust_proof_root: bool,
+        #[command(flatten)]
+        shape: ShapeArgs,
         /// The proof file (JSON), or - for stdin.
         proof: PathBuf,
     },
+}
+
+/// The shape of the tree a proof claims chunk positions in: with it, a leaf's `index` is
+/// checked to be a chunk of that tree, not some inner node at another depth.
+#[derive(Args)]
+pub struct ShapeArgs {
+    /// Levels from the root down to the chunks (mix-in level included).
+    #[arg(long, conflicts_with = "limit", value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_DEPTH) + 1))]
+    depth: Option<u32>,
+    /// The tree was made with this --limit (chunk indices below it).
+    #[arg(long)]
+    limit: Option<u64>,
+    /// The tree was made with --mix-in-length or --length (one level above the chunks).
+    #[arg(long, requires = "limit")]
+    mix_in_length: bool,
+}
+
+impl ShapeArgs {
+    /// The depth of the chunks below the root, and the number of chunk positions, if the
+    /// shape was given.
+    fn chunk_depth(&self) -> Result<Option<(u32, u64)>, String> {
+        if let Some(depth) = self.depth {
+            return Ok(Some((depth, 1u64.checked_shl(depth).unwrap_or(u64::MAX))));
+        }
+        let Some(limit) = self.limit else {
+            return Ok(None);
+        };
+        let depth = depth_for(0, Some(limit)).map_err(|e| format!("--limit: {e}"))?;
+        Ok(Some((depth + u32::from(self.mix_in_length), limit)))
+    }
 }
 
 /// How the chunks become a tree.
@@ -99,22 +137,30 @@ fn node(text: &str, what: &str) -> Result<Node, String> {
 }
 
 /// What a proof file says beside its leaves must agree with them: a leaf's `index` is its
-/// position at its depth, leaves with indices lie at one depth (the chunks of one tree),
-/// and `helper_gindices`, if given, are the helpers of those leaves. Otherwise a valid
-/// proof of some node could pass for a proof of the chunk the file names.
-fn check_claims(file: &ProofFile) -> Result<(), String> {
-    let depth = |g: u64| 63 - g.leading_zeros();
-    let mut leaf_depth = None;
+/// position at the depth of the tree's chunks (`shape`: depth and chunk positions, which
+/// must be given for a file that claims indices), and `helper_gindices`, if given, are the
+/// helpers of those leaves. Otherwise a valid proof of some inner node could pass for a
+/// proof of the chunk the file names.
+fn check_claims(file: &ProofFile, shape: Option<(u32, u64)>) -> Result<(), String> {
     for (i, leaf) in file.leaves.iter().enumerate() {
         let Some(index) = leaf.index else { continue };
-        if leaf.gindex == 0 || leaf.gindex - (1 << depth(leaf.gindex)) != index {
+        let Some((depth, positions)) = shape else {
             return Err(format!(
-                "leaves[{i}]: generalized index {} is not the position of leaf {index}",
-                leaf.gindex
+                "leaves[{i}] claims chunk index {index}: give the tree's shape (--depth, or \
+                 --limit and --mix-in-length as the proof was made) to check it"
+            ));
+        };
+        if index >= positions {
+            return Err(format!(
+                "leaves[{i}]: chunk index {index} is beyond the tree's {positions} chunks"
             ));
         }
-        if *leaf_depth.get_or_insert(depth(leaf.gindex)) != depth(leaf.gindex) {
-            return Err(format!("leaves[{i}]: not at the depth of the other leaves"));
+        let expected = 1u64.checked_shl(depth).and_then(|d| d.checked_add(index));
+        if expected != Some(leaf.gindex) {
+            return Err(format!(
+                "leaves[{i}]: generalized index {} is not chunk {index} of a tree of depth {depth}",
+                leaf.gindex
+            ));
         }
     }
     let gindices: Vec<u64> = file.leaves.iter().map(|l| l.gindex).collect();
@@ -143,7 +189,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                     .merkle_root(&chunks, tree.limit, mix_in)
                     .map_err(|e| e.to_string())?,
             };
-            println!("{}", hex32(&root));
+            outln!("{}", hex32(&root));
             Ok(Outcome::AllValid)
         }
         MerkleCommand::Prove {
@@ -173,23 +219,32 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                 proof: proof.helpers.iter().map(|(_, n)| hex32(n)).collect(),
                 helper_gindices: proof.helpers.iter().map(|(g, _)| *g).collect(),
             };
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&out).expect("proofs serialize")
             );
             Ok(Outcome::AllValid)
         }
-        MerkleCommand::Verify { root, proof } => {
+        MerkleCommand::Verify {
+            root,
+            trust_proof_root,
+            shape,
+            proof,
+        } => {
             let file: ProofFile = serde_json::from_slice(&input::read(&proof)?)
                 .map_err(|e| format!("{}: not a proof file: {e}", proof.display()))?;
-            let root = node(root.as_deref().unwrap_or(&file.root), "root")?;
+            let root = match (root, trust_proof_root) {
+                (Some(root), _) => node(&root, "--root")?,
+                (None, true) => node(&file.root, "root")?,
+                (None, false) => return Err("give --root (or --trust-proof-root)".into()),
+            };
             let leaves = file
                 .leaves
                 .iter()
                 .enumerate()
                 .map(|(i, l)| Ok((l.gindex, node(&l.leaf, &format!("leaves[{i}].leaf"))?)))
                 .collect::<Result<Vec<_>, String>>()?;
-            check_claims(&file)?;
+            check_claims(&file, shape.chunk_depth()?)?;
             let nodes = file
                 .proof
                 .iter()
@@ -197,7 +252,15 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                 .map(|(i, n)| node(n, &format!("proof[{i}]")))
                 .collect::<Result<Vec<_>, String>>()?;
             let ok = verify_multiproof(&leaves, &nodes, &root).map_err(|e| e.to_string())?;
-            println!("{}", if ok { "OK" } else { "INVALID" });
+            match (ok, trust_proof_root) {
+                (true, true) => outln!(
+                    "OK (against the proof's own root {}, which you trusted: the file is only \
+                     self-consistent)",
+                    hex32(&root)
+                ),
+                (true, false) => outln!("OK"),
+                (false, _) => outln!("INVALID"),
+            }
             if ok {
                 for l in &file.leaves {
                     let index = l.index.map(|i| format!("leaf {i}, ")).unwrap_or_default();

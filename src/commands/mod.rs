@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use veribatch_engine::backend::Thresholds;
 use veribatch_engine::backend::{self, BackendChoice};
 use veribatch_engine::{Engine, EngineConfig};
-use veribatch_service::client::Remote;
+use veribatch_service::client::{self, Remote};
 
 /// The `--backend` flags shared by every command that verifies.
 #[derive(clap::Args, Clone, Debug)]
@@ -41,8 +41,13 @@ impl BackendArgs {
     /// The engine on the chosen backend; an error (exit 2) if `--backend cuda` cannot
     /// run here.
     pub fn engine(&self) -> Result<Engine, String> {
+        self.engine_with(&self.engine_config())
+    }
+
+    /// [`BackendArgs::engine`] with a configuration based on [`BackendArgs::engine_config`].
+    pub fn engine_with(&self, config: &EngineConfig) -> Result<Engine, String> {
         backend::check(self.backend)?;
-        Ok(Engine::new(&self.engine_config()))
+        Ok(Engine::new(config))
     }
 
     pub fn engine_config(&self) -> EngineConfig {
@@ -95,6 +100,13 @@ impl RemoteArgs {
         let Some(url) = &self.remote else {
             return Ok(None);
         };
+        if client::unauthenticated(url) {
+            eprintln!(
+                "warning: {url} is plain HTTP beyond this machine: verdicts travel \
+                 unauthenticated and anyone on the path can change them (use https:// with \
+                 --remote-ca)"
+            );
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

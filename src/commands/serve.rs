@@ -3,6 +3,7 @@
 //! underscores); a flag beats the environment, which beats the file, which beats the
 //! default.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -166,11 +167,14 @@ pub fn run(args: ServeArgs) -> CommandResult {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(async move {
         let bound = Bound::bind(config).await.map_err(|e| e.to_string())?;
-        // Scripts and tests read these lines to find the ports.
-        println!("listening on {}", bound.local_addr());
+        // Scripts and tests read these lines to find the ports. A reader that closed
+        // stdout after reading them must not stop the service, so failures are ignored.
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "listening on {}", bound.local_addr());
         if let Some(addr) = bound.metrics_addr() {
-            println!("metrics on http://{addr}/metrics");
+            let _ = writeln!(out, "metrics on http://{addr}/metrics");
         }
+        let _ = out.flush();
         bound.run(stop_signal()).await.map_err(|e| e.to_string())?;
         eprintln!("stopped: every accepted request was answered");
         Ok(Outcome::AllValid)

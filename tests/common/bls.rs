@@ -2,7 +2,7 @@
 //! the Ethereum `sign` vectors). Shared by the tests and the benchmarks.
 
 use veribatch_engine::Engine;
-use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 
 use super::{TestRng, secret_key};
 
@@ -50,7 +50,7 @@ pub fn single_key_sets(
             let message = format!("attestation data {}", i % distinct_messages).into_bytes();
             SignatureSet {
                 signature: engine
-                    .sign(&validators.secret_keys[v], &message, ETH_DST)
+                    .sign(&validators.secret_keys[v], &message, &Ciphersuite::ETHEREUM)
                     .unwrap()
                     .to_vec(),
                 public_keys: vec![validators.public_keys[v].clone()],
@@ -75,7 +75,7 @@ pub fn committee_set(
         .iter()
         .map(|&v| {
             engine
-                .sign(&validators.secret_keys[v], message, ETH_DST)
+                .sign(&validators.secret_keys[v], message, &Ciphersuite::ETHEREUM)
                 .unwrap()
         })
         .collect();

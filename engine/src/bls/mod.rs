@@ -1,7 +1,9 @@
-//! BLS signatures on BLS12-381 as Ethereum uses them (the IETF draft's proof-of-possession
-//! scheme, minimal-pubkey-size variant): public keys in G1 (48-byte compressed), signatures
-//! in G2 (96-byte compressed), messages hashed to G2 with RFC 9380.
+//! BLS signatures on BLS12-381, minimal-pubkey-size variant: public keys in G1 (48-byte
+//! compressed), signatures in G2 (96-byte compressed), messages hashed to G2 with RFC 9380.
+//! All three schemes of the IETF draft ([`scheme`]); Ethereum uses proof of possession.
 //!
+//! - [`scheme`]: basic, message augmentation and proof of possession, and the
+//!   [`Ciphersuite`] (tag and scheme) every set of a batch shares.
 //! - [`keys`]: decoding and validation (KeyValidate, subgroup checks, canonical encodings)
 //!   into [`PublicKey`] and [`Signature`], and the cache of validated public keys.
 //! - [`sets`]: signature sets, the unit of batch verification, and their decoding.
@@ -11,10 +13,12 @@
 
 pub mod keys;
 pub mod ops;
+pub mod scheme;
 pub mod sets;
 pub mod verify;
 
 pub use keys::{PublicKey, PublicKeyCache, Signature};
+pub use scheme::{Ciphersuite, Scheme};
 pub use sets::SignatureSet;
 
 use crate::error::InputError;

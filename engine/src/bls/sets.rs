@@ -2,16 +2,22 @@
 //!
 //! A set is one signature, one or more public keys, and either one message that every
 //! key signed (FastAggregateVerify; Verify when there is one key) or one message per key
-//! (AggregateVerify). Decoding turns the bytes into a [`ValidSet`]: validated points,
-//! with the keys of a one-message set already summed, as (key, message) pairs.
+//! (AggregateVerify). Decoding turns the bytes into a [`ValidSet`]: validated points as
+//! the (key, message) pairs the scheme's verification pairs up: for proof of possession
+//! the keys of a one-message set summed into one pair, for message augmentation each
+//! message prefixed with its key, for the basic scheme the pairs as given once their
+//! messages are known to be distinct.
+
+use std::borrow::Cow;
 
 use blst::blst_p1_affine;
 use rayon::prelude::*;
 
 use super::keys::{PublicKeyCache, Signature};
+use super::scheme::Scheme;
 use crate::backend::Backend;
 use crate::error::InputError;
-use crate::points;
+use crate::points::{self, compress_g1};
 
 /// A signature set as received, still in bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,19 +34,24 @@ pub struct SignatureSet {
 #[derive(Clone, Debug)]
 pub(crate) struct ValidSet<'a> {
     pub(crate) signature: Signature,
-    /// (public key, message) pairs; for a one-message set, a single pair holding the sum
-    /// of the keys.
-    pub(crate) pairs: Vec<(blst_p1_affine, &'a [u8])>,
+    /// (public key, message) pairs: under proof of possession, a one-message set is a
+    /// single pair holding the sum of the keys; under message augmentation each message
+    /// is the key's compressed encoding followed by the message.
+    pub(crate) pairs: Vec<(blst_p1_affine, Cow<'a, [u8]>)>,
 }
 
 impl SignatureSet {
-    /// Decodes and validates the set; keys come from (and go to) `cache`.
+    /// Decodes and validates the set for `scheme`; keys come from (and go to) `cache`.
     ///
     /// `Ok(None)` is a well-formed set that is certainly invalid: the keys of a
     /// one-message set sum to the point at infinity, which fails KeyValidate as the
-    /// aggregate key of FastAggregateVerify.
+    /// aggregate key of FastAggregateVerify. Under the basic scheme a set whose messages
+    /// repeat is an error naming the repeat (AggregateVerify's precondition), and so is a
+    /// one-message set of several keys (FastAggregateVerify is not a basic-scheme
+    /// operation; the same message for every key would repeat).
     pub(crate) fn decode<'a>(
         &'a self,
+        scheme: Scheme,
         cache: &PublicKeyCache,
         backend: &dyn Backend,
     ) -> Result<Option<ValidSet<'a>>, InputError> {
@@ -58,6 +69,9 @@ impl SignatureSet {
                 ),
             ));
         }
+        if scheme == Scheme::Basic {
+            self.check_distinct_messages()?;
+        }
         let signature = Signature::from_bytes(&self.signature)
             .map_err(|e| InputError::new("signature", None, e))?;
         // A committee's keys are decoded on every core (a subgroup check each); the
@@ -73,9 +87,19 @@ impl SignatureSet {
             .enumerate()
             .map(|(i, key)| key.map_err(|e| InputError::new("public_keys", Some(i), e)))
             .collect::<Result<Vec<_>, _>>()?;
-        let pairs = if self.messages.len() == self.public_keys.len() {
+        let message = |i: usize| self.messages[i.min(self.messages.len() - 1)].as_slice();
+        let pairs = if scheme == Scheme::MessageAugmentation {
             keys.into_iter()
-                .zip(self.messages.iter().map(Vec::as_slice))
+                .enumerate()
+                .map(|(i, key)| {
+                    let augmented = [&compress_g1(&key)[..], message(i)].concat();
+                    (key, Cow::Owned(augmented))
+                })
+                .collect()
+        } else if self.messages.len() == self.public_keys.len() {
+            keys.into_iter()
+                .enumerate()
+                .map(|(i, key)| (key, Cow::Borrowed(message(i))))
                 .collect()
         } else {
             let sum = if keys.len() == 1 {
@@ -86,9 +110,41 @@ impl SignatureSet {
             if points::g1_is_infinity(&sum) {
                 return Ok(None);
             }
-            vec![(sum, self.messages[0].as_slice())]
+            vec![(sum, Cow::Borrowed(message(0)))]
         };
         Ok(Some(ValidSet { signature, pairs }))
+    }
+
+    /// The basic scheme's AggregateVerify requires distinct messages: the first repeat is
+    /// named. Messages are compared sorted, so a set of n keys costs n log n comparisons.
+    fn check_distinct_messages(&self) -> Result<(), InputError> {
+        if self.messages.len() == 1 && self.public_keys.len() > 1 {
+            return Err(InputError::new(
+                "messages",
+                None,
+                format!(
+                    "one message for {} public keys: the basic scheme requires a distinct \
+                     message per key (one message for many keys is proof of possession's \
+                     FastAggregateVerify)",
+                    self.public_keys.len()
+                ),
+            ));
+        }
+        let mut order: Vec<usize> = (0..self.messages.len()).collect();
+        order.sort_unstable_by(|&a, &b| self.messages[a].cmp(&self.messages[b]).then(a.cmp(&b)));
+        let repeat = order
+            .windows(2)
+            .filter(|w| self.messages[w[0]] == self.messages[w[1]])
+            .map(|w| (w[0], w[1]))
+            .min_by_key(|&(_, later)| later);
+        match repeat {
+            Some((first, later)) => Err(InputError::new(
+                "messages",
+                Some(later),
+                format!("repeats messages[{first}]: the basic scheme requires distinct messages"),
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -99,10 +155,11 @@ const PER_TASK: usize = 32;
 /// Decodes many sets on every core.
 pub(crate) fn decode_all<'a>(
     sets: &'a [SignatureSet],
+    scheme: Scheme,
     cache: &PublicKeyCache,
     backend: &dyn Backend,
 ) -> Vec<Result<Option<ValidSet<'a>>, InputError>> {
     sets.par_iter()
-        .map(|set| set.decode(cache, backend))
+        .map(|set| set.decode(scheme, cache, backend))
         .collect()
 }

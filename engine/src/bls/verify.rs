@@ -36,14 +36,14 @@ pub(crate) fn verify_sets(backend: &dyn Backend, sets: &[ValidSet<'_>], dst: &[u
 }
 
 /// H(m) for every distinct message of the sets, computed once for the whole search.
-fn hash_messages<'a>(
+fn hash_messages<'s>(
     backend: &dyn Backend,
-    sets: &[ValidSet<'a>],
+    sets: &'s [ValidSet<'_>],
     dst: &[u8],
-) -> HashMap<&'a [u8], blst_p2_affine> {
-    let mut distinct: Vec<&'a [u8]> = sets
+) -> HashMap<&'s [u8], blst_p2_affine> {
+    let mut distinct: Vec<&'s [u8]> = sets
         .iter()
-        .flat_map(|s| s.pairs.iter().map(|(_, m)| *m))
+        .flat_map(|s| s.pairs.iter().map(|(_, m)| m.as_ref()))
         .collect();
     distinct.sort_unstable();
     distinct.dedup();
@@ -54,7 +54,7 @@ fn hash_messages<'a>(
 struct Batch<'s, 'a> {
     backend: &'s dyn Backend,
     sets: &'s [ValidSet<'a>],
-    hashes: &'s HashMap<&'a [u8], blst_p2_affine>,
+    hashes: &'s HashMap<&'s [u8], blst_p2_affine>,
 }
 
 impl Batch<'_, '_> {
@@ -65,7 +65,7 @@ impl Batch<'_, '_> {
         let mut groups: HashMap<&[u8], (Vec<blst_p1_affine>, Vec<u64>)> = HashMap::new();
         for (&i, &r) in indices.iter().zip(coefficients) {
             for (pk, msg) in &self.sets[i].pairs {
-                let group = groups.entry(*msg).or_default();
+                let group = groups.entry(msg.as_ref()).or_default();
                 group.0.push(*pk);
                 group.1.push(r);
             }

@@ -7,11 +7,13 @@
 pub mod formats;
 mod registry;
 mod scalar;
+mod soundness;
 pub mod verify;
 
 pub use formats::{KeyFormat, parse_proof};
 pub use registry::KeyRegistry;
 pub use scalar::{PublicInput, parse_decimal};
+pub use soundness::{DegenerateKeys, KeyDefect};
 
 use blst::{blst_p1_affine, blst_p2_affine};
 use sha2::{Digest, Sha256};
@@ -20,8 +22,9 @@ use crate::points::{compress_g1, compress_g2};
 
 /// A verifying key whose points all passed validation: only the format parsers make one.
 ///
-/// γ = δ is accepted: snarkjs keys without phase-2 contributions have it, and such keys
-/// let anyone make proofs; whether to trust a key is the caller's decision.
+/// Keys that let anyone forge proofs (γ = δ, as snarkjs keys without a phase-2
+/// contribution have, and the other shapes of [`KeyDefect`]) are refused by the parsers
+/// unless the caller asks for them with [`DegenerateKeys::Accept`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyingKey {
     pub(crate) alpha_g1: blst_p1_affine,

@@ -2,7 +2,7 @@
 //! requests into large batches, and the search for the bad items of a failed batch.
 //!
 //! Queues are per operation and per parameter that a batch must share: one per domain
-//! separation tag for signature sets, one per verifying key for Groth16 proofs. A queue
+//! separation tag and scheme (ciphersuite) for signature sets, one per verifying key for Groth16 proofs. A queue
 //! is flushed into a batch
 //! - at once when no batch is running (light load: latency is one verification),
 //! - when it holds `max_batch` items, or
@@ -32,7 +32,7 @@ use tokio::sync::oneshot;
 pub use stats::{Histogram, OperationStats};
 
 use crate::backend::BackendChoice;
-use crate::bls::{self, SignatureSet};
+use crate::bls::{Ciphersuite, SignatureSet};
 use crate::error::{InputError, Verdict};
 use crate::groth16::{KeyId, PreparedKey};
 use crate::{Engine, EngineConfig, ProofInput};
@@ -86,7 +86,7 @@ impl Operation {
 /// Why a request was not answered with verdicts.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
-    /// The request as a whole is malformed (a bad domain separation tag).
+    /// The request as a whole is malformed (more items than the queues hold).
     #[error("{0}")]
     Invalid(InputError),
     #[error("the queues are full ({queued} items waiting, limit {limit}): retry later")]
@@ -133,7 +133,7 @@ impl Pending {
 /// What the requests of one batch must share.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum QueueKey {
-    Signatures { dst: Vec<u8> },
+    Signatures { suite: Ciphersuite },
     Groth16 { key: KeyId },
 }
 
@@ -223,16 +223,16 @@ impl Scheduler {
         self.shared.stats(op)
     }
 
-    /// Verifies signature sets in a batch shared with other requests for the same `dst`.
+    /// Verifies signature sets in a batch shared with other requests for the same
+    /// ciphersuite (tag and scheme).
     pub async fn verify_signature_sets(
         &self,
         sets: Vec<SignatureSet>,
-        dst: Vec<u8>,
+        suite: Ciphersuite,
         deadline: Option<Instant>,
     ) -> Result<Vec<Verdict>, ScheduleError> {
-        bls::check_dst(&dst).map_err(ScheduleError::Invalid)?;
         self.submit(
-            QueueKey::Signatures { dst },
+            QueueKey::Signatures { suite },
             Operation::VerifySignatures,
             None,
             Payload::Sets(sets),
@@ -500,9 +500,7 @@ fn execute(
     proofs: &[ProofInput],
 ) -> Vec<Verdict> {
     match &batch.key {
-        QueueKey::Signatures { dst } => engine
-            .verify_signature_sets(sets, dst)
-            .expect("the tag was checked when the request was accepted"),
+        QueueKey::Signatures { suite } => engine.verify_signature_sets(sets, suite),
         QueueKey::Groth16 { .. } => {
             let key = batch
                 .groth16_key

@@ -22,7 +22,7 @@ use veribatch_engine::backend::{self, BackendChoice, cpu::CpuBackend, cuda, wgpu
 use veribatch_engine::workload::{Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig};
 
-use crate::output::{self, CommandResult, Outcome};
+use crate::output::{self, CommandResult, Outcome, outln};
 use report::{Point, Report, Workload};
 use workloads::{Subjects, WorkloadKind};
 
@@ -73,7 +73,7 @@ pub fn run(args: BenchArgs) -> CommandResult {
                 .iter()
                 .map(|p| Ok((p.display().to_string(), compare::load(p)?)))
                 .collect::<Result<Vec<_>, String>>()?;
-            print!("{}", compare::table(&loaded));
+            outln!("{}", compare::table(&loaded).trim_end_matches('\n'));
             Ok(Outcome::AllValid)
         }
         None => measure(&args.run),
@@ -214,7 +214,7 @@ fn measure(args: &RunArgs) -> CommandResult {
         w.set_ratios();
     }
     write(&report, &args.out)?;
-    println!("{}", report.markdown());
+    outln!("{}", report.markdown());
     eprintln!("wrote {}", args.out.join("report.md").display());
     Ok(if report.interrupted {
         Outcome::Interrupted

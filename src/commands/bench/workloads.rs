@@ -7,7 +7,7 @@
 
 use blst::{blst_p1_affine, blst_p2_affine};
 use veribatch_engine::backend::{Backend, Scalars};
-use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_engine::{Engine, ProofInput, groth16};
 
@@ -198,11 +198,7 @@ impl WorkloadKind {
                 })?;
                 for (backend, engine) in subjects.engines {
                     timer.record(report, &series(backend), Some(backend), size, size, || {
-                        all_valid(
-                            &engine
-                                .verify_signature_sets(&sets, ETH_DST)
-                                .map_err(|e| e.to_string())?,
-                        )
+                        all_valid(&engine.verify_signature_sets(&sets, &Ciphersuite::ETHEREUM))
                     })?;
                 }
             }
@@ -219,9 +215,12 @@ impl WorkloadKind {
                 })?;
                 for (backend, engine) in subjects.engines {
                     timer.record(report, &series(backend), Some(backend), size, 1, || {
-                        all_valid(&[
-                            engine.fast_aggregate_verify(&keys, &message, &signature, ETH_DST)
-                        ])
+                        all_valid(&[engine.fast_aggregate_verify(
+                            &keys,
+                            &message,
+                            &signature,
+                            &Ciphersuite::ETHEREUM,
+                        )])
                     })?;
                 }
             }

@@ -7,6 +7,7 @@
 //! compiled with NVRTC to a CUBIN for the device's exact architecture when the backend
 //! opens.
 
+mod cubin_cache;
 mod device;
 #[cfg(test)]
 mod host_tests;

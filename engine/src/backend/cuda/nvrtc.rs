@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use cudarc::nvrtc::{result, sys};
 use sha2::{Digest, Sha256};
 
+use super::cubin_cache::CubinCache;
 use super::{CudaError, guarded};
 
 /// What NVRTC is asked for.
@@ -84,7 +85,8 @@ fn compile_unguarded(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
 /// The CUBIN for `arch`, from the on-disk cache when this exact source was compiled
 /// for it before by this NVRTC (NVRTC takes seconds), else compiled and cached. The
 /// cache is `$VERIBATCH_CACHE_DIR`, else `$XDG_CACHE_HOME/veribatch`, else
-/// `~/.cache/veribatch`; a cache that cannot be read or written is only skipped.
+/// `~/.cache/veribatch`, used only while no other user can write it ([`CubinCache`]); a
+/// cache that cannot be trusted, read or written is skipped with a warning.
 pub fn cached_cubin(arch: &str) -> Result<Vec<u8>, CudaError> {
     cached_cubin_in(cache_dir(), arch)
 }
@@ -93,30 +95,23 @@ fn cached_cubin_in(dir: Option<PathBuf>, arch: &str) -> Result<Vec<u8>, CudaErro
     let source = veribatch_kernels::cuda::translation_unit()
         .map_err(|e| CudaError::Compile(e.to_string()))?;
     let key = Sha256::digest(format!("{arch}\n{}\n{source}", version()?));
-    let path = dir.map(|dir| dir.join(format!("{arch}-{}.cubin", hex::encode(&key[..16]))));
-    // Only an ELF image is taken from the cache (files appear whole, by rename).
-    let cached = path.as_ref().and_then(|p| std::fs::read(p).ok());
-    if let Some(cubin) = cached.filter(|c| c.starts_with(ELF_MAGIC)) {
+    let name = format!("{arch}-{}.cubin", hex::encode(&key[..16]));
+    let cache = dir.and_then(|dir| {
+        CubinCache::open(dir)
+            .map_err(|reason| tracing::warn!(%reason, "CUDA kernel cache not used"))
+            .ok()
+    });
+    if let Some(cubin) = cache.as_ref().and_then(|c| c.load(&name)) {
         return Ok(cubin);
     }
     let cubin = compile(arch, Output::Cubin)?;
-    if let Some(path) = path {
-        let partial = path.with_extension(format!("{}.partial", std::process::id()));
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&partial, &cubin))
-            .and_then(|()| std::fs::rename(&partial, &path));
-        if let Err(error) = written {
-            let _ = std::fs::remove_file(&partial);
-            tracing::debug!(path = %path.display(), %error, "CUDA kernels not cached");
-        }
+    if let Some(cache) = cache
+        && let Err(error) = cache.store(&name, &cubin)
+    {
+        tracing::warn!(%name, %error, "CUDA kernels not cached");
     }
     Ok(cubin)
 }
-
-/// The first bytes of every CUBIN (an ELF image).
-const ELF_MAGIC: &[u8] = b"\x7fELF";
 
 fn cache_dir() -> Option<PathBuf> {
     let var = |name| {
@@ -284,16 +279,23 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
-        assert_eq!(files.len(), 1, "{files:?}");
-        // A planted ELF file under the same name is what the next call returns; a file
-        // that is not an ELF image (a torn write) is compiled over.
+        assert_eq!(files.len(), 2, "the CUBIN and its digest: {files:?}");
+        let cubin = files
+            .iter()
+            .find(|f| f.extension().is_some_and(|e| e == "cubin"));
+        let cubin = cubin.expect("a .cubin file");
         let cached = |dir: &PathBuf| cached_cubin_in(Some(dir.clone()), "sm_80").unwrap();
-        std::fs::write(&files[0], b"\x7fELF planted").unwrap();
-        assert_eq!(cached(&dir), b"\x7fELF planted");
-        std::fs::write(&files[0], b"torn").unwrap();
-        let recompiled = cached(&dir);
-        assert!(recompiled.starts_with(ELF_MAGIC) && recompiled.len() == first.len());
-        assert!(first.starts_with(ELF_MAGIC));
+        assert_eq!(cached(&dir), first, "the second call reads the cache");
+        // A planted file under the same name does not match its recorded digest: it is
+        // compiled over, never loaded.
+        std::fs::write(cubin, b"\x7fELF planted").unwrap();
+        assert_eq!(cached(&dir), first);
+        assert_eq!(
+            std::fs::read(cubin).unwrap(),
+            first,
+            "the plant was replaced"
+        );
+        assert!(first.starts_with(b"\x7fELF"), "a CUBIN is an ELF image");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -22,7 +22,7 @@ use std::str::FromStr;
 
 pub use snarkjs::{parse_public_json, public_inputs_from_json};
 
-use super::{Proof, VerifyingKey};
+use super::{DegenerateKeys, Proof, VerifyingKey};
 use crate::error::InputError;
 use crate::points::{self, DecodeError};
 
@@ -53,15 +53,35 @@ impl KeyFormat {
         }
     }
 
-    /// Decodes and validates a verifying key.
+    /// Decodes and validates a verifying key, refusing keys that let anyone forge proofs
+    /// ([`super::KeyDefect`]).
     pub fn parse_key(self, bytes: &[u8]) -> Result<VerifyingKey, InputError> {
+        self.parse_key_with(bytes, DegenerateKeys::Refuse)
+    }
+
+    /// [`KeyFormat::parse_key`], with `degenerate` saying whether keys that let anyone
+    /// forge proofs are refused or accepted (for studying broken setups).
+    pub fn parse_key_with(
+        self,
+        bytes: &[u8],
+        degenerate: DegenerateKeys,
+    ) -> Result<VerifyingKey, InputError> {
         let key = match self {
             Self::SnarkjsJson => snarkjs::parse_key(bytes),
             Self::Arkworks => arkworks::parse_key(bytes),
             Self::Bellman => bellman::parse_key(bytes),
         }
         .map_err(|reason| InputError::new("verifying_key", None, reason))?;
-        check_key(&key).map_err(|reason| InputError::new("verifying_key", None, reason))?;
+        if key.ic.is_empty() {
+            return Err(InputError::new(
+                "verifying_key",
+                None,
+                "IC is empty: a key has one IC point more than public inputs",
+            ));
+        }
+        if let (Some(defect), DegenerateKeys::Refuse) = (key.defect(), degenerate) {
+            return Err(InputError::new("verifying_key", None, defect));
+        }
         Ok(key)
     }
 }
@@ -102,24 +122,6 @@ impl fmt::Display for KeyFormat {
             Self::Bellman => "bellman",
         })
     }
-}
-
-/// A key with α, β, γ or δ at infinity is degenerate: with γ or δ at infinity anyone can
-/// make proofs. A key must also accept at least the constant input (IC₀).
-fn check_key(key: &VerifyingKey) -> Result<(), String> {
-    let at_infinity = [
-        ("alpha", points::g1_is_infinity(&key.alpha_g1)),
-        ("beta", points::g2_is_infinity(&key.beta_g2)),
-        ("gamma", points::g2_is_infinity(&key.gamma_g2)),
-        ("delta", points::g2_is_infinity(&key.delta_g2)),
-    ];
-    if let Some((name, _)) = at_infinity.iter().find(|(_, inf)| *inf) {
-        return Err(format!("{name} is the point at infinity"));
-    }
-    if key.ic.is_empty() {
-        return Err("IC is empty: a key has one IC point more than public inputs".into());
-    }
-    Ok(())
 }
 
 /// Reads a binary encoding front to back.
