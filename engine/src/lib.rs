@@ -15,6 +15,7 @@ pub mod bls;
 mod engine;
 pub mod error;
 pub mod groth16;
+pub mod json;
 pub mod merkle;
 pub mod points;
 mod random;

@@ -1,11 +1,13 @@
 //! Conversions between protobuf messages and engine types, and engine errors to gRPC
-//! statuses.
+//! statuses: the one place a request's bytes become engine inputs (the fuzz targets
+//! decode requests through it too).
 
 use std::time::{Duration, Instant};
 
 use tonic::{Code, Status};
-use veribatch_engine::Verdict;
-use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme};
+use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme, SignatureSet};
+use veribatch_engine::merkle::verify_multiproof;
+use veribatch_engine::{InputError, ProofInput, Verdict};
 use veribatch_engine::groth16::KeyFormat;
 use veribatch_engine::scheduler::ScheduleError;
 
@@ -26,6 +28,67 @@ pub fn verdict(v: Verdict) -> proto::Verdict {
 
 pub fn verdicts(v: Vec<Verdict>) -> Vec<proto::Verdict> {
     v.into_iter().map(verdict).collect()
+}
+
+/// Signature sets as the engine takes them.
+pub fn signature_sets(sets: Vec<proto::SignatureSet>) -> Vec<SignatureSet> {
+    sets.into_iter()
+        .map(|s| SignatureSet {
+            signature: s.signature,
+            public_keys: s.public_keys,
+            messages: s.messages,
+        })
+        .collect()
+}
+
+/// Groth16 proofs as the engine takes them.
+pub fn proof_inputs(proofs: Vec<proto::Groth16Proof>) -> Vec<ProofInput> {
+    proofs
+        .into_iter()
+        .map(|p| ProofInput {
+            proof: p.proof,
+            public_inputs: p.public_inputs,
+        })
+        .collect()
+}
+
+/// The verdict on one Merkle multi-proof: 32-byte nodes, one leaf per generalized index.
+pub fn merkle_proof_verdict(p: &proto::MerkleProof) -> Verdict {
+    let node = |bytes: &[u8], field: &'static str, index: Option<usize>| {
+        <[u8; 32]>::try_from(bytes).map_err(|_| {
+            InputError::new(
+                field,
+                index,
+                format!("expected 32 bytes, got {}", bytes.len()),
+            )
+        })
+    };
+    let root = node(&p.root, "root", None)?;
+    if p.gindices.len() != p.leaves.len() {
+        return Err(InputError::new(
+            "leaves",
+            None,
+            format!(
+                "{} leaves for {} generalized indices",
+                p.leaves.len(),
+                p.gindices.len()
+            ),
+        ));
+    }
+    let leaves = p
+        .gindices
+        .iter()
+        .zip(&p.leaves)
+        .enumerate()
+        .map(|(i, (g, leaf))| Ok((*g, node(leaf, "leaves", Some(i))?)))
+        .collect::<Result<Vec<_>, InputError>>()?;
+    let proof = p
+        .proof
+        .iter()
+        .enumerate()
+        .map(|(i, n)| node(n, "proof", Some(i)))
+        .collect::<Result<Vec<_>, InputError>>()?;
+    verify_multiproof(&leaves, &proof, &root).map_err(|e| InputError::new("proof", None, e))
 }
 
 pub fn schedule_error(e: ScheduleError) -> Status {

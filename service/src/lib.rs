@@ -11,7 +11,7 @@
 //! - [`client`]: a client for the CLI's `--remote` and for tests.
 
 pub mod client;
-mod convert;
+pub mod convert;
 pub mod metrics;
 pub mod server;
 pub mod verifier;

@@ -9,10 +9,8 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
-use veribatch_engine::bls::SignatureSet;
-use veribatch_engine::merkle::verify_multiproof;
 use veribatch_engine::scheduler::{Operation, Scheduler};
-use veribatch_engine::{Engine, InputError, ProofInput, Verdict};
+use veribatch_engine::{Engine, InputError, Verdict};
 
 use crate::convert;
 use crate::metrics::Metrics;
@@ -107,15 +105,7 @@ impl VerifierService {
         deadline: Option<Instant>,
     ) -> Result<proto::VerifySignaturesResponse, Status> {
         self.check_items("sets", request.sets.len())?;
-        let sets = request
-            .sets
-            .into_iter()
-            .map(|s| SignatureSet {
-                signature: s.signature,
-                public_keys: s.public_keys,
-                messages: s.messages,
-            })
-            .collect();
+        let sets = convert::signature_sets(request.sets);
         let suite = convert::ciphersuite(request.dst, request.scheme)?;
         let verdicts = self
             .scheduler
@@ -182,7 +172,7 @@ impl VerifierService {
                 request
                     .proofs
                     .iter()
-                    .map(merkle_verdict)
+                    .map(convert::merkle_proof_verdict)
                     .collect::<Vec<_>>()
             })
             .await?;
@@ -224,14 +214,7 @@ impl VerifierService {
                 hex_id(&id)
             ))
         })?;
-        let proofs = request
-            .proofs
-            .into_iter()
-            .map(|p| ProofInput {
-                proof: p.proof,
-                public_inputs: p.public_inputs,
-            })
-            .collect();
+        let proofs = convert::proof_inputs(request.proofs);
         let verdicts = self
             .scheduler
             .verify_groth16(key, proofs, deadline)
@@ -402,44 +385,6 @@ fn hex_id(id: &[u8]) -> String {
 }
 
 /// The verdict for one Merkle proof: malformed fields are errors naming them.
-fn merkle_verdict(p: &proto::MerkleProof) -> Verdict {
-    let node = |bytes: &[u8], field: &'static str, index: Option<usize>| {
-        <[u8; 32]>::try_from(bytes).map_err(|_| {
-            InputError::new(
-                field,
-                index,
-                format!("expected 32 bytes, got {}", bytes.len()),
-            )
-        })
-    };
-    let root = node(&p.root, "root", None)?;
-    if p.gindices.len() != p.leaves.len() {
-        return Err(InputError::new(
-            "leaves",
-            None,
-            format!(
-                "{} leaves for {} generalized indices",
-                p.leaves.len(),
-                p.gindices.len()
-            ),
-        ));
-    }
-    let leaves = p
-        .gindices
-        .iter()
-        .zip(&p.leaves)
-        .enumerate()
-        .map(|(i, (g, leaf))| Ok((*g, node(leaf, "leaves", Some(i))?)))
-        .collect::<Result<Vec<_>, InputError>>()?;
-    let proof = p
-        .proof
-        .iter()
-        .enumerate()
-        .map(|(i, n)| node(n, "proof", Some(i)))
-        .collect::<Result<Vec<_>, InputError>>()?;
-    verify_multiproof(&leaves, &proof, &root).map_err(|e| InputError::new("proof", None, e))
-}
-
 type ResponseStream =
     Pin<Box<dyn tokio_stream::Stream<Item = Result<proto::VerifyStreamResponse, Status>> + Send>>;
 

@@ -98,21 +98,7 @@ fn rename(field: &str) -> &str {
     }
 }
 
-/// One set from its JSON record. "message" (one string) is accepted for "messages".
+/// One set from its JSON record.
 fn parse_set(record: &Record) -> Result<SignatureSet, String> {
-    let obj = record.as_ref().map_err(Clone::clone)?;
-    if !obj.is_object() {
-        return Err("expected a JSON object".into());
-    }
-    let messages = match (obj.get("messages"), obj.get("message")) {
-        (Some(_), None) => input::hex_list_field(obj, "messages")?,
-        (None, Some(_)) => vec![input::hex_field(obj, "message")?],
-        (Some(_), Some(_)) => return Err("give \"messages\" or \"message\", not both".into()),
-        (None, None) => return Err("missing field \"messages\"".into()),
-    };
-    Ok(SignatureSet {
-        signature: input::hex_field(obj, "signature")?,
-        public_keys: input::hex_list_field(obj, "pubkeys")?,
-        messages,
-    })
+    SignatureSet::from_json(record.as_ref().map_err(Clone::clone)?)
 }

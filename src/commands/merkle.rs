@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
-use veribatch_engine::merkle::{MAX_DEPTH, Node, depth_for, helper_indices, verify_multiproof};
+use veribatch_engine::merkle::file::{ProofFile, Shape, hex32, node};
+use veribatch_engine::merkle::{MAX_DEPTH, depth_for, verify_multiproof};
 
 use super::{BackendArgs, RemoteArgs};
 use crate::input;
@@ -69,15 +69,19 @@ pub struct ShapeArgs {
 impl ShapeArgs {
     /// The depth of the chunks below the root, and the number of chunk positions, if the
     /// shape was given.
-    fn chunk_depth(&self) -> Result<Option<(u32, u64)>, String> {
+    fn shape(&self) -> Result<Option<Shape>, String> {
         if let Some(depth) = self.depth {
-            return Ok(Some((depth, 1u64.checked_shl(depth).unwrap_or(u64::MAX))));
+            let positions = 1u64.checked_shl(depth).unwrap_or(u64::MAX);
+            return Ok(Some(Shape { depth, positions }));
         }
         let Some(limit) = self.limit else {
             return Ok(None);
         };
         let depth = depth_for(0, Some(limit)).map_err(|e| format!("--limit: {e}"))?;
-        Ok(Some((depth + u32::from(self.mix_in_length), limit)))
+        Ok(Some(Shape {
+            depth: depth + u32::from(self.mix_in_length),
+            positions: limit,
+        }))
     }
 }
 
@@ -102,72 +106,6 @@ impl TreeArgs {
         self.length
             .or(self.mix_in_length.then_some((chunks.len() / 32) as u64))
     }
-}
-
-/// The proof file: what `merkle prove` writes and `merkle verify` reads.
-#[derive(Serialize, Deserialize)]
-struct ProofFile {
-    root: String,
-    leaves: Vec<ProofLeaf>,
-    /// Helper nodes, in decreasing generalized index (SSZ `get_helper_indices` order).
-    proof: Vec<String>,
-    /// The generalized index of each helper node, for readers; not needed to verify.
-    #[serde(default)]
-    helper_gindices: Vec<u64>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ProofLeaf {
-    /// Leaf position (absent in hand-written proofs that give only gindices).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    index: Option<u64>,
-    gindex: u64,
-    leaf: String,
-}
-
-fn hex32(node: &Node) -> String {
-    format!("0x{}", hex::encode(node))
-}
-
-fn node(text: &str, what: &str) -> Result<Node, String> {
-    let bytes = input::hex(text).map_err(|e| format!("{what}: {e}"))?;
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("{what}: expected 32 bytes, got {}", b.len()))
-}
-
-/// What a proof file says beside its leaves must agree with them: a leaf's `index` is its
-/// position at the depth of the tree's chunks (`shape`: depth and chunk positions, which
-/// must be given for a file that claims indices), and `helper_gindices`, if given, are the
-/// helpers of those leaves. Otherwise a valid proof of some inner node could pass for a
-/// proof of the chunk the file names.
-fn check_claims(file: &ProofFile, shape: Option<(u32, u64)>) -> Result<(), String> {
-    for (i, leaf) in file.leaves.iter().enumerate() {
-        let Some(index) = leaf.index else { continue };
-        let Some((depth, positions)) = shape else {
-            return Err(format!(
-                "leaves[{i}] claims chunk index {index}: give the tree's shape (--depth, or \
-                 --limit and --mix-in-length as the proof was made) to check it"
-            ));
-        };
-        if index >= positions {
-            return Err(format!(
-                "leaves[{i}]: chunk index {index} is beyond the tree's {positions} chunks"
-            ));
-        }
-        let expected = 1u64.checked_shl(depth).and_then(|d| d.checked_add(index));
-        if expected != Some(leaf.gindex) {
-            return Err(format!(
-                "leaves[{i}]: generalized index {} is not chunk {index} of a tree of depth {depth}",
-                leaf.gindex
-            ));
-        }
-    }
-    let gindices: Vec<u64> = file.leaves.iter().map(|l| l.gindex).collect();
-    if !file.helper_gindices.is_empty() && file.helper_gindices != helper_indices(&gindices) {
-        return Err("helper_gindices: not the helpers of these leaves".into());
-    }
-    Ok(())
 }
 
 pub fn run(command: MerkleCommand) -> CommandResult {
@@ -204,21 +142,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                 .merkle_tree(&chunks, args.limit, args.mix_in(&chunks))
                 .map_err(|e| e.to_string())?;
             let proof = tree.prove(&indices).map_err(|e| e.to_string())?;
-            let out = ProofFile {
-                root: hex32(&proof.root),
-                leaves: proof
-                    .leaves
-                    .iter()
-                    .zip(&indices)
-                    .map(|((gindex, leaf), &index)| ProofLeaf {
-                        index: Some(index),
-                        gindex: *gindex,
-                        leaf: hex32(leaf),
-                    })
-                    .collect(),
-                proof: proof.helpers.iter().map(|(_, n)| hex32(n)).collect(),
-                helper_gindices: proof.helpers.iter().map(|(g, _)| *g).collect(),
-            };
+            let out = ProofFile::new(&proof, &indices);
             outln!(
                 "{}",
                 serde_json::to_string_pretty(&out).expect("proofs serialize")
@@ -231,27 +155,16 @@ pub fn run(command: MerkleCommand) -> CommandResult {
             shape,
             proof,
         } => {
-            let file: ProofFile = serde_json::from_slice(&input::read(&proof)?)
-                .map_err(|e| format!("{}: not a proof file: {e}", proof.display()))?;
+            let file = ProofFile::parse(&input::read(&proof)?)
+                .map_err(|e| format!("{}: {e}", proof.display()))?;
+            let checked = file.check(shape.shape()?)?;
             let root = match (root, trust_proof_root) {
                 (Some(root), _) => node(&root, "--root")?,
-                (None, true) => node(&file.root, "root")?,
+                (None, true) => checked.claimed_root,
                 (None, false) => return Err("give --root (or --trust-proof-root)".into()),
             };
-            let leaves = file
-                .leaves
-                .iter()
-                .enumerate()
-                .map(|(i, l)| Ok((l.gindex, node(&l.leaf, &format!("leaves[{i}].leaf"))?)))
-                .collect::<Result<Vec<_>, String>>()?;
-            check_claims(&file, shape.chunk_depth()?)?;
-            let nodes = file
-                .proof
-                .iter()
-                .enumerate()
-                .map(|(i, n)| node(n, &format!("proof[{i}]")))
-                .collect::<Result<Vec<_>, String>>()?;
-            let ok = verify_multiproof(&leaves, &nodes, &root).map_err(|e| e.to_string())?;
+            let ok = verify_multiproof(&checked.leaves, &checked.helpers, &root)
+                .map_err(|e| e.to_string())?;
             match (ok, trust_proof_root) {
                 (true, true) => outln!(
                     "OK (against the proof's own root {}, which you trusted: the file is only \

@@ -17,6 +17,7 @@ use super::keys::{PublicKeyCache, Signature};
 use super::scheme::Scheme;
 use crate::backend::Backend;
 use crate::error::InputError;
+use crate::json;
 use crate::points::{self, compress_g1};
 
 /// A signature set as received, still in bytes.
@@ -41,6 +42,26 @@ pub(crate) struct ValidSet<'a> {
 }
 
 impl SignatureSet {
+    /// A set from its JSON record, as `veribatch verify bls` reads them:
+    /// `{"signature": "0x…", "pubkeys": ["0x…", …], "messages": ["0x…", …]}`, with
+    /// `"message": "0x…"` accepted for one message.
+    pub fn from_json(record: &serde_json::Value) -> Result<Self, String> {
+        if !record.is_object() {
+            return Err("expected a JSON object".into());
+        }
+        let messages = match (record.get("messages"), record.get("message")) {
+            (Some(_), None) => json::hex_list_field(record, "messages")?,
+            (None, Some(_)) => vec![json::hex_field(record, "message")?],
+            (Some(_), Some(_)) => return Err("give \"messages\" or \"message\", not both".into()),
+            (None, None) => return Err("missing field \"messages\"".into()),
+        };
+        Ok(Self {
+            signature: json::hex_field(record, "signature")?,
+            public_keys: json::hex_list_field(record, "pubkeys")?,
+            messages,
+        })
+    }
+
     /// Decodes and validates the set for `scheme`; keys come from (and go to) `cache`.
     ///
     /// `Ok(None)` is a well-formed set that is certainly invalid: the keys of a

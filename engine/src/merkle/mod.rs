@@ -4,6 +4,7 @@
 //! Padding is never materialised: a missing right child at height h is the root of an
 //! all-zero subtree of height h, taken from the zero-hash ladder ([`zero_hash`]).
 
+pub mod file;
 mod proof;
 mod tree;
 

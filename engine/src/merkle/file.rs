@@ -1,0 +1,143 @@
+//! The JSON proof file `veribatch merkle prove` writes and `merkle verify` reads: an SSZ
+//! multi-proof with the chunk positions it claims.
+//!
+//! ```json
+//! {"root": "0x…", "leaves": [{"index": 3, "gindex": 259, "leaf": "0x…"}],
+//!  "proof": ["0x…", …], "helper_gindices": [258, …]}
+//! ```
+//!
+//! What a file says beside its leaves must agree with them, or a valid proof of some
+//! inner node could pass for a proof of the chunk the file names: a leaf's `index` must be
+//! its position at the depth of the tree's chunks (which the reader must know: a
+//! [`Shape`]), and `helper_gindices`, if given, must be the helpers of the leaves.
+
+use serde::{Deserialize, Serialize};
+
+use super::{MultiProof, Node, helper_indices};
+use crate::json;
+
+/// A proof file as written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofFile {
+    /// The root the writer computed: proof of nothing unless the reader trusts it.
+    pub root: String,
+    pub leaves: Vec<ProofLeaf>,
+    /// Helper nodes, in decreasing generalized index (SSZ `get_helper_indices` order).
+    pub proof: Vec<String>,
+    /// The generalized index of each helper node, for readers; not needed to verify.
+    #[serde(default)]
+    pub helper_gindices: Vec<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofLeaf {
+    /// Chunk position (absent in hand-written proofs that give only gindices).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub index: Option<u64>,
+    pub gindex: u64,
+    pub leaf: String,
+}
+
+/// Where a tree's chunks lie: their depth below the root (a mix-in level included) and
+/// how many chunk positions there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub depth: u32,
+    pub positions: u64,
+}
+
+/// A proof file's leaves and helpers, decoded and checked against its claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedProof {
+    /// (generalized index, leaf).
+    pub leaves: Vec<(u64, Node)>,
+    pub helpers: Vec<Node>,
+    /// The root the file claims.
+    pub claimed_root: Node,
+}
+
+/// `0x`-hex of a node.
+pub fn hex32(node: &Node) -> String {
+    format!("0x{}", hex::encode(node))
+}
+
+/// A node from hex text, naming `what` on error.
+pub fn node(text: &str, what: &str) -> Result<Node, String> {
+    let bytes = json::hex(text).map_err(|e| format!("{what}: {e}"))?;
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("{what}: expected 32 bytes, got {}", b.len()))
+}
+
+impl ProofFile {
+    /// The file for `proof` of the chunks at `indices` (in the order asked).
+    pub fn new(proof: &MultiProof, indices: &[u64]) -> Self {
+        Self {
+            root: hex32(&proof.root),
+            leaves: proof
+                .leaves
+                .iter()
+                .zip(indices)
+                .map(|((gindex, leaf), &index)| ProofLeaf {
+                    index: Some(index),
+                    gindex: *gindex,
+                    leaf: hex32(leaf),
+                })
+                .collect(),
+            proof: proof.helpers.iter().map(|(_, n)| hex32(n)).collect(),
+            helper_gindices: proof.helpers.iter().map(|(g, _)| *g).collect(),
+        }
+    }
+
+    /// Parses a file's JSON.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("not a proof file: {e}"))
+    }
+
+    /// The decoded leaves and helpers, once every claim agrees with them: a leaf with an
+    /// `index` needs `shape` and must be that chunk of it.
+    pub fn check(&self, shape: Option<Shape>) -> Result<CheckedProof, String> {
+        let leaves = self
+            .leaves
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Ok((l.gindex, node(&l.leaf, &format!("leaves[{i}].leaf"))?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        for (i, leaf) in self.leaves.iter().enumerate() {
+            let Some(index) = leaf.index else { continue };
+            let Some(Shape { depth, positions }) = shape else {
+                return Err(format!(
+                    "leaves[{i}] claims chunk index {index}: give the tree's shape (--depth, or \
+                     --limit and --mix-in-length as the proof was made) to check it"
+                ));
+            };
+            if index >= positions {
+                return Err(format!(
+                    "leaves[{i}]: chunk index {index} is beyond the tree's {positions} chunks"
+                ));
+            }
+            let expected = 1u64.checked_shl(depth).and_then(|d| d.checked_add(index));
+            if expected != Some(leaf.gindex) {
+                return Err(format!(
+                    "leaves[{i}]: generalized index {} is not chunk {index} of a tree of depth {depth}",
+                    leaf.gindex
+                ));
+            }
+        }
+        let gindices: Vec<u64> = leaves.iter().map(|(g, _)| *g).collect();
+        if !self.helper_gindices.is_empty() && self.helper_gindices != helper_indices(&gindices) {
+            return Err("helper_gindices: not the helpers of these leaves".into());
+        }
+        let helpers = self
+            .proof
+            .iter()
+            .enumerate()
+            .map(|(i, n)| node(n, &format!("proof[{i}]")))
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(CheckedProof {
+            leaves,
+            helpers,
+            claimed_root: node(&self.root, "root")?,
+        })
+    }
+}
