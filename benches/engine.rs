@@ -175,7 +175,7 @@ fn primitives(c: &mut Criterion) {
     // The CPU, and the wgpu backend with every primitive forced onto its adapter when
     // there is one (on a GPU machine this measures the GPU; on lavapipe, nothing useful).
     let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(cpu)];
-    match WgpuBackend::open(false, Thresholds::ALWAYS) {
+    match WgpuBackend::open(false, Thresholds::ALWAYS, Default::default()) {
         Ok(gpu) => {
             eprintln!(
                 "wgpu adapter: {} ({})",

@@ -14,3 +14,6 @@ cargo test --locked -p veribatch-engine --lib backend::cuda -- --include-ignored
 
 echo "--- the conformance, Merkle and Groth16 tests, every GPU primitive on CUDA"
 VERIBATCH_STRICT_DEVICE=1 VERIBATCH_TEST_BACKEND=cuda cargo test --locked --test bls_conformance --test merkle --test groth16
+
+echo "--- injected device faults under the CUDA backend's Offload routing"
+VERIBATCH_TEST_BACKEND=cuda cargo test --locked --test fault_injection

@@ -68,4 +68,10 @@ else
 fi
 
 echo "--- the conformance, Merkle and Groth16 tests again, every GPU primitive on wgpu"
-VERIBATCH_STRICT_DEVICE=1 VERIBATCH_TEST_BACKEND=wgpu cargo test --locked --test bls_conformance --test merkle --test groth16
+VERIBATCH_STRICT_DEVICE=1 VERIBATCH_TEST_BACKEND=wgpu cargo test --locked --test bls_conformance --test merkle --test groth16 --test properties
+
+echo "--- coverage-guided fuzzing, 30 s per target (ci/fuzz.sh SECONDS for longer runs)"
+FUZZ_JOBS=2 ci/fuzz.sh 30
+
+echo "--- soak: 60 s of veribatch load at 80% of capacity (ci/soak.sh 1800 60 release for 30 minutes)"
+ci/soak.sh 60

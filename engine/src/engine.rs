@@ -26,6 +26,8 @@ pub struct EngineConfig {
     pub groth16_keys: usize,
     /// Whether Groth16 keys that let anyone forge proofs are refused (the default).
     pub degenerate_groth16_keys: DegenerateKeys,
+    /// How a GPU's answers are spot-checked (and, in tests, spoiled on purpose).
+    pub device_checks: backend::DeviceChecks,
 }
 
 impl Default for EngineConfig {
@@ -36,6 +38,7 @@ impl Default for EngineConfig {
             public_key_cache: 1 << 20,
             groth16_keys: 1024,
             degenerate_groth16_keys: DegenerateKeys::Refuse,
+            device_checks: backend::DeviceChecks::default(),
         }
     }
 }
@@ -88,7 +91,7 @@ fn verify_decoded<T>(
 
 impl Engine {
     pub fn new(config: &EngineConfig) -> Self {
-        let backend = backend::select(config.backend, config.gpu_thresholds);
+        let backend = backend::select(config.backend, config.gpu_thresholds, config.device_checks);
         tracing::info!(choice = %config.backend, backend = backend.name(), "engine ready");
         Self {
             config: config.clone(),
@@ -106,6 +109,11 @@ impl Engine {
     /// The backend running the primitives.
     pub fn backend(&self) -> &dyn Backend {
         &*self.backend
+    }
+
+    /// The GPU's fallbacks, spot checks and mismatches (`None` on the CPU backend).
+    pub fn device_health(&self) -> Option<backend::DeviceHealth> {
+        self.backend.device_health()
     }
 
     /// Validated public keys held in the cache.

@@ -117,6 +117,14 @@ pub fn compress_g2(point: &blst_p2_affine) -> [u8; 96] {
     out
 }
 
+/// 96-byte uncompressed encoding of a G1 point: x ‖ y.
+pub fn serialize_g1(point: &blst_p1_affine) -> [u8; 96] {
+    let mut out = [0u8; 96];
+    // SAFETY: `out` has the 96 bytes blst writes.
+    unsafe { blst_p1_affine_serialize(out.as_mut_ptr(), point) };
+    out
+}
+
 /// 192-byte uncompressed encoding of a G2 point: x.c1 ‖ x.c0 ‖ y.c1 ‖ y.c0.
 pub fn serialize_g2(point: &blst_p2_affine) -> [u8; 192] {
     let mut out = [0u8; 192];
@@ -185,4 +193,28 @@ pub fn neg_g1(p: &blst_p1) -> blst_p1_affine {
 pub fn neg_g1_generator() -> blst_p1_affine {
     // SAFETY: blst_p1_generator points to a static constant.
     neg_g1(unsafe { &*blst_p1_generator() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `points` fuzz target (fuzz/regressions/points): the uncompressed
+    /// encoding of the point at infinity (0x40 then zeros) decodes, and re-serializes to
+    /// the same bytes, not to the compressed form.
+    #[test]
+    fn uncompressed_encodings_round_trip_in_their_own_form() {
+        let mut infinity = [0u8; 96];
+        infinity[0] = 0x40;
+        let p = decode_g1(&infinity).unwrap();
+        assert!(g1_is_infinity(&p));
+        assert_eq!(serialize_g1(&p), infinity);
+        assert_eq!(compress_g1(&p)[0], 0xc0);
+        let mut g2_infinity = [0u8; 192];
+        g2_infinity[0] = 0x40;
+        assert_eq!(serialize_g2(&decode_g2(&g2_infinity).unwrap()), g2_infinity);
+        // The infinity flag with any other bit set is not canonical.
+        infinity[95] = 1;
+        assert!(decode_g1(&infinity).is_err());
+    }
 }

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use tonic::{Code, Status};
 use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme, SignatureSet};
-use veribatch_engine::merkle::verify_multiproof;
-use veribatch_engine::{InputError, ProofInput, Verdict};
 use veribatch_engine::groth16::KeyFormat;
+use veribatch_engine::merkle::verify_multiproof;
 use veribatch_engine::scheduler::ScheduleError;
+use veribatch_engine::{InputError, ProofInput, Verdict};
 
 use crate::proto;
 

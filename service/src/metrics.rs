@@ -208,6 +208,38 @@ impl Metrics {
             "The backend the engine runs on (value 1).",
         );
         let _ = writeln!(out, "veribatch_backend_info{{backend=\"{backend}\"}} 1");
+        if let Some(health) = engine.device_health() {
+            let device: [(&str, &str, &str, u64); 4] = [
+                (
+                    "veribatch_device_primitive_fallbacks_total",
+                    "counter",
+                    "Primitive calls the device failed (error or malformed answer), run on the CPU.",
+                    health.fallbacks,
+                ),
+                (
+                    "veribatch_device_spot_checks_total",
+                    "counter",
+                    "Device answers recomputed on the CPU.",
+                    health.spot_checks,
+                ),
+                (
+                    "veribatch_device_mismatches_total",
+                    "counter",
+                    "Device answers that differed from the CPU's.",
+                    health.mismatches,
+                ),
+                (
+                    "veribatch_device_disabled",
+                    "gauge",
+                    "1 once the device answered wrongly and the CPU runs everything.",
+                    u64::from(health.disabled.is_some()),
+                ),
+            ];
+            for (name, kind, help, value) in device {
+                family(&mut out, name, kind, help);
+                let _ = writeln!(out, "{name}{{backend=\"{backend}\"}} {value}");
+            }
+        }
         family(
             &mut out,
             "veribatch_cached_public_keys",

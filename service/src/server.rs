@@ -21,6 +21,7 @@ use crate::metrics::{self, Metrics};
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::verifier_server::VerifierServer;
 use crate::verifier::{RequestLimits, VerifierService};
+use veribatch_engine::backend::{DeviceChecks, Fault};
 use veribatch_engine::groth16::DegenerateKeys;
 
 /// Everything `veribatch serve` can be told. The defaults serve well on a laptop.
@@ -131,6 +132,11 @@ impl Bound {
             groth16_keys: config.groth16_keys,
             // A shared service never accepts keys that let anyone forge proofs.
             degenerate_groth16_keys: DegenerateKeys::Refuse,
+            // Faults are injected only by tests of whole processes (VERIBATCH_INJECT_FAULT).
+            device_checks: DeviceChecks {
+                fault: Fault::from_env(),
+                ..DeviceChecks::default()
+            },
         }));
         let scheduler = Arc::new(Scheduler::new(engine, config.scheduler.clone()));
         Ok(Self {

@@ -235,11 +235,18 @@ impl VerifierService {
                 veribatch_engine::backend::BackendChoice::Auto,
             )
             .into_iter()
-            .map(|b| proto::BackendInfo {
-                name: b.name.into(),
-                available: b.available,
-                selected: b.name == selected,
-                detail: b.detail,
+            .map(|b| {
+                let disabled = engine.device_health().and_then(|h| h.disabled);
+                let detail = match disabled {
+                    Some(why) if b.name == selected => format!("{}; DISABLED: {why}", b.detail),
+                    _ => b.detail,
+                };
+                proto::BackendInfo {
+                    name: b.name.into(),
+                    available: b.available,
+                    selected: b.name == selected,
+                    detail,
+                }
             })
             .collect(),
             limits: Some(proto::Limits {
@@ -271,6 +278,12 @@ impl VerifierService {
                 .collect(),
             cached_public_keys: engine.cached_public_keys() as u64,
             registered_keys: engine.registered_keys() as u64,
+            device_health: engine.device_health().map(|h| proto::DeviceHealth {
+                fallbacks: h.fallbacks,
+                spot_checks: h.spot_checks,
+                mismatches: h.mismatches,
+                disabled: h.disabled.unwrap_or_default(),
+            }),
         }
     }
 

@@ -12,8 +12,8 @@ pub mod serve;
 
 use std::path::PathBuf;
 
-use veribatch_engine::backend::Thresholds;
 use veribatch_engine::backend::{self, BackendChoice};
+use veribatch_engine::backend::{DeviceChecks, Fault, Thresholds};
 use veribatch_engine::{Engine, EngineConfig};
 use veribatch_service::client::{self, Remote};
 
@@ -54,6 +54,10 @@ impl BackendArgs {
         EngineConfig {
             backend: self.backend,
             gpu_thresholds: self.gpu_threshold,
+            device_checks: DeviceChecks {
+                fault: Fault::from_env(),
+                ..DeviceChecks::default()
+            },
             ..EngineConfig::default()
         }
     }

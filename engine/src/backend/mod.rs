@@ -10,6 +10,7 @@
 
 pub mod cpu;
 pub mod cuda;
+pub mod device_checks;
 mod msm_plan;
 mod offload;
 pub mod wgpu;
@@ -20,7 +21,8 @@ use std::sync::Arc;
 
 use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 
-pub use offload::{Device, Offload, Thresholds};
+pub use device_checks::{DeviceHealth, Fault, SpotChecks};
+pub use offload::{Device, DeviceChecks, Offload, Thresholds};
 
 /// A device that runs the primitives of every operation.
 ///
@@ -72,6 +74,11 @@ pub trait Backend: Send + Sync {
 
     /// Whether the final exponentiation of `f` is the identity of GT.
     fn final_exp_is_one(&self, f: &blst_fp12) -> bool;
+
+    /// A device's fallbacks, spot checks and mismatches; `None` for the CPU.
+    fn device_health(&self) -> Option<DeviceHealth> {
+        None
+    }
 }
 
 /// Packed little-endian scalars of one bit width, as blst's multi-scalar multiplication
@@ -259,14 +266,19 @@ pub fn check(choice: BackendChoice) -> Result<(), String> {
 /// The backend that runs the primitives for `choice`: under `auto`, CUDA, then a GPU
 /// through wgpu, then the CPU. A GPU that cannot be opened leaves the CPU in charge,
 /// with a log line saying why.
-pub fn select(choice: BackendChoice, thresholds: Thresholds) -> Arc<dyn Backend> {
+pub fn select(
+    choice: BackendChoice,
+    thresholds: Thresholds,
+    checks: DeviceChecks,
+) -> Arc<dyn Backend> {
     if matches!(choice, BackendChoice::Auto | BackendChoice::Cuda) {
         let forced = choice == BackendChoice::Cuda;
-        match cuda::CudaBackend::open(if forced {
+        let thresholds = if forced {
             Thresholds::ALWAYS
         } else {
             thresholds
-        }) {
+        };
+        match cuda::CudaBackend::open(thresholds, checks) {
             Ok(backend) => {
                 tracing::info!(device = %backend.device().name, "using CUDA");
                 return Arc::new(backend);
@@ -280,8 +292,8 @@ pub fn select(choice: BackendChoice, thresholds: Thresholds) -> Arc<dyn Backend>
     }
     let opened = match choice {
         BackendChoice::Cpu | BackendChoice::Cuda => return Arc::new(cpu::CpuBackend::new()),
-        BackendChoice::Auto => wgpu::WgpuBackend::open(true, thresholds),
-        BackendChoice::Wgpu => wgpu::WgpuBackend::open(false, Thresholds::ALWAYS),
+        BackendChoice::Auto => wgpu::WgpuBackend::open(true, thresholds, checks),
+        BackendChoice::Wgpu => wgpu::WgpuBackend::open(false, Thresholds::ALWAYS, checks),
     };
     match opened {
         Ok(backend) => {

@@ -4,8 +4,10 @@
 //! A GPU backend implements [`Device`] for the primitives it has; [`Offload`] makes it a
 //! [`Backend`]: each call goes to the device when its input reaches the primitive's
 //! [`Thresholds`] (zero when the user forces the backend), else to the CPU. A device
-//! error sends that call to the CPU with a log line: the results are the same and
-//! nothing is lost. Hash-to-G2, Miller loops and final exponentiation stay on the CPU.
+//! error (or a malformed answer) sends that call to the CPU with a log line: the results
+//! are the same and nothing is lost. Answers are spot-checked against the CPU and a device
+//! that answers wrongly is disabled ([`super::device_checks`]). Hash-to-G2, Miller loops
+//! and final exponentiation stay on the CPU.
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,6 +15,9 @@ use std::str::FromStr;
 use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 
 use super::cpu::CpuBackend;
+use super::device_checks::{
+    Checker, Corrupt, DeviceHealth, Fault, InjectedError, Same, SpotChecks,
+};
 use super::{Backend, Scalars};
 
 /// The primitives a GPU runs. Every method may fail (device lost, out of memory, a
@@ -153,21 +158,33 @@ impl FromStr for Thresholds {
     }
 }
 
+/// How a device's answers are checked, and (tests only) spoiled on purpose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceChecks {
+    pub spot: SpotChecks,
+    /// A fault injected into every device answer: tests of the fallback and the checks.
+    pub fault: Option<Fault>,
+}
+
 /// A [`Device`] for the primitives it has and the sizes where it wins; the CPU for the
-/// rest and whenever the device fails.
+/// rest, whenever the device fails, and for good once it answered wrongly.
 #[derive(Debug)]
 pub struct Offload<D> {
     pub(crate) device: D,
     cpu: CpuBackend,
     thresholds: Thresholds,
+    checker: Checker,
+    fault: Option<Fault>,
 }
 
 impl<D: Device> Offload<D> {
-    pub fn new(device: D, thresholds: Thresholds) -> Self {
+    pub fn new(device: D, thresholds: Thresholds, checks: DeviceChecks) -> Self {
         Self {
             device,
             cpu: CpuBackend::new(),
             thresholds,
+            checker: Checker::new(checks.spot),
+            fault: checks.fault,
         }
     }
 
@@ -175,29 +192,56 @@ impl<D: Device> Offload<D> {
         self.thresholds
     }
 
-    /// `on_device` if `size` reaches the primitive's threshold and the device succeeds,
-    /// else `on_cpu`.
-    pub(crate) fn route<T>(
+    /// The device's answer for `primitive` if `size` reaches its threshold, the device
+    /// is still trusted, and the answer is well formed and survives a spot check; else
+    /// the CPU's (`on_cpu`).
+    pub(crate) fn route<T: Same + Corrupt>(
         &self,
         primitive: &str,
         size: usize,
         threshold: usize,
+        well_formed: impl FnOnce(&T) -> bool,
         on_device: impl FnOnce(&D) -> Result<T, D::Error>,
         on_cpu: impl FnOnce(&CpuBackend) -> T,
     ) -> T {
-        if size >= threshold {
-            match on_device(&self.device) {
-                Ok(result) => return result,
-                Err(error) => {
-                    let backend = self.device.name();
+        if size < threshold || self.checker.disabled() {
+            return on_cpu(&self.cpu);
+        }
+        let backend = self.device.name();
+        let answer = match self.fault {
+            Some(Fault::Error) => Err(InjectedError.to_string()),
+            fault => on_device(&self.device)
+                .map(|r| match fault {
+                    Some(f) => r.corrupt(f),
+                    None => r,
+                })
+                .map_err(|e| e.to_string()),
+        };
+        let error = match answer {
+            Ok(result) if well_formed(&result) => {
+                if !self.checker.should_check(primitive) {
+                    return result;
+                }
+                self.checker.record_check();
+                let reference = on_cpu(&self.cpu);
+                if !result.same(&reference) {
+                    self.checker.record_mismatch(backend, primitive, size);
                     assert!(
                         !strict(),
-                        "{backend} failed on {primitive} of size {size}: {error} (VERIBATCH_STRICT_DEVICE is set)"
+                        "{backend}'s {primitive} of size {size} differs from the CPU's (VERIBATCH_STRICT_DEVICE is set)"
                     );
-                    tracing::warn!(backend, primitive, size, %error, "device failed; running on the CPU instead");
                 }
+                return reference;
             }
-        }
+            Ok(_) => "a malformed answer (wrong length)".to_string(),
+            Err(error) => error,
+        };
+        self.checker.record_fallback();
+        assert!(
+            !strict(),
+            "{backend} failed on {primitive} of size {size}: {error} (VERIBATCH_STRICT_DEVICE is set)"
+        );
+        tracing::warn!(backend, primitive, size, %error, "device failed; running on the CPU instead");
         on_cpu(&self.cpu)
     }
 }
@@ -208,17 +252,32 @@ impl<D: Device> Backend for Offload<D> {
     }
 
     fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) {
-        // A failed device job may have written some digests: the CPU rewrites them all.
-        let on_device = self.route(
+        if blocks.len() / 64 < self.thresholds.sha256 || self.checker.disabled() {
+            return self.cpu.hash_blocks(blocks, digests);
+        }
+        // The device writes a buffer of its own, so a failed or wrong answer never
+        // reaches `digests`.
+        let len = digests.len();
+        let answer = self.route(
             "sha256",
             blocks.len() / 64,
             self.thresholds.sha256,
-            |d| d.hash_blocks(blocks, digests).map(|()| true),
-            |_| false,
+            |out: &Vec<u8>| out.len() == len,
+            |d| {
+                let mut out = vec![0u8; len];
+                d.hash_blocks(blocks, &mut out).map(|()| out)
+            },
+            |cpu| {
+                let mut out = vec![0u8; len];
+                cpu.hash_blocks(blocks, &mut out);
+                out
+            },
         );
-        if !on_device {
-            self.cpu.hash_blocks(blocks, digests);
-        }
+        digests.copy_from_slice(&answer);
+    }
+
+    fn device_health(&self) -> Option<DeviceHealth> {
+        Some(self.checker.health())
     }
 
     fn merkle_root(&self, chunks: &[u8], depth: u32) -> [u8; 32] {
@@ -226,6 +285,7 @@ impl<D: Device> Backend for Offload<D> {
             "merkle_root",
             chunks.len() / 32,
             self.thresholds.sha256,
+            |_| true,
             |d| d.merkle_root(chunks, depth),
             |cpu| cpu.merkle_root(chunks, depth),
         )
@@ -236,6 +296,7 @@ impl<D: Device> Backend for Offload<D> {
             "g1_sum",
             points.len(),
             self.thresholds.g1_sum,
+            |_| true,
             |d| d.g1_sum(points),
             |cpu| cpu.g1_sum(points),
         )
@@ -246,6 +307,7 @@ impl<D: Device> Backend for Offload<D> {
             "g2_sum",
             points.len(),
             self.thresholds.g2_sum,
+            |_| true,
             |d| d.g2_sum(points),
             |cpu| cpu.g2_sum(points),
         )
@@ -256,6 +318,7 @@ impl<D: Device> Backend for Offload<D> {
             "g1_msm",
             points.len(),
             self.thresholds.g1_msm,
+            |_| true,
             |d| d.g1_msm(points, scalars),
             |cpu| cpu.g1_msm(points, scalars),
         )
@@ -266,6 +329,7 @@ impl<D: Device> Backend for Offload<D> {
             "g2_msm",
             points.len(),
             self.thresholds.g2_msm,
+            |_| true,
             |d| d.g2_msm(points, scalars),
             |cpu| cpu.g2_msm(points, scalars),
         )
@@ -276,6 +340,7 @@ impl<D: Device> Backend for Offload<D> {
             "g1_scale",
             points.len(),
             self.thresholds.g1_scale,
+            |out: &Vec<blst_p1_affine>| out.len() == points.len(),
             |d| d.g1_scale(points, scalars),
             |cpu| cpu.g1_scale(points, scalars),
         )

@@ -580,4 +580,6 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;

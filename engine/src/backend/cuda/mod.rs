@@ -22,7 +22,7 @@ pub use device::{Cuda, DeviceDescription, devices};
 pub use nvrtc::{Output, PtxEntry, compile, ptx_entries, version as nvrtc_version};
 
 use super::Scalars;
-use super::offload::{Device, Offload, Thresholds};
+use super::offload::{Device, DeviceChecks, Offload, Thresholds};
 use crate::points::p1s_to_affine;
 use primitives::{G1, G2};
 
@@ -63,8 +63,8 @@ pub type CudaBackend = Offload<Cuda>;
 
 impl Offload<Cuda> {
     /// Opens the first CUDA device, compiling the kernels for it.
-    pub fn open(thresholds: Thresholds) -> Result<Self, CudaError> {
-        Ok(Self::new(Cuda::open()?, thresholds))
+    pub fn open(thresholds: Thresholds, checks: DeviceChecks) -> Result<Self, CudaError> {
+        Ok(Self::new(Cuda::open()?, thresholds, checks))
     }
 
     pub fn device(&self) -> &DeviceDescription {

@@ -176,7 +176,7 @@ fn without_a_driver_opening_fails_with_the_reason() {
     match availability() {
         Ok(devices) => assert!(!devices.is_empty()),
         Err(reason) => {
-            assert!(CudaBackend::open(Thresholds::ALWAYS).is_err());
+            assert!(CudaBackend::open(Thresholds::ALWAYS, Default::default()).is_err());
             let message = reason.to_string();
             assert!(
                 matches!(

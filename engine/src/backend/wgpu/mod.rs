@@ -14,7 +14,7 @@ use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 pub use device::{AdapterDescription, GpuError, adapters};
 
 use super::Scalars;
-use super::offload::{Device, Offload, Thresholds};
+use super::offload::{Device, DeviceChecks, Offload, Thresholds};
 use crate::points::p1s_to_affine;
 use convert::{G1, G2};
 use device::Gpu;
@@ -24,8 +24,12 @@ pub type WgpuBackend = Offload<Gpu>;
 
 impl Offload<Gpu> {
     /// Opens the best adapter (with `gpu_only`, a real GPU only).
-    pub fn open(gpu_only: bool, thresholds: Thresholds) -> Result<Self, GpuError> {
-        Ok(Self::new(Gpu::open(gpu_only)?, thresholds))
+    pub fn open(
+        gpu_only: bool,
+        thresholds: Thresholds,
+        checks: DeviceChecks,
+    ) -> Result<Self, GpuError> {
+        Ok(Self::new(Gpu::open(gpu_only)?, thresholds, checks))
     }
 
     pub fn adapter(&self) -> &AdapterDescription {

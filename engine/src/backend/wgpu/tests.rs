@@ -640,7 +640,8 @@ fn the_forced_backend_matches_the_cpu() {
     if gpu().is_none() {
         return;
     }
-    let backend = WgpuBackend::open(false, Thresholds::ALWAYS).expect("adapter");
+    let backend =
+        WgpuBackend::open(false, Thresholds::ALWAYS, Default::default()).expect("adapter");
     let cpu = CpuBackend::new();
     let mut rng = Rng::new(10);
     let points = affine_points::<G1>(&mut rng, 50);
@@ -698,13 +699,16 @@ fn device_errors_are_errors_and_fall_back_to_the_cpu() {
     hash::hash_blocks(gpu, &[7u8; 64], &mut digest).expect("later jobs run");
     assert_eq!(digest.as_slice(), Sha256::digest([7u8; 64]).as_slice());
 
-    let backend = WgpuBackend::open(false, Thresholds::ALWAYS).expect("adapter");
+    let backend =
+        WgpuBackend::open(false, Thresholds::ALWAYS, Default::default()).expect("adapter");
     let answer = backend.route(
-        "test",
+        "merkle_root",
         1,
         0,
+        |_: &[u8; 32]| true,
         |_| Err(super::GpuError::Device("injected".into())),
-        |_| 42,
+        |_| [42u8; 32],
     );
-    assert_eq!(answer, 42);
+    assert_eq!(answer, [42u8; 32]);
+    assert_eq!(backend.device_health().map(|h| h.fallbacks), Some(1));
 }

@@ -1,0 +1,320 @@
+//! Not trusting a device blindly: spot checks of its answers against the CPU, the
+//! device's health as operators see it, and faults injected on purpose for tests.
+//!
+//! A device that fails with an error is easy: [`super::Offload`] runs that call on the CPU.
+//! A device that answers *wrongly without an error* (a miscompiled kernel, a driver bug,
+//! a planted CUBIN whose MSM returns the identity) is the dangerous one: an MSM that
+//! returns the identity makes every BLS batch equation hold. So answers are recomputed on
+//! the CPU: every one of the first [`SpotChecks::first`] calls of each primitive, then a
+//! random one in [`SpotChecks::one_in`] (random from the OS, so a device cannot tell which
+//! answers are checked). On the first mismatch the device is disabled for good: the CPU's
+//! answer is used, the error is logged, and [`DeviceHealth`] says why (GetInfo, metrics).
+//!
+//! What that guarantees: a device wrong on every call is caught on its first call of each
+//! primitive, before any answer of it is used; a device wrong on a fraction f of calls
+//! after its first calls has each wrong answer caught with probability 1/one_in, so it is
+//! disabled after about one_in / f calls, and the answers it gave before that may each be
+//! wrong. The cost is one CPU computation in `one_in` (1.6% at the default 64).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use blst::{
+    blst_p1, blst_p1_add_or_double_affine, blst_p1_affine, blst_p1_affine_is_equal,
+    blst_p1_generator, blst_p1_is_equal, blst_p2, blst_p2_add_or_double_affine, blst_p2_generator,
+    blst_p2_is_equal, blst_p2_to_affine,
+};
+
+/// How often device answers are recomputed on the CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpotChecks {
+    /// The first calls of each primitive, all checked.
+    pub first: u64,
+    /// Then one call in this many, at random (1 checks every call).
+    pub one_in: u64,
+}
+
+impl Default for SpotChecks {
+    fn default() -> Self {
+        Self {
+            first: 16,
+            one_in: 64,
+        }
+    }
+}
+
+/// A fault injected on purpose, for tests only (`VERIBATCH_INJECT_FAULT`): the device's
+/// answers are replaced after it gives them, under the real routing and checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Every device call fails with an error.
+    Error,
+    /// Every device answer has the wrong length (scaling returns a point too few, block
+    /// hashing leaves the last digest unwritten, roots lose a byte's worth of truth).
+    WrongLength,
+    /// Every device answer is a wrong value without an error: a point plus the
+    /// generator, a digest with a flipped bit.
+    WrongPoint,
+}
+
+impl Fault {
+    /// The fault `VERIBATCH_INJECT_FAULT` names, if any (tests of whole processes).
+    pub fn from_env() -> Option<Self> {
+        let value = std::env::var("VERIBATCH_INJECT_FAULT").ok()?;
+        match value.parse() {
+            Ok(fault) => {
+                tracing::warn!(%value, "injecting device faults on purpose (VERIBATCH_INJECT_FAULT)");
+                Some(fault)
+            }
+            Err(error) => {
+                tracing::error!(%error, "VERIBATCH_INJECT_FAULT ignored");
+                None
+            }
+        }
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "error" => Ok(Self::Error),
+            "wrong-length" => Ok(Self::WrongLength),
+            "wrong-point" => Ok(Self::WrongPoint),
+            other => Err(format!(
+                "unknown fault {other:?}: expected error, wrong-length or wrong-point"
+            )),
+        }
+    }
+}
+
+/// The error an injected [`Fault::Error`] gives.
+#[derive(Debug)]
+pub struct InjectedError;
+
+impl fmt::Display for InjectedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an injected fault (VERIBATCH_INJECT_FAULT)")
+    }
+}
+
+/// What a device has done since it opened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceHealth {
+    /// Calls the device failed (error or malformed answer) and the CPU ran instead.
+    pub fallbacks: u64,
+    /// Device answers recomputed on the CPU.
+    pub spot_checks: u64,
+    /// Device answers that differed from the CPU's.
+    pub mismatches: u64,
+    /// Why the device is no longer used, if it was disabled.
+    pub disabled: Option<String>,
+}
+
+/// The primitives a device runs, for per-primitive counts.
+pub const PRIMITIVES: [&str; 7] = [
+    "sha256",
+    "merkle_root",
+    "g1_sum",
+    "g2_sum",
+    "g1_msm",
+    "g2_msm",
+    "g1_scale",
+];
+
+/// The live state behind [`DeviceHealth`] and the sampling decisions.
+#[derive(Debug, Default)]
+pub struct Checker {
+    spot: SpotChecks,
+    calls: [AtomicU64; PRIMITIVES.len()],
+    fallbacks: AtomicU64,
+    spot_checks: AtomicU64,
+    mismatches: AtomicU64,
+    disabled: Mutex<Option<String>>,
+}
+
+impl Checker {
+    pub fn new(spot: SpotChecks) -> Self {
+        Self {
+            spot,
+            ..Self::default()
+        }
+    }
+
+    pub fn disabled(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.disabled.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether this call of `primitive` is recomputed on the CPU.
+    pub fn should_check(&self, primitive: &str) -> bool {
+        let index = PRIMITIVES.iter().position(|p| *p == primitive).unwrap_or(0);
+        let call = self.calls[index].fetch_add(1, Ordering::Relaxed);
+        if call < self.spot.first || self.spot.one_in <= 1 {
+            return true;
+        }
+        let mut draw = [0u8; 8];
+        // A device must not predict which answers are checked: OS randomness. If it is
+        // unavailable, check (the safe side).
+        if getrandom::fill(&mut draw).is_err() {
+            return true;
+        }
+        u64::from_le_bytes(draw).is_multiple_of(self.spot.one_in)
+    }
+
+    pub fn record_fallback(&self) {
+        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn record_check(&self) {
+        self.spot_checks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A wrong answer: the device is disabled from now on.
+    pub fn record_mismatch(&self, backend: &str, primitive: &str, size: usize) {
+        self.mismatches.fetch_add(1, Ordering::Relaxed);
+        let reason = format!(
+            "its {primitive} of size {size} differed from the CPU's: disabled, the CPU runs everything"
+        );
+        tracing::error!(
+            backend,
+            primitive,
+            size,
+            "device answer differs from the CPU's; device disabled"
+        );
+        self.lock().get_or_insert(reason);
+    }
+
+    pub fn health(&self) -> DeviceHealth {
+        DeviceHealth {
+            fallbacks: self.fallbacks.load(Ordering::Relaxed),
+            spot_checks: self.spot_checks.load(Ordering::Relaxed),
+            mismatches: self.mismatches.load(Ordering::Relaxed),
+            disabled: self.lock().clone(),
+        }
+    }
+}
+
+/// Answers compared with the CPU's: equal as group elements or bytes.
+pub trait Same {
+    fn same(&self, other: &Self) -> bool;
+}
+
+impl Same for blst_p1 {
+    fn same(&self, other: &Self) -> bool {
+        // SAFETY: plain comparison of projective points.
+        unsafe { blst_p1_is_equal(self, other) }
+    }
+}
+
+impl Same for blst_p2 {
+    fn same(&self, other: &Self) -> bool {
+        // SAFETY: plain comparison of projective points.
+        unsafe { blst_p2_is_equal(self, other) }
+    }
+}
+
+impl Same for Vec<blst_p1_affine> {
+    fn same(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self.iter().zip(other).all(|(a, b)| {
+                // SAFETY: plain comparison of affine points.
+                unsafe { blst_p1_affine_is_equal(a, b) }
+            })
+    }
+}
+
+impl Same for [u8; 32] {
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
+}
+
+impl Same for Vec<u8> {
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
+}
+
+/// Answers an injected fault can spoil.
+pub trait Corrupt: Sized {
+    fn corrupt(self, fault: Fault) -> Self;
+}
+
+impl Corrupt for blst_p1 {
+    fn corrupt(self, _: Fault) -> Self {
+        let mut out = blst_p1::default();
+        // SAFETY: the generator is a valid point; plain addition.
+        unsafe {
+            let mut g = blst::blst_p1_affine::default();
+            blst::blst_p1_to_affine(&mut g, blst_p1_generator());
+            blst_p1_add_or_double_affine(&mut out, &self, &g);
+        }
+        out
+    }
+}
+
+impl Corrupt for blst_p2 {
+    fn corrupt(self, _: Fault) -> Self {
+        let mut out = blst_p2::default();
+        // SAFETY: the generator is a valid point; plain addition.
+        unsafe {
+            let mut g = blst::blst_p2_affine::default();
+            blst_p2_to_affine(&mut g, blst_p2_generator());
+            blst_p2_add_or_double_affine(&mut out, &self, &g);
+        }
+        out
+    }
+}
+
+impl Corrupt for Vec<blst_p1_affine> {
+    fn corrupt(mut self, fault: Fault) -> Self {
+        match fault {
+            Fault::WrongLength => {
+                self.pop();
+            }
+            _ => {
+                if let Some(first) = self.first_mut() {
+                    let mut p = blst_p1::default();
+                    // SAFETY: plain conversion of a valid point.
+                    unsafe { blst::blst_p1_from_affine(&mut p, first) };
+                    let p = p.corrupt(fault);
+                    // SAFETY: plain conversion.
+                    unsafe { blst::blst_p1_to_affine(first, &p) };
+                }
+            }
+        }
+        self
+    }
+}
+
+impl Corrupt for Vec<u8> {
+    fn corrupt(mut self, fault: Fault) -> Self {
+        match fault {
+            // The last digest left unwritten.
+            Fault::WrongLength => {
+                let keep = self.len().saturating_sub(32);
+                self[keep..].fill(0);
+            }
+            _ => {
+                if let Some(b) = self.first_mut() {
+                    *b ^= 1;
+                }
+            }
+        }
+        self
+    }
+}
+
+impl Corrupt for [u8; 32] {
+    fn corrupt(mut self, _: Fault) -> Self {
+        self[0] ^= 1;
+        self
+    }
+}

@@ -1,0 +1,75 @@
+//! Every RPC's request message (the oneof of VerifyStreamRequest), decoded from protobuf
+//! bytes and converted into engine inputs the way the service does, then run on the CPU
+//! engine: no panic, one verdict per item, signature sets' batch verdicts equal to their
+//! single ones, and Merkle roots equal to a second computation.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use prost::Message;
+use veribatch_service::convert;
+use veribatch_service::proto::verify_stream_request::Request;
+use veribatch_service::proto::{RegisterVerifyingKeyRequest, VerifyStreamRequest};
+
+/// Items run per request: enough to mix good and bad ones, few enough for speed.
+const MAX_ITEMS: usize = 8;
+
+fuzz_target!(|data: &[u8]| {
+    let engine = veribatch_fuzz::engine();
+    if let Ok(r) = RegisterVerifyingKeyRequest::decode(data)
+        && let Ok(format) = convert::key_format(r.format)
+        && let Ok(key) = engine.register_groth16_key(&r.verifying_key, format)
+    {
+        assert_eq!(
+            engine.groth16_key(key.id()).map(|k| *k.id()),
+            Some(*key.id())
+        );
+    }
+    let Ok(message) = VerifyStreamRequest::decode(data) else {
+        return;
+    };
+    match message.request {
+        Some(Request::VerifySignatures(r)) => {
+            let Ok(suite) = convert::ciphersuite(r.dst, r.scheme) else {
+                return;
+            };
+            let mut sets = convert::signature_sets(r.sets);
+            sets.truncate(MAX_ITEMS);
+            veribatch_fuzz::batch_equals_singles(&sets, &suite);
+        }
+        Some(Request::VerifyGroth16(r)) => {
+            let Ok(id) = <[u8; 32]>::try_from(r.key_id.as_slice()) else {
+                return;
+            };
+            let Some(key) = engine.groth16_key(&id) else {
+                return;
+            };
+            let mut proofs = convert::proof_inputs(r.proofs);
+            proofs.truncate(MAX_ITEMS);
+            assert_eq!(engine.verify_groth16(&key, &proofs).len(), proofs.len());
+        }
+        Some(Request::MerkleRoot(r)) => {
+            if r.chunks.len() > 1 << 16 {
+                return;
+            }
+            let limit = (r.limit != 0).then_some(r.limit);
+            let mix = (r.mix_in_length || r.length.is_some())
+                .then(|| r.length.unwrap_or((r.chunks.len() / 32) as u64));
+            let root = engine.merkle_root(&r.chunks, limit, mix);
+            if root.is_ok() {
+                assert_eq!(root, engine.merkle_root(&r.chunks, limit, mix));
+            }
+        }
+        Some(Request::VerifyMerkleProofs(r)) => {
+            for proof in r.proofs.iter().take(MAX_ITEMS) {
+                let _ = convert::merkle_proof_verdict(proof);
+            }
+        }
+        Some(Request::AggregateSignatures(r)) => {
+            let _ = engine.aggregate_signatures(&r.signatures[..r.signatures.len().min(64)]);
+        }
+        Some(Request::AggregatePublicKeys(r)) => {
+            let _ = engine.aggregate_public_keys(&r.public_keys[..r.public_keys.len().min(64)]);
+        }
+        None => {}
+    }
+});

@@ -1,0 +1,222 @@
+//! A GPU that fails on purpose, under the real `Offload` routing: every fault leaves every
+//! verdict equal to the CPU's, fallbacks are counted, and a device that answers wrongly
+//! without an error is caught by the spot checks and disabled (GetInfo and metrics say so).
+//!
+//! The device is the wgpu backend (lavapipe where there is no GPU), or the one named by
+//! VERIBATCH_TEST_BACKEND (ci/gpu-test.sh runs this with `cuda`); the faults are applied to
+//! its answers inside `Offload`, which both GPU backends share.
+
+mod common;
+
+use std::io::Read;
+
+use veribatch_engine::backend::{BackendChoice, DeviceChecks, Fault, SpotChecks};
+use veribatch_engine::bls::Ciphersuite;
+use veribatch_engine::workload::{self, Rng, Validators};
+use veribatch_engine::{Engine, EngineConfig};
+
+fn device() -> BackendChoice {
+    match std::env::var("VERIBATCH_TEST_BACKEND") {
+        Ok(name) if name != "cpu" => name.parse().expect("a backend name"),
+        _ => BackendChoice::Wgpu,
+    }
+}
+
+fn engine(fault: Option<Fault>, spot: SpotChecks) -> Option<Engine> {
+    let engine = Engine::new(&EngineConfig {
+        backend: device(),
+        device_checks: DeviceChecks { spot, fault },
+        ..EngineConfig::default()
+    });
+    if engine.device_health().is_none() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI=true and {} cannot run here",
+            device()
+        );
+        eprintln!("SKIPPED: no {} device", device());
+        return None;
+    }
+    Some(engine)
+}
+
+/// Every kind of work the engine sends to a device, with the CPU's answers.
+struct Work {
+    sets: Vec<veribatch_engine::bls::SignatureSet>,
+    chunks: Vec<u8>,
+    proofs: Vec<veribatch_engine::ProofInput>,
+}
+
+fn work(cpu: &Engine) -> Work {
+    let mut rng = Rng::new(11);
+    let validators = Validators::new(cpu, 64, &mut rng);
+    let sets = workload::signature_sets(cpu, &validators, 96, 4, 20, &mut rng)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    let proofs = workload::groth16_proofs(12, 25, &mut rng)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    Work {
+        sets,
+        chunks: workload::chunks(1000, &mut rng),
+        proofs,
+    }
+}
+
+/// The engine's answers for `work`, to compare with the CPU's.
+fn answers(
+    engine: &Engine,
+    work: &Work,
+) -> (
+    Vec<veribatch_engine::Verdict>,
+    [u8; 32],
+    Vec<veribatch_engine::Verdict>,
+) {
+    let key = engine
+        .register_groth16_key(workload::GROTH16_KEY, None)
+        .unwrap();
+    (
+        engine.verify_signature_sets(&work.sets, &Ciphersuite::ETHEREUM),
+        engine
+            .merkle_root(&work.chunks, Some(1 << 12), Some(1000))
+            .unwrap(),
+        engine.verify_groth16(&key, &work.proofs),
+    )
+}
+
+#[test]
+fn every_fault_leaves_the_cpu_verdicts_and_is_counted() {
+    let cpu = Engine::new(&EngineConfig {
+        backend: BackendChoice::Cpu,
+        ..EngineConfig::default()
+    });
+    let work = work(&cpu);
+    let expected = answers(&cpu, &work);
+    assert!(expected.0.iter().any(|v| v == &Ok(true)) && expected.0.iter().any(|v| v != &Ok(true)));
+
+    let Some(clean) = engine(None, SpotChecks::default()) else {
+        return;
+    };
+    assert_eq!(answers(&clean, &work), expected);
+    let health = clean.device_health().unwrap();
+    assert_eq!(
+        (health.fallbacks, health.mismatches, health.disabled),
+        (0, 0, None)
+    );
+    assert!(health.spot_checks > 0, "the first calls are checked");
+
+    for fault in [Fault::Error, Fault::WrongLength, Fault::WrongPoint] {
+        let faulty = engine(Some(fault), SpotChecks::default()).unwrap();
+        assert_eq!(answers(&faulty, &work), expected, "{fault:?}");
+        let health = faulty.device_health().unwrap();
+        match fault {
+            Fault::Error => {
+                assert!(health.fallbacks > 0, "{health:?}");
+                assert_eq!(health.mismatches, 0);
+                assert_eq!(health.disabled, None, "errors do not disable the device");
+            }
+            Fault::WrongLength | Fault::WrongPoint => {
+                assert!(
+                    health.fallbacks + health.mismatches > 0,
+                    "{fault:?}: {health:?}"
+                );
+                assert!(health.mismatches >= 1, "{fault:?}: {health:?}");
+                let why = health.disabled.expect("a wrong answer disables the device");
+                assert!(why.contains("differed from the CPU's"), "{why}");
+            }
+        }
+    }
+}
+
+/// After the first calls, answers are sampled: with every call sampled a device wrong
+/// from its 5th call on is still caught; with none sampled after the first, it is not,
+/// which is what the documented rate trades.
+#[test]
+fn sampled_checks_catch_a_device_that_turns_wrong_later() {
+    let Some(always) = engine(
+        Some(Fault::WrongPoint),
+        SpotChecks {
+            first: 0,
+            one_in: 1,
+        },
+    ) else {
+        return;
+    };
+    let mut rng = Rng::new(5);
+    let chunks = workload::chunks(4096, &mut rng);
+    let cpu_root = Engine::new(&EngineConfig {
+        backend: BackendChoice::Cpu,
+        ..EngineConfig::default()
+    })
+    .merkle_root(&chunks, None, None)
+    .unwrap();
+    for _ in 0..3 {
+        assert_eq!(always.merkle_root(&chunks, None, None).unwrap(), cpu_root);
+    }
+    let health = always.device_health().unwrap();
+    assert_eq!(health.mismatches, 1, "disabled after the first: {health:?}");
+    assert!(health.disabled.is_some());
+}
+
+/// A real `veribatch serve` whose device answers wrongly: every verdict of `veribatch
+/// load` is still right, and GetInfo and /metrics report the disabled device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_reports_a_disabled_device() {
+    if engine(None, SpotChecks::default()).is_none() {
+        return;
+    }
+    let backend = device().to_string();
+    let server = common::server::Server::start_with_env(
+        &["--backend", &backend, "--metrics-listen", "127.0.0.1:0"],
+        &[("VERIBATCH_INJECT_FAULT", "wrong-point")],
+    );
+    let load = std::process::Command::new(env!("CARGO_BIN_EXE_veribatch"))
+        .args([
+            "load",
+            "--target",
+            &server.url(),
+            "--workload",
+            "mixed",
+            "--requests",
+            "40",
+            "--items-per-request",
+            "16",
+            "--bad-percent",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&load.stdout);
+    assert_eq!(
+        load.status.code(),
+        Some(0),
+        "{report}\n{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    let mut client = server.client().await;
+    let info = common::server::info(&mut client).await;
+    let health = info.device_health.expect("a device reports its health");
+    assert!(health.mismatches >= 1, "{health:?}");
+    assert!(
+        health.disabled.contains("differed from the CPU's"),
+        "{health:?}"
+    );
+    let selected = info.backends.iter().find(|b| b.selected).unwrap();
+    assert!(selected.detail.contains("DISABLED"), "{}", selected.detail);
+
+    let metrics = server.metrics.unwrap();
+    let mut body = String::new();
+    let mut stream = std::net::TcpStream::connect(metrics).unwrap();
+    use std::io::Write;
+    write!(stream, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    stream.read_to_string(&mut body).unwrap();
+    assert!(
+        body.contains(&format!(
+            "veribatch_device_disabled{{backend=\"{backend}\"}} 1"
+        )),
+        "{body}"
+    );
+}
