@@ -45,8 +45,8 @@ run_target() {
   fi
   if "$bin/$target" "${flags[@]}" -max_total_time="$seconds" "$corpus" >"fuzz/artifacts/$target.log" 2>&1; then
     local runs cov
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "fuzz/artifacts/$target.log")
-    cov=$(grep -o 'cov: [0-9]*' "fuzz/artifacts/$target.log" | tail -1)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "fuzz/artifacts/$target.log" || true)
+    cov=$(grep -o 'cov: [0-9]*' "fuzz/artifacts/$target.log" | tail -1 || true)
     echo "ok    $target: ${runs:-?} executions in ${seconds}s, $cov, corpus $(ls "$corpus" | wc -l)"
   else
     tail -40 "fuzz/artifacts/$target.log"

@@ -31,13 +31,27 @@ for _ in $(seq 100); do
   grep -q '^listening on ' "$out/serve.log" 2>/dev/null && break
   sleep 0.1
 done
-url="http://$(sed -n 's/^listening on //p' "$out/serve.log")"
+addr=$(sed -n 's/^listening on //p' "$out/serve.log")
+if [ -z "$addr" ]; then
+  cat "$out/serve.err"
+  echo "FAIL: the server did not start"
+  exit 1
+fi
+url="http://$addr"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$server/status"; }
 field() { sed -n "s/^ *\"$1\": *\([0-9.]*\).*/\1/p" "$2" | head -1; }
 
 echo "--- soak of $url: measuring capacity (10 s, unthrottled)"
-"$bin" load --target "$url" --workload mixed --bad-percent 10 --duration 10s --json >"$out/capacity.json"
+if ! "$bin" load --target "$url" --workload mixed --bad-percent 10 --duration 10s --json >"$out/capacity.json"; then
+  cat "$out/capacity.json"
+  echo "FAIL: the capacity run failed (wrong verdicts or errors)"
+  exit 1
+fi
 capacity=$(field requests_per_second "$out/capacity.json")
+if ! awk -v c="${capacity:-0}" 'BEGIN { exit !(c > 0) }'; then
+  echo "FAIL: no capacity measured"
+  exit 1
+fi
 rate=$(awk -v c="$capacity" 'BEGIN { printf "%.1f", c * 0.8 }')
 echo "capacity $capacity requests/s; soaking at $rate requests/s for ${seconds}s in ${window}s windows"
 

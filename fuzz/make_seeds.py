@@ -104,3 +104,27 @@ if os.path.exists(binary):
         check=True, capture_output=True,
     ).stdout
     write("merkle_proof_file", bytes([8]) + out)
+
+# Binary Groth16 seeds: the snarkjs fixture key and proofs in arkworks' compressed layout
+# (alpha ‖ beta ‖ gamma ‖ delta ‖ IC count, u64 little-endian ‖ IC; proofs A ‖ B ‖ C),
+# compressed by py_ecc the way zcash and blst write BLS12-381 points.
+try:
+    from py_ecc.bls.g2_primitives import G1_to_pubkey, G2_to_signature
+    from py_ecc.optimized_bls12_381 import FQ, FQ2
+
+    def g1(p):
+        return G1_to_pubkey((FQ(int(p[0])), FQ(int(p[1])), FQ(int(p[2]))))
+
+    def g2(p):
+        return G2_to_signature(tuple(FQ2([int(c[0]), int(c[1])]) for c in p))
+
+    vk = json.load(open(os.path.join(groth, "verification_key.json")))
+    key = g1(vk["vk_alpha_1"]) + g2(vk["vk_beta_2"]) + g2(vk["vk_gamma_2"]) + g2(vk["vk_delta_2"])
+    key += len(vk["IC"]).to_bytes(8, "little") + b"".join(g1(p) for p in vk["IC"])
+    write("groth16_binary", key)
+    write("proto_requests", field(1, key) + b"\x10\x02")
+    for i in range(2):
+        proof = json.load(open(os.path.join(groth, f"proof_{i}.json")))
+        write("groth16_binary", g1(proof["pi_a"]) + g2(proof["pi_b"]) + g1(proof["pi_c"]))
+except ImportError:
+    print("py_ecc not installed: no binary Groth16 seeds")

@@ -1,7 +1,8 @@
 //! `veribatch`: verify BLS signatures, Merkle trees and Groth16 proofs in bulk.
 //!
 //! Exit codes, for scripts: 0 everything verified valid; 1 something is invalid or
-//! malformed; 2 the command could not run (unreadable file, bad flags); 130 interrupted.
+//! malformed; 2 the command could not run (unreadable file, bad flags, no items); 130
+//! interrupted; 141 stdout closed by its reader.
 
 mod commands;
 mod input;

@@ -14,7 +14,9 @@ use veribatch_engine::{InputError, Verdict};
 use crate::input::Record;
 
 /// `println!` that ends the process quietly when stdout is a closed pipe (the reader,
-/// such as `head`, has what it wanted), as coreutils and ripgrep do, instead of panicking.
+/// such as `head`, has what it wanted), instead of panicking: with status 141, what a
+/// shell reports for coreutils killed by SIGPIPE, never 0 (which would say "all valid"
+/// for output nobody read).
 macro_rules! outln {
     ($($arg:tt)*) => {
         $crate::output::print_line(format_args!($($arg)*))
@@ -30,10 +32,13 @@ pub fn print_line(line: std::fmt::Arguments<'_>) {
     }
 }
 
-/// A failed write to stdout: quiet exit 0 for a closed pipe, else the error and exit 2.
+/// Exit status for a closed stdout: 128 + SIGPIPE, as shells report coreutils' death.
+pub const CLOSED_PIPE: i32 = 141;
+
+/// A failed write to stdout: quiet exit 141 for a closed pipe, else the error and exit 2.
 pub fn stdout_failed(e: &io::Error) -> ! {
     if e.kind() == io::ErrorKind::BrokenPipe {
-        std::process::exit(0);
+        std::process::exit(CLOSED_PIPE);
     }
     eprintln!("error: cannot write to stdout: {e}");
     std::process::exit(2);

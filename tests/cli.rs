@@ -2,41 +2,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use common::process::{example, scratch, stderr, stdout, veribatch};
 
 use serde_json::Value;
-
-fn veribatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_veribatch"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn example(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// A fresh scratch folder for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("veribatch-cli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn verdict_lines(text: &str) -> Vec<Value> {
     text.lines()
@@ -311,7 +281,7 @@ fn merkle_prove_then_verify() {
     assert!(stderr(&shapeless).contains("give the tree's shape"));
     let shallow = verify(&["--root", root, "--depth", "7"], path);
     assert_eq!(shallow.status.code(), Some(2));
-    assert!(stderr(&shallow).contains("is not chunk 3 of a tree of depth 7"));
+    assert!(stderr(&shallow).contains("generalized index 259 is not a chunk of a tree of depth 7"));
     let beyond = verify(&["--root", root, "--limit", "90", "--mix-in-length"], path);
     assert_eq!(beyond.status.code(), Some(2));
     assert!(stderr(&beyond).contains("chunk index 99 is beyond the tree's 90 chunks"));
@@ -340,10 +310,23 @@ fn merkle_prove_then_verify() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("generalized index 1 is not chunk 3"),
+        stderr(&out).contains("generalized index 1 is not a chunk of a tree of depth 8"),
         "{}",
         stderr(&out)
     );
+    // Without the claimed index, a tree shape still makes every leaf a chunk of it.
+    let unclaimed = serde_json::json!({
+        "root": proof["root"],
+        "leaves": [{"gindex": 1, "leaf": proof["root"]}],
+        "proof": [],
+    });
+    std::fs::write(&claim_path, unclaimed.to_string()).unwrap();
+    let out = verify(
+        &["--root", root, "--depth", "8"],
+        claim_path.to_str().unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is not a chunk of a tree of depth 8"));
 
     let mut tampered = proof.clone();
     tampered["proof"].as_array_mut().unwrap().pop();

@@ -204,7 +204,10 @@ impl Engine {
         signature: &[u8],
         suite: &Ciphersuite,
     ) -> Verdict {
-        if public_keys.is_empty() && signature == bls::G2_POINT_AT_INFINITY {
+        if public_keys.is_empty()
+            && signature == bls::G2_POINT_AT_INFINITY
+            && suite.scheme() == Scheme::ProofOfPossession
+        {
             return Ok(true);
         }
         self.fast_aggregate_verify(public_keys, message, signature, suite)

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
-use veribatch_engine::bls::{Ciphersuite, SignatureSet};
+use veribatch_engine::bls::{Ciphersuite, Scheme, SignatureSet};
 use veribatch_engine::groth16::KeyFormat;
 use veribatch_engine::{InputError, ProofInput, Verdict};
 
@@ -107,8 +107,10 @@ impl Remote {
             .client
             .verify_signatures(request)
             .await
-            .map_err(status)?;
-        counted(verdicts(response.into_inner().verdicts), sets.len(), "sets")
+            .map_err(status)?
+            .into_inner();
+        applied_scheme(response.scheme, suite.scheme())?;
+        counted(verdicts(response.verdicts), sets.len(), "sets")
     }
 
     pub async fn merkle_root(
@@ -178,6 +180,25 @@ impl Remote {
             proofs.len(),
             "proofs",
         )
+    }
+}
+
+/// The scheme a reply says it was verified under must be the one asked for. A server
+/// older than the scheme field says nothing and verifies as proof of possession: its
+/// verdicts stand only for that scheme.
+fn applied_scheme(replied: i32, asked: Scheme) -> Result<(), String> {
+    let replied = proto::BlsScheme::try_from(replied).unwrap_or(proto::BlsScheme::Unspecified);
+    let expected = crate::convert::scheme(asked);
+    let old_server_pop =
+        replied == proto::BlsScheme::Unspecified && asked == Scheme::ProofOfPossession;
+    if replied == expected || old_server_pop {
+        Ok(())
+    } else {
+        Err(format!(
+            "the server verified under {} instead of the {asked} scheme asked for (a server \
+             older than the scheme field?): not trusting the reply",
+            replied.as_str_name()
+        ))
     }
 }
 
@@ -253,6 +274,16 @@ mod tests {
         ] {
             assert!(!unauthenticated(url), "{url}");
         }
+    }
+
+    #[test]
+    fn a_reply_under_another_scheme_is_refused() {
+        use proto::BlsScheme as P;
+        assert!(applied_scheme(P::Basic as i32, Scheme::Basic).is_ok());
+        assert!(applied_scheme(P::Unspecified as i32, Scheme::ProofOfPossession).is_ok());
+        let old = applied_scheme(P::Unspecified as i32, Scheme::Basic).unwrap_err();
+        assert!(old.contains("older than the scheme field"), "{old}");
+        assert!(applied_scheme(P::ProofOfPossession as i32, Scheme::MessageAugmentation).is_err());
     }
 
     #[test]

@@ -107,6 +107,7 @@ impl VerifierService {
         self.check_items("sets", request.sets.len())?;
         let sets = convert::signature_sets(request.sets);
         let suite = convert::ciphersuite(request.dst, request.scheme)?;
+        let scheme = convert::scheme(suite.scheme()) as i32;
         let verdicts = self
             .scheduler
             .verify_signature_sets(sets, suite, deadline)
@@ -114,6 +115,7 @@ impl VerifierService {
             .map_err(convert::schedule_error)?;
         Ok(proto::VerifySignaturesResponse {
             verdicts: self.counted("verify_signatures", verdicts),
+            scheme,
         })
     }
 
@@ -397,7 +399,6 @@ fn hex_id(id: &[u8]) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The verdict for one Merkle proof: malformed fields are errors naming them.
 type ResponseStream =
     Pin<Box<dyn tokio_stream::Stream<Item = Result<proto::VerifyStreamResponse, Status>> + Send>>;
 

@@ -72,4 +72,5 @@ pub fn secret_key(rng: &mut TestRng) -> Vec<u8> {
 
 pub mod bls;
 pub mod groth16;
+pub mod process;
 pub mod server;

@@ -10,11 +10,13 @@
 //! answers are checked). On the first mismatch the device is disabled for good: the CPU's
 //! answer is used, the error is logged, and [`DeviceHealth`] says why (GetInfo, metrics).
 //!
-//! What that guarantees: a device wrong on every call is caught on its first call of each
-//! primitive, before any answer of it is used; a device wrong on a fraction f of calls
-//! after its first calls has each wrong answer caught with probability 1/one_in, so it is
-//! disabled after about one_in / f calls, and the answers it gave before that may each be
-//! wrong. The cost is one CPU computation in `one_in` (1.6% at the default 64).
+//! What that guarantees, and what not: sampling *detects* a wrong device, it does not
+//! make each answer right. A device wrong on every call is caught on its first call of
+//! each primitive, before any of its answers is used. A device that turns wrong after its
+//! first calls, on a fraction f of them, has each wrong answer caught with probability
+//! 1/one_in: it is disabled after about one_in / f calls, and every unchecked wrong answer
+//! before that is used (calls already running when the device is disabled finish with
+//! their answers too). The cost is one CPU computation in `one_in` (1.6% at 64).
 
 use std::fmt;
 use std::str::FromStr;

@@ -7,9 +7,11 @@
 //! ```
 //!
 //! What a file says beside its leaves must agree with them, or a valid proof of some
-//! inner node could pass for a proof of the chunk the file names: a leaf's `index` must be
-//! its position at the depth of the tree's chunks (which the reader must know: a
-//! [`Shape`]), and `helper_gindices`, if given, must be the helpers of the leaves.
+//! inner node could pass for a proof of the chunk the file names: a leaf's `index` needs
+//! the tree's [`Shape`] (its chunks' depth), and given a shape, every leaf must be one of
+//! its chunks, at the position it claims; `helper_gindices`, if given, must be the helpers
+//! of the leaves. A file without indices, read without a shape, proves nodes at
+//! generalized indices, and claims no chunk.
 
 use serde::{Deserialize, Serialize};
 
@@ -104,24 +106,41 @@ impl ProofFile {
             .map(|(i, l)| Ok((l.gindex, node(&l.leaf, &format!("leaves[{i}].leaf"))?)))
             .collect::<Result<Vec<_>, String>>()?;
         for (i, leaf) in self.leaves.iter().enumerate() {
-            let Some(index) = leaf.index else { continue };
-            let Some(Shape { depth, positions }) = shape else {
-                return Err(format!(
-                    "leaves[{i}] claims chunk index {index}: give the tree's shape (--depth, or \
-                     --limit and --mix-in-length as the proof was made) to check it"
-                ));
-            };
-            if index >= positions {
-                return Err(format!(
-                    "leaves[{i}]: chunk index {index} is beyond the tree's {positions} chunks"
-                ));
-            }
-            let expected = 1u64.checked_shl(depth).and_then(|d| d.checked_add(index));
-            if expected != Some(leaf.gindex) {
-                return Err(format!(
-                    "leaves[{i}]: generalized index {} is not chunk {index} of a tree of depth {depth}",
-                    leaf.gindex
-                ));
+            match (shape, leaf.index) {
+                // Without a shape, a leaf is a node at a generalized index, and claims no
+                // chunk position.
+                (None, None) => {}
+                (None, Some(index)) => {
+                    return Err(format!(
+                        "leaves[{i}] claims chunk index {index}: give the tree's shape (--depth, \
+                         or --limit and --mix-in-length as the proof was made) to check it"
+                    ));
+                }
+                // With a shape, every leaf must be one of the tree's chunks (the position it
+                // claims, if it claims one).
+                (Some(Shape { depth, positions }), claimed) => {
+                    let first = 1u64.checked_shl(depth).unwrap_or(0);
+                    let position = leaf.gindex.checked_sub(first).filter(|_| first != 0);
+                    let Some(position) = position.filter(|&p| p < first) else {
+                        return Err(format!(
+                            "leaves[{i}]: generalized index {} is not a chunk of a tree of depth {depth}",
+                            leaf.gindex
+                        ));
+                    };
+                    if let Some(index) = claimed
+                        && index != position
+                    {
+                        return Err(format!(
+                            "leaves[{i}]: generalized index {} is not chunk {index} of a tree of depth {depth}",
+                            leaf.gindex
+                        ));
+                    }
+                    if position >= positions {
+                        return Err(format!(
+                            "leaves[{i}]: chunk index {position} is beyond the tree's {positions} chunks"
+                        ));
+                    }
+                }
             }
         }
         let gindices: Vec<u64> = leaves.iter().map(|(g, _)| *g).collect();

@@ -170,8 +170,14 @@ mod checks {
 
     /// Writes `bytes` to `path` whole: to a fresh owner-only file, then renamed over it.
     pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-        let partial = path.with_extension(format!("{}.partial", std::process::id()));
-        let _ = std::fs::remove_file(&partial);
+        // A name no other writer uses (process, thread and a random tag), created new.
+        let mut tag = [0u8; 8];
+        let _ = getrandom::fill(&mut tag);
+        let partial = path.with_extension(format!(
+            "{}.{}.partial",
+            std::process::id(),
+            hex::encode(tag)
+        ));
         let written = OpenOptions::new()
             .write(true)
             .create_new(true)
