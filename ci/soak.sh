@@ -70,7 +70,7 @@ for i in $(seq "$windows"); do
   now=$(rss)
   [ "$i" -eq "$warm_after" ] && warm_rss=$now
   wrong=$(field mismatches "$out/window-$i.json")
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$i" \
+  printf '| %s | %.1f | %.0f | %s | %s | %s | %s |\n' "$i" \
     "$(field requests_per_second "$out/window-$i.json")" "$(field p99 "$out/window-$i.json")" \
     "$(field items_checked "$out/window-$i.json")" "${wrong:-?}" "$([ $status -eq 0 ] && echo 0 || echo "exit $status")" \
     "$((now / 1024))" >>"$out/soak.md"
