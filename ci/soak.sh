@@ -22,7 +22,7 @@ if [ "$profile" = release ]; then
 else
   cargo build --locked --quiet
 fi
-bin="target/$profile/veribatch"
+bin="${CARGO_TARGET_DIR:-target}/$profile/veribatch"
 
 "$bin" serve --listen 127.0.0.1:0 --backend cpu >"$out/serve.log" 2>"$out/serve.err" &
 server=$!
