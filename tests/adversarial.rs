@@ -360,10 +360,10 @@ fn every_forgeable_key_shape_is_named() {
     );
 }
 
-/// p − y for a decimal y of BLS12-381's base field.
+/// p − y for a decimal y of BLS12-381's base field (arkworks' Fq does the arithmetic).
 fn negate_fp(y: &str) -> String {
-    let p = "4002409555221667393417789825735904156556882819939007885332058136124031650490837864442687629129015664037894272559787";
-    decimal_sub(p, y)
+    use std::str::FromStr;
+    (-ark_bls12_381::Fq::from_str(y).expect("a decimal coordinate")).to_string()
 }
 
 fn negate_fp2(y: &Value) -> Value {
@@ -371,29 +371,6 @@ fn negate_fp2(y: &Value) -> Value {
         negate_fp(y[0].as_str().unwrap()),
         negate_fp(y[1].as_str().unwrap())
     ])
-}
-
-/// a − b for decimal strings with a ≥ b.
-fn decimal_sub(a: &str, b: &str) -> String {
-    let (a, b): (Vec<u8>, Vec<u8>) = (
-        a.bytes().rev().map(|c| c - b'0').collect(),
-        b.bytes().rev().map(|c| c - b'0').collect(),
-    );
-    let mut out = Vec::with_capacity(a.len());
-    let mut borrow = 0i8;
-    for (i, &d) in a.iter().enumerate() {
-        let mut v = d as i8 - borrow - *b.get(i).unwrap_or(&0) as i8;
-        borrow = i8::from(v < 0);
-        if v < 0 {
-            v += 10;
-        }
-        out.push(b'0' + v as u8);
-    }
-    while out.len() > 1 && out.last() == Some(&b'0') {
-        out.pop();
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap()
 }
 
 #[test]

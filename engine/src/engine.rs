@@ -270,8 +270,8 @@ impl Engine {
         let sk = bls::ops::SecretKey::from_bytes(secret_key)?;
         let signature = match suite.scheme() {
             Scheme::MessageAugmentation => {
-                let augmented = [&sk.public_key()[..], message].concat();
-                sk.sign(&*self.backend, &augmented, suite.dst())
+                let signed = bls::scheme::augmented(&sk.public_key(), message);
+                sk.sign(&*self.backend, &signed, suite.dst())
             }
             Scheme::Basic | Scheme::ProofOfPossession => {
                 sk.sign(&*self.backend, message, suite.dst())

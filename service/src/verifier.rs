@@ -231,6 +231,7 @@ impl VerifierService {
         let engine = self.engine();
         let config = self.scheduler.config();
         let selected = engine.backend().name();
+        let health = engine.device_health();
         proto::GetInfoResponse {
             version: env!("CARGO_PKG_VERSION").into(),
             backends: veribatch_engine::backend::inventory(
@@ -238,7 +239,7 @@ impl VerifierService {
             )
             .into_iter()
             .map(|b| {
-                let disabled = engine.device_health().and_then(|h| h.disabled);
+                let disabled = health.as_ref().and_then(|h| h.disabled.as_deref());
                 let detail = match disabled {
                     Some(why) if b.name == selected => format!("{}; DISABLED: {why}", b.detail),
                     _ => b.detail,
@@ -280,7 +281,7 @@ impl VerifierService {
                 .collect(),
             cached_public_keys: engine.cached_public_keys() as u64,
             registered_keys: engine.registered_keys() as u64,
-            device_health: engine.device_health().map(|h| proto::DeviceHealth {
+            device_health: health.map(|h| proto::DeviceHealth {
                 fallbacks: h.fallbacks,
                 spot_checks: h.spot_checks,
                 mismatches: h.mismatches,

@@ -192,6 +192,12 @@ impl<D: Device> Offload<D> {
         self.thresholds
     }
 
+    /// Whether a call of `size` goes to the device: it reaches the primitive's
+    /// `threshold` and the device has not been disabled.
+    fn uses_device(&self, size: usize, threshold: usize) -> bool {
+        size >= threshold && !self.checker.disabled()
+    }
+
     /// The device's answer for `primitive` if `size` reaches its threshold, the device
     /// is still trusted, and the answer is well formed and survives a spot check; else
     /// the CPU's (`on_cpu`).
@@ -204,7 +210,7 @@ impl<D: Device> Offload<D> {
         on_device: impl FnOnce(&D) -> Result<T, D::Error>,
         on_cpu: impl FnOnce(&CpuBackend) -> T,
     ) -> T {
-        if size < threshold || self.checker.disabled() {
+        if !self.uses_device(size, threshold) {
             return on_cpu(&self.cpu);
         }
         let backend = self.device.name();
@@ -252,7 +258,8 @@ impl<D: Device> Backend for Offload<D> {
     }
 
     fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) {
-        if blocks.len() / 64 < self.thresholds.sha256 || self.checker.disabled() {
+        // The CPU writes `digests` in place; only a device answer needs a buffer of its own.
+        if !self.uses_device(blocks.len() / 64, self.thresholds.sha256) {
             return self.cpu.hash_blocks(blocks, digests);
         }
         // The device writes a buffer of its own, so a failed or wrong answer never

@@ -65,6 +65,12 @@ impl fmt::Display for Scheme {
     }
 }
 
+/// What a key signs under message augmentation: its 48-byte compressed encoding
+/// followed by the message (draft section 3.2).
+pub(crate) fn augmented(public_key: &[u8; 48], message: &[u8]) -> Vec<u8> {
+    [&public_key[..], message].concat()
+}
+
 /// A name that is not a scheme.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown BLS scheme {0:?}: expected basic, aug or pop")]

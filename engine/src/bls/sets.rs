@@ -14,7 +14,7 @@ use blst::blst_p1_affine;
 use rayon::prelude::*;
 
 use super::keys::{PublicKeyCache, Signature};
-use super::scheme::Scheme;
+use super::scheme::{self, Scheme};
 use crate::backend::Backend;
 use crate::error::InputError;
 use crate::json;
@@ -113,8 +113,8 @@ impl SignatureSet {
             keys.into_iter()
                 .enumerate()
                 .map(|(i, key)| {
-                    let augmented = [&compress_g1(&key)[..], message(i)].concat();
-                    (key, Cow::Owned(augmented))
+                    let signed = scheme::augmented(&compress_g1(&key), message(i));
+                    (key, Cow::Owned(signed))
                 })
                 .collect()
         } else if self.messages.len() == self.public_keys.len() {
