@@ -17,7 +17,8 @@ seconds="${1:-30}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(points signature_set_json proto_requests groth16_json groth16_binary merkle_proof_file)
+  targets=(points signature_set_json proto_requests groth16_json groth16_binary merkle_proof_file
+           serve_config)
 fi
 jobs="${FUZZ_JOBS:-1}"
 

@@ -92,6 +92,14 @@ proof_file = {
 }
 write("merkle_proof_file", bytes([8]) + json.dumps(proof_file).encode())
 
+# The serve configuration: the example file, each of its lines alone, and a TLS setting.
+config = open("examples/serve.toml", "rb").read()
+write("serve_config", config)
+for line in config.splitlines():
+    if line and not line.startswith(b"#"):
+        write("serve_config", line + b"\n")
+write("serve_config", b'tls_cert = "cert.pem"\ntls_key = "key.pem"\ntls_client_ca = "ca.pem"\n')
+
 # A real proof, if the CLI is built (cargo build): 3 chunks of a 128-limit list with its
 # length mixed in, so chunks lie at depth 8.
 binary = "target/debug/veribatch"

@@ -31,7 +31,7 @@ enum Command {
     #[command(subcommand)]
     Groth16(commands::groth16::Groth16Command),
     /// Serve the gRPC API (see the README for the API, flags and metrics).
-    Serve(commands::serve::ServeArgs),
+    Serve(Box<veribatch_service::settings::Settings>),
     /// Benchmark report: every workload beside its anchor, as JSON, Markdown and plots.
     Bench(commands::bench::BenchArgs),
     /// Drive a running service with requests of known answers; check every verdict.
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         Command::Verify(cmd) => commands::bls::run(cmd),
         Command::Merkle(cmd) => commands::merkle::run(cmd),
         Command::Groth16(cmd) => commands::groth16::run(cmd),
-        Command::Serve(args) => commands::serve::run(args),
+        Command::Serve(args) => commands::serve::run(*args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Load(args) => commands::load::run(args),
         Command::Info(args) => commands::info::run(&args),

@@ -1,6 +1,8 @@
 //! A GPU that fails on purpose, under the real `Offload` routing: every fault leaves every
-//! verdict equal to the CPU's, fallbacks are counted, and a device that answers wrongly
-//! without an error is caught by the spot checks and disabled (GetInfo and metrics say so).
+//! verdict equal to the CPU's, fallbacks are counted, a device that answers wrongly
+//! without an error is caught by the spot checks and disabled, and one that hangs is
+//! abandoned by the watchdog and marked unhealthy (GetInfo, metrics and the health
+//! service say so).
 //!
 //! The device is the wgpu backend (lavapipe where there is no GPU), or the one named by
 //! VERIBATCH_TEST_BACKEND (ci/gpu-test.sh runs this with `cuda`); the faults are applied to
@@ -8,9 +10,9 @@
 
 mod common;
 
-use std::io::Read;
+use std::time::Duration;
 
-use veribatch_engine::backend::{BackendChoice, DeviceChecks, Fault, SpotChecks};
+use veribatch_engine::backend::{BackendChoice, DeviceChecks, Fault, SpotChecks, Watchdog};
 use veribatch_engine::bls::Ciphersuite;
 use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig};
@@ -25,7 +27,11 @@ fn device() -> BackendChoice {
 fn engine(fault: Option<Fault>, spot: SpotChecks) -> Option<Engine> {
     let engine = Engine::new(&EngineConfig {
         backend: device(),
-        device_checks: DeviceChecks { spot, fault },
+        device_checks: DeviceChecks {
+            spot,
+            fault,
+            watchdog: watchdog(fault),
+        },
         ..EngineConfig::default()
     });
     if engine.device_health().is_none() {
@@ -39,6 +45,19 @@ fn engine(fault: Option<Fault>, spot: SpotChecks) -> Option<Engine> {
         return None;
     }
     Some(engine)
+}
+
+/// A short deadline where the device hangs on purpose; the default otherwise (a kernel's
+/// first call compiles it, which takes minutes on lavapipe).
+fn watchdog(fault: Option<Fault>) -> Watchdog {
+    match fault {
+        Some(Fault::Hang) => Watchdog {
+            deadline: Duration::from_millis(300),
+            first_call: Duration::from_millis(300),
+            ..Watchdog::default()
+        },
+        _ => Watchdog::default(),
+    }
 }
 
 /// Every kind of work the engine sends to a device, with the CPU's answers.
@@ -108,7 +127,12 @@ fn every_fault_leaves_the_cpu_verdicts_and_is_counted() {
     );
     assert!(health.spot_checks > 0, "the first calls are checked");
 
-    for fault in [Fault::Error, Fault::WrongLength, Fault::WrongPoint] {
+    for fault in [
+        Fault::Error,
+        Fault::WrongLength,
+        Fault::WrongPoint,
+        Fault::Hang,
+    ] {
         let faulty = engine(Some(fault), SpotChecks::default()).unwrap();
         assert_eq!(answers(&faulty, &work), expected, "{fault:?}");
         let health = faulty.device_health().unwrap();
@@ -126,6 +150,12 @@ fn every_fault_leaves_the_cpu_verdicts_and_is_counted() {
                 assert!(health.mismatches >= 1, "{fault:?}: {health:?}");
                 let why = health.disabled.expect("a wrong answer disables the device");
                 assert!(why.contains("differed from the CPU's"), "{why}");
+            }
+            Fault::Hang => {
+                assert!(health.watchdog_timeouts >= 1, "{health:?}");
+                assert_eq!(health.disabled, None, "a hang is not a wrong answer");
+                let why = health.unhealthy.expect("a hung device is unhealthy");
+                assert!(why.contains("watchdog"), "{why}");
             }
         }
     }
@@ -176,17 +206,27 @@ fn sampled_checks_catch_a_wrong_device_and_then_only_the_cpu_answers() {
     );
 }
 
-/// A real `veribatch serve` whose device answers wrongly: every verdict of `veribatch
-/// load` is still right, and GetInfo and /metrics report the disabled device.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_service_reports_a_disabled_device() {
-    if engine(None, SpotChecks::default()).is_none() {
-        return;
-    }
+/// A real `veribatch serve` whose device fails on purpose: every verdict of `veribatch
+/// load` is still right, and GetInfo, /metrics and the health service report the device.
+async fn serve_with_fault(
+    fault: &str,
+) -> (
+    common::server::Server,
+    veribatch_service::proto::GetInfoResponse,
+) {
     let backend = device().to_string();
     let server = common::server::Server::start_with_env(
-        &["--backend", &backend, "--metrics-listen", "127.0.0.1:0"],
-        &[("VERIBATCH_INJECT_FAULT", "wrong-point")],
+        &[
+            "--backend",
+            &backend,
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--device-timeout-ms",
+            "300",
+            "--device-first-call-timeout-ms",
+            if fault == "hang" { "300" } else { "600000" },
+        ],
+        &[("VERIBATCH_INJECT_FAULT", fault)],
     );
     let load = std::process::Command::new(env!("CARGO_BIN_EXE_veribatch"))
         .args([
@@ -213,6 +253,33 @@ async fn the_service_reports_a_disabled_device() {
     );
     let mut client = server.client().await;
     let info = common::server::info(&mut client).await;
+    (server, info)
+}
+
+/// The health service's status for `service` on `server`.
+async fn serving_status(server: &common::server::Server, service: &str) -> i32 {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let channel = tonic::transport::Endpoint::from_shared(server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_reports_a_disabled_device() {
+    if engine(None, SpotChecks::default()).is_none() {
+        return;
+    }
+    let (server, info) = serve_with_fault("wrong-point").await;
     let health = info.device_health.expect("a device reports its health");
     assert!(health.mismatches >= 1, "{health:?}");
     assert!(
@@ -221,17 +288,51 @@ async fn the_service_reports_a_disabled_device() {
     );
     let selected = info.backends.iter().find(|b| b.selected).unwrap();
     assert!(selected.detail.contains("DISABLED"), "{}", selected.detail);
-
-    let metrics = server.metrics.unwrap();
-    let mut body = String::new();
-    let mut stream = std::net::TcpStream::connect(metrics).unwrap();
-    use std::io::Write;
-    write!(stream, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
-    stream.read_to_string(&mut body).unwrap();
+    let body = common::metrics_text(server.metrics.unwrap());
+    let backend = device().to_string();
     assert!(
         body.contains(&format!(
             "veribatch_device_disabled{{backend=\"{backend}\"}} 1"
         )),
         "{body}"
+    );
+}
+
+/// A device that never returns: the load's verdicts are the CPU's, and the device is
+/// reported unhealthy while the service itself stays SERVING.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_abandons_a_hung_device_and_reports_it_unhealthy() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    if engine(None, SpotChecks::default()).is_none() {
+        return;
+    }
+    let (server, info) = serve_with_fault("hang").await;
+    let health = info.device_health.expect("a device reports its health");
+    assert!(health.watchdog_timeouts >= 1, "{health:?}");
+    assert!(health.unhealthy.contains("watchdog"), "{health:?}");
+    assert!(health.disabled.is_empty(), "{health:?}");
+    let selected = info.backends.iter().find(|b| b.selected).unwrap();
+    assert!(selected.detail.contains("UNHEALTHY"), "{}", selected.detail);
+    let body = common::metrics_text(server.metrics.unwrap());
+    let backend = device().to_string();
+    assert!(
+        body.contains(&format!(
+            "veribatch_device_unhealthy{{backend=\"{backend}\"}} 1"
+        )),
+        "{body}"
+    );
+    // The health service's device entry follows within its one-second refresh.
+    let mut status = serving_status(&server, "veribatch.v1.Device").await;
+    for _ in 0..50 {
+        if status == ServingStatus::NotServing as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status = serving_status(&server, "veribatch.v1.Device").await;
+    }
+    assert_eq!(status, ServingStatus::NotServing as i32);
+    assert_eq!(
+        serving_status(&server, "").await,
+        ServingStatus::Serving as i32
     );
 }

@@ -769,15 +769,73 @@ async fn sigterm_ends_a_stream_the_client_keeps_open() {
         .status()
         .unwrap();
     assert!(kill.success());
-    assert!(
-        responses.message().await.unwrap_or(None).is_none(),
-        "the server ended the stream"
-    );
+    let ended = responses
+        .message()
+        .await
+        .expect_err("the server ends the stream");
+    assert_eq!(ended.code(), tonic::Code::Unavailable, "{ended:?}");
+    assert!(ended.message().contains("the 1 requests read"), "{ended:?}");
     assert_eq!(
         tokio::task::spawn_blocking(move || server.wait())
             .await
             .unwrap(),
         Some(0)
     );
+    drop(tx);
+}
+
+/// A client that pipelines many requests on one stream and is cut off by SIGTERM: every
+/// request the server read is answered (as many answers as the final status says were
+/// read, each id once), and the stream ends UNAVAILABLE, so the client knows to resend
+/// the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_answers_every_request_a_pipelined_stream_had_read() {
+    let engine = engine();
+    let (sets, _) = pool(&engine, 8);
+    let server = Server::start(&[]);
+    let mut client = server.client().await;
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let mut responses = client
+        .inner()
+        .verify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let request = |id| proto::VerifyStreamRequest {
+        id,
+        request: Some(proto::verify_stream_request::Request::VerifySignatures(
+            proto::VerifySignaturesRequest {
+                sets: proto_sets(&sets),
+                dst: Vec::new(),
+                scheme: 0,
+            },
+        )),
+    };
+    for id in 0..400 {
+        tx.send(request(id)).await.unwrap();
+    }
+    // Once the first answer is back the server is mid-stream.
+    let mut ids = std::collections::BTreeSet::new();
+    let first = responses.message().await.unwrap().unwrap();
+    assert_eq!(first.code, 0);
+    ids.insert(first.id);
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let ended = loop {
+        match responses.message().await {
+            Ok(Some(answer)) => {
+                assert_eq!(answer.code, 0, "{answer:?}");
+                assert!(ids.insert(answer.id), "id {} answered twice", answer.id);
+            }
+            Ok(None) => panic!("the stream ended OK after a shutdown"),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(ended.code(), tonic::Code::Unavailable, "{ended:?}");
+    let read = format!("the {} requests read", ids.len());
+    assert!(ended.message().contains(&read), "{read}: {ended:?}");
     drop(tx);
 }

@@ -24,6 +24,9 @@ pub struct EngineConfig {
     pub public_key_cache: usize,
     /// Prepared Groth16 keys kept in memory.
     pub groth16_keys: usize,
+    /// Most IC points (public inputs + 1) a Groth16 key may have: each is validated on
+    /// registration, so this bounds what a key costs before any is.
+    pub max_ic_points: usize,
     /// Whether Groth16 keys that let anyone forge proofs are refused (the default).
     pub degenerate_groth16_keys: DegenerateKeys,
     /// How a GPU's answers are spot-checked (and, in tests, spoiled on purpose).
@@ -37,6 +40,7 @@ impl Default for EngineConfig {
             gpu_thresholds: backend::Thresholds::default(),
             public_key_cache: 1 << 20,
             groth16_keys: 1024,
+            max_ic_points: 1 << 16,
             degenerate_groth16_keys: DegenerateKeys::Refuse,
             device_checks: backend::DeviceChecks::default(),
         }
@@ -324,6 +328,24 @@ impl Engine {
         bytes: &[u8],
         format: Option<KeyFormat>,
     ) -> Result<Arc<PreparedKey>, InputError> {
+        Ok(self.add_groth16_key(self.prepare_groth16_key(bytes, format)?))
+    }
+
+    /// Registers a key [`Engine::prepare_groth16_key`] made (a caller may first decide,
+    /// from its id, whether to).
+    pub fn add_groth16_key(&self, key: PreparedKey) -> Arc<PreparedKey> {
+        let key = self.groth16_keys.insert(key);
+        tracing::debug!(id = %hex::encode(key.id()), "registered a Groth16 key");
+        key
+    }
+
+    /// Decodes and validates a verifying key, without registering it; `format` is
+    /// detected if `None`.
+    pub fn prepare_groth16_key(
+        &self,
+        bytes: &[u8],
+        format: Option<KeyFormat>,
+    ) -> Result<PreparedKey, InputError> {
         let format = format.or_else(|| KeyFormat::detect(bytes)).ok_or_else(|| {
             InputError::new(
                 "verifying_key",
@@ -334,10 +356,20 @@ impl Engine {
                 ),
             )
         })?;
+        let ic = format.ic_points(bytes)?;
+        if ic > self.config.max_ic_points {
+            return Err(InputError::new(
+                "verifying_key",
+                None,
+                format!(
+                    "{ic} IC points; at most {} per key ({} public inputs)",
+                    self.config.max_ic_points,
+                    self.config.max_ic_points - 1
+                ),
+            ));
+        }
         let key = format.parse_key_with(bytes, self.config.degenerate_groth16_keys)?;
-        let key = self.groth16_keys.insert(PreparedKey::new(key));
-        tracing::debug!(id = %hex::encode(key.id()), %format, "registered a Groth16 key");
-        Ok(key)
+        Ok(PreparedKey::new(key))
     }
 
     /// A registered key by id.

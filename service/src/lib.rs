@@ -6,14 +6,22 @@
 //! converted back. Generated code lives in [`proto`], apart from the implementation.
 //!
 //! - [`server`]: binding, TLS, health, reflection, limits, graceful shutdown.
+//! - [`settings`]: `veribatch serve`'s flags, environment variables and TOML file.
+//! - [`auth`]: who is calling (bearer tokens, client certificates).
+//! - [`quotas`]: what each caller may use (cost per second, in flight, keys).
+//! - [`limits`]: what one request may cost, checked before any work.
 //! - [`verifier`]: the `Verifier` service.
 //! - [`metrics`]: Prometheus metrics and their HTTP endpoint.
 //! - [`client`]: a client for the CLI's `--remote` and for tests.
 
+pub mod auth;
 pub mod client;
 pub mod convert;
+pub mod limits;
 pub mod metrics;
+pub mod quotas;
 pub mod server;
+pub mod settings;
 pub mod verifier;
 
 /// Code generated from the proto by tonic-prost-build.

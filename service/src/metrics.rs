@@ -22,6 +22,7 @@ use veribatch_engine::scheduler::stats::SECONDS_BUCKETS;
 use veribatch_engine::scheduler::{Histogram, Operation, OperationStats, Scheduler};
 
 use crate::convert::code_name;
+use crate::quotas::Quotas;
 
 /// The RPCs, as metric labels.
 pub const RPCS: &[&str] = &[
@@ -42,6 +43,7 @@ type StatReader = fn(&OperationStats) -> u64;
 /// What the service counts itself; the scheduler's counters are read at render time.
 pub struct Metrics {
     scheduler: Arc<Scheduler>,
+    quotas: Arc<Quotas>,
     /// (rpc, gRPC outcome) -> requests.
     requests: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// (rpc, verdict) -> items.
@@ -51,9 +53,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(scheduler: Arc<Scheduler>) -> Self {
+    pub fn new(scheduler: Arc<Scheduler>, quotas: Arc<Quotas>) -> Self {
         Self {
             scheduler,
+            quotas,
             requests: Mutex::default(),
             items: Mutex::default(),
             latency: RPCS
@@ -209,7 +212,7 @@ impl Metrics {
         );
         let _ = writeln!(out, "veribatch_backend_info{{backend=\"{backend}\"}} 1");
         if let Some(health) = engine.device_health() {
-            let device: [(&str, &str, &str, u64); 4] = [
+            let device: [(&str, &str, &str, u64); 6] = [
                 (
                     "veribatch_device_primitive_fallbacks_total",
                     "counter",
@@ -234,12 +237,25 @@ impl Metrics {
                     "1 once the device answered wrongly and the CPU runs everything.",
                     u64::from(health.disabled.is_some()),
                 ),
+                (
+                    "veribatch_device_watchdog_timeouts_total",
+                    "counter",
+                    "Device calls abandoned by the watchdog and run on the CPU.",
+                    health.watchdog_timeouts,
+                ),
+                (
+                    "veribatch_device_unhealthy",
+                    "gauge",
+                    "1 while the device is not answering (until a probe answers right).",
+                    u64::from(health.unhealthy.is_some()),
+                ),
             ];
             for (name, kind, help, value) in device {
                 family(&mut out, name, kind, help);
                 let _ = writeln!(out, "{name}{{backend=\"{backend}\"}} {value}");
             }
         }
+        self.render_callers(&mut out);
         family(
             &mut out,
             "veribatch_cached_public_keys",
@@ -252,6 +268,53 @@ impl Metrics {
             engine.cached_public_keys()
         );
         out
+    }
+}
+
+impl Metrics {
+    /// Requests, cost and refusals per caller (named identities, "anonymous", "other").
+    fn render_callers(&self, out: &mut String) {
+        let callers = self.quotas.counters();
+        family(
+            out,
+            "veribatch_caller_requests_total",
+            "counter",
+            "Requests admitted, by caller.",
+        );
+        for (caller, c) in &callers {
+            let _ = writeln!(
+                out,
+                "veribatch_caller_requests_total{{caller=\"{caller}\"}} {}",
+                c.requests
+            );
+        }
+        family(
+            out,
+            "veribatch_caller_cost_total",
+            "counter",
+            "Cost units admitted (keys and messages, leaves and nodes, …), by caller.",
+        );
+        for (caller, c) in &callers {
+            let _ = writeln!(
+                out,
+                "veribatch_caller_cost_total{{caller=\"{caller}\"}} {}",
+                c.cost
+            );
+        }
+        family(
+            out,
+            "veribatch_quota_refusals_total",
+            "counter",
+            "Requests refused over a quota, by caller and quota.",
+        );
+        for (caller, c) in &callers {
+            for (quota, n) in Quotas::quota_names().iter().zip(c.refused) {
+                let _ = writeln!(
+                    out,
+                    "veribatch_quota_refusals_total{{caller=\"{caller}\",quota=\"{quota}\"}} {n}"
+                );
+            }
+        }
     }
 }
 

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tonic::Request;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
@@ -17,11 +19,14 @@ use veribatch_engine::backend::Thresholds;
 use veribatch_engine::scheduler::{Scheduler, SchedulerConfig};
 use veribatch_engine::{Engine, EngineConfig};
 
+use crate::auth::{AuthError, Authenticator};
+use crate::limits::RequestLimits;
 use crate::metrics::{self, Metrics};
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::verifier_server::VerifierServer;
-use crate::verifier::{RequestLimits, VerifierService};
-use veribatch_engine::backend::{DeviceChecks, Fault};
+use crate::quotas::{QuotaConfig, Quotas};
+use crate::verifier::VerifierService;
+use veribatch_engine::backend::{DeviceChecks, Fault, Watchdog};
 use veribatch_engine::groth16::DegenerateKeys;
 
 /// Everything `veribatch serve` can be told. The defaults serve well on a laptop.
@@ -34,18 +39,26 @@ pub struct ServeConfig {
     pub scheduler: SchedulerConfig,
     /// Where to serve `/metrics`; none if `None`.
     pub metrics_listen: Option<SocketAddr>,
-    /// Largest message accepted or sent, each way.
-    pub max_message_bytes: usize,
-    /// Most items in one request.
-    pub max_items_per_request: usize,
-    /// Requests served at once on one connection.
-    pub concurrency_per_connection: usize,
+    /// What one request may hold and cost; its `stream_concurrency` is also the
+    /// requests served at once on one connection.
+    pub limits: RequestLimits,
+    /// Most IC points a registered Groth16 key may have.
+    pub max_ic_points: usize,
     /// PEM certificate chain and key: serve TLS.
     pub tls: Option<TlsFiles>,
+    /// Bearer tokens (`NAME SHA256-OF-TOKEN` lines): callers must present one (or a
+    /// client certificate) unless `allow_anonymous`.
+    pub auth_token_file: Option<PathBuf>,
+    /// Serve callers without an identity, under the anonymous quota.
+    pub allow_anonymous: bool,
+    /// What each caller may use.
+    pub quotas: QuotaConfig,
     /// Validated public keys kept in memory.
     pub public_key_cache: usize,
     /// Registered Groth16 keys kept (least recently used forgotten first).
     pub groth16_keys: usize,
+    /// How long a device call may run before it is abandoned and run on the CPU.
+    pub device_watchdog: Watchdog,
 }
 
 /// TLS files; with a client CA, clients must present a certificate it signed.
@@ -64,12 +77,15 @@ impl Default for ServeConfig {
             gpu_thresholds: Thresholds::default(),
             scheduler: SchedulerConfig::default(),
             metrics_listen: None,
-            max_message_bytes: 64 << 20,
-            max_items_per_request: 1 << 16,
-            concurrency_per_connection: 256,
+            limits: RequestLimits::default(),
+            max_ic_points: 4096,
             tls: None,
+            auth_token_file: None,
+            allow_anonymous: false,
+            quotas: QuotaConfig::default(),
             public_key_cache: EngineConfig::default().public_key_cache,
             groth16_keys: EngineConfig::default().groth16_keys,
+            device_watchdog: Watchdog::default(),
         }
     }
 }
@@ -88,6 +104,8 @@ pub enum ServeError {
     },
     #[error("TLS: {0}")]
     Tls(tonic::transport::Error),
+    #[error("{0}")]
+    Auth(#[from] AuthError),
     #[error("server: {0}")]
     Transport(tonic::transport::Error),
 }
@@ -104,12 +122,19 @@ pub struct Bound {
     metrics_listener: Option<TcpListener>,
     tls: Option<ServerTlsConfig>,
     scheduler: Arc<Scheduler>,
+    auth: Arc<Authenticator>,
 }
 
 impl Bound {
     /// Reads the TLS files, builds the engine and scheduler, and binds the sockets.
     pub async fn bind(config: ServeConfig) -> Result<Self, ServeError> {
         let tls = config.tls.as_ref().map(tls_config).transpose()?;
+        let client_certificates = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+        let auth = Arc::new(Authenticator::new(
+            config.auth_token_file.clone(),
+            client_certificates,
+            config.allow_anonymous,
+        )?);
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -130,11 +155,13 @@ impl Bound {
             gpu_thresholds: config.gpu_thresholds,
             public_key_cache: config.public_key_cache,
             groth16_keys: config.groth16_keys,
+            max_ic_points: config.max_ic_points,
             // A shared service never accepts keys that let anyone forge proofs.
             degenerate_groth16_keys: DegenerateKeys::Refuse,
             // Faults are injected only by tests of whole processes (VERIBATCH_INJECT_FAULT).
             device_checks: DeviceChecks {
                 fault: Fault::from_env(),
+                watchdog: config.device_watchdog,
                 ..DeviceChecks::default()
             },
         }));
@@ -145,6 +172,7 @@ impl Bound {
             metrics_listener,
             tls,
             scheduler,
+            auth,
         })
     }
 
@@ -174,31 +202,48 @@ impl Bound {
             metrics_listener,
             tls,
             scheduler,
+            auth,
         } = self;
         let (stopping_tx, stopping) = watch::channel(false);
-        let metrics = Arc::new(Metrics::new(scheduler.clone()));
+        let quotas = Arc::new(Quotas::new(
+            config.quotas.clone(),
+            config.limits.max_cost_per_request,
+            &auth.token_names(),
+        ));
+        let metrics = Arc::new(Metrics::new(scheduler.clone(), quotas.clone()));
         let metrics_task =
             metrics_listener.map(|l| tokio::spawn(metrics::serve(l, metrics.clone())));
 
+        let quotas_for_reload = quotas.clone();
         let verifier = VerifierService::new(
             scheduler.clone(),
             metrics,
-            RequestLimits {
-                max_items: config.max_items_per_request,
-                max_message_bytes: config.max_message_bytes,
-                stream_concurrency: config.concurrency_per_connection,
-            },
+            config.limits.clone(),
+            quotas,
             stopping,
         );
         let verifier = VerifierServer::new(verifier)
-            .max_decoding_message_size(config.max_message_bytes)
-            .max_encoding_message_size(config.max_message_bytes);
+            .max_decoding_message_size(config.limits.max_message_bytes)
+            .max_encoding_message_size(config.limits.max_message_bytes);
+        // Every Verifier call is identified first; health and reflection are not.
+        let identify = auth.clone();
+        let verifier = InterceptedService::new(verifier, move |mut request: Request<()>| {
+            let caller = identify.identify(&request)?;
+            request.extensions_mut().insert(caller);
+            Ok(request)
+        });
+        let reload = reload_on_sighup(auth, quotas_for_reload);
 
         let (health, health_service) = tonic_health::server::health_reporter();
         health
             .set_serving::<VerifierServer<VerifierService>>()
             .await;
         health.set_service_status("", ServingStatus::Serving).await;
+        let device_health = scheduler
+            .engine()
+            .device_health()
+            .is_some()
+            .then(|| tokio::spawn(report_device_health(scheduler.clone(), health.clone())));
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -211,7 +256,7 @@ impl Bound {
             .expect("the embedded descriptors are valid");
 
         let mut builder = Server::builder()
-            .concurrency_limit_per_connection(config.concurrency_per_connection)
+            .concurrency_limit_per_connection(config.limits.stream_concurrency)
             .http2_keepalive_interval(Some(Duration::from_secs(30)));
         if let Some(tls) = tls {
             builder = builder.tls_config(tls).map_err(ServeError::Tls)?;
@@ -253,11 +298,77 @@ impl Bound {
                 Ok(())
             }
         };
-        if let Some(task) = metrics_task {
+        for task in [metrics_task, device_health, reload].into_iter().flatten() {
             task.abort();
         }
         let _ = tokio::task::spawn_blocking(move || scheduler.shutdown()).await;
         result
+    }
+}
+
+/// Re-reads the token file on every SIGHUP, so tokens change without a restart.
+fn reload_on_sighup(
+    auth: Arc<Authenticator>,
+    quotas: Arc<Quotas>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = signal(SignalKind::hangup())
+            .inspect_err(
+                |e| tracing::warn!(error = %e, "no SIGHUP handler: tokens reload only on restart"),
+            )
+            .ok()?;
+        Some(tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match auth.reload() {
+                    Ok(count) => {
+                        quotas.label_names(&auth.token_names());
+                        tracing::info!(count, "SIGHUP: bearer tokens reloaded")
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "SIGHUP: tokens not reloaded; the old ones stay")
+                    }
+                }
+            }
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (auth, quotas);
+        None
+    }
+}
+
+/// The health service's name for the device: SERVING while the GPU is in use,
+/// NOT_SERVING while it is unhealthy (a call hung) or disabled (a wrong answer). The
+/// service itself ("") stays SERVING: the CPU answers everything meanwhile.
+pub const DEVICE_HEALTH_SERVICE: &str = "veribatch.v1.Device";
+
+/// Keeps [`DEVICE_HEALTH_SERVICE`] in step with the device, checked every second.
+async fn report_device_health(
+    scheduler: Arc<Scheduler>,
+    reporter: tonic_health::server::HealthReporter,
+) {
+    let mut last = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let in_use = scheduler
+            .engine()
+            .device_health()
+            .is_some_and(|h| h.state().is_none());
+        if last != Some(in_use) {
+            let status = if in_use {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            reporter
+                .set_service_status(DEVICE_HEALTH_SERVICE, status)
+                .await;
+            last = Some(in_use);
+        }
     }
 }
 

@@ -12,23 +12,35 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use veribatch_engine::scheduler::{Operation, Scheduler};
 use veribatch_engine::{Engine, InputError, Verdict};
 
+use crate::auth::Identity;
 use crate::convert;
+use crate::limits::RequestLimits;
 use crate::metrics::Metrics;
 use crate::proto::verifier_server::Verifier;
 use crate::proto::{
     self, verify_stream_request as stream_req, verify_stream_response as stream_resp,
 };
+use crate::quotas::{Admission, Quotas};
 
-/// Limits enforced per request.
-#[derive(Clone, Debug)]
-pub struct RequestLimits {
-    /// Most items (sets, proofs, signatures, keys, Merkle proofs) in one request.
-    pub max_items: usize,
-    /// Largest message, in bytes (reported by GetInfo; enforced by the server).
-    pub max_message_bytes: usize,
-    /// Requests of one VerifyStream being worked on at once; the stream is not read
-    /// further until one finishes.
-    pub stream_concurrency: usize,
+/// Bounded pools for the work that does not batch across requests, one per kind, so no
+/// kind (a flood of Merkle proofs, say) takes every blocking thread from the others.
+pub struct Pools {
+    merkle: Semaphore,
+    aggregation: Semaphore,
+    keys: Semaphore,
+}
+
+impl Pools {
+    /// `threads` at once for Merkle work and for aggregation each; key registration
+    /// (rare, and each key's points are validated on one core) half as many.
+    pub fn new(threads: usize) -> Self {
+        let threads = threads.max(1);
+        Self {
+            merkle: Semaphore::new(threads),
+            aggregation: Semaphore::new(threads),
+            keys: Semaphore::new(threads.div_ceil(2)),
+        }
+    }
 }
 
 /// The `veribatch.v1.Verifier` service.
@@ -37,6 +49,8 @@ pub struct VerifierService {
     scheduler: Arc<Scheduler>,
     metrics: Arc<Metrics>,
     limits: RequestLimits,
+    quotas: Arc<Quotas>,
+    pools: Arc<Pools>,
     /// Becomes true when the server starts shutting down: streams stop reading.
     stopping: watch::Receiver<bool>,
 }
@@ -46,35 +60,40 @@ impl VerifierService {
         scheduler: Arc<Scheduler>,
         metrics: Arc<Metrics>,
         limits: RequestLimits,
+        quotas: Arc<Quotas>,
         stopping: watch::Receiver<bool>,
     ) -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             scheduler,
             metrics,
             limits,
+            quotas,
+            pools: Arc::new(Pools::new(threads)),
             stopping,
         }
+    }
+
+    /// Admits a request of `cost` from `caller` under its quotas.
+    fn admit(&self, caller: &Identity, cost: u64) -> Result<Admission, Status> {
+        self.quotas.admit(caller, cost)
     }
 
     fn engine(&self) -> &Arc<Engine> {
         self.scheduler.engine()
     }
 
-    fn check_items(&self, field: &str, n: usize) -> Result<(), Status> {
-        if n > self.limits.max_items {
-            return Err(Status::invalid_argument(format!(
-                "{field}: {n} items exceed the limit of {} per request",
-                self.limits.max_items
-            )));
-        }
-        Ok(())
-    }
-
-    /// Runs engine work that does not batch across requests on a blocking thread.
+    /// Runs engine work that does not batch across requests on a blocking thread, once
+    /// `pool` has room for it.
     async fn blocking<T: Send + 'static>(
         &self,
+        pool: &Semaphore,
         work: impl FnOnce(&Engine) -> T + Send + 'static,
     ) -> Result<T, Status> {
+        let _permit = pool
+            .acquire()
+            .await
+            .map_err(|_| Status::unavailable("the server is shutting down"))?;
         let engine = self.engine().clone();
         tokio::task::spawn_blocking(move || work(&engine))
             .await
@@ -101,10 +120,12 @@ impl VerifierService {
 
     async fn verify_signatures_inner(
         &self,
+        caller: &Identity,
         request: proto::VerifySignaturesRequest,
         deadline: Option<Instant>,
     ) -> Result<proto::VerifySignaturesResponse, Status> {
-        self.check_items("sets", request.sets.len())?;
+        let cost = self.limits.check_signature_sets(&request.sets)?;
+        let _admitted = self.admit(caller, cost)?;
         let sets = convert::signature_sets(request.sets);
         let suite = convert::ciphersuite(request.dst, request.scheme)?;
         let scheme = convert::scheme(suite.scheme()) as i32;
@@ -121,11 +142,16 @@ impl VerifierService {
 
     async fn aggregate_signatures_inner(
         &self,
+        caller: &Identity,
         request: proto::AggregateSignaturesRequest,
     ) -> Result<proto::AggregateSignaturesResponse, Status> {
-        self.check_items("signatures", request.signatures.len())?;
+        self.limits
+            .check_items("signatures", request.signatures.len())?;
+        let _admitted = self.admit(caller, request.signatures.len() as u64)?;
         let signature = self
-            .blocking(move |e| e.aggregate_signatures(&request.signatures))
+            .blocking(&self.pools.aggregation, move |e| {
+                e.aggregate_signatures(&request.signatures)
+            })
             .await?
             .map_err(invalid)?;
         Ok(proto::AggregateSignaturesResponse {
@@ -135,11 +161,16 @@ impl VerifierService {
 
     async fn aggregate_public_keys_inner(
         &self,
+        caller: &Identity,
         request: proto::AggregatePublicKeysRequest,
     ) -> Result<proto::AggregatePublicKeysResponse, Status> {
-        self.check_items("public_keys", request.public_keys.len())?;
+        self.limits
+            .check_items("public_keys", request.public_keys.len())?;
+        let _admitted = self.admit(caller, request.public_keys.len() as u64)?;
         let public_key = self
-            .blocking(move |e| e.aggregate_public_keys(&request.public_keys))
+            .blocking(&self.pools.aggregation, move |e| {
+                e.aggregate_public_keys(&request.public_keys)
+            })
             .await?
             .map_err(invalid)?;
         Ok(proto::AggregatePublicKeysResponse {
@@ -149,14 +180,18 @@ impl VerifierService {
 
     async fn merkle_root_inner(
         &self,
+        caller: &Identity,
         request: proto::MerkleRootRequest,
     ) -> Result<proto::MerkleRootResponse, Status> {
+        let _admitted = self.admit(caller, (request.chunks.len() / 32) as u64)?;
         let limit = (request.limit != 0).then_some(request.limit);
         let mix_in = request.length.or(request
             .mix_in_length
             .then_some((request.chunks.len() / 32) as u64));
         let root = self
-            .blocking(move |e| e.merkle_root(&request.chunks, limit, mix_in))
+            .blocking(&self.pools.merkle, move |e| {
+                e.merkle_root(&request.chunks, limit, mix_in)
+            })
             .await?
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         Ok(proto::MerkleRootResponse {
@@ -166,11 +201,13 @@ impl VerifierService {
 
     async fn verify_merkle_proofs_inner(
         &self,
+        caller: &Identity,
         request: proto::VerifyMerkleProofsRequest,
     ) -> Result<proto::VerifyMerkleProofsResponse, Status> {
-        self.check_items("proofs", request.proofs.len())?;
+        let cost = self.limits.check_merkle_proofs(&request.proofs)?;
+        let _admitted = self.admit(caller, cost)?;
         let verdicts = self
-            .blocking(move |_| {
+            .blocking(&self.pools.merkle, move |_| {
                 request
                     .proofs
                     .iter()
@@ -185,13 +222,23 @@ impl VerifierService {
 
     async fn register_verifying_key_inner(
         &self,
+        caller: &Identity,
         request: proto::RegisterVerifyingKeyRequest,
     ) -> Result<proto::RegisterVerifyingKeyResponse, Status> {
+        self.limits.check_key(request.verifying_key.len())?;
+        // A key costs its points' validation: about one unit per 48 bytes.
+        let _admitted = self.admit(caller, (request.verifying_key.len() / 48).max(1) as u64)?;
+        self.quotas.may_register(caller)?;
         let format = convert::key_format(request.format)?;
         let key = self
-            .blocking(move |e| e.register_groth16_key(&request.verifying_key, format))
+            .blocking(&self.pools.keys, move |e| {
+                e.prepare_groth16_key(&request.verifying_key, format)
+            })
             .await?
             .map_err(invalid)?;
+        // Counted by id once it is known: registering a key again is not a new key.
+        self.quotas.claim_key(caller, *key.id())?;
+        let key = self.engine().add_groth16_key(key);
         Ok(proto::RegisterVerifyingKeyResponse {
             key_id: key.id().to_vec(),
             public_inputs: key.key().public_inputs() as u32,
@@ -200,10 +247,18 @@ impl VerifierService {
 
     async fn verify_groth16_inner(
         &self,
+        caller: &Identity,
         request: proto::VerifyGroth16Request,
         deadline: Option<Instant>,
     ) -> Result<proto::VerifyGroth16Response, Status> {
-        self.check_items("proofs", request.proofs.len())?;
+        self.limits.check_items("proofs", request.proofs.len())?;
+        // A proof costs its pairing and one scalar multiplication per public input.
+        let cost: u64 = request
+            .proofs
+            .iter()
+            .map(|p| 1 + p.public_inputs.len() as u64)
+            .sum();
+        let _admitted = self.admit(caller, cost)?;
         let id: [u8; 32] = request.key_id.as_slice().try_into().map_err(|_| {
             Status::invalid_argument(format!(
                 "key_id: expected 32 bytes, got {}",
@@ -239,9 +294,8 @@ impl VerifierService {
             )
             .into_iter()
             .map(|b| {
-                let disabled = health.as_ref().and_then(|h| h.disabled.as_deref());
-                let detail = match disabled {
-                    Some(why) if b.name == selected => format!("{}; DISABLED: {why}", b.detail),
+                let detail = match health.as_ref().and_then(|h| h.state()) {
+                    Some(state) if b.name == selected => format!("{}; {state}", b.detail),
                     _ => b.detail,
                 };
                 proto::BackendInfo {
@@ -286,37 +340,43 @@ impl VerifierService {
                 spot_checks: h.spot_checks,
                 mismatches: h.mismatches,
                 disabled: h.disabled.unwrap_or_default(),
+                watchdog_timeouts: h.watchdog_timeouts,
+                unhealthy: h.unhealthy.unwrap_or_default(),
             }),
         }
     }
 
     /// Answers one request of a stream, with the status the unary call would have had.
-    async fn answer(&self, request: proto::VerifyStreamRequest) -> proto::VerifyStreamResponse {
+    async fn answer(
+        &self,
+        caller: &Identity,
+        request: proto::VerifyStreamRequest,
+    ) -> proto::VerifyStreamResponse {
         let id = request.id;
         let result = match request.request {
             None => Err(Status::invalid_argument("request: empty")),
             Some(stream_req::Request::VerifySignatures(r)) => self
-                .verify_signatures_inner(r, None)
+                .verify_signatures_inner(caller, r, None)
                 .await
                 .map(stream_resp::Response::VerifySignatures),
             Some(stream_req::Request::VerifyGroth16(r)) => self
-                .verify_groth16_inner(r, None)
+                .verify_groth16_inner(caller, r, None)
                 .await
                 .map(stream_resp::Response::VerifyGroth16),
             Some(stream_req::Request::MerkleRoot(r)) => self
-                .merkle_root_inner(r)
+                .merkle_root_inner(caller, r)
                 .await
                 .map(stream_resp::Response::MerkleRoot),
             Some(stream_req::Request::VerifyMerkleProofs(r)) => self
-                .verify_merkle_proofs_inner(r)
+                .verify_merkle_proofs_inner(caller, r)
                 .await
                 .map(stream_resp::Response::VerifyMerkleProofs),
             Some(stream_req::Request::AggregateSignatures(r)) => self
-                .aggregate_signatures_inner(r)
+                .aggregate_signatures_inner(caller, r)
                 .await
                 .map(stream_resp::Response::AggregateSignatures),
             Some(stream_req::Request::AggregatePublicKeys(r)) => self
-                .aggregate_public_keys_inner(r)
+                .aggregate_public_keys_inner(caller, r)
                 .await
                 .map(stream_resp::Response::AggregatePublicKeys),
         };
@@ -342,15 +402,19 @@ impl VerifierService {
     /// `stream_concurrency` requests are worked on at once (the stream is not read further
     /// until one finishes, so a client that never reads its answers slows itself down);
     /// work stops when the client goes away; on shutdown the stream stops reading, answers
-    /// what it took, and ends.
+    /// every request it read, and ends with UNAVAILABLE (never OK: requests the client sent
+    /// after the last one read were not answered, and must be sent again elsewhere).
     async fn serve_stream(
         self,
+        caller: Identity,
         mut inbound: Streaming<proto::VerifyStreamRequest>,
         tx: mpsc::Sender<Result<proto::VerifyStreamResponse, Status>>,
     ) {
         let permits = Arc::new(Semaphore::new(self.limits.stream_concurrency.max(1)));
         let mut stopping = self.stopping.clone();
         let mut tasks = JoinSet::new();
+        let mut read = 0u64;
+        let mut shutting_down = false;
         loop {
             let permit = tokio::select! {
                 permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
@@ -359,14 +423,18 @@ impl VerifierService {
             let next = tokio::select! {
                 next = inbound.message() => next,
                 _ = tx.closed() => break,
-                _ = stopping.wait_for(|stop| *stop) => break,
+                _ = stopping.wait_for(|stop| *stop) => {
+                    shutting_down = true;
+                    break;
+                }
             };
             match next {
                 Ok(Some(request)) => {
-                    let (service, tx) = (self.clone(), tx.clone());
+                    read += 1;
+                    let (service, tx, caller) = (self.clone(), tx.clone(), caller.clone());
                     tasks.spawn(async move {
                         let started = Instant::now();
-                        let response = service.answer(request).await;
+                        let response = service.answer(&caller, request).await;
                         let code = Code::from_i32(response.code);
                         service
                             .metrics
@@ -389,7 +457,24 @@ impl VerifierService {
             tasks.abort_all();
         }
         while tasks.join_next().await.is_some() {}
+        if shutting_down {
+            let _ = tx
+                .send(Err(Status::unavailable(format!(
+                    "the server is shutting down: the {read} requests read from this stream \
+                     were answered; send any later ones again"
+                ))))
+                .await;
+        }
     }
+}
+
+/// The caller the authentication interceptor found ([`crate::auth`]).
+fn caller<T>(request: &Request<T>) -> Identity {
+    request
+        .extensions()
+        .get::<Identity>()
+        .cloned()
+        .unwrap_or(Identity::Anonymous)
 }
 
 fn invalid(e: InputError) -> Status {
@@ -421,7 +506,7 @@ impl Verifier for VerifierService {
         let deadline = convert::deadline(request.metadata());
         self.measured(
             "verify_signatures",
-            self.verify_signatures_inner(request.into_inner(), deadline),
+            self.verify_signatures_inner(&caller(&request), request.into_inner(), deadline),
         )
         .await
         .map(Response::new)
@@ -433,7 +518,7 @@ impl Verifier for VerifierService {
     ) -> Result<Response<proto::AggregateSignaturesResponse>, Status> {
         self.measured(
             "aggregate_signatures",
-            self.aggregate_signatures_inner(request.into_inner()),
+            self.aggregate_signatures_inner(&caller(&request), request.into_inner()),
         )
         .await
         .map(Response::new)
@@ -445,7 +530,7 @@ impl Verifier for VerifierService {
     ) -> Result<Response<proto::AggregatePublicKeysResponse>, Status> {
         self.measured(
             "aggregate_public_keys",
-            self.aggregate_public_keys_inner(request.into_inner()),
+            self.aggregate_public_keys_inner(&caller(&request), request.into_inner()),
         )
         .await
         .map(Response::new)
@@ -455,9 +540,12 @@ impl Verifier for VerifierService {
         &self,
         request: Request<proto::MerkleRootRequest>,
     ) -> Result<Response<proto::MerkleRootResponse>, Status> {
-        self.measured("merkle_root", self.merkle_root_inner(request.into_inner()))
-            .await
-            .map(Response::new)
+        self.measured(
+            "merkle_root",
+            self.merkle_root_inner(&caller(&request), request.into_inner()),
+        )
+        .await
+        .map(Response::new)
     }
 
     async fn verify_merkle_proofs(
@@ -466,7 +554,7 @@ impl Verifier for VerifierService {
     ) -> Result<Response<proto::VerifyMerkleProofsResponse>, Status> {
         self.measured(
             "verify_merkle_proofs",
-            self.verify_merkle_proofs_inner(request.into_inner()),
+            self.verify_merkle_proofs_inner(&caller(&request), request.into_inner()),
         )
         .await
         .map(Response::new)
@@ -478,7 +566,7 @@ impl Verifier for VerifierService {
     ) -> Result<Response<proto::RegisterVerifyingKeyResponse>, Status> {
         self.measured(
             "register_verifying_key",
-            self.register_verifying_key_inner(request.into_inner()),
+            self.register_verifying_key_inner(&caller(&request), request.into_inner()),
         )
         .await
         .map(Response::new)
@@ -491,7 +579,7 @@ impl Verifier for VerifierService {
         let deadline = convert::deadline(request.metadata());
         self.measured(
             "verify_groth16",
-            self.verify_groth16_inner(request.into_inner(), deadline),
+            self.verify_groth16_inner(&caller(&request), request.into_inner(), deadline),
         )
         .await
         .map(Response::new)
@@ -503,9 +591,10 @@ impl Verifier for VerifierService {
         &self,
         request: Request<Streaming<proto::VerifyStreamRequest>>,
     ) -> Result<Response<Self::VerifyStreamStream>, Status> {
+        let caller = caller(&request);
         let inbound = request.into_inner();
         let (tx, rx) = mpsc::channel(self.limits.stream_concurrency.max(1));
-        tokio::spawn(self.clone().serve_stream(inbound, tx));
+        tokio::spawn(self.clone().serve_stream(caller, inbound, tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }

@@ -74,3 +74,13 @@ pub mod bls;
 pub mod groth16;
 pub mod process;
 pub mod server;
+
+/// The text of `GET /metrics` from a server's metrics port.
+pub fn metrics_text(addr: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    let mut body = String::new();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    stream.read_to_string(&mut body).unwrap();
+    body
+}

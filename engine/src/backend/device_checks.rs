@@ -17,11 +17,15 @@
 //! 1/one_in: it is disabled after about one_in / f calls, and every unchecked wrong answer
 //! before that is used (calls already running when the device is disabled finish with
 //! their answers too). The cost is one CPU computation in `one_in` (1.6% at 64).
+//!
+//! A device that stops answering is the watchdog's ([`super::watchdog`]): it is marked
+//! *unhealthy* (not disabled: a probe that answers right brings it back).
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
 use blst::{
     blst_p1, blst_p1_add_or_double_affine, blst_p1_affine, blst_p1_affine_is_equal,
@@ -59,6 +63,8 @@ pub enum Fault {
     /// Every device answer is a wrong value without an error: a point plus the
     /// generator, a digest with a flipped bit.
     WrongPoint,
+    /// Every device call blocks for good, as a GPU that stopped answering does.
+    Hang,
 }
 
 impl Fault {
@@ -86,8 +92,9 @@ impl FromStr for Fault {
             "error" => Ok(Self::Error),
             "wrong-length" => Ok(Self::WrongLength),
             "wrong-point" => Ok(Self::WrongPoint),
+            "hang" => Ok(Self::Hang),
             other => Err(format!(
-                "unknown fault {other:?}: expected error, wrong-length or wrong-point"
+                "unknown fault {other:?}: expected error, wrong-length, wrong-point or hang"
             )),
         }
     }
@@ -114,6 +121,21 @@ pub struct DeviceHealth {
     pub mismatches: u64,
     /// Why the device is no longer used, if it was disabled.
     pub disabled: Option<String>,
+    /// Device calls abandoned by the watchdog (also counted in `fallbacks`).
+    pub watchdog_timeouts: u64,
+    /// Why the device is not used until a probe answers right, if it stopped answering.
+    pub unhealthy: Option<String>,
+}
+
+impl DeviceHealth {
+    /// Why the device is not in use, if it is not: `DISABLED: …` or `UNHEALTHY: …`.
+    pub fn state(&self) -> Option<String> {
+        match (&self.disabled, &self.unhealthy) {
+            (Some(why), _) => Some(format!("DISABLED: {why}")),
+            (None, Some(why)) => Some(format!("UNHEALTHY: {why}")),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The primitives a device runs, for per-primitive counts.
@@ -132,10 +154,24 @@ pub const PRIMITIVES: [&str; 7] = [
 pub struct Checker {
     spot: SpotChecks,
     calls: [AtomicU64; PRIMITIVES.len()],
+    /// Whether the device has answered each primitive once (its kernels are compiled).
+    answered: [AtomicBool; PRIMITIVES.len()],
     fallbacks: AtomicU64,
     spot_checks: AtomicU64,
     mismatches: AtomicU64,
     disabled: Mutex<Option<String>>,
+    watchdog_timeouts: AtomicU64,
+    probe: Mutex<Probe>,
+}
+
+/// An unhealthy device and its probes.
+#[derive(Debug, Default)]
+struct Probe {
+    unhealthy: Option<String>,
+    /// A probe call has started and not returned (it may hang as the device does).
+    in_flight: bool,
+    /// When the device was marked unhealthy or last probed.
+    since: Option<Instant>,
 }
 
 impl Checker {
@@ -154,9 +190,22 @@ impl Checker {
         self.disabled.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn index(primitive: &str) -> usize {
+        PRIMITIVES.iter().position(|p| *p == primitive).unwrap_or(0)
+    }
+
+    /// Whether the device has answered `primitive` before (so its kernels are built).
+    pub fn answered(&self, primitive: &str) -> bool {
+        self.answered[Self::index(primitive)].load(Ordering::Relaxed)
+    }
+
+    pub fn record_answer(&self, primitive: &str) {
+        self.answered[Self::index(primitive)].store(true, Ordering::Relaxed);
+    }
+
     /// Whether this call of `primitive` is recomputed on the CPU.
     pub fn should_check(&self, primitive: &str) -> bool {
-        let index = PRIMITIVES.iter().position(|p| *p == primitive).unwrap_or(0);
+        let index = Self::index(primitive);
         let call = self.calls[index].fetch_add(1, Ordering::Relaxed);
         if call < self.spot.first || self.spot.one_in <= 1 {
             return true;
@@ -193,12 +242,62 @@ impl Checker {
         self.lock().get_or_insert(reason);
     }
 
+    fn probe(&self) -> std::sync::MutexGuard<'_, Probe> {
+        self.probe.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the device stopped answering and no probe has brought it back yet.
+    pub fn unhealthy(&self) -> bool {
+        self.probe().unhealthy.is_some()
+    }
+
+    /// A call the watchdog abandoned: the device is unhealthy until a probe answers.
+    pub fn record_timeout(&self, backend: &str, primitive: &str, size: usize, why: &str) {
+        self.watchdog_timeouts.fetch_add(1, Ordering::Relaxed);
+        self.record_fallback();
+        tracing::error!(
+            backend,
+            primitive,
+            size,
+            why,
+            "device call abandoned; device unhealthy"
+        );
+        let mut probe = self.probe();
+        probe.unhealthy.get_or_insert_with(|| {
+            format!("its {primitive} of size {size} gave {why}: the CPU runs everything until a probe answers")
+        });
+        probe.since = Some(Instant::now());
+    }
+
+    /// Whether a probe should start now (the device is unhealthy, no probe is running,
+    /// and the last one was at least `interval` ago); if so, it counts as running.
+    pub fn start_probe(&self, interval: std::time::Duration) -> bool {
+        let mut probe = self.probe();
+        let due = probe.unhealthy.is_some()
+            && !probe.in_flight
+            && probe.since.is_none_or(|t| t.elapsed() >= interval);
+        probe.in_flight |= due;
+        due
+    }
+
+    /// A probe returned: a right answer makes the device healthy again.
+    pub fn finish_probe(&self, backend: &str, answered_right: bool) {
+        let mut probe = self.probe();
+        probe.in_flight = false;
+        probe.since = Some(Instant::now());
+        if answered_right && probe.unhealthy.take().is_some() {
+            tracing::warn!(backend, "device answered its probe; in use again");
+        }
+    }
+
     pub fn health(&self) -> DeviceHealth {
         DeviceHealth {
             fallbacks: self.fallbacks.load(Ordering::Relaxed),
             spot_checks: self.spot_checks.load(Ordering::Relaxed),
             mismatches: self.mismatches.load(Ordering::Relaxed),
             disabled: self.lock().clone(),
+            watchdog_timeouts: self.watchdog_timeouts.load(Ordering::Relaxed),
+            unhealthy: self.probe().unhealthy.clone(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod cuda;
 pub mod device_checks;
 mod msm_plan;
 mod offload;
+pub mod watchdog;
 pub mod wgpu;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 
 pub use device_checks::{DeviceHealth, Fault, SpotChecks};
 pub use offload::{Device, DeviceChecks, Offload, Thresholds};
+pub use watchdog::Watchdog;
 
 /// A device that runs the primitives of every operation.
 ///

@@ -6,11 +6,14 @@
 //! [`Thresholds`] (zero when the user forces the backend), else to the CPU. A device
 //! error (or a malformed answer) sends that call to the CPU with a log line: the results
 //! are the same and nothing is lost. Answers are spot-checked against the CPU and a device
-//! that answers wrongly is disabled ([`super::device_checks`]). Hash-to-G2, Miller loops
-//! and final exponentiation stay on the CPU.
+//! that answers wrongly is disabled ([`super::device_checks`]); a call that does not
+//! return in time is abandoned and the device rests until a probe answers
+//! ([`super::watchdog`]). Hash-to-G2, Miller loops and final exponentiation stay on the
+//! CPU.
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 
@@ -18,6 +21,7 @@ use super::cpu::CpuBackend;
 use super::device_checks::{
     Checker, Corrupt, DeviceHealth, Fault, InjectedError, Same, SpotChecks,
 };
+use super::watchdog::{self, Abandoned, Watchdog};
 use super::{Backend, Scalars};
 
 /// The primitives a GPU runs. Every method may fail (device lost, out of memory, a
@@ -158,32 +162,48 @@ impl FromStr for Thresholds {
     }
 }
 
-/// How a device's answers are checked, and (tests only) spoiled on purpose.
+/// How a device's answers are checked, how long it may take, and (tests only) how it is
+/// spoiled on purpose.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeviceChecks {
     pub spot: SpotChecks,
+    pub watchdog: Watchdog,
     /// A fault injected into every device answer: tests of the fallback and the checks.
     pub fault: Option<Fault>,
 }
 
 /// A [`Device`] for the primitives it has and the sizes where it wins; the CPU for the
-/// rest, whenever the device fails, and for good once it answered wrongly.
+/// rest, whenever the device fails, while it does not answer, and for good once it
+/// answered wrongly.
 #[derive(Debug)]
 pub struct Offload<D> {
-    pub(crate) device: D,
+    /// Shared with the threads device calls run on ([`watchdog`]), which may outlive a
+    /// call that was abandoned.
+    pub(crate) device: Arc<D>,
     cpu: CpuBackend,
     thresholds: Thresholds,
-    checker: Checker,
+    checker: Arc<Checker>,
+    watchdog: Watchdog,
     fault: Option<Fault>,
 }
 
-impl<D: Device> Offload<D> {
+/// Why a device call gave no usable answer.
+enum Failure {
+    /// An error, a malformed answer, a panic: the CPU runs this call.
+    Error(String),
+    /// No answer by the watchdog's deadline: the CPU runs this call and the device is
+    /// unhealthy until a probe answers.
+    TimedOut(String),
+}
+
+impl<D: Device + 'static> Offload<D> {
     pub fn new(device: D, thresholds: Thresholds, checks: DeviceChecks) -> Self {
         Self {
-            device,
+            device: Arc::new(device),
             cpu: CpuBackend::new(),
             thresholds,
-            checker: Checker::new(checks.spot),
+            checker: Arc::new(Checker::new(checks.spot)),
+            watchdog: checks.watchdog,
             fault: checks.fault,
         }
     }
@@ -193,37 +213,116 @@ impl<D: Device> Offload<D> {
     }
 
     /// Whether a call of `size` goes to the device: it reaches the primitive's
-    /// `threshold` and the device has not been disabled.
+    /// `threshold`, the device has not been disabled, and it is answering (if it is not,
+    /// this may start a probe).
     fn uses_device(&self, size: usize, threshold: usize) -> bool {
-        size >= threshold && !self.checker.disabled()
+        if size < threshold || self.checker.disabled() {
+            return false;
+        }
+        if self.checker.unhealthy() {
+            self.probe();
+            return false;
+        }
+        true
+    }
+
+    /// Starts a probe of an unhealthy device if one is due, on a thread of its own: a
+    /// small sum on the device, compared with the CPU's. A probe that never returns
+    /// leaves the device unhealthy and no other probe starts.
+    fn probe(&self) {
+        if !self.checker.start_probe(self.watchdog.probe_interval) {
+            return;
+        }
+        let (device, checker, fault) = (
+            Arc::clone(&self.device),
+            Arc::clone(&self.checker),
+            self.fault,
+        );
+        let spawned = std::thread::Builder::new()
+            .name("veribatch-device-probe".into())
+            .spawn(move || {
+                let points = probe_points();
+                let expected = CpuBackend::new().g1_sum(&points);
+                let right = match fault {
+                    Some(Fault::Hang) => watchdog::hang_forever(),
+                    Some(_) => false,
+                    None => device.g1_sum(&points).is_ok_and(|sum| sum.same(&expected)),
+                };
+                checker.finish_probe(device.name(), right);
+            });
+        if spawned.is_err() {
+            self.checker.finish_probe(self.device.name(), false);
+        }
+    }
+
+    /// Runs `on_device` over an owned `input` on a watched thread, with the injected
+    /// fault if there is one.
+    fn call_device<I, T>(
+        &self,
+        primitive: &str,
+        input: I,
+        on_device: impl FnOnce(&D, &I) -> Result<T, D::Error> + Send + 'static,
+    ) -> Result<T, Failure>
+    where
+        I: Send + 'static,
+        T: Corrupt + Send + 'static,
+    {
+        let fault = self.fault;
+        if fault == Some(Fault::Error) {
+            return Err(Failure::Error(InjectedError.to_string()));
+        }
+        let device = Arc::clone(&self.device);
+        let deadline = if self.checker.answered(primitive) {
+            self.watchdog.deadline
+        } else {
+            self.watchdog.deadline.max(self.watchdog.first_call)
+        };
+        let answer = watchdog::call(deadline, move || {
+            if fault == Some(Fault::Hang) {
+                watchdog::hang_forever();
+            }
+            on_device(&device, &input).map_err(|e| e.to_string())
+        });
+        if let Ok(Ok(_)) = answer {
+            self.checker.record_answer(primitive);
+        }
+        match answer {
+            Ok(Ok(result)) => Ok(match fault {
+                Some(fault) => result.corrupt(fault),
+                None => result,
+            }),
+            Ok(Err(error)) => Err(Failure::Error(error)),
+            Err(abandoned @ Abandoned::TimedOut(_)) => {
+                Err(Failure::TimedOut(abandoned.to_string()))
+            }
+            Err(Abandoned::Failed(error)) => Err(Failure::Error(error)),
+        }
     }
 
     /// The device's answer for `primitive` if `size` reaches its threshold, the device
-    /// is still trusted, and the answer is well formed and survives a spot check; else
-    /// the CPU's (`on_cpu`).
-    pub(crate) fn route<T: Same + Corrupt>(
+    /// is trusted and answering, and the answer is well formed and survives a spot
+    /// check; else the CPU's (`on_cpu`). The device works on `input()`, an owned copy of
+    /// the call's input, so that a call the watchdog abandons can go on without it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn route<I, T>(
         &self,
         primitive: &str,
         size: usize,
         threshold: usize,
         well_formed: impl FnOnce(&T) -> bool,
-        on_device: impl FnOnce(&D) -> Result<T, D::Error>,
+        input: impl FnOnce() -> I,
+        on_device: impl FnOnce(&D, &I) -> Result<T, D::Error> + Send + 'static,
         on_cpu: impl FnOnce(&CpuBackend) -> T,
-    ) -> T {
+    ) -> T
+    where
+        I: Send + 'static,
+        T: Same + Corrupt + Send + 'static,
+    {
         if !self.uses_device(size, threshold) {
             return on_cpu(&self.cpu);
         }
         let backend = self.device.name();
-        let answer = match self.fault {
-            Some(Fault::Error) => Err(InjectedError.to_string()),
-            fault => on_device(&self.device)
-                .map(|r| match fault {
-                    Some(f) => r.corrupt(f),
-                    None => r,
-                })
-                .map_err(|e| e.to_string()),
-        };
-        let error = match answer {
+        let error = match self.call_device(primitive, input(), on_device) {
             Ok(result) if well_formed(&result) => {
                 if !self.checker.should_check(primitive) {
                     return result;
@@ -240,7 +339,15 @@ impl<D: Device> Offload<D> {
                 return reference;
             }
             Ok(_) => "a malformed answer (wrong length)".to_string(),
-            Err(error) => error,
+            Err(Failure::Error(error)) => error,
+            Err(Failure::TimedOut(why)) => {
+                self.checker.record_timeout(backend, primitive, size, &why);
+                assert!(
+                    !strict(),
+                    "{backend}'s {primitive} of size {size}: {why} (VERIBATCH_STRICT_DEVICE is set)"
+                );
+                return on_cpu(&self.cpu);
+            }
         };
         self.checker.record_fallback();
         assert!(
@@ -252,7 +359,19 @@ impl<D: Device> Offload<D> {
     }
 }
 
-impl<D: Device> Backend for Offload<D> {
+/// The probe's input: the first multiples of the G1 generator.
+fn probe_points() -> Vec<blst_p1_affine> {
+    let mut points = Vec::with_capacity(8);
+    let mut p = blst_p1::default();
+    for _ in 0..8 {
+        // SAFETY: additions of valid points.
+        unsafe { blst::blst_p1_add_or_double(&mut p, &p, blst::blst_p1_generator()) };
+        points.push(p);
+    }
+    crate::points::p1s_to_affine(&points)
+}
+
+impl<D: Device + 'static> Backend for Offload<D> {
     fn name(&self) -> &'static str {
         self.device.name()
     }
@@ -270,7 +389,8 @@ impl<D: Device> Backend for Offload<D> {
             blocks.len() / 64,
             self.thresholds.sha256,
             |out: &Vec<u8>| out.len() == len,
-            |d| {
+            || blocks.to_vec(),
+            move |d, blocks| {
                 let mut out = vec![0u8; len];
                 d.hash_blocks(blocks, &mut out).map(|()| out)
             },
@@ -293,7 +413,8 @@ impl<D: Device> Backend for Offload<D> {
             chunks.len() / 32,
             self.thresholds.sha256,
             |_| true,
-            |d| d.merkle_root(chunks, depth),
+            || chunks.to_vec(),
+            move |d, chunks| d.merkle_root(chunks, depth),
             |cpu| cpu.merkle_root(chunks, depth),
         )
     }
@@ -304,7 +425,8 @@ impl<D: Device> Backend for Offload<D> {
             points.len(),
             self.thresholds.g1_sum,
             |_| true,
-            |d| d.g1_sum(points),
+            || points.to_vec(),
+            |d, points| d.g1_sum(points),
             |cpu| cpu.g1_sum(points),
         )
     }
@@ -315,7 +437,8 @@ impl<D: Device> Backend for Offload<D> {
             points.len(),
             self.thresholds.g2_sum,
             |_| true,
-            |d| d.g2_sum(points),
+            || points.to_vec(),
+            |d, points| d.g2_sum(points),
             |cpu| cpu.g2_sum(points),
         )
     }
@@ -326,7 +449,8 @@ impl<D: Device> Backend for Offload<D> {
             points.len(),
             self.thresholds.g1_msm,
             |_| true,
-            |d| d.g1_msm(points, scalars),
+            || (points.to_vec(), scalars.clone()),
+            |d, (points, scalars)| d.g1_msm(points, scalars),
             |cpu| cpu.g1_msm(points, scalars),
         )
     }
@@ -337,7 +461,8 @@ impl<D: Device> Backend for Offload<D> {
             points.len(),
             self.thresholds.g2_msm,
             |_| true,
-            |d| d.g2_msm(points, scalars),
+            || (points.to_vec(), scalars.clone()),
+            |d, (points, scalars)| d.g2_msm(points, scalars),
             |cpu| cpu.g2_msm(points, scalars),
         )
     }
@@ -348,7 +473,8 @@ impl<D: Device> Backend for Offload<D> {
             points.len(),
             self.thresholds.g1_scale,
             |out: &Vec<blst_p1_affine>| out.len() == points.len(),
-            |d| d.g1_scale(points, scalars),
+            || (points.to_vec(), scalars.clone()),
+            |d, (points, scalars)| d.g1_scale(points, scalars),
             |cpu| cpu.g1_scale(points, scalars),
         )
     }
@@ -388,5 +514,109 @@ mod tests {
         assert!(error("g1_msm").contains("NAME=N"));
         assert!(error("g1_msm=x").contains("not a count"));
         assert_eq!(t.to_string().parse::<Thresholds>(), Ok(t));
+    }
+
+    /// A device whose first MSM blocks until the test lets it go; everything else (and
+    /// every later call) is the CPU's answer.
+    struct Stalling {
+        cpu: CpuBackend,
+        stall: std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+    }
+
+    impl Device for Stalling {
+        type Error = String;
+        fn name(&self) -> &'static str {
+            "stalling"
+        }
+        fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), String> {
+            self.cpu.hash_blocks(blocks, digests);
+            Ok(())
+        }
+        fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], String> {
+            Ok(self.cpu.merkle_root(chunks, depth))
+        }
+        fn g1_sum(&self, points: &[blst_p1_affine]) -> Result<blst_p1, String> {
+            Ok(self.cpu.g1_sum(points))
+        }
+        fn g2_sum(&self, points: &[blst_p2_affine]) -> Result<blst_p2, String> {
+            Ok(self.cpu.g2_sum(points))
+        }
+        fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Result<blst_p1, String> {
+            let stall = self.stall.lock().unwrap().take();
+            if let Some(release) = stall {
+                let _ = release.recv();
+            }
+            Ok(self.cpu.g1_msm(points, scalars))
+        }
+        fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> Result<blst_p2, String> {
+            Ok(self.cpu.g2_msm(points, scalars))
+        }
+        fn g1_scale(
+            &self,
+            points: &[blst_p1_affine],
+            scalars: &Scalars,
+        ) -> Result<Vec<blst_p1_affine>, String> {
+            Ok(self.cpu.g1_scale(points, scalars))
+        }
+    }
+
+    #[test]
+    fn a_stalled_call_is_abandoned_and_a_probe_brings_the_device_back() {
+        let (release, stall) = std::sync::mpsc::channel();
+        let offload = Offload::new(
+            Stalling {
+                cpu: CpuBackend::new(),
+                stall: std::sync::Mutex::new(Some(stall)),
+            },
+            Thresholds::ALWAYS,
+            DeviceChecks {
+                watchdog: Watchdog {
+                    deadline: std::time::Duration::from_millis(50),
+                    first_call: std::time::Duration::ZERO,
+                    probe_interval: std::time::Duration::ZERO,
+                },
+                ..DeviceChecks::default()
+            },
+        );
+        let points = probe_points();
+        let scalars = Scalars::from_u64s(&[3, 5, 7, 11, 13, 17, 19, 23]);
+        let expected = CpuBackend::new().g1_msm(&points, &scalars);
+
+        assert!(
+            offload.g1_msm(&points, &scalars).same(&expected),
+            "the CPU's answer"
+        );
+        let health = offload.device_health().unwrap();
+        assert_eq!(
+            (health.watchdog_timeouts, health.fallbacks),
+            (1, 1),
+            "{health:?}"
+        );
+        let why = health.unhealthy.expect("a stalled device is unhealthy");
+        assert!(why.contains("watchdog") && why.contains("g1_msm"), "{why}");
+        assert_eq!(health.disabled, None, "a stall is not a wrong answer");
+
+        // While it is unhealthy nothing goes to it; the call starts a probe (a g1_sum,
+        // which this device answers) that brings it back.
+        let checks = health.spot_checks;
+        assert!(offload.g1_msm(&points, &scalars).same(&expected));
+        let mut waited = 0;
+        while offload.device_health().unwrap().unhealthy.is_some() {
+            assert!(waited < 6000, "the probe never finished");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            waited += 1;
+        }
+        assert_eq!(
+            offload.device_health().unwrap().spot_checks,
+            checks,
+            "nothing ran on it"
+        );
+        assert!(offload.g1_msm(&points, &scalars).same(&expected));
+        assert_eq!(
+            offload.device_health().unwrap().spot_checks,
+            checks + 1,
+            "back in use (and checked)"
+        );
+        drop(release);
     }
 }

@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{MultiProof, Node, helper_indices};
+use super::{MultiProof, Node, helper_count, helper_indices};
 use crate::json;
 
 /// A proof file as written.
@@ -144,7 +144,12 @@ impl ProofFile {
             }
         }
         let gindices: Vec<u64> = leaves.iter().map(|(g, _)| *g).collect();
-        if !self.helper_gindices.is_empty() && self.helper_gindices != helper_indices(&gindices) {
+        // The count first: it costs the leaves' number, the indices their depth.
+        let needed = helper_count(&gindices).map_err(|e| e.to_string())?;
+        if !self.helper_gindices.is_empty()
+            && (self.helper_gindices.len() != needed
+                || self.helper_gindices != helper_indices(&gindices))
+        {
             return Err("helper_gindices: not the helpers of these leaves".into());
         }
         let helpers = self

@@ -8,7 +8,7 @@ pub mod file;
 mod proof;
 mod tree;
 
-pub use proof::{MultiProof, helper_indices, verify_multiproof};
+pub use proof::{MultiProof, helper_count, helper_indices, verify_multiproof};
 pub use tree::{Tree, depth_for, parent_level, root};
 
 use std::sync::OnceLock;

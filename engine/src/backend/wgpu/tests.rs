@@ -706,7 +706,8 @@ fn device_errors_are_errors_and_fall_back_to_the_cpu() {
         1,
         0,
         |_: &[u8; 32]| true,
-        |_| Err(super::GpuError::Device("injected".into())),
+        || (),
+        |_, ()| Err(super::GpuError::Device("injected".into())),
         |_| [42u8; 32],
     );
     assert_eq!(answer, [42u8; 32]);

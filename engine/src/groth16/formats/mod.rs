@@ -53,6 +53,18 @@ impl KeyFormat {
         }
     }
 
+    /// How many IC points a key in this format holds, read without decoding any point
+    /// (from the binary layouts' lengths, from the JSON's `IC` array): the cost of
+    /// validating a key, known before it is paid.
+    pub fn ic_points(self, bytes: &[u8]) -> Result<usize, InputError> {
+        let invalid = |reason: String| InputError::new("verifying_key", None, reason);
+        Ok(match self {
+            Self::SnarkjsJson => snarkjs::ic_points(bytes).map_err(invalid)?,
+            Self::Arkworks => bytes.len().saturating_sub(arkworks::KEY_MIN) / 48,
+            Self::Bellman => bytes.len().saturating_sub(bellman::KEY_MIN) / 96,
+        })
+    }
+
     /// Decodes and validates a verifying key, refusing keys that let anyone forge proofs
     /// ([`super::KeyDefect`]).
     pub fn parse_key(self, bytes: &[u8]) -> Result<VerifyingKey, InputError> {

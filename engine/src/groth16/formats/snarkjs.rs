@@ -25,6 +25,16 @@ fn parse_json(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, String> {
     }
 }
 
+/// The length of the key's `IC` array (after the header: a key for another curve says so).
+pub fn ic_points(bytes: &[u8]) -> Result<usize, String> {
+    let obj = parse_json(bytes)?;
+    check_header(&obj)?;
+    field(&obj, "IC")?
+        .as_array()
+        .map(Vec::len)
+        .ok_or_else(|| "IC: expected an array".to_string())
+}
+
 /// `protocol` and `curve`, where present, must say groth16 on BLS12-381.
 fn check_header(obj: &serde_json::Map<String, Value>) -> Result<(), String> {
     if let Some(protocol) = obj.get("protocol")

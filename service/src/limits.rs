@@ -1,0 +1,193 @@
+//! What one request may cost, checked before any work starts.
+//!
+//! A request's size in bytes says little about its cost: one signature set of 20,000
+//! keys is 1.2 MB and takes seconds, one Merkle proof of deep generalized indices is a
+//! few megabytes and needs millions of nodes. So each request is measured in the units
+//! its verification costs (public keys and messages of signature sets, leaves and helper
+//! nodes of Merkle proofs, the bytes and IC points of Groth16 keys), from counts that
+//! are read off the request without decoding a point or hashing a node, and refused
+//! with INVALID_ARGUMENT naming the limit when it exceeds one.
+
+use tonic::Status;
+
+use crate::proto;
+
+/// Limits enforced per request. The defaults fit Ethereum's traffic with room to spare
+/// (its largest committee is 2,048 validators, the sync committee 512).
+#[derive(Clone, Debug)]
+pub struct RequestLimits {
+    /// Most items (sets, proofs, signatures, keys, Merkle proofs) in one request.
+    pub max_items: usize,
+    /// Largest message, in bytes (reported by GetInfo; enforced by the server).
+    pub max_message_bytes: usize,
+    /// Requests of one VerifyStream being worked on at once; the stream is not read
+    /// further until one finishes.
+    pub stream_concurrency: usize,
+    /// Most public keys in one signature set.
+    pub max_keys_per_set: usize,
+    /// Most messages in one signature set.
+    pub max_messages_per_set: usize,
+    /// Most cost units in one request: a signature set costs its public keys plus its
+    /// messages (one hash to the curve each, one pairing per message); a Merkle proof
+    /// its leaves plus its helper nodes (one hash each).
+    pub max_cost_per_request: u64,
+    /// Most leaves in one Merkle proof.
+    pub max_leaves_per_proof: usize,
+    /// Most helper nodes in one Merkle proof.
+    pub max_nodes_per_proof: usize,
+    /// Largest Groth16 verifying key, in bytes.
+    pub max_key_bytes: usize,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            max_items: 1 << 16,
+            max_message_bytes: 64 << 20,
+            stream_concurrency: 256,
+            max_keys_per_set: 4096,
+            max_messages_per_set: 4096,
+            max_cost_per_request: 1 << 18,
+            max_leaves_per_proof: 1 << 16,
+            max_nodes_per_proof: 1 << 20,
+            max_key_bytes: 4 << 20,
+        }
+    }
+}
+
+impl RequestLimits {
+    /// `n` items in the request's `field`.
+    pub fn check_items(&self, field: &str, n: usize) -> Result<(), Status> {
+        if n > self.max_items {
+            return Err(Status::invalid_argument(format!(
+                "{field}: {n} items exceed the limit of {} per request",
+                self.max_items
+            )));
+        }
+        Ok(())
+    }
+
+    /// The cost of verifying `sets`, if every set and the whole are within the limits.
+    pub fn check_signature_sets(&self, sets: &[proto::SignatureSet]) -> Result<u64, Status> {
+        self.check_items("sets", sets.len())?;
+        let mut cost = 0u64;
+        for (i, set) in sets.iter().enumerate() {
+            let (keys, messages) = (set.public_keys.len(), set.messages.len());
+            if keys > self.max_keys_per_set {
+                return Err(Status::invalid_argument(format!(
+                    "sets[{i}]: {keys} public keys; at most {} per set",
+                    self.max_keys_per_set
+                )));
+            }
+            if messages > self.max_messages_per_set {
+                return Err(Status::invalid_argument(format!(
+                    "sets[{i}]: {messages} messages; at most {} per set",
+                    self.max_messages_per_set
+                )));
+            }
+            cost += set_cost(set);
+        }
+        self.check_cost(cost)
+    }
+
+    /// The cost of verifying `proofs`, if every proof and the whole are within the
+    /// limits.
+    pub fn check_merkle_proofs(&self, proofs: &[proto::MerkleProof]) -> Result<u64, Status> {
+        self.check_items("proofs", proofs.len())?;
+        let mut cost = 0u64;
+        for (i, proof) in proofs.iter().enumerate() {
+            let (leaves, nodes) = (
+                proof.gindices.len().max(proof.leaves.len()),
+                proof.proof.len(),
+            );
+            if leaves > self.max_leaves_per_proof {
+                return Err(Status::invalid_argument(format!(
+                    "proofs[{i}]: {leaves} leaves; at most {} per proof",
+                    self.max_leaves_per_proof
+                )));
+            }
+            if nodes > self.max_nodes_per_proof {
+                return Err(Status::invalid_argument(format!(
+                    "proofs[{i}]: {nodes} helper nodes; at most {} per proof",
+                    self.max_nodes_per_proof
+                )));
+            }
+            cost += (leaves + nodes) as u64;
+        }
+        self.check_cost(cost)
+    }
+
+    /// A Groth16 key of `bytes` bytes (its IC points are bounded by the engine).
+    pub fn check_key(&self, bytes: usize) -> Result<(), Status> {
+        if bytes > self.max_key_bytes {
+            return Err(Status::invalid_argument(format!(
+                "verifying_key: {bytes} bytes; at most {} per key",
+                self.max_key_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_cost(&self, cost: u64) -> Result<u64, Status> {
+        if cost > self.max_cost_per_request {
+            return Err(Status::invalid_argument(format!(
+                "the request costs {cost} units (public keys and messages, or leaves and \
+                 helper nodes); at most {} per request: split it",
+                self.max_cost_per_request
+            )));
+        }
+        Ok(cost)
+    }
+}
+
+/// What a signature set costs: a hash to the curve per message and an addition per key.
+pub fn set_cost(set: &proto::SignatureSet) -> u64 {
+    (set.public_keys.len() + set.messages.len()).max(1) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(keys: usize, messages: usize) -> proto::SignatureSet {
+        proto::SignatureSet {
+            signature: vec![0; 96],
+            public_keys: vec![vec![0; 48]; keys],
+            messages: vec![vec![0; 32]; messages],
+        }
+    }
+
+    #[test]
+    fn each_limit_is_named_when_exceeded() {
+        let limits = RequestLimits {
+            max_cost_per_request: 100,
+            ..RequestLimits::default()
+        };
+        assert_eq!(
+            limits
+                .check_signature_sets(&[set(3, 3), set(2, 1)])
+                .unwrap(),
+            9
+        );
+        let error = |r: Result<u64, Status>| r.unwrap_err().message().to_string();
+        let many_keys = error(limits.check_signature_sets(&[set(1, 1), set(5000, 1)]));
+        assert!(
+            many_keys.contains("sets[1]: 5000 public keys; at most 4096"),
+            "{many_keys}"
+        );
+        let many_messages = error(limits.check_signature_sets(&[set(1, 4097)]));
+        assert!(many_messages.contains("4097 messages"), "{many_messages}");
+        let costly = error(limits.check_signature_sets(&vec![set(30, 30); 2]));
+        assert!(
+            costly.contains("costs 120 units") && costly.contains("at most 100"),
+            "{costly}"
+        );
+        let deep = proto::MerkleProof {
+            gindices: vec![1; 70_000],
+            ..Default::default()
+        };
+        let leaves = error(RequestLimits::default().check_merkle_proofs(&[deep]));
+        assert!(leaves.contains("proofs[0]: 70000 leaves"), "{leaves}");
+        assert!(error(limits.check_key(5 << 20).map(|()| 0)).contains("bytes; at most"));
+    }
+}

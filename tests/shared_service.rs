@@ -1,0 +1,406 @@
+//! The service shared by many callers: every request's cost bounded before work, callers
+//! identified by bearer tokens and held to quotas. A real `veribatch serve` on loopback,
+//! real gRPC clients.
+
+mod common;
+
+use std::time::Duration;
+
+use common::server::{Server, info};
+use tonic::Code;
+use tonic_types::StatusExt;
+use veribatch_service::proto;
+use veribatch_service::proto::verifier_client::VerifierClient;
+
+/// A set of `keys` public keys and one message; its bytes are never decoded by a test
+/// that expects it refused by a limit.
+fn set(keys: usize) -> proto::SignatureSet {
+    proto::SignatureSet {
+        signature: vec![0xC0; 96],
+        public_keys: vec![vec![0x11; 48]; keys],
+        messages: vec![vec![0x22; 32]],
+    }
+}
+
+fn signatures(sets: Vec<proto::SignatureSet>) -> proto::VerifySignaturesRequest {
+    proto::VerifySignaturesRequest {
+        sets,
+        dst: Vec::new(),
+        scheme: 0,
+    }
+}
+
+fn stats(info: &proto::GetInfoResponse, op: &str) -> proto::OperationStats {
+    info.operations
+        .iter()
+        .find(|o| o.operation == op)
+        .cloned()
+        .unwrap()
+}
+
+/// A client whose every request carries `authorization: Bearer TOKEN`, if a token is given.
+async fn client(
+    server: &Server,
+    token: Option<&str>,
+) -> VerifierClient<
+    tonic::service::interceptor::InterceptedService<
+        tonic::transport::Channel,
+        impl tonic::service::Interceptor + use<>,
+    >,
+> {
+    let channel = tonic::transport::Endpoint::from_shared(server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let header = token.map(|t| {
+        format!("Bearer {t}")
+            .parse::<tonic::metadata::AsciiMetadataValue>()
+            .unwrap()
+    });
+    VerifierClient::with_interceptor(channel, move |mut request: tonic::Request<()>| {
+        if let Some(header) = &header {
+            request
+                .metadata_mut()
+                .insert("authorization", header.clone());
+        }
+        Ok(request)
+    })
+    .max_decoding_message_size(64 << 20)
+    .max_encoding_message_size(64 << 20)
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("veribatch-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `NAME SHA256(token)` lines.
+fn token_file(path: &std::path::Path, tokens: &[(&str, &str)]) {
+    use sha2::Digest;
+    let text: String = tokens
+        .iter()
+        .map(|(name, token)| format!("{name} {}\n", hex::encode(sha2::Sha256::digest(token))))
+        .collect();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Peak resident memory of a process, in KiB (Linux).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_set_is_refused_before_anything_is_verified() {
+    let server = Server::start(&["--backend", "cpu"]);
+    let mut client = client(&server, None).await;
+    let refused = client
+        .verify_signatures(signatures(vec![set(1), set(20_000)]))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused
+            .message()
+            .contains("sets[1]: 20000 public keys; at most 4096 per set"),
+        "{refused:?}"
+    );
+    // Many sets within the per-set limit are refused by their total cost.
+    let costly = client
+        .verify_signatures(signatures(vec![set(4000); 70]))
+        .await
+        .unwrap_err();
+    assert!(
+        costly.message().contains("at most 262144 per request"),
+        "{costly:?}"
+    );
+    let mut remote = server.client().await;
+    let s = stats(&info(&mut remote).await, "verify_signatures");
+    assert_eq!(
+        (s.requests, s.items, s.batches),
+        (0, 0, 0),
+        "nothing was queued or verified"
+    );
+}
+
+/// One proof of 400,000 deep random generalized indices and no helper nodes: refused by
+/// the leaves limit by default and, with the limit raised, by the helper count, which is
+/// worked out without building the ancestors (the server's peak memory stays far below
+/// the 942 MiB the set of ancestors took).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merkle_proof_of_deep_indices_is_refused_in_bounded_memory() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let gindices: Vec<u64> = (0..400_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (1u64 << 60) | (state >> 4)
+        })
+        .collect();
+    let proof = proto::MerkleProof {
+        root: vec![0; 32],
+        leaves: vec![vec![0; 32]; gindices.len()],
+        gindices,
+        proof: Vec::new(),
+    };
+    let request = proto::VerifyMerkleProofsRequest {
+        proofs: vec![proof],
+    };
+
+    let server = Server::start(&["--backend", "cpu"]);
+    let refused = client(&server, None)
+        .await
+        .verify_merkle_proofs(request.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused
+            .message()
+            .contains("proofs[0]: 400000 leaves; at most 65536"),
+        "{refused:?}"
+    );
+
+    let server = Server::start(&[
+        "--backend",
+        "cpu",
+        "--max-leaves-per-proof",
+        "1000000",
+        "--max-cost-per-request",
+        "1000000",
+    ]);
+    let answer = client(&server, None)
+        .await
+        .verify_merkle_proofs(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let error = answer.verdicts[0].error.clone();
+    assert!(
+        error.contains("0 nodes given") && error.contains("needed"),
+        "{error}"
+    );
+    if let Some(peak) = peak_rss_kib(server.pid()) {
+        assert!(peak < 400 << 10, "the server's peak memory was {peak} KiB");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_identify_callers_and_a_reload_takes_effect_without_a_restart() {
+    let dir = scratch("tokens");
+    let tokens = dir.join("tokens");
+    token_file(&tokens, &[("validator-1", "first-secret")]);
+    let server = Server::start(&[
+        "--backend",
+        "cpu",
+        "--auth-token-file",
+        tokens.to_str().unwrap(),
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ]);
+    let request = || signatures(vec![set(1)]);
+    let anonymous = client(&server, None)
+        .await
+        .verify_signatures(request())
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated, "{anonymous:?}");
+    let wrong = client(&server, Some("guess"))
+        .await
+        .verify_signatures(request())
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), Code::Unauthenticated, "{wrong:?}");
+    let answered = client(&server, Some("first-secret"))
+        .await
+        .verify_signatures(request())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answered.verdicts.len(), 1);
+
+    // The health service answers without an identity (probes cannot send one).
+    let channel = tonic::transport::Endpoint::from_shared(server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let health = tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(health.status, 1, "SERVING");
+
+    token_file(&tokens, &[("validator-2", "second-secret")]);
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let mut reloaded = false;
+    for _ in 0..100 {
+        let new = client(&server, Some("second-secret"))
+            .await
+            .verify_signatures(request())
+            .await;
+        if new.is_ok() {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reloaded, "the new token works after SIGHUP");
+    let old = client(&server, Some("first-secret"))
+        .await
+        .verify_signatures(request())
+        .await
+        .unwrap_err();
+    assert_eq!(old.code(), Code::Unauthenticated);
+
+    let body = common::metrics_text(server.metrics.unwrap());
+    assert!(
+        body.contains("veribatch_caller_requests_total{caller=\"validator-1\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("veribatch_caller_requests_total{caller=\"validator-2\"}"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_quota_callers_are_told_when_to_retry() {
+    let server = Server::start(&[
+        "--backend",
+        "cpu",
+        "--max-cost-per-request",
+        "10",
+        "--quota-cost-per-second",
+        "2",
+        "--quota-burst",
+        "10",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ]);
+    let mut client = client(&server, None).await;
+    // A set of 4 keys and one message costs 5: two fit the bucket of 10, the third not.
+    for _ in 0..2 {
+        client
+            .verify_signatures(signatures(vec![set(4)]))
+            .await
+            .unwrap();
+    }
+    let over = client
+        .verify_signatures(signatures(vec![set(4)]))
+        .await
+        .unwrap_err();
+    assert_eq!(over.code(), Code::ResourceExhausted, "{over:?}");
+    let delay = over
+        .get_details_retry_info()
+        .and_then(|r| r.retry_delay)
+        .expect("a RetryInfo with a delay");
+    assert!(
+        delay > Duration::ZERO && delay <= Duration::from_secs(3),
+        "{delay:?}"
+    );
+    let body = common::metrics_text(server.metrics.unwrap());
+    assert!(
+        body.contains("veribatch_quota_refusals_total{caller=\"anonymous\",quota=\"cost\"} 1"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_registration_is_held_to_its_quota_and_to_named_callers() {
+    let key = veribatch_engine::workload::GROTH16_KEY.to_vec();
+    // A second, different key: the fixture's IC points 1 and 2 swapped.
+    let mut json: serde_json::Value = serde_json::from_slice(&key).unwrap();
+    json["IC"].as_array_mut().unwrap().swap(1, 2);
+    let other = serde_json::to_vec(&json).unwrap();
+    let register = |bytes: &Vec<u8>| proto::RegisterVerifyingKeyRequest {
+        verifying_key: bytes.clone(),
+        format: 0,
+    };
+
+    let server = Server::start(&["--backend", "cpu", "--quota-keys", "1"]);
+    let mut anonymous = client(&server, None).await;
+    anonymous
+        .register_verifying_key(register(&key))
+        .await
+        .unwrap();
+    // The same key again is not a second key.
+    anonymous
+        .register_verifying_key(register(&key))
+        .await
+        .unwrap();
+    let over = anonymous
+        .register_verifying_key(register(&other))
+        .await
+        .unwrap_err();
+    assert_eq!(over.code(), Code::ResourceExhausted, "{over:?}");
+    assert!(
+        over.message().contains("1 Groth16 keys registered"),
+        "{over:?}"
+    );
+
+    let dir = scratch("registrars");
+    let tokens = dir.join("tokens");
+    token_file(
+        &tokens,
+        &[("ops", "ops-secret"), ("reader", "reader-secret")],
+    );
+    let server = Server::start(&[
+        "--backend",
+        "cpu",
+        "--auth-token-file",
+        tokens.to_str().unwrap(),
+        "--register-keys-by",
+        "ops",
+    ]);
+    let denied = client(&server, Some("reader-secret"))
+        .await
+        .register_verifying_key(register(&key))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+    client(&server, Some("ops-secret"))
+        .await
+        .register_verifying_key(register(&key))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_groth16_key_with_too_many_ic_points_is_refused_before_its_points_are_checked() {
+    let key = veribatch_engine::workload::GROTH16_KEY.to_vec();
+    let mut json: serde_json::Value = serde_json::from_slice(&key).unwrap();
+    let ic = json["IC"].as_array().unwrap()[1].clone();
+    // 5,000 copies of one point: refused for their number (a key this size would also be
+    // refused as degenerate, but only after every point was validated).
+    json["IC"] = serde_json::Value::Array(vec![ic; 5000]);
+    let server = Server::start(&["--backend", "cpu"]);
+    let refused = client(&server, None)
+        .await
+        .register_verifying_key(proto::RegisterVerifyingKeyRequest {
+            verifying_key: serde_json::to_vec(&json).unwrap(),
+            format: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused
+            .message()
+            .contains("5000 IC points; at most 4096 per key"),
+        "{refused:?}"
+    );
+}
