@@ -63,12 +63,17 @@ pub struct Engine {
     groth16_keys: KeyRegistry,
 }
 
+/// Told each item's verdict as soon as it is known, by the item's index in the request
+/// (or batch) the engine was given; every item exactly once.
+pub type VerdictReport<'a> = &'a (dyn Fn(usize, &Verdict) + Sync);
+
 /// Runs `verify` on the items that decoded and merges its verdicts with the decoding
 /// errors, in the original order. `Ok(None)` is an item that decoded but is certainly
-/// invalid.
+/// invalid. Decoding verdicts are reported at once, the others as `verify` reports them.
 fn verify_decoded<T>(
     decoded: Vec<Result<Option<T>, InputError>>,
-    verify: impl FnOnce(&[T]) -> Vec<bool>,
+    verify: impl FnOnce(&[T], crate::scheduler::bisect::Report<'_>) -> Vec<bool>,
+    report: VerdictReport<'_>,
 ) -> Vec<Verdict> {
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(decoded.len());
     let mut items = Vec::new();
@@ -84,7 +89,17 @@ fn verify_decoded<T>(
             Err(e) => verdicts.push(Err(e)),
         }
     }
-    let results = verify(&items);
+    for (i, verdict) in verdicts.iter().enumerate() {
+        if positions.binary_search(&i).is_err() {
+            report(i, verdict);
+        }
+    }
+    let by_position = |decided: &[usize], valid: bool| {
+        for &k in decided {
+            report(positions[k], &Ok(valid));
+        }
+    };
+    let results = verify(&items, &by_position);
     // A backend that answered for fewer items must not leave the rest looking valid.
     assert_eq!(results.len(), items.len(), "one verdict per item");
     for (i, ok) in positions.into_iter().zip(results) {
@@ -138,11 +153,25 @@ impl Engine {
         sets: &[SignatureSet],
         suite: &Ciphersuite,
     ) -> Vec<Verdict> {
+        self.verify_signature_sets_reporting(sets, suite, &|_, _| {})
+    }
+
+    /// [`Engine::verify_signature_sets`], telling `report` each set's verdict as soon as
+    /// it is known (the sets of a sub-batch that passes are known at once, before the
+    /// search for the bad ones ends).
+    pub fn verify_signature_sets_reporting(
+        &self,
+        sets: &[SignatureSet],
+        suite: &Ciphersuite,
+        report: VerdictReport<'_>,
+    ) -> Vec<Verdict> {
         let decoded =
             bls::sets::decode_all(sets, suite.scheme(), &self.public_keys, &*self.backend);
-        verify_decoded(decoded, |valid| {
-            bls::verify::verify_sets(&*self.backend, valid, suite.dst())
-        })
+        verify_decoded(
+            decoded,
+            |valid, decided| bls::verify::verify_sets(&*self.backend, valid, suite.dst(), decided),
+            report,
+        )
     }
 
     fn verify_one(&self, set: SignatureSet, suite: &Ciphersuite) -> Verdict {
@@ -379,13 +408,28 @@ impl Engine {
 
     /// Verifies proofs for one key as one batch; one verdict per proof, in order.
     pub fn verify_groth16(&self, key: &PreparedKey, proofs: &[ProofInput]) -> Vec<Verdict> {
+        self.verify_groth16_reporting(key, proofs, &|_, _| {})
+    }
+
+    /// [`Engine::verify_groth16`], telling `report` each proof's verdict as soon as it is
+    /// known.
+    pub fn verify_groth16_reporting(
+        &self,
+        key: &PreparedKey,
+        proofs: &[ProofInput],
+        report: VerdictReport<'_>,
+    ) -> Vec<Verdict> {
         let decoded = proofs
             .par_iter()
             .map(|p| decode_statement(key, p).map(Some))
             .collect();
-        verify_decoded(decoded, |statements| {
-            groth16::verify::verify_statements(&*self.backend, key, statements)
-        })
+        verify_decoded(
+            decoded,
+            |statements, decided| {
+                groth16::verify::verify_statements(&*self.backend, key, statements, decided)
+            },
+            report,
+        )
     }
 }
 

@@ -3,6 +3,10 @@
 
 use std::path::Path;
 
+use tonic::Status;
+use tonic::metadata::AsciiMetadataValue;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use veribatch_engine::bls::{Ciphersuite, Scheme, SignatureSet};
 use veribatch_engine::groth16::KeyFormat;
@@ -13,6 +17,23 @@ use crate::proto::{self, KeyFormat as ProtoKeyFormat};
 
 /// Messages up to this size each way (the server's default limit).
 const MAX_MESSAGE_BYTES: usize = 64 << 20;
+
+fn client(channel: Channel, bearer: Bearer) -> Client {
+    VerifierClient::with_interceptor(channel, bearer)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+/// Reads a bearer token from a file (its first line; surrounding space ignored).
+pub fn read_token(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+    let token = text.lines().next().unwrap_or("").trim().to_string();
+    if token.is_empty() {
+        return Err(format!("{}: no token in the file", path.display()));
+    }
+    Ok(token)
+}
 
 /// Whether verdicts from `url` would travel unauthenticated: a plain `http://` URL to a
 /// host other than the loopback interface, where anyone on the path can forge "valid".
@@ -35,10 +56,29 @@ pub fn unauthenticated(url: &str) -> bool {
     !loopback
 }
 
+/// Adds `authorization: Bearer TOKEN` to every call, if there is a token.
+#[derive(Clone, Debug, Default)]
+pub struct Bearer(Option<AsciiMetadataValue>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(token) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", token.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// The generated client, with the bearer token.
+pub type Client = VerifierClient<InterceptedService<Channel, Bearer>>;
+
 /// A connected client.
 #[derive(Clone)]
 pub struct Remote {
-    client: VerifierClient<Channel>,
+    channel: Channel,
+    client: Client,
 }
 
 impl Remote {
@@ -74,14 +114,25 @@ impl Remote {
             .await
             .map_err(|e| format!("cannot connect to {url}: {e}"))?;
         Ok(Self {
-            client: VerifierClient::new(channel)
-                .max_decoding_message_size(MAX_MESSAGE_BYTES)
-                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+            client: client(channel.clone(), Bearer::default()),
+            channel,
+        })
+    }
+
+    /// Sends `token` as `authorization: Bearer TOKEN` with every call, to a service that
+    /// identifies its callers (`--auth-token-file`).
+    pub fn with_token(self, token: &str) -> Result<Self, String> {
+        let value = format!("Bearer {}", token.trim())
+            .parse::<AsciiMetadataValue>()
+            .map_err(|_| "the token holds characters a header cannot carry".to_string())?;
+        Ok(Self {
+            client: client(self.channel.clone(), Bearer(Some(value))),
+            channel: self.channel,
         })
     }
 
     /// The generated client, for calls this wrapper does not cover.
-    pub fn inner(&mut self) -> &mut VerifierClient<Channel> {
+    pub fn inner(&mut self) -> &mut Client {
         &mut self.client
     }
 

@@ -6,6 +6,7 @@
 //! converted back. Generated code lives in [`proto`], apart from the implementation.
 //!
 //! - [`server`]: binding, TLS, health, reflection, limits, graceful shutdown.
+//! - [`connections`]: accepting within a connection limit, closing idle connections.
 //! - [`settings`]: `veribatch serve`'s flags, environment variables and TOML file.
 //! - [`auth`]: who is calling (bearer tokens, client certificates).
 //! - [`quotas`]: what each caller may use (cost per second, in flight, keys).
@@ -16,6 +17,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod connections;
 pub mod convert;
 pub mod limits;
 pub mod metrics;

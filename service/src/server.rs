@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::Request;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use veribatch_engine::backend::BackendChoice;
@@ -20,6 +19,7 @@ use veribatch_engine::scheduler::{Scheduler, SchedulerConfig};
 use veribatch_engine::{Engine, EngineConfig};
 
 use crate::auth::{AuthError, Authenticator};
+use crate::connections::{self, ConnectionLimits};
 use crate::limits::RequestLimits;
 use crate::metrics::{self, Metrics};
 use crate::proto::FILE_DESCRIPTOR_SET;
@@ -53,6 +53,13 @@ pub struct ServeConfig {
     pub allow_anonymous: bool,
     /// What each caller may use.
     pub quotas: QuotaConfig,
+    /// Open connections at most, and how long one may sit idle.
+    pub connections: ConnectionLimits,
+    /// A connection older than this is asked to go away (GOAWAY), so that clients behind
+    /// a load balancer spread over new replicas; `None`: never.
+    pub max_connection_age: Option<Duration>,
+    /// A TLS handshake that takes longer is abandoned.
+    pub tls_handshake_timeout: Duration,
     /// Validated public keys kept in memory.
     pub public_key_cache: usize,
     /// Registered Groth16 keys kept (least recently used forgotten first).
@@ -83,6 +90,9 @@ impl Default for ServeConfig {
             auth_token_file: None,
             allow_anonymous: false,
             quotas: QuotaConfig::default(),
+            connections: ConnectionLimits::default(),
+            max_connection_age: None,
+            tls_handshake_timeout: Duration::from_secs(10),
             public_key_cache: EngineConfig::default().public_key_cache,
             groth16_keys: EngineConfig::default().groth16_keys,
             device_watchdog: Watchdog::default(),
@@ -128,7 +138,18 @@ pub struct Bound {
 impl Bound {
     /// Reads the TLS files, builds the engine and scheduler, and binds the sockets.
     pub async fn bind(config: ServeConfig) -> Result<Self, ServeError> {
-        let tls = config.tls.as_ref().map(tls_config).transpose()?;
+        if let Some(files) = connections::raise_open_file_limit() {
+            tracing::info!(
+                files,
+                max_connections = config.connections.max_connections,
+                "open-file limit"
+            );
+        }
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|files| tls_config(files, config.tls_handshake_timeout))
+            .transpose()?;
         let client_certificates = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
         let auth = Arc::new(Authenticator::new(
             config.auth_token_file.clone(),
@@ -257,7 +278,16 @@ impl Bound {
 
         let mut builder = Server::builder()
             .concurrency_limit_per_connection(config.limits.stream_concurrency)
-            .http2_keepalive_interval(Some(Duration::from_secs(30)));
+            .max_concurrent_streams(Some(config.limits.stream_concurrency as u32))
+            // Pings find peers that vanished without a FIN; idle ones are closed by the
+            // connection's own timer (connections.rs).
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .http2_keepalive_timeout(Some(Duration::from_secs(20)));
+        if let Some(age) = config.max_connection_age {
+            builder = builder
+                .max_connection_age(age)
+                .max_connection_age_grace(Duration::from_secs(30));
+        }
         if let Some(tls) = tls {
             builder = builder.tls_config(tls).map_err(ServeError::Tls)?;
         }
@@ -269,7 +299,7 @@ impl Bound {
             .add_service(reflection_alpha)
             .add_service(verifier)
             .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                connections::incoming(listener, config.connections),
                 async move {
                     shutdown.await;
                     tracing::info!("shutting down: finishing accepted requests");
@@ -379,9 +409,13 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, ServeError> {
     })
 }
 
-fn tls_config(files: &TlsFiles) -> Result<ServerTlsConfig, ServeError> {
-    let mut tls =
-        ServerTlsConfig::new().identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?));
+fn tls_config(
+    files: &TlsFiles,
+    handshake_timeout: Duration,
+) -> Result<ServerTlsConfig, ServeError> {
+    let mut tls = ServerTlsConfig::new()
+        .identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?))
+        .timeout(handshake_timeout);
     if let Some(ca) = &files.client_ca {
         tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
     }

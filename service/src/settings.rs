@@ -13,6 +13,7 @@ use clap::Args;
 use serde::Deserialize;
 use veribatch_engine::backend::{BackendChoice, Thresholds, Watchdog};
 
+use crate::connections::ConnectionLimits;
 use crate::limits::RequestLimits;
 use crate::quotas::{Quota, QuotaConfig};
 use crate::server::{ServeConfig, TlsFiles};
@@ -122,6 +123,19 @@ pub struct Settings {
     /// PEM certificate authority: require client certificates it signed (mutual TLS).
     #[arg(long, env = "VERIBATCH_TLS_CLIENT_CA")]
     tls_client_ca: Option<PathBuf>,
+    /// Open connections at most; more are closed at once [default: 10000].
+    #[arg(long, env = "VERIBATCH_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// A connection with no byte either way for this long is closed [default: 300000].
+    #[arg(long, env = "VERIBATCH_IDLE_TIMEOUT_MS")]
+    idle_timeout_ms: Option<u64>,
+    /// Connections older than this are asked to reconnect (GOAWAY), for rolling restarts
+    /// behind load balancers [default: never].
+    #[arg(long, env = "VERIBATCH_MAX_CONNECTION_AGE_S")]
+    max_connection_age_s: Option<u64>,
+    /// A TLS handshake that takes longer is abandoned [default: 10000].
+    #[arg(long, env = "VERIBATCH_TLS_HANDSHAKE_TIMEOUT_MS")]
+    tls_handshake_timeout_ms: Option<u64>,
     /// Bearer tokens: lines of `NAME SHA256-OF-TOKEN` (the file holds no secret; re-read
     /// on SIGHUP). With it (or --tls-client-ca), callers without a valid identity are
     /// UNAUTHENTICATED.
@@ -257,6 +271,18 @@ impl Settings {
             max_ic_points: pick!(max_ic_points).unwrap_or(d.max_ic_points),
             tls,
             auth_token_file: pick!(auth_token_file),
+            connections: ConnectionLimits {
+                max_connections: pick!(max_connections).unwrap_or(d.connections.max_connections),
+                idle_timeout: pick!(idle_timeout_ms)
+                    .map(Duration::from_millis)
+                    .unwrap_or(d.connections.idle_timeout),
+            },
+            max_connection_age: pick!(max_connection_age_s)
+                .map(Duration::from_secs)
+                .or(d.max_connection_age),
+            tls_handshake_timeout: pick!(tls_handshake_timeout_ms)
+                .map(Duration::from_millis)
+                .unwrap_or(d.tls_handshake_timeout),
             allow_anonymous: pick!(allow_anonymous).unwrap_or(d.allow_anonymous),
             quotas: {
                 let default = QuotaSettings {
@@ -307,6 +333,21 @@ impl Settings {
             ("max_leaves_per_proof", config.limits.max_leaves_per_proof),
             ("max_key_bytes", config.limits.max_key_bytes),
             ("max_ic_points", config.max_ic_points),
+            ("max_connections", config.connections.max_connections),
+            (
+                "max_connection_age_s",
+                config
+                    .max_connection_age
+                    .map_or(1, |a| a.as_secs() as usize),
+            ),
+            (
+                "idle_timeout_ms",
+                config.connections.idle_timeout.as_millis() as usize,
+            ),
+            (
+                "tls_handshake_timeout_ms",
+                config.tls_handshake_timeout.as_millis() as usize,
+            ),
             ("groth16_keys", config.groth16_keys),
             (
                 "device_timeout_ms",

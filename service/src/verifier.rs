@@ -1,8 +1,10 @@
 //! The `Verifier` service: each RPC converts its request, hands batched work to the
 //! scheduler and the rest to a blocking thread, and converts the result back.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -51,6 +53,9 @@ pub struct VerifierService {
     limits: RequestLimits,
     quotas: Arc<Quotas>,
     pools: Arc<Pools>,
+    /// The stream-request permits of each connection, shared by all its streams, so that
+    /// many streams on one connection do not multiply its allowance.
+    connections: Arc<Mutex<HashMap<SocketAddr, Weak<Semaphore>>>>,
     /// Becomes true when the server starts shutting down: streams stop reading.
     stopping: watch::Receiver<bool>,
 }
@@ -70,8 +75,27 @@ impl VerifierService {
             limits,
             quotas,
             pools: Arc::new(Pools::new(threads)),
+            connections: Arc::default(),
             stopping,
         }
+    }
+
+    /// The stream-request permits of the connection from `peer` (one set per stream when
+    /// the peer is unknown).
+    fn stream_permits(&self, peer: Option<SocketAddr>) -> Arc<Semaphore> {
+        let fresh = || Arc::new(Semaphore::new(self.limits.stream_concurrency.max(1)));
+        let Some(peer) = peer else {
+            return fresh();
+        };
+        let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(permits) = connections.get(&peer).and_then(Weak::upgrade) {
+            return permits;
+        }
+        // Forget the connections whose streams have all ended.
+        connections.retain(|_, permits| permits.strong_count() > 0);
+        let permits = fresh();
+        connections.insert(peer, Arc::downgrade(&permits));
+        permits
     }
 
     /// Admits a request of `cost` from `caller` under its quotas.
@@ -399,7 +423,8 @@ impl VerifierService {
 
 impl VerifierService {
     /// Reads a stream's requests and answers each as it completes. At most
-    /// `stream_concurrency` requests are worked on at once (the stream is not read further
+    /// `stream_concurrency` requests of all the streams of one connection (`permits`) are
+    /// worked on at once (the stream is not read further
     /// until one finishes, so a client that never reads its answers slows itself down);
     /// work stops when the client goes away; on shutdown the stream stops reading, answers
     /// every request it read, and ends with UNAVAILABLE (never OK: requests the client sent
@@ -407,10 +432,10 @@ impl VerifierService {
     async fn serve_stream(
         self,
         caller: Identity,
+        permits: Arc<Semaphore>,
         mut inbound: Streaming<proto::VerifyStreamRequest>,
         tx: mpsc::Sender<Result<proto::VerifyStreamResponse, Status>>,
     ) {
-        let permits = Arc::new(Semaphore::new(self.limits.stream_concurrency.max(1)));
         let mut stopping = self.stopping.clone();
         let mut tasks = JoinSet::new();
         let mut read = 0u64;
@@ -592,9 +617,10 @@ impl Verifier for VerifierService {
         request: Request<Streaming<proto::VerifyStreamRequest>>,
     ) -> Result<Response<Self::VerifyStreamStream>, Status> {
         let caller = caller(&request);
+        let permits = self.stream_permits(request.remote_addr());
         let inbound = request.into_inner();
         let (tx, rx) = mpsc::channel(self.limits.stream_concurrency.max(1));
-        tokio::spawn(self.clone().serve_stream(caller, inbound, tx));
+        tokio::spawn(self.clone().serve_stream(caller, permits, inbound, tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }

@@ -25,6 +25,9 @@ pub struct LoadArgs {
     /// PEM certificate authority of an https:// target.
     #[arg(long)]
     target_ca: Option<PathBuf>,
+    /// A file holding the bearer token of a target that identifies its callers.
+    #[arg(long, env = "VERIBATCH_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
     /// What to send.
     #[arg(long, value_enum, default_value = "bls")]
     workload: Workload,
@@ -284,6 +287,9 @@ pub fn run(args: LoadArgs) -> CommandResult {
     let interrupted = output::interrupt_flag();
     runtime.block_on(async move {
         let mut client = Remote::connect(&args.target, args.target_ca.as_deref()).await?;
+        if let Some(path) = &args.token_file {
+            client = client.with_token(&veribatch_service::client::read_token(path)?)?;
+        }
         let key_id = match args.workload {
             Workload::Groth16 | Workload::Mixed => Some(
                 client

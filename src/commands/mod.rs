@@ -79,6 +79,9 @@ pub struct RemoteArgs {
     /// PEM private key of --remote-cert.
     #[arg(long, requires = "remote_cert")]
     pub remote_key: Option<PathBuf>,
+    /// A file holding the bearer token of a service that identifies its callers.
+    #[arg(long, env = "VERIBATCH_REMOTE_TOKEN_FILE", requires = "remote")]
+    pub remote_token_file: Option<PathBuf>,
 }
 
 /// A connection to the service and the runtime its calls run on.
@@ -117,11 +120,14 @@ impl RemoteArgs {
             .build()
             .map_err(|e| format!("cannot start the async runtime: {e}"))?;
         let identity = self.remote_cert.as_deref().zip(self.remote_key.as_deref());
-        let remote = runtime.block_on(Remote::connect_tls(
+        let mut remote = runtime.block_on(Remote::connect_tls(
             url,
             self.remote_ca.as_deref(),
             identity,
         ))?;
+        if let Some(path) = &self.remote_token_file {
+            remote = remote.with_token(&client::read_token(path)?)?;
+        }
         Ok(Some(Connection { runtime, remote }))
     }
 }

@@ -22,17 +22,24 @@ use crate::backend::{Backend, Scalars};
 use crate::points::{neg_g1_generator, p1s_to_affine, p2_affine};
 use crate::scheduler::bisect;
 
-/// Verifies `sets`, giving one verdict per set.
-pub(crate) fn verify_sets(backend: &dyn Backend, sets: &[ValidSet<'_>], dst: &[u8]) -> Vec<bool> {
+/// Verifies `sets`, giving one verdict per set; each is also reported as soon as known.
+pub(crate) fn verify_sets(
+    backend: &dyn Backend,
+    sets: &[ValidSet<'_>],
+    dst: &[u8],
+    report: bisect::Report<'_>,
+) -> Vec<bool> {
     let hashes = hash_messages(backend, sets, dst);
     let batch = Batch {
         backend,
         sets,
         hashes: &hashes,
     };
-    bisect::verdicts(sets.len(), |indices, coefficients| {
-        batch.equation_holds(indices, coefficients)
-    })
+    bisect::verdicts(
+        sets.len(),
+        |indices, coefficients| batch.equation_holds(indices, coefficients),
+        report,
+    )
 }
 
 /// H(m) for every distinct message of the sets, computed once for the whole search.

@@ -46,15 +46,18 @@ impl Statement {
     }
 }
 
-/// One verdict per statement.
+/// One verdict per statement; each is also reported as soon as known.
 pub(crate) fn verify_statements(
     backend: &dyn Backend,
     key: &PreparedKey,
     statements: &[Statement],
+    report: bisect::Report<'_>,
 ) -> Vec<bool> {
-    bisect::verdicts(statements.len(), |indices, z| {
-        equation_holds(backend, key, statements, indices, z)
-    })
+    bisect::verdicts(
+        statements.len(),
+        |indices, z| equation_holds(backend, key, statements, indices, z),
+        report,
+    )
 }
 
 /// Whether the combined equation holds for the statements at `indices`, statement

@@ -6,6 +6,11 @@
 //! all valid; a half that fails is split again. Only single-item checks (exact, with no
 //! randomness) ever declare an item invalid. When both halves of a small batch fail, bad
 //! items are dense and checking each item directly is cheaper than more splitting.
+//!
+//! Items are reported as soon as they are decided (a sub-batch that passes decides all of
+//! its items at once), so a caller whose items share a failed batch with another caller's
+//! bad ones is answered when its part is known, not when the whole search ends; and the
+//! two halves of a failed sub-batch are checked at once, on all cores.
 
 use rayon::prelude::*;
 
@@ -16,20 +21,31 @@ const SINGLE_CHECKS_AT: usize = 4;
 /// At or below this many items, a batch whose halves both fail is checked item by item.
 const DENSE_FAILURES_AT: usize = 64;
 
+/// Told the verdict of some items as soon as it is known: `report(indices, valid)`.
+pub type Report<'a> = &'a (dyn Fn(&[usize], bool) + Sync);
+
+/// A report that is not listened to.
+pub fn unreported(_: &[usize], _: bool) {}
+
 /// One verdict per item of a batch of `n` items, by random linear combination.
 ///
 /// `equation_holds(indices, coefficients)` checks the combined equation of the items at
 /// `indices`, item `indices[k]` weighted by `coefficients[k]`. A lone item is checked
 /// with coefficient one, exactly; a batch with fresh coefficients from the OS CSPRNG,
-/// searched with [`find_invalid`] if it fails.
-pub fn verdicts<E>(n: usize, equation_holds: E) -> Vec<bool>
+/// searched with [`find_invalid`] if it fails. Every item is reported once, as soon as
+/// its verdict is known.
+pub fn verdicts<E>(n: usize, equation_holds: E, report: Report<'_>) -> Vec<bool>
 where
     E: Fn(&[usize], &[u64]) -> bool + Sync,
 {
     let item_holds = |i: usize| equation_holds(&[i], &[1]);
     match n {
         0 => return Vec::new(),
-        1 => return vec![item_holds(0)],
+        1 => {
+            let valid = item_holds(0);
+            report(&[0], valid);
+            return vec![valid];
+        }
         _ => {}
     }
     let coefficients = random::coefficients(n);
@@ -40,9 +56,10 @@ where
     let all: Vec<usize> = (0..n).collect();
     let mut verdicts = vec![true; n];
     if batch_holds(&all) {
+        report(&all, true);
         return verdicts;
     }
-    let invalid = find_invalid(&all, &batch_holds, &item_holds);
+    let invalid = find_invalid(&all, &batch_holds, &item_holds, report);
     tracing::debug!(
         items = n,
         invalid = invalid.len(),
@@ -58,36 +75,59 @@ where
 ///
 /// `batch_holds(subset)` runs the combined check over a subset; `item_holds(i)` checks
 /// one item exactly. Items whose sub-batch passed are valid; the rest are decided by
-/// `item_holds`.
-pub fn find_invalid<B, I>(items: &[usize], batch_holds: &B, item_holds: &I) -> Vec<usize>
+/// `item_holds`. Both halves of a failed batch are checked at once (rayon), and each
+/// decision is reported as it is made.
+pub fn find_invalid<B, I>(
+    items: &[usize],
+    batch_holds: &B,
+    item_holds: &I,
+    report: Report<'_>,
+) -> Vec<usize>
 where
     B: Fn(&[usize]) -> bool + Sync,
     I: Fn(usize) -> bool + Sync,
 {
     if items.len() <= SINGLE_CHECKS_AT {
-        return check_each(items, item_holds);
+        return check_each(items, item_holds, report);
     }
     let (left, right) = items.split_at(items.len() / 2);
-    if batch_holds(left) {
-        // The whole failed and the left half holds, so the right half fails.
-        return find_invalid(right, batch_holds, item_holds);
+    // The whole failed: at least one half fails. Checking both at once costs one check
+    // more when the left holds, and halves the time of the search.
+    let (left_holds, right_holds) = rayon::join(|| batch_holds(left), || batch_holds(right));
+    for (half, holds) in [(left, left_holds), (right, right_holds)] {
+        if holds {
+            report(half, true);
+        }
     }
-    let right_holds = batch_holds(right);
-    if !right_holds && items.len() <= DENSE_FAILURES_AT {
-        return check_each(items, item_holds);
+    if !left_holds && !right_holds && items.len() <= DENSE_FAILURES_AT {
+        return check_each(items, item_holds, report);
     }
-    let mut bad = find_invalid(left, batch_holds, item_holds);
-    if !right_holds {
-        bad.extend(find_invalid(right, batch_holds, item_holds));
-    }
+    let search = |half: &[usize], holds: bool| {
+        if holds {
+            Vec::new()
+        } else {
+            find_invalid(half, batch_holds, item_holds, report)
+        }
+    };
+    let (mut bad, right_bad) =
+        rayon::join(|| search(left, left_holds), || search(right, right_holds));
+    bad.extend(right_bad);
     bad
 }
 
-fn check_each<I: Fn(usize) -> bool + Sync>(items: &[usize], item_holds: &I) -> Vec<usize> {
+fn check_each<I: Fn(usize) -> bool + Sync>(
+    items: &[usize],
+    item_holds: &I,
+    report: Report<'_>,
+) -> Vec<usize> {
     items
         .par_iter()
         .copied()
-        .filter(|&i| !item_holds(i))
+        .filter(|&i| {
+            let valid = item_holds(i);
+            report(&[i], valid);
+            !valid
+        })
         .collect()
 }
 
@@ -104,7 +144,7 @@ mod tests {
             s.iter().all(|i| !bad.contains(i))
         };
         let item = |i: usize| !bad.contains(&i);
-        let mut found = find_invalid(&items, &batch, &item);
+        let mut found = find_invalid(&items, &batch, &item, &unreported);
         found.sort_unstable();
         (found, calls.into_inner())
     }
@@ -133,11 +173,37 @@ mod tests {
         );
     }
 
+    /// Every item is reported exactly once, with its verdict, and the items of a half
+    /// without bad ones are reported valid before the search in the other half ends.
+    #[test]
+    fn every_item_is_reported_once_with_its_verdict() {
+        let bad = [7usize, 300, 301];
+        let reported = std::sync::Mutex::new(vec![None; 512]);
+        let verdicts = verdicts(
+            512,
+            |indices, _| indices.iter().all(|i| !bad.contains(i)),
+            &|indices: &[usize], valid| {
+                let mut reported = reported.lock().unwrap();
+                for &i in indices {
+                    assert!(reported[i].replace(valid).is_none(), "{i} reported twice");
+                }
+            },
+        );
+        let reported: Vec<bool> = reported
+            .into_inner()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.expect("every item reported"))
+            .collect();
+        assert_eq!(reported, verdicts);
+        assert_eq!(verdicts.iter().filter(|v| !**v).count(), 3);
+    }
+
     #[test]
     fn a_batch_that_fails_without_a_bad_item_marks_nothing_invalid() {
         // Only exact single checks may declare an item invalid.
         let items: Vec<usize> = (0..20).collect();
-        let found = find_invalid(&items, &|_: &[usize]| false, &|_| true);
+        let found = find_invalid(&items, &|_: &[usize]| false, &|_| true, &unreported);
         assert!(found.is_empty());
     }
 }

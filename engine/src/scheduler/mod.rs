@@ -35,7 +35,7 @@ use crate::backend::BackendChoice;
 use crate::bls::{Ciphersuite, SignatureSet};
 use crate::error::{InputError, Verdict};
 use crate::groth16::{KeyId, PreparedKey};
-use crate::{Engine, EngineConfig, ProofInput};
+use crate::{Engine, EngineConfig, ProofInput, VerdictReport};
 
 /// How batches are formed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -466,11 +466,14 @@ fn verify_with_fallback(
     sets: &[SignatureSet],
     proofs: &[ProofInput],
     items: usize,
+    report: VerdictReport<'_>,
 ) -> Option<Vec<Verdict>> {
     let attempt = |engine: &Engine| {
-        catch_unwind(AssertUnwindSafe(|| execute(engine, batch, sets, proofs)))
-            .ok()
-            .filter(|v| v.len() == items)
+        catch_unwind(AssertUnwindSafe(|| {
+            execute(engine, batch, sets, proofs, report)
+        }))
+        .ok()
+        .filter(|v| v.len() == items)
     };
     attempt(&shared.engine).or_else(|| {
         shared
@@ -492,21 +495,24 @@ fn verify_with_fallback(
     })
 }
 
-/// The verdicts of one batch's items, in order.
+/// The verdicts of one batch's items, in order, each reported as soon as it is known.
 fn execute(
     engine: &Engine,
     batch: &Batch,
     sets: &[SignatureSet],
     proofs: &[ProofInput],
+    report: VerdictReport<'_>,
 ) -> Vec<Verdict> {
     match &batch.key {
-        QueueKey::Signatures { suite } => engine.verify_signature_sets(sets, suite),
+        QueueKey::Signatures { suite } => {
+            engine.verify_signature_sets_reporting(sets, suite, report)
+        }
         QueueKey::Groth16 { .. } => {
             let key = batch
                 .groth16_key
                 .as_ref()
                 .expect("Groth16 batches carry their key");
-            engine.verify_groth16(key, proofs)
+            engine.verify_groth16_reporting(key, proofs, report)
         }
     }
 }
@@ -529,7 +535,13 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
     }
     let items = sets.len() + proofs.len();
 
-    let verdicts = verify_with_fallback(shared, &batch, &sets, &proofs, items);
+    // Each request is answered as soon as all of its items are decided, so callers
+    // merged with another caller's bad items are not held for the whole search.
+    let requests = std::mem::take(&mut batch.requests);
+    let early = EarlyReplies::new(requests, &lengths);
+    let verdicts = verify_with_fallback(shared, &batch, &sets, &proofs, items, &|i, v| {
+        early.decided(i, v)
+    });
 
     tracing::debug!(
         operation = batch.operation.name(),
@@ -545,12 +557,16 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
         .fetch_max(items as u64, Ordering::Relaxed);
     stats.batch_size.observe(items as f64);
 
-    let requests = std::mem::take(&mut batch.requests);
+    // What the reports left unanswered (nothing, unless the engine failed part way).
+    let requests = early.unanswered();
     match verdicts {
         Some(verdicts) => {
             let mut verdicts = verdicts.into_iter();
             for (request, n) in requests.into_iter().zip(lengths) {
-                let _ = request.reply.send(Ok(verdicts.by_ref().take(n).collect()));
+                let own: Vec<Verdict> = verdicts.by_ref().take(n).collect();
+                if let Some(request) = request {
+                    let _ = request.reply.send(Ok(own));
+                }
             }
         }
         None => {
@@ -569,13 +585,84 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
                     set_at += n;
                     (&sets[set_at - n..set_at], &proofs[..0])
                 };
-                let answer = verify_with_fallback(shared, &batch, own_sets, own_proofs, *n)
-                    .ok_or_else(|| {
-                        ScheduleError::Internal("the engine failed on this request".into())
-                    });
+                let Some(request) = request else {
+                    continue;
+                };
+                let answer =
+                    verify_with_fallback(shared, &batch, own_sets, own_proofs, *n, &|_, _| {})
+                        .ok_or_else(|| {
+                            ScheduleError::Internal("the engine failed on this request".into())
+                        });
                 let _ = request.reply.send(answer);
             }
         }
+    }
+}
+
+/// The replies of a running batch's requests, sent as soon as each request's items are
+/// all decided.
+struct EarlyReplies {
+    /// The first item of each request in the batch, in order.
+    starts: Vec<usize>,
+    requests: Vec<Mutex<EarlyReply>>,
+}
+
+struct EarlyReply {
+    pending: Option<Pending>,
+    verdicts: Vec<Option<Verdict>>,
+    undecided: usize,
+}
+
+impl EarlyReplies {
+    fn new(requests: Vec<Pending>, lengths: &[usize]) -> Self {
+        let mut starts = Vec::with_capacity(lengths.len());
+        let mut at = 0;
+        for n in lengths {
+            starts.push(at);
+            at += n;
+        }
+        let requests = requests
+            .into_iter()
+            .zip(lengths)
+            .map(|(pending, &n)| {
+                Mutex::new(EarlyReply {
+                    pending: Some(pending),
+                    verdicts: vec![None; n],
+                    undecided: n,
+                })
+            })
+            .collect();
+        Self { starts, requests }
+    }
+
+    /// Item `item` of the batch is decided; its request is answered if it was the last.
+    fn decided(&self, item: usize, verdict: &Verdict) {
+        let r = self.starts.partition_point(|&s| s <= item) - 1;
+        let mut reply = self.requests[r].lock().unwrap_or_else(|e| e.into_inner());
+        let own = &mut reply.verdicts[item - self.starts[r]];
+        if own.is_some() {
+            return;
+        }
+        *own = Some(verdict.clone());
+        reply.undecided -= 1;
+        if reply.undecided == 0
+            && let Some(pending) = reply.pending.take()
+        {
+            let verdicts = reply
+                .verdicts
+                .iter_mut()
+                .map(|v| v.take().expect("decided"))
+                .collect();
+            let _ = pending.reply.send(Ok(verdicts));
+        }
+    }
+
+    /// The requests not answered yet, in order (`None` where answered).
+    fn unanswered(self) -> Vec<Option<Pending>> {
+        self.requests
+            .into_iter()
+            .map(|r| r.into_inner().unwrap_or_else(|e| e.into_inner()).pending)
+            .collect()
     }
 }
 

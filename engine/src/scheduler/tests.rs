@@ -232,3 +232,60 @@ async fn expired_requests_do_not_count_against_the_queue_limit() {
     assert_eq!(stats.expired.load(Ordering::SeqCst), 8);
     assert_eq!(stats.queued.load(Ordering::SeqCst), 0);
 }
+
+/// One batch merging a caller's 400 sets, a quarter of them bad, with another caller's
+/// one valid set: the good caller is answered as soon as its set is decided (the first
+/// sub-batch without bad sets), while the search for the bad sets goes on.
+#[test]
+fn a_caller_merged_with_bad_sets_is_answered_before_the_search_ends() {
+    let engine = engine();
+    let mut hostile = sets(&engine, 400);
+    for set in hostile.iter_mut().step_by(4) {
+        set.messages[0].push(0); // signature no longer matches
+    }
+    let good = sets(&engine, 401).pop().unwrap();
+    let shared = Shared {
+        engine: engine.clone(),
+        cpu_fallback: OnceLock::new(),
+        config: SchedulerConfig::default(),
+        state: Mutex::default(),
+        wake: Condvar::new(),
+        stats: [OperationStats::new(), OperationStats::new()],
+    };
+    let pending = |payload| {
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            payload: Payload::Sets(payload),
+            deadline: None,
+            enqueued: Instant::now(),
+            reply,
+        };
+        (pending, answer)
+    };
+    // The good set goes last, so it shares its first halves with bad sets.
+    let (hostile_pending, mut hostile_answer) = pending(hostile);
+    let (good_pending, good_answer) = pending(vec![good]);
+    let batch = Batch {
+        key: QueueKey::Signatures {
+            suite: Ciphersuite::ETHEREUM,
+        },
+        operation: Operation::VerifySignatures,
+        groth16_key: None,
+        requests: vec![hostile_pending, good_pending],
+    };
+    let watcher = std::thread::spawn(move || {
+        let good = good_answer.blocking_recv().expect("answered");
+        // At the moment the good caller has its answer, the hostile one has none yet.
+        let hostile_done = !matches!(
+            hostile_answer.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty)
+        );
+        (good, hostile_done, hostile_answer)
+    });
+    run_batch(&shared, batch);
+    let (good, hostile_done, mut hostile_answer) = watcher.join().unwrap();
+    assert_eq!(good, Ok(vec![Ok(true)]));
+    assert!(!hostile_done, "the good caller waited for the whole search");
+    let hostile = hostile_answer.try_recv().expect("answered").unwrap();
+    assert_eq!(hostile.iter().filter(|v| **v == Ok(false)).count(), 100);
+}
