@@ -63,6 +63,18 @@ pub struct Settings {
     /// Items that may wait in the queues; beyond it, RESOURCE_EXHAUSTED [default: 1048576].
     #[arg(long, env = "VERIBATCH_QUEUE_LIMIT")]
     queue_limit: Option<usize>,
+    /// Cost units one batch holds at most; a request costing more is a batch of its own
+    /// [default: 131072].
+    #[arg(long, env = "VERIBATCH_MAX_BATCH_COST")]
+    max_batch_cost: Option<u64>,
+    /// Cost units that may wait in the queues; beyond it, RESOURCE_EXHAUSTED
+    /// [default: 4194304].
+    #[arg(long, env = "VERIBATCH_QUEUE_COST_LIMIT")]
+    queue_cost_limit: Option<u64>,
+    /// Bytes of items that may wait in the queues; beyond it, RESOURCE_EXHAUSTED
+    /// [default: 1073741824].
+    #[arg(long, env = "VERIBATCH_QUEUE_BYTE_LIMIT")]
+    queue_byte_limit: Option<usize>,
     /// Batches that may run at once [default: 2].
     #[arg(long, env = "VERIBATCH_WORKERS")]
     workers: Option<usize>,
@@ -249,6 +261,9 @@ impl Settings {
                     .map(Duration::from_millis)
                     .unwrap_or(d.scheduler.max_delay),
                 queue_limit: pick!(queue_limit).unwrap_or(d.scheduler.queue_limit),
+                max_batch_cost: pick!(max_batch_cost).unwrap_or(d.scheduler.max_batch_cost),
+                queue_cost_limit: pick!(queue_cost_limit).unwrap_or(d.scheduler.queue_cost_limit),
+                queue_byte_limit: pick!(queue_byte_limit).unwrap_or(d.scheduler.queue_byte_limit),
                 workers: pick!(workers).unwrap_or(d.scheduler.workers),
             },
             metrics_listen: pick!(metrics_listen),
@@ -318,6 +333,12 @@ impl Settings {
         for (name, value) in [
             ("max_batch", config.scheduler.max_batch),
             ("queue_limit", config.scheduler.queue_limit),
+            ("max_batch_cost", config.scheduler.max_batch_cost as usize),
+            (
+                "queue_cost_limit",
+                config.scheduler.queue_cost_limit as usize,
+            ),
+            ("queue_byte_limit", config.scheduler.queue_byte_limit),
             ("workers", config.scheduler.workers),
             ("max_items_per_request", config.limits.max_items),
             (

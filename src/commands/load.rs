@@ -15,6 +15,7 @@ use veribatch_engine::{Engine, EngineConfig};
 use veribatch_service::client::Remote;
 use veribatch_service::proto;
 
+use super::attack::{self, Attack, AttackReport};
 use crate::output::{self, CommandResult, Outcome, outln};
 
 #[derive(Args, Debug)]
@@ -55,6 +56,13 @@ pub struct LoadArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Run again beside one hostile caller, and report the well-behaved clients'
+    /// latency with and without it.
+    #[arg(long, value_enum)]
+    attack: Option<Attack>,
+    /// The server's process id (same machine): its memory is reported after an attack.
+    #[arg(long, requires = "attack")]
+    server_pid: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -244,6 +252,27 @@ struct Report {
     errors: BTreeMap<String, u64>,
     mismatches: u64,
     mismatch_examples: Vec<String>,
+    /// With `--attack`: the same run beside the hostile caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attack: Option<AttackOutcome>,
+}
+
+#[derive(Serialize)]
+struct AttackOutcome {
+    kind: Attack,
+    /// The well-behaved clients' p99 under the attack over their p99 without it.
+    p99_ratio: f64,
+    attacked: Box<Report>,
+    hostile: AttackReport,
+    /// The server's memory after the attacked run (`--server-pid`, same machine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_memory_kib: Option<Memory>,
+}
+
+#[derive(Serialize)]
+struct Memory {
+    rss: u64,
+    peak: u64,
 }
 
 #[derive(Serialize)]
@@ -299,128 +328,181 @@ pub fn run(args: LoadArgs) -> CommandResult {
             _ => None,
         };
         let jobs = Arc::new(make_jobs(&args, key_id.as_deref()));
-        let limit = args.requests;
-        let deadline = Instant::now()
-            + match (args.duration, limit) {
-                (Some(d), _) => d,
-                (None, Some(_)) => Duration::from_secs(u64::MAX / 4),
-                (None, None) => Duration::from_secs(10),
-            };
-        let bar = match limit {
-            Some(n) => output::progress(n as usize, "requests"),
-            None => output::progress(
-                deadline.saturating_duration_since(Instant::now()).as_secs() as usize,
-                "seconds",
-            ),
-        };
-        let started = Instant::now();
-        let next = Arc::new(AtomicU64::new(0));
-        let failed = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let slot = Arc::new(tokio::sync::Mutex::new(Instant::now()));
-        let tally = Arc::new(Mutex::new(Tally::default()));
-        let workers: Vec<_> = (0..args.concurrency)
-            .map(|_| {
-                let (mut client, jobs, next, failed) =
-                    (client.clone(), jobs.clone(), next.clone(), failed.clone());
-                let (stop, slot, tally, bar, interrupted) = (
-                    stop.clone(),
-                    slot.clone(),
-                    tally.clone(),
-                    bar.clone(),
-                    interrupted.clone(),
-                );
-                let rate = args.rate;
-                tokio::spawn(async move {
-                    loop {
-                        if stop.load(Ordering::SeqCst)
-                            || interrupted.load(Ordering::SeqCst)
-                            || Instant::now() >= deadline
-                        {
-                            break;
-                        }
-                        let n = next.fetch_add(1, Ordering::SeqCst);
-                        if limit.is_some_and(|l| n >= l) {
-                            break;
-                        }
-                        if let Some(rate) = rate.filter(|r| *r > 0.0) {
-                            let at = {
-                                let mut slot = slot.lock().await;
-                                let at = (*slot).max(Instant::now());
-                                *slot = at + Duration::from_secs_f64(1.0 / rate);
-                                at
-                            };
-                            if at >= deadline {
-                                break;
-                            }
-                            // Sleep in short steps so Ctrl-C is noticed.
-                            while Instant::now() < at && !interrupted.load(Ordering::SeqCst) {
-                                let step = at.min(Instant::now() + Duration::from_millis(50));
-                                tokio::time::sleep_until(step.into()).await;
-                            }
-                            if interrupted.load(Ordering::SeqCst) {
-                                break;
-                            }
-                        }
-                        let sent = Instant::now();
-                        let result =
-                            send(&mut client, &jobs[n as usize % jobs.len()], &tally).await;
-                        let elapsed = sent.elapsed();
-                        let mut t = lock(&tally);
-                        match result {
-                            Ok(()) => t.latencies.push(elapsed),
-                            Err(status) => {
-                                failed.fetch_add(1, Ordering::Relaxed);
-                                *t.errors.entry(format!("{:?}", status.code())).or_default() += 1;
-                            }
-                        }
-                        drop(t);
-                        if limit.is_some() {
-                            bar.inc(1);
-                        } else {
-                            bar.set_position(sent.duration_since(started).as_secs());
-                        }
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            let _ = w.await;
+        let mut report = drive(&args, &client, &jobs, &interrupted).await;
+        if let Some(kind) = args.attack {
+            // The same run again, with the hostile caller beside it.
+            let target = target_address(&args.target)?;
+            let stop = Arc::new(AtomicBool::new(false));
+            let hostile = tokio::spawn(attack::run(kind, client.clone(), target, stop.clone()));
+            // Let the attack take hold before measuring.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let attacked = drive(&args, &client, &jobs, &interrupted).await;
+            stop.store(true, Ordering::SeqCst);
+            let hostile = hostile
+                .await
+                .map_err(|e| format!("the attack failed: {e}"))?;
+            report.attack = Some(AttackOutcome {
+                kind,
+                p99_ratio: attacked.latency_ms.p99 / report.latency_ms.p99.max(1e-9),
+                attacked: Box::new(attacked),
+                hostile,
+                server_memory_kib: args.server_pid.and_then(server_memory),
+            });
         }
-        stop.store(true, Ordering::SeqCst);
-        bar.finish_and_clear();
-        let seconds = started.elapsed().as_secs_f64();
-        let tally = std::mem::take(&mut *lock(&tally));
-        let requests = tally.latencies.len() as u64 + failed.load(Ordering::SeqCst);
-        let report = Report {
-            target: args.target.clone(),
-            workload: args.workload,
-            concurrency: args.concurrency,
-            seconds,
-            requests,
-            requests_failed: failed.load(Ordering::SeqCst),
-            items_checked: tally.items,
-            requests_per_second: requests as f64 / seconds,
-            items_per_second: tally.items as f64 / seconds,
-            latency_ms: latency(tally.latencies),
-            errors: tally.errors,
-            mismatches: tally.mismatches,
-            mismatch_examples: tally.examples,
-        };
         print_report(&report, args.json);
-        // Backpressure (RESOURCE_EXHAUSTED) is the service working as designed; any
-        // other error, any wrong verdict, and a run that verified nothing fail it.
-        let unexpected = report
-            .errors
-            .iter()
-            .any(|(code, _)| code != &format!("{:?}", Code::ResourceExhausted));
         if interrupted.load(Ordering::SeqCst) {
             return Ok(Outcome::Interrupted);
         }
-        Ok(Outcome::from_valid(
-            report.mismatches == 0 && !unexpected && report.items_checked > 0,
-        ))
+        let runs = std::iter::once(&report).chain(report.attack.as_ref().map(|a| &*a.attacked));
+        let mut ok = true;
+        for run in runs {
+            // Backpressure (RESOURCE_EXHAUSTED) is the service working as designed; any
+            // other error, any wrong verdict, and a run that verified nothing fail it.
+            let unexpected = run
+                .errors
+                .iter()
+                .any(|(code, _)| code != &format!("{:?}", Code::ResourceExhausted));
+            ok &= run.mismatches == 0 && !unexpected && run.items_checked > 0;
+        }
+        Ok(Outcome::from_valid(ok))
     })
+}
+
+/// The host and port of a target URL.
+fn target_address(url: &str) -> Result<std::net::SocketAddr, String> {
+    let uri: tonic::codegen::http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+    let host = uri.host().ok_or_else(|| format!("{url}: no host"))?;
+    let port = uri.port_u16().unwrap_or(443);
+    std::net::ToSocketAddrs::to_socket_addrs(&(host.trim_matches(['[', ']']), port))
+        .map_err(|e| format!("{url}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{url}: no address"))
+}
+
+/// Resident and peak memory of a process on this machine, from /proc.
+fn server_memory(pid: u32) -> Option<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    };
+    Some(Memory {
+        rss: field("VmRSS:")?,
+        peak: field("VmHWM:")?,
+    })
+}
+
+/// One measured run of the well-behaved workers.
+async fn drive(
+    args: &LoadArgs,
+    client: &Remote,
+    jobs: &Arc<Vec<Job>>,
+    interrupted: &Arc<AtomicBool>,
+) -> Report {
+    let limit = args.requests;
+    let deadline = Instant::now()
+        + match (args.duration, limit) {
+            (Some(d), _) => d,
+            (None, Some(_)) => Duration::from_secs(u64::MAX / 4),
+            (None, None) => Duration::from_secs(10),
+        };
+    let bar = match limit {
+        Some(n) => output::progress(n as usize, "requests"),
+        None => output::progress(
+            deadline.saturating_duration_since(Instant::now()).as_secs() as usize,
+            "seconds",
+        ),
+    };
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let slot = Arc::new(tokio::sync::Mutex::new(Instant::now()));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let workers: Vec<_> = (0..args.concurrency)
+        .map(|_| {
+            let (mut client, jobs, next, failed) =
+                (client.clone(), jobs.clone(), next.clone(), failed.clone());
+            let (slot, tally, bar, interrupted) = (
+                slot.clone(),
+                tally.clone(),
+                bar.clone(),
+                interrupted.clone(),
+            );
+            let rate = args.rate;
+            tokio::spawn(async move {
+                loop {
+                    if interrupted.load(Ordering::SeqCst) || Instant::now() >= deadline {
+                        break;
+                    }
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if limit.is_some_and(|l| n >= l) {
+                        break;
+                    }
+                    if let Some(rate) = rate.filter(|r| *r > 0.0) {
+                        let at = {
+                            let mut slot = slot.lock().await;
+                            let at = (*slot).max(Instant::now());
+                            *slot = at + Duration::from_secs_f64(1.0 / rate);
+                            at
+                        };
+                        if at >= deadline {
+                            break;
+                        }
+                        // Sleep in short steps so Ctrl-C is noticed.
+                        while Instant::now() < at && !interrupted.load(Ordering::SeqCst) {
+                            let step = at.min(Instant::now() + Duration::from_millis(50));
+                            tokio::time::sleep_until(step.into()).await;
+                        }
+                        if interrupted.load(Ordering::SeqCst) {
+                            break;
+                        }
+                    }
+                    let sent = Instant::now();
+                    let result = send(&mut client, &jobs[n as usize % jobs.len()], &tally).await;
+                    let elapsed = sent.elapsed();
+                    let mut t = lock(&tally);
+                    match result {
+                        Ok(()) => t.latencies.push(elapsed),
+                        Err(status) => {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                            *t.errors.entry(format!("{:?}", status.code())).or_default() += 1;
+                        }
+                    }
+                    drop(t);
+                    if limit.is_some() {
+                        bar.inc(1);
+                    } else {
+                        bar.set_position(sent.duration_since(started).as_secs());
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.await;
+    }
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let tally = std::mem::take(&mut *lock(&tally));
+    let requests = tally.latencies.len() as u64 + failed.load(Ordering::SeqCst);
+    Report {
+        target: args.target.clone(),
+        workload: args.workload,
+        concurrency: args.concurrency,
+        seconds,
+        requests,
+        requests_failed: failed.load(Ordering::SeqCst),
+        items_checked: tally.items,
+        requests_per_second: requests as f64 / seconds,
+        items_per_second: tally.items as f64 / seconds,
+        latency_ms: latency(tally.latencies),
+        errors: tally.errors,
+        mismatches: tally.mismatches,
+        mismatch_examples: tally.examples,
+        attack: None,
+    }
 }
 
 fn print_report(r: &Report, json: bool) {
@@ -467,5 +549,41 @@ fn print_report(r: &Report, json: bool) {
     }
     for example in &r.mismatch_examples {
         outln!("mismatch     {example}");
+    }
+    if let Some(a) = &r.attack {
+        let l = &a.attacked.latency_ms;
+        outln!(
+            "attack       {:?}: {} hostile requests {:?}{}",
+            a.kind,
+            a.hostile.requests,
+            a.hostile.answers,
+            if a.hostile.connections > 0 {
+                format!(", {} idle connections", a.hostile.connections)
+            } else {
+                String::new()
+            }
+        );
+        outln!(
+            "under attack p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2} ms; p99 {:.2}x the run without it",
+            l.p50,
+            l.p90,
+            l.p99,
+            l.max,
+            a.p99_ratio
+        );
+        outln!(
+            "under attack {} requests ({} failed), {} items checked, {} verdicts wrong",
+            a.attacked.requests,
+            a.attacked.requests_failed,
+            a.attacked.items_checked,
+            a.attacked.mismatches
+        );
+        if let Some(m) = &a.server_memory_kib {
+            outln!(
+                "server       {} MiB resident, {} MiB peak",
+                m.rss >> 10,
+                m.peak >> 10
+            );
+        }
     }
 }

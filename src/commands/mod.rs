@@ -1,6 +1,7 @@
 //! One module per command group. Each turns flags and files into engine calls and
 //! engine results into output; none holds verification logic of its own.
 
+pub mod attack;
 pub mod bench;
 pub mod bls;
 pub mod groth16;

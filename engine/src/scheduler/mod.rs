@@ -46,6 +46,13 @@ pub struct SchedulerConfig {
     pub max_delay: Duration,
     /// Items that may wait in all queues together.
     pub queue_limit: usize,
+    /// Cost units (keys and messages of signature sets, one plus the public inputs of a
+    /// proof) one batch holds at most; a request costing more is a batch of its own.
+    pub max_batch_cost: u64,
+    /// Cost units that may wait in all queues together.
+    pub queue_cost_limit: u64,
+    /// Bytes of items that may wait in all queues together.
+    pub queue_byte_limit: usize,
     /// Batches that may run at once.
     pub workers: usize,
 }
@@ -56,6 +63,9 @@ impl Default for SchedulerConfig {
             max_batch: 4096,
             max_delay: Duration::from_millis(5),
             queue_limit: 1 << 20,
+            max_batch_cost: 1 << 17,
+            queue_cost_limit: 1 << 22,
+            queue_byte_limit: 1 << 30,
             workers: 2,
         }
     }
@@ -89,8 +99,13 @@ pub enum ScheduleError {
     /// The request as a whole is malformed (more items than the queues hold).
     #[error("{0}")]
     Invalid(InputError),
-    #[error("the queues are full ({queued} items waiting, limit {limit}): retry later")]
-    QueueFull { queued: usize, limit: usize },
+    #[error("the queues are full ({queued} {unit} waiting, limit {limit}): retry later")]
+    QueueFull {
+        queued: u64,
+        limit: u64,
+        /// What is counted: items, cost units or bytes.
+        unit: &'static str,
+    },
     #[error("the deadline passed before the items were verified")]
     DeadlineExceeded,
     #[error("the scheduler is shutting down")]
@@ -114,10 +129,42 @@ impl Payload {
             Self::Proofs(p) => p.len(),
         }
     }
+
+    /// What verifying it costs: a hash to the curve and a pairing per message and an
+    /// addition per key of a set; a pairing and a multiplication per input of a proof.
+    fn cost(&self) -> u64 {
+        match self {
+            Self::Sets(s) => s
+                .iter()
+                .map(|s| (s.public_keys.len() + s.messages.len()).max(1) as u64)
+                .sum(),
+            Self::Proofs(p) => p.iter().map(|p| 1 + p.public_inputs.len() as u64).sum(),
+        }
+    }
+
+    /// The bytes it holds.
+    fn bytes(&self) -> usize {
+        match self {
+            Self::Sets(s) => s
+                .iter()
+                .map(|s| {
+                    s.signature.len()
+                        + s.public_keys.iter().map(Vec::len).sum::<usize>()
+                        + s.messages.iter().map(Vec::len).sum::<usize>()
+                })
+                .sum(),
+            Self::Proofs(p) => p
+                .iter()
+                .map(|p| p.proof.len() + p.public_inputs.iter().map(Vec::len).sum::<usize>())
+                .sum(),
+        }
+    }
 }
 
 struct Pending {
     payload: Payload,
+    cost: u64,
+    bytes: usize,
     deadline: Option<Instant>,
     enqueued: Instant,
     reply: Reply,
@@ -149,6 +196,8 @@ struct Queue {
 struct State {
     queues: HashMap<QueueKey, Queue>,
     queued: usize,
+    queued_cost: u64,
+    queued_bytes: usize,
     running: usize,
     stopping: bool,
 }
@@ -271,30 +320,62 @@ impl Scheduler {
             return Ok(Vec::new());
         }
         let stats = self.shared.stats(operation);
-        let limit = self.shared.config.queue_limit;
-        if n > limit {
-            // Waiting would never help: the request alone is larger than the queues.
-            return Err(ScheduleError::Invalid(InputError::new(
-                "items",
-                None,
-                format!("{n} items exceed the queue limit of {limit}; split the request"),
-            )));
+        let config = &self.shared.config;
+        let (cost, bytes) = (payload.cost(), payload.bytes());
+        // The request against each bound of the queues: (unit, its size, limit).
+        let bounds = |state: &State| {
+            [
+                (
+                    "items",
+                    n as u64,
+                    state.queued as u64,
+                    config.queue_limit as u64,
+                ),
+                (
+                    "cost units",
+                    cost,
+                    state.queued_cost,
+                    config.queue_cost_limit,
+                ),
+                (
+                    "bytes",
+                    bytes as u64,
+                    state.queued_bytes as u64,
+                    config.queue_byte_limit as u64,
+                ),
+            ]
+        };
+        for (unit, size, _, limit) in bounds(&State::default()) {
+            if size > limit {
+                // Waiting would never help: the request alone is larger than the queues.
+                return Err(ScheduleError::Invalid(InputError::new(
+                    "items",
+                    None,
+                    format!("{size} {unit} exceed the queue limit of {limit}; split the request"),
+                )));
+            }
         }
+        let full = |state: &State| {
+            bounds(state)
+                .into_iter()
+                .find(|(_, size, queued, limit)| queued + size > *limit)
+        };
         let (reply, answer) = oneshot::channel();
         {
             let mut state = self.shared.lock();
             if state.stopping {
                 return Err(ScheduleError::ShuttingDown);
             }
-            if state.queued + n > limit {
+            if full(&state).is_some() {
                 // Requests that can no longer be answered must not crowd out this one.
                 drop_expired(&self.shared, &mut state, Instant::now());
             }
-            if state.queued + n > limit {
+            if let Some((unit, _, queued, limit)) = full(&state) {
                 stats.rejected.fetch_add(1, Ordering::Relaxed);
                 return Err(ScheduleError::QueueFull {
-                    queued: state.queued,
+                    queued,
                     limit,
+                    unit,
                 });
             }
             let queue = state.queues.entry(key).or_insert_with(|| Queue {
@@ -305,12 +386,16 @@ impl Scheduler {
             });
             queue.requests.push_back(Pending {
                 payload,
+                cost,
+                bytes,
                 deadline,
                 enqueued: Instant::now(),
                 reply,
             });
             queue.items += n;
             state.queued += n;
+            state.queued_cost += cost;
+            state.queued_bytes += bytes;
             stats.requests.fetch_add(1, Ordering::Relaxed);
             stats.queued.fetch_add(n as u64, Ordering::Relaxed);
         }
@@ -383,7 +468,7 @@ fn work(shared: &Shared) {
 /// Answers and removes every request past its deadline (or whose caller left), so that
 /// they stop counting against the queue limit.
 fn drop_expired(shared: &Shared, state: &mut State, now: Instant) {
-    let mut dropped = 0;
+    let (mut dropped, mut cost, mut bytes) = (0, 0, 0);
     state.queues.retain(|_, queue| {
         let stats = shared.stats(queue.operation);
         let mut kept = VecDeque::with_capacity(queue.requests.len());
@@ -392,6 +477,8 @@ fn drop_expired(shared: &Shared, state: &mut State, now: Instant) {
                 let n = pending.payload.len();
                 queue.items -= n;
                 dropped += n;
+                cost += pending.cost;
+                bytes += pending.bytes;
                 stats.expired.fetch_add(n as u64, Ordering::Relaxed);
                 stats.queued.fetch_sub(n as u64, Ordering::Relaxed);
                 let _ = pending.reply.send(Err(ScheduleError::DeadlineExceeded));
@@ -403,11 +490,14 @@ fn drop_expired(shared: &Shared, state: &mut State, now: Instant) {
         !queue.requests.is_empty()
     });
     state.queued -= dropped;
+    state.queued_cost -= cost;
+    state.queued_bytes -= bytes;
 }
 
 /// The next batch to run, if a queue is ready: the ready queue whose oldest request is
-/// oldest, up to `max_batch` items of whole requests (a request larger than `max_batch`
-/// is a batch of its own). Requests past their deadline are answered and dropped here.
+/// oldest, up to `max_batch` items and `max_batch_cost` cost units of whole requests (a
+/// request larger than either is a batch of its own), so that a few costly requests do
+/// not make one batch that holds everyone merged with them. Requests past their deadline are answered and dropped here.
 fn take_batch(shared: &Shared, state: &mut State, now: Instant) -> Option<Batch> {
     let config = &shared.config;
     loop {
@@ -424,23 +514,30 @@ fn take_batch(shared: &Shared, state: &mut State, now: Instant) -> Option<Batch>
         let queue = state.queues.get_mut(&key).expect("chosen queue exists");
         let stats = shared.stats(queue.operation);
         let mut taken = Vec::new();
-        let mut items = 0;
-        let mut removed = 0;
+        let (mut items, mut cost) = (0, 0);
+        let (mut removed, mut removed_cost, mut removed_bytes) = (0, 0, 0);
         while let Some(front) = queue.requests.front() {
-            let n = front.payload.len();
+            let (n, c, b) = (front.payload.len(), front.cost, front.bytes);
             if front.expired(now) {
                 let pending = queue.requests.pop_front().expect("front exists");
                 stats.expired.fetch_add(n as u64, Ordering::Relaxed);
                 let _ = pending.reply.send(Err(ScheduleError::DeadlineExceeded));
-            } else if items == 0 || items + n <= config.max_batch {
+            } else if items == 0
+                || (items + n <= config.max_batch && cost + c <= config.max_batch_cost)
+            {
                 taken.push(queue.requests.pop_front().expect("front exists"));
                 items += n;
+                cost += c;
             } else {
                 break;
             }
             removed += n;
+            removed_cost += c;
+            removed_bytes += b;
         }
         queue.items -= removed;
+        state.queued_cost -= removed_cost;
+        state.queued_bytes -= removed_bytes;
         let (operation, groth16_key) = (queue.operation, queue.groth16_key.clone());
         if queue.requests.is_empty() {
             state.queues.remove(&key);
@@ -535,6 +632,14 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
     }
     let items = sets.len() + proofs.len();
 
+    // Counted before the work: the first replies may go out before it ends.
+    stats.batches.fetch_add(1, Ordering::Relaxed);
+    stats.items.fetch_add(items as u64, Ordering::Relaxed);
+    stats
+        .largest_batch
+        .fetch_max(items as u64, Ordering::Relaxed);
+    stats.batch_size.observe(items as f64);
+
     // Each request is answered as soon as all of its items are decided, so callers
     // merged with another caller's bad items are not held for the whole search.
     let requests = std::mem::take(&mut batch.requests);
@@ -550,12 +655,6 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
         seconds = started.elapsed().as_secs_f64(),
         "batch verified"
     );
-    stats.batches.fetch_add(1, Ordering::Relaxed);
-    stats.items.fetch_add(items as u64, Ordering::Relaxed);
-    stats
-        .largest_batch
-        .fetch_max(items as u64, Ordering::Relaxed);
-    stats.batch_size.observe(items as f64);
 
     // What the reports left unanswered (nothing, unless the engine failed part way).
     let requests = early.unanswered();

@@ -137,6 +137,7 @@ proptest! {
                 max_delay: Duration::from_micros(delay_micros),
                 queue_limit: 1 << 16,
                 workers,
+                ..SchedulerConfig::default()
             },
         ));
         let answers = runtime.block_on(async {

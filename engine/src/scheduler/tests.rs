@@ -49,6 +49,7 @@ fn scheduler(engine: Arc<Engine>, workers: usize, queue_limit: usize) -> Arc<Sch
             max_delay: Duration::from_secs(60),
             queue_limit,
             workers,
+            ..SchedulerConfig::default()
         },
     ))
 }
@@ -141,7 +142,8 @@ async fn a_full_queue_refuses_requests_and_loses_none_it_accepted() {
         refused,
         Err(ScheduleError::QueueFull {
             queued: 8,
-            limit: 600
+            limit: 600,
+            unit: "items",
         })
     );
     assert_eq!(accepted.await.unwrap().unwrap(), vec![Ok(true); 8]);
@@ -233,14 +235,15 @@ async fn expired_requests_do_not_count_against_the_queue_limit() {
     assert_eq!(stats.queued.load(Ordering::SeqCst), 0);
 }
 
-/// One batch merging a caller's 400 sets, a quarter of them bad, with another caller's
-/// one valid set: the good caller is answered as soon as its set is decided (the first
-/// sub-batch without bad sets), while the search for the bad sets goes on.
+/// One batch merging a caller's 400 sets, a quarter of its first 200 bad, with another
+/// caller's one valid set: the good caller is answered as soon as its set is decided
+/// (here by the first half-batch, which holds no bad set), while the search for the 50
+/// bad sets goes on.
 #[test]
 fn a_caller_merged_with_bad_sets_is_answered_before_the_search_ends() {
     let engine = engine();
     let mut hostile = sets(&engine, 400);
-    for set in hostile.iter_mut().step_by(4) {
+    for set in hostile[..200].iter_mut().step_by(4) {
         set.messages[0].push(0); // signature no longer matches
     }
     let good = sets(&engine, 401).pop().unwrap();
@@ -254,8 +257,11 @@ fn a_caller_merged_with_bad_sets_is_answered_before_the_search_ends() {
     };
     let pending = |payload| {
         let (reply, answer) = oneshot::channel();
+        let payload = Payload::Sets(payload);
         let pending = Pending {
-            payload: Payload::Sets(payload),
+            cost: payload.cost(),
+            bytes: payload.bytes(),
+            payload,
             deadline: None,
             enqueued: Instant::now(),
             reply,
@@ -287,5 +293,49 @@ fn a_caller_merged_with_bad_sets_is_answered_before_the_search_ends() {
     assert_eq!(good, Ok(vec![Ok(true)]));
     assert!(!hostile_done, "the good caller waited for the whole search");
     let hostile = hostile_answer.try_recv().expect("answered").unwrap();
-    assert_eq!(hostile.iter().filter(|v| **v == Ok(false)).count(), 100);
+    assert_eq!(hostile.iter().filter(|v| **v == Ok(false)).count(), 50);
+}
+
+/// The queues are bounded in cost and bytes too: a request costing more than the queues
+/// may hold is refused before it is queued, naming the unit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queues_are_bounded_in_cost_and_bytes() {
+    let engine = engine();
+    let bounded = |cost, bytes| {
+        Arc::new(Scheduler::new(
+            engine.clone(),
+            SchedulerConfig {
+                queue_cost_limit: cost,
+                queue_byte_limit: bytes,
+                ..SchedulerConfig::default()
+            },
+        ))
+    };
+    // Ten one-key, one-message sets cost 20 units and hold 10 × (96 + 48 + 9..) bytes.
+    let ten = sets(&engine, 10);
+    let by_cost = bounded(19, 1 << 20)
+        .verify_signature_sets(ten.clone(), Ciphersuite::ETHEREUM, None)
+        .await
+        .unwrap_err();
+    assert!(
+        by_cost
+            .to_string()
+            .contains("20 cost units exceed the queue limit of 19"),
+        "{by_cost}"
+    );
+    let by_bytes = bounded(1 << 20, 1000)
+        .verify_signature_sets(ten.clone(), Ciphersuite::ETHEREUM, None)
+        .await
+        .unwrap_err();
+    assert!(
+        by_bytes
+            .to_string()
+            .contains("bytes exceed the queue limit of 1000"),
+        "{by_bytes}"
+    );
+    let fits = bounded(20, 1 << 20)
+        .verify_signature_sets(ten, Ciphersuite::ETHEREUM, None)
+        .await
+        .unwrap();
+    assert_eq!(fits, vec![Ok(true); 10]);
 }
