@@ -512,3 +512,22 @@ async fn connections_beyond_the_limit_are_closed_at_once() {
     }
     assert!(served);
 }
+
+/// A socket to the metrics port that never sends its request is closed (header-read
+/// timeout), and scrapes go on being served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_port_closes_silent_sockets() {
+    let server = Server::start(&["--backend", "cpu", "--metrics-listen", "127.0.0.1:0"]);
+    let addr = server.metrics.unwrap();
+    let mut silent: Vec<std::net::TcpStream> = (0..32)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    assert!(
+        closed_within(&mut silent[0], Duration::from_secs(60)),
+        "a silent socket stayed open"
+    );
+    let body = tokio::task::spawn_blocking(move || common::metrics_text(addr))
+        .await
+        .unwrap();
+    assert!(body.contains("veribatch_requests_total"), "{body}");
+}

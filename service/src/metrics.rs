@@ -343,9 +343,21 @@ fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
     let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count());
 }
 
-/// Serves `GET /metrics` on `listener` until the task is dropped.
+/// Scrapes served at once; more wait to be accepted.
+const METRICS_CONNECTIONS: usize = 16;
+/// A scraper must send its request headers within this, and be done within
+/// [`METRICS_CONNECTION_TIME`]: a socket that connects and says nothing holds nothing.
+const METRICS_HEADER_TIME: Duration = Duration::from_secs(5);
+const METRICS_CONNECTION_TIME: Duration = Duration::from_secs(30);
+
+/// Serves `GET /metrics` on `listener` until the task is dropped: one request per
+/// connection, a bounded number of connections, headers within a deadline.
 pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(METRICS_CONNECTIONS));
     loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(e) => {
@@ -372,12 +384,17 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
                     Ok::<_, Infallible>(response.expect("static response parts"))
                 }
             });
-            if let Err(e) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), respond)
-                .await
-            {
-                tracing::debug!(error = %e, "metrics connection ended with an error");
+            let connection = http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(METRICS_HEADER_TIME)
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(stream), respond);
+            match tokio::time::timeout(METRICS_CONNECTION_TIME, connection).await {
+                Ok(Err(e)) => tracing::debug!(error = %e, "metrics connection ended with an error"),
+                Err(_) => tracing::debug!("metrics connection took too long; closed"),
+                Ok(Ok(())) => {}
             }
+            drop(slot);
         });
     }
 }

@@ -333,7 +333,14 @@ pub fn run(args: LoadArgs) -> CommandResult {
             // The same run again, with the hostile caller beside it.
             let target = target_address(&args.target)?;
             let stop = Arc::new(AtomicBool::new(false));
-            let hostile = tokio::spawn(attack::run(kind, client.clone(), target, stop.clone()));
+            // The hostile caller has a connection of its own, as a separate client would.
+            let mut hostile_client =
+                Remote::connect(&args.target, args.target_ca.as_deref()).await?;
+            if let Some(path) = &args.token_file {
+                hostile_client =
+                    hostile_client.with_token(&veribatch_service::client::read_token(path)?)?;
+            }
+            let hostile = tokio::spawn(attack::run(kind, hostile_client, target, stop.clone()));
             // Let the attack take hold before measuring.
             tokio::time::sleep(Duration::from_millis(500)).await;
             let attacked = drive(&args, &client, &jobs, &interrupted).await;
