@@ -70,9 +70,12 @@ pub type VerdictReport<'a> = &'a (dyn Fn(usize, &Verdict) + Sync);
 /// Runs `verify` on the items that decoded and merges its verdicts with the decoding
 /// errors, in the original order. `Ok(None)` is an item that decoded but is certainly
 /// invalid. Decoding verdicts are reported at once, the others as `verify` reports them.
+/// `groups` (lengths of runs of items that belong together, over all items) are passed to
+/// `verify` as the lengths of the same runs over the decoded items.
 fn verify_decoded<T>(
     decoded: Vec<Result<Option<T>, InputError>>,
-    verify: impl FnOnce(&[T], crate::scheduler::bisect::Report<'_>) -> Vec<bool>,
+    groups: &[usize],
+    verify: impl FnOnce(&[T], &[usize], crate::scheduler::bisect::Report<'_>) -> Vec<bool>,
     report: VerdictReport<'_>,
 ) -> Vec<Verdict> {
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(decoded.len());
@@ -99,7 +102,16 @@ fn verify_decoded<T>(
             report(positions[k], &Ok(valid));
         }
     };
-    let results = verify(&items, &by_position);
+    let mut start = 0;
+    let decoded_groups: Vec<usize> = groups
+        .iter()
+        .map(|&len| {
+            let (from, to) = (start, start + len);
+            start = to;
+            positions.partition_point(|&p| p < to) - positions.partition_point(|&p| p < from)
+        })
+        .collect();
+    let results = verify(&items, &decoded_groups, &by_position);
     // A backend that answered for fewer items must not leave the rest looking valid.
     assert_eq!(results.len(), items.len(), "one verdict per item");
     for (i, ok) in positions.into_iter().zip(results) {
@@ -153,23 +165,27 @@ impl Engine {
         sets: &[SignatureSet],
         suite: &Ciphersuite,
     ) -> Vec<Verdict> {
-        self.verify_signature_sets_reporting(sets, suite, &|_, _| {})
+        self.verify_signature_sets_reporting(sets, suite, &[], &|_, _| {})
     }
 
-    /// [`Engine::verify_signature_sets`], telling `report` each set's verdict as soon as
-    /// it is known (the sets of a sub-batch that passes are known at once, before the
-    /// search for the bad ones ends).
+    /// [`Engine::verify_signature_sets`] for sets that come in `groups` (lengths of runs
+    /// of sets, one per caller merged into the batch): a failed batch is split along the
+    /// groups first, and `report` is told each set's verdict as soon as it is known.
     pub fn verify_signature_sets_reporting(
         &self,
         sets: &[SignatureSet],
         suite: &Ciphersuite,
+        groups: &[usize],
         report: VerdictReport<'_>,
     ) -> Vec<Verdict> {
         let decoded =
             bls::sets::decode_all(sets, suite.scheme(), &self.public_keys, &*self.backend);
         verify_decoded(
             decoded,
-            |valid, decided| bls::verify::verify_sets(&*self.backend, valid, suite.dst(), decided),
+            groups,
+            |valid, groups, decided| {
+                bls::verify::verify_sets(&*self.backend, valid, suite.dst(), groups, decided)
+            },
             report,
         )
     }
@@ -408,15 +424,16 @@ impl Engine {
 
     /// Verifies proofs for one key as one batch; one verdict per proof, in order.
     pub fn verify_groth16(&self, key: &PreparedKey, proofs: &[ProofInput]) -> Vec<Verdict> {
-        self.verify_groth16_reporting(key, proofs, &|_, _| {})
+        self.verify_groth16_reporting(key, proofs, &[], &|_, _| {})
     }
 
-    /// [`Engine::verify_groth16`], telling `report` each proof's verdict as soon as it is
-    /// known.
+    /// [`Engine::verify_groth16`] for proofs that come in `groups`, as
+    /// [`Engine::verify_signature_sets_reporting`].
     pub fn verify_groth16_reporting(
         &self,
         key: &PreparedKey,
         proofs: &[ProofInput],
+        groups: &[usize],
         report: VerdictReport<'_>,
     ) -> Vec<Verdict> {
         let decoded = proofs
@@ -425,8 +442,9 @@ impl Engine {
             .collect();
         verify_decoded(
             decoded,
-            |statements, decided| {
-                groth16::verify::verify_statements(&*self.backend, key, statements, decided)
+            groups,
+            |statements, groups, decided| {
+                groth16::verify::verify_statements(&*self.backend, key, statements, groups, decided)
             },
             report,
         )

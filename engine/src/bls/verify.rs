@@ -27,6 +27,7 @@ pub(crate) fn verify_sets(
     backend: &dyn Backend,
     sets: &[ValidSet<'_>],
     dst: &[u8],
+    groups: &[usize],
     report: bisect::Report<'_>,
 ) -> Vec<bool> {
     let hashes = hash_messages(backend, sets, dst);
@@ -37,6 +38,7 @@ pub(crate) fn verify_sets(
     };
     bisect::verdicts(
         sets.len(),
+        groups,
         |indices, coefficients| batch.equation_holds(indices, coefficients),
         report,
     )

@@ -51,10 +51,12 @@ pub(crate) fn verify_statements(
     backend: &dyn Backend,
     key: &PreparedKey,
     statements: &[Statement],
+    groups: &[usize],
     report: bisect::Report<'_>,
 ) -> Vec<bool> {
     bisect::verdicts(
         statements.len(),
+        groups,
         |indices, z| equation_holds(backend, key, statements, indices, z),
         report,
     )

@@ -34,7 +34,13 @@ pub fn unreported(_: &[usize], _: bool) {}
 /// with coefficient one, exactly; a batch with fresh coefficients from the OS CSPRNG,
 /// searched with [`find_invalid`] if it fails. Every item is reported once, as soon as
 /// its verdict is known.
-pub fn verdicts<E>(n: usize, equation_holds: E, report: Report<'_>) -> Vec<bool>
+///
+/// `groups` are the lengths of consecutive runs of items that belong together (the
+/// requests of different callers merged into one batch; empty: one group). A failed
+/// batch is first split along them, every group checked at once: a caller whose items
+/// are all valid is known after one check of its own items, however dense the bad items
+/// of the others, and only the groups that fail are searched.
+pub fn verdicts<E>(n: usize, groups: &[usize], equation_holds: E, report: Report<'_>) -> Vec<bool>
 where
     E: Fn(&[usize], &[u64]) -> bool + Sync,
 {
@@ -59,7 +65,32 @@ where
         report(&all, true);
         return verdicts;
     }
-    let invalid = find_invalid(&all, &batch_holds, &item_holds, report);
+    let invalid = if groups.len() > 1 {
+        let mut start = 0;
+        let ranges: Vec<Vec<usize>> = groups
+            .iter()
+            .map(|&len| {
+                let range = (start..start + len).collect();
+                start += len;
+                range
+            })
+            .collect();
+        debug_assert_eq!(start, n, "the groups cover the batch");
+        ranges
+            .par_iter()
+            .flat_map(|group| match group.len() {
+                0 => Vec::new(),
+                1 => check_each(group, &item_holds, report),
+                _ if batch_holds(group) => {
+                    report(group, true);
+                    Vec::new()
+                }
+                _ => find_invalid(group, &batch_holds, &item_holds, report),
+            })
+            .collect()
+    } else {
+        find_invalid(&all, &batch_holds, &item_holds, report)
+    };
     tracing::debug!(
         items = n,
         invalid = invalid.len(),
@@ -181,6 +212,7 @@ mod tests {
         let reported = std::sync::Mutex::new(vec![None; 512]);
         let verdicts = verdicts(
             512,
+            &[300, 1, 211],
             |indices, _| indices.iter().all(|i| !bad.contains(i)),
             &|indices: &[usize], valid| {
                 let mut reported = reported.lock().unwrap();

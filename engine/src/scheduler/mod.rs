@@ -424,7 +424,17 @@ impl Drop for Scheduler {
 
 /// A worker: takes ready batches and runs them until the scheduler stops and the
 /// queues are empty.
+///
+/// Each worker runs its batches on a thread pool of its own, as wide as the machine: two
+/// batches running at once then share the cores the way the OS shares threads, instead
+/// of the second batch's tasks queueing behind the first one's in one pool (a caller's
+/// long bisection would otherwise hold every other batch until it ends).
 fn work(shared: &Shared) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(std::thread::available_parallelism().map_or(1, usize::from))
+        .thread_name(|i| format!("veribatch-verify-{i}"))
+        .build()
+        .ok();
     let mut state = shared.lock();
     loop {
         let now = Instant::now();
@@ -433,7 +443,11 @@ fn work(shared: &Shared) {
             drop(state);
             // A panic that escapes run_batch drops the batch's reply channels, so its
             // callers still get an answer (an internal error); the worker carries on.
-            let _ = catch_unwind(AssertUnwindSafe(|| run_batch(shared, batch)));
+            let run = || catch_unwind(AssertUnwindSafe(|| run_batch(shared, batch)));
+            let _ = match &pool {
+                Some(pool) => pool.install(run),
+                None => run(),
+            };
             state = shared.lock();
             state.running -= 1;
             shared.wake.notify_all();
@@ -562,12 +576,13 @@ fn verify_with_fallback(
     batch: &Batch,
     sets: &[SignatureSet],
     proofs: &[ProofInput],
-    items: usize,
+    groups: &[usize],
     report: VerdictReport<'_>,
 ) -> Option<Vec<Verdict>> {
+    let items = sets.len() + proofs.len();
     let attempt = |engine: &Engine| {
         catch_unwind(AssertUnwindSafe(|| {
-            execute(engine, batch, sets, proofs, report)
+            execute(engine, batch, sets, proofs, groups, report)
         }))
         .ok()
         .filter(|v| v.len() == items)
@@ -598,18 +613,19 @@ fn execute(
     batch: &Batch,
     sets: &[SignatureSet],
     proofs: &[ProofInput],
+    groups: &[usize],
     report: VerdictReport<'_>,
 ) -> Vec<Verdict> {
     match &batch.key {
         QueueKey::Signatures { suite } => {
-            engine.verify_signature_sets_reporting(sets, suite, report)
+            engine.verify_signature_sets_reporting(sets, suite, groups, report)
         }
         QueueKey::Groth16 { .. } => {
             let key = batch
                 .groth16_key
                 .as_ref()
                 .expect("Groth16 batches carry their key");
-            engine.verify_groth16_reporting(key, proofs, report)
+            engine.verify_groth16_reporting(key, proofs, groups, report)
         }
     }
 }
@@ -644,7 +660,7 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
     // merged with another caller's bad items are not held for the whole search.
     let requests = std::mem::take(&mut batch.requests);
     let early = EarlyReplies::new(requests, &lengths);
-    let verdicts = verify_with_fallback(shared, &batch, &sets, &proofs, items, &|i, v| {
+    let verdicts = verify_with_fallback(shared, &batch, &sets, &proofs, &lengths, &|i, v| {
         early.decided(i, v)
     });
 
@@ -688,7 +704,7 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
                     continue;
                 };
                 let answer =
-                    verify_with_fallback(shared, &batch, own_sets, own_proofs, *n, &|_, _| {})
+                    verify_with_fallback(shared, &batch, own_sets, own_proofs, &[], &|_, _| {})
                         .ok_or_else(|| {
                             ScheduleError::Internal("the engine failed on this request".into())
                         });
