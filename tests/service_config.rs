@@ -140,6 +140,9 @@ async fn tls_and_mutual_tls() {
         &path("server.key"),
         "--tls-client-ca",
         &path("ca.pem"),
+        // The client certificate's subject (CN=client) names the caller.
+        "--register-keys-by",
+        "client",
     ]);
     let url = format!("https://{}", server.addr);
     let anonymous = Remote::connect(&url, Some(Path::new(&path("ca.pem")))).await;
@@ -158,12 +161,20 @@ async fn tls_and_mutual_tls() {
         .connect()
         .await
         .unwrap();
-    let info = VerifierClient::new(channel)
+    let mut client = VerifierClient::new(channel);
+    let info = client
         .get_info(proto::GetInfoRequest {})
         .await
         .unwrap()
         .into_inner();
     assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+    let registered = client
+        .register_verifying_key(proto::RegisterVerifyingKeyRequest {
+            verifying_key: veribatch_engine::workload::GROTH16_KEY.to_vec(),
+            format: 0,
+        })
+        .await;
+    assert!(registered.is_ok(), "the caller named by its certificate may register: {registered:?}");
 
     // The CLI presents a client certificate with --remote-cert/--remote-key.
     let chunks = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/chunks.bin");

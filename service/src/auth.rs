@@ -4,7 +4,7 @@
 //! Tokens are checked against a file of `NAME SHA256-OF-TOKEN` lines (`--auth-token-file`),
 //! so the file holds no secret; it is re-read on SIGHUP ([`Authenticator::reload`]). With
 //! mutual TLS, the subject's common name of the certificate the TLS layer verified names
-//! the caller. When either is configured, a request without a valid identity is
+//! the caller (`cert:` and a digest prefix for a certificate without one). When either is configured, a request without a valid identity is
 //! UNAUTHENTICATED unless anonymous callers are allowed; with neither, every caller is
 //! anonymous. The health service is not behind this check: probes cannot send tokens.
 
@@ -120,11 +120,13 @@ impl Authenticator {
                 )),
             };
         }
-        if let Some(subject) = request
-            .peer_certs()
-            .and_then(|certs| certs.first().and_then(|c| common_name(c.as_ref())))
-        {
-            return Ok(Identity::Named(subject));
+        if let Some(certificate) = request.peer_certs().and_then(|certs| certs.first().cloned()) {
+            // The subject's common name; a certificate without one is named by its digest.
+            let der = certificate.as_ref();
+            let name = common_name(der).unwrap_or_else(|| {
+                format!("cert:{}", hex::encode(&Sha256::digest(der)[..8]))
+            });
+            return Ok(Identity::Named(name));
         }
         if self.required() {
             return Err(Status::unauthenticated(
