@@ -174,7 +174,10 @@ async fn tls_and_mutual_tls() {
             format: 0,
         })
         .await;
-    assert!(registered.is_ok(), "the caller named by its certificate may register: {registered:?}");
+    assert!(
+        registered.is_ok(),
+        "the caller named by its certificate may register: {registered:?}"
+    );
 
     // The CLI presents a client certificate with --remote-cert/--remote-key.
     let chunks = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/chunks.bin");

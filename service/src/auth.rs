@@ -120,12 +120,14 @@ impl Authenticator {
                 )),
             };
         }
-        if let Some(certificate) = request.peer_certs().and_then(|certs| certs.first().cloned()) {
+        if let Some(certificate) = request
+            .peer_certs()
+            .and_then(|certs| certs.first().cloned())
+        {
             // The subject's common name; a certificate without one is named by its digest.
             let der = certificate.as_ref();
-            let name = common_name(der).unwrap_or_else(|| {
-                format!("cert:{}", hex::encode(&Sha256::digest(der)[..8]))
-            });
+            let name = common_name(der)
+                .unwrap_or_else(|| format!("cert:{}", hex::encode(&Sha256::digest(der)[..8])));
             return Ok(Identity::Named(name));
         }
         if self.required() {

@@ -11,7 +11,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
-use veribatch_engine::scheduler::{Operation, Scheduler};
+use veribatch_engine::scheduler::{Operation, Scheduler, Ticket};
 use veribatch_engine::{Engine, InputError, Verdict};
 
 use crate::auth::Identity;
@@ -155,7 +155,7 @@ impl VerifierService {
         let scheme = convert::scheme(suite.scheme()) as i32;
         let verdicts = self
             .scheduler
-            .verify_signature_sets(sets, suite, deadline)
+            .verify_signature_sets(sets, suite, ticket(caller, deadline))
             .await
             .map_err(convert::schedule_error)?;
         Ok(proto::VerifySignaturesResponse {
@@ -298,7 +298,7 @@ impl VerifierService {
         let proofs = convert::proof_inputs(request.proofs);
         let verdicts = self
             .scheduler
-            .verify_groth16(key, proofs, deadline)
+            .verify_groth16(key, proofs, ticket(caller, deadline))
             .await
             .map_err(convert::schedule_error)?;
         Ok(proto::VerifyGroth16Response {
@@ -490,6 +490,18 @@ impl VerifierService {
                 ))))
                 .await;
         }
+    }
+}
+
+/// A request's place in the scheduler: its deadline, and its caller, so that batches take
+/// the requests of different callers in turn.
+fn ticket(caller: &Identity, deadline: Option<Instant>) -> Ticket {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    caller.hash(&mut hasher);
+    Ticket {
+        deadline,
+        caller: hasher.finish(),
     }
 }
 

@@ -161,10 +161,22 @@ impl Payload {
     }
 }
 
+/// Who submits a request, and until when it is worth verifying.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ticket {
+    /// Past this the request is answered `DeadlineExceeded` instead of verified.
+    pub deadline: Option<Instant>,
+    /// The caller, any number that tells callers apart: a batch takes the requests of
+    /// different callers in turn, so one caller's flood of requests gets its share of
+    /// each batch, not all of it.
+    pub caller: u64,
+}
+
 struct Pending {
     payload: Payload,
     cost: u64,
     bytes: usize,
+    caller: u64,
     deadline: Option<Instant>,
     enqueued: Instant,
     reply: Reply,
@@ -278,14 +290,14 @@ impl Scheduler {
         &self,
         sets: Vec<SignatureSet>,
         suite: Ciphersuite,
-        deadline: Option<Instant>,
+        ticket: Ticket,
     ) -> Result<Vec<Verdict>, ScheduleError> {
         self.submit(
             QueueKey::Signatures { suite },
             Operation::VerifySignatures,
             None,
             Payload::Sets(sets),
-            deadline,
+            ticket,
         )
         .await
     }
@@ -295,14 +307,14 @@ impl Scheduler {
         &self,
         key: Arc<PreparedKey>,
         proofs: Vec<ProofInput>,
-        deadline: Option<Instant>,
+        ticket: Ticket,
     ) -> Result<Vec<Verdict>, ScheduleError> {
         self.submit(
             QueueKey::Groth16 { key: *key.id() },
             Operation::VerifyGroth16,
             Some(key),
             Payload::Proofs(proofs),
-            deadline,
+            ticket,
         )
         .await
     }
@@ -313,7 +325,7 @@ impl Scheduler {
         operation: Operation,
         groth16_key: Option<Arc<PreparedKey>>,
         payload: Payload,
-        deadline: Option<Instant>,
+        ticket: Ticket,
     ) -> Result<Vec<Verdict>, ScheduleError> {
         let n = payload.len();
         if n == 0 {
@@ -388,7 +400,8 @@ impl Scheduler {
                 payload,
                 cost,
                 bytes,
-                deadline,
+                caller: ticket.caller,
+                deadline: ticket.deadline,
                 enqueued: Instant::now(),
                 reply,
             });
@@ -511,7 +524,8 @@ fn drop_expired(shared: &Shared, state: &mut State, now: Instant) {
 /// The next batch to run, if a queue is ready: the ready queue whose oldest request is
 /// oldest, up to `max_batch` items and `max_batch_cost` cost units of whole requests (a
 /// request larger than either is a batch of its own), so that a few costly requests do
-/// not make one batch that holds everyone merged with them. Requests past their deadline are answered and dropped here.
+/// not make one batch that holds everyone merged with them; the requests of different
+/// callers are taken in turn ([`Ticket::caller`]). Requests past their deadline are answered and dropped here.
 fn take_batch(shared: &Shared, state: &mut State, now: Instant) -> Option<Batch> {
     let config = &shared.config;
     loop {
@@ -527,27 +541,58 @@ fn take_batch(shared: &Shared, state: &mut State, now: Instant) -> Option<Batch>
             .map(|(k, _)| k.clone())?;
         let queue = state.queues.get_mut(&key).expect("chosen queue exists");
         let stats = shared.stats(queue.operation);
-        let mut taken = Vec::new();
-        let (mut items, mut cost) = (0, 0);
         let (mut removed, mut removed_cost, mut removed_bytes) = (0, 0, 0);
-        while let Some(front) = queue.requests.front() {
-            let (n, c, b) = (front.payload.len(), front.cost, front.bytes);
-            if front.expired(now) {
-                let pending = queue.requests.pop_front().expect("front exists");
+        // Requests past their deadline are answered and dropped first.
+        let mut waiting = VecDeque::with_capacity(queue.requests.len());
+        for pending in queue.requests.drain(..) {
+            if pending.expired(now) {
+                let n = pending.payload.len();
                 stats.expired.fetch_add(n as u64, Ordering::Relaxed);
+                (removed, removed_cost, removed_bytes) = (
+                    removed + n,
+                    removed_cost + pending.cost,
+                    removed_bytes + pending.bytes,
+                );
                 let _ = pending.reply.send(Err(ScheduleError::DeadlineExceeded));
-            } else if items == 0
-                || (items + n <= config.max_batch && cost + c <= config.max_batch_cost)
-            {
-                taken.push(queue.requests.pop_front().expect("front exists"));
-                items += n;
-                cost += c;
             } else {
+                waiting.push_back(pending);
+            }
+        }
+        // Then the callers in turn: every caller's first waiting request, in the order
+        // they came, then every caller's second, and so on, while the batch has room.
+        let mut turn: HashMap<u64, usize> = HashMap::new();
+        let mut order: Vec<(usize, usize)> = waiting
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let round = turn.entry(p.caller).or_default();
+                *round += 1;
+                (*round, i)
+            })
+            .collect();
+        order.sort_unstable();
+        let mut take = vec![false; waiting.len()];
+        let (mut items, mut cost) = (0, 0);
+        for (_, i) in order {
+            let (n, c) = (waiting[i].payload.len(), waiting[i].cost);
+            if items != 0 && (items + n > config.max_batch || cost + c > config.max_batch_cost) {
                 break;
             }
-            removed += n;
-            removed_cost += c;
-            removed_bytes += b;
+            take[i] = true;
+            (items, cost) = (items + n, cost + c);
+            (removed, removed_cost, removed_bytes) = (
+                removed + n,
+                removed_cost + c,
+                removed_bytes + waiting[i].bytes,
+            );
+        }
+        let mut taken = Vec::new();
+        for (pending, take) in waiting.into_iter().zip(take) {
+            if take {
+                taken.push(pending);
+            } else {
+                queue.requests.push_back(pending);
+            }
         }
         queue.items -= removed;
         state.queued_cost -= removed_cost;

@@ -155,7 +155,17 @@ proptest! {
                 };
                 let s = scheduler.clone();
                 tasks.push((Some(i), tokio::spawn(async move {
-                    Some(s.verify_signature_sets(sets, Ciphersuite::ETHEREUM, deadline).await)
+                    Some(
+                        s.verify_signature_sets(
+                            sets,
+                            Ciphersuite::ETHEREUM,
+                            Ticket {
+                                deadline,
+                                caller: i as u64 % 3,
+                            },
+                        )
+                        .await,
+                    )
                 })));
             }
             let mut answers = vec![None; requests.len()];

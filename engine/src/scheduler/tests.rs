@@ -62,8 +62,15 @@ fn submit(
 ) -> tokio::task::JoinHandle<Result<Vec<Verdict>, ScheduleError>> {
     let s = s.clone();
     tokio::spawn(async move {
-        s.verify_signature_sets(sets, Ciphersuite::ETHEREUM, deadline)
-            .await
+        s.verify_signature_sets(
+            sets,
+            Ciphersuite::ETHEREUM,
+            Ticket {
+                deadline,
+                caller: 0,
+            },
+        )
+        .await
     })
 }
 
@@ -136,7 +143,7 @@ async fn a_full_queue_refuses_requests_and_loses_none_it_accepted() {
     let accepted = submit(&s, small, None);
     until_queued(&s, 8).await;
     let refused = s
-        .verify_signature_sets(big, Ciphersuite::ETHEREUM, None)
+        .verify_signature_sets(big, Ciphersuite::ETHEREUM, Ticket::default())
         .await;
     assert_eq!(
         refused,
@@ -155,7 +162,7 @@ async fn a_full_queue_refuses_requests_and_loses_none_it_accepted() {
         1
     );
     let too_big = s
-        .verify_signature_sets(sets(&engine, 601), Ciphersuite::ETHEREUM, None)
+        .verify_signature_sets(sets(&engine, 601), Ciphersuite::ETHEREUM, Ticket::default())
         .await;
     assert_eq!(
         too_big.unwrap_err().to_string(),
@@ -199,7 +206,7 @@ async fn shutdown_answers_every_accepted_request() {
     busy.await.unwrap().unwrap();
     stopper.await.unwrap();
     let after = s
-        .verify_signature_sets(sets(&engine, 1), Ciphersuite::ETHEREUM, None)
+        .verify_signature_sets(sets(&engine, 1), Ciphersuite::ETHEREUM, Ticket::default())
         .await;
     assert_eq!(after, Err(ScheduleError::ShuttingDown));
 }
@@ -209,7 +216,7 @@ async fn empty_requests_are_answered() {
     let engine = engine();
     let s = scheduler(engine.clone(), 2, 1 << 20);
     assert_eq!(
-        s.verify_signature_sets(Vec::new(), Ciphersuite::ETHEREUM, None)
+        s.verify_signature_sets(Vec::new(), Ciphersuite::ETHEREUM, Ticket::default())
             .await,
         Ok(Vec::new())
     );
@@ -259,6 +266,7 @@ fn a_caller_merged_with_bad_sets_is_answered_before_the_search_ends() {
         let (reply, answer) = oneshot::channel();
         let payload = Payload::Sets(payload);
         let pending = Pending {
+            caller: 0,
             cost: payload.cost(),
             bytes: payload.bytes(),
             payload,
@@ -314,7 +322,7 @@ async fn queues_are_bounded_in_cost_and_bytes() {
     // Ten one-key, one-message sets cost 20 units and hold 10 × (96 + 48 + 9..) bytes.
     let ten = sets(&engine, 10);
     let by_cost = bounded(19, 1 << 20)
-        .verify_signature_sets(ten.clone(), Ciphersuite::ETHEREUM, None)
+        .verify_signature_sets(ten.clone(), Ciphersuite::ETHEREUM, Ticket::default())
         .await
         .unwrap_err();
     assert!(
@@ -324,7 +332,7 @@ async fn queues_are_bounded_in_cost_and_bytes() {
         "{by_cost}"
     );
     let by_bytes = bounded(1 << 20, 1000)
-        .verify_signature_sets(ten.clone(), Ciphersuite::ETHEREUM, None)
+        .verify_signature_sets(ten.clone(), Ciphersuite::ETHEREUM, Ticket::default())
         .await
         .unwrap_err();
     assert!(
@@ -334,8 +342,57 @@ async fn queues_are_bounded_in_cost_and_bytes() {
         "{by_bytes}"
     );
     let fits = bounded(20, 1 << 20)
-        .verify_signature_sets(ten, Ciphersuite::ETHEREUM, None)
+        .verify_signature_sets(ten, Ciphersuite::ETHEREUM, Ticket::default())
         .await
         .unwrap();
     assert_eq!(fits, vec![Ok(true); 10]);
+}
+
+/// A caller that floods the queue gets its turn, not all of them: with the worker busy,
+/// caller 1 queues ten requests of 100 sets and caller 2 one request; batches of 300 sets
+/// take the callers in turn, so caller 2 is answered while most of caller 1's requests
+/// still wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_caller_gets_its_turn_not_every_batch() {
+    let engine = engine();
+    let s = Arc::new(Scheduler::new(
+        engine.clone(),
+        SchedulerConfig {
+            max_batch: 300,
+            max_delay: Duration::from_secs(60),
+            workers: 1,
+            ..SchedulerConfig::default()
+        },
+    ));
+    let hundred = sets(&engine, 100);
+    let busy = submit(&s, sets(&engine, 1200), None);
+    until_running(&s).await;
+    let as_caller = |caller: u64, sets: Vec<SignatureSet>| {
+        let s = s.clone();
+        tokio::spawn(async move {
+            s.verify_signature_sets(
+                sets,
+                Ciphersuite::ETHEREUM,
+                Ticket {
+                    deadline: None,
+                    caller,
+                },
+            )
+            .await
+        })
+    };
+    let flood: Vec<_> = (0..10).map(|_| as_caller(1, hundred.clone())).collect();
+    until_queued(&s, 1000).await;
+    let other = as_caller(2, sets(&engine, 1));
+    assert_eq!(other.await.unwrap().unwrap(), vec![Ok(true)]);
+    let waiting = flood.iter().filter(|f| !f.is_finished()).count();
+    assert!(
+        waiting >= 5,
+        "caller 2 waited for {} of caller 1's requests",
+        10 - waiting
+    );
+    for f in flood {
+        assert_eq!(f.await.unwrap().unwrap().len(), 100);
+    }
+    busy.await.unwrap().unwrap();
 }
