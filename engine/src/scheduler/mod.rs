@@ -134,11 +134,44 @@ impl Payload {
     /// addition per key of a set; a pairing and a multiplication per input of a proof.
     fn cost(&self) -> u64 {
         match self {
-            Self::Sets(s) => s
-                .iter()
-                .map(|s| (s.public_keys.len() + s.messages.len()).max(1) as u64)
-                .sum(),
-            Self::Proofs(p) => p.iter().map(|p| 1 + p.public_inputs.len() as u64).sum(),
+            Self::Sets(s) => s.iter().map(set_cost).sum(),
+            Self::Proofs(p) => p.iter().map(proof_cost).sum(),
+        }
+    }
+
+    /// The payload in consecutive parts of at most `max_cost` each (a single item costing
+    /// more is a part of its own); one part if it fits.
+    fn split(self, max_cost: u64) -> Vec<Payload> {
+        fn parts<T>(items: Vec<T>, cost: impl Fn(&T) -> u64, max_cost: u64) -> Vec<Vec<T>> {
+            let mut parts: Vec<Vec<T>> = Vec::new();
+            let mut part_cost = 0;
+            for item in items {
+                let c = cost(&item);
+                match parts.last_mut() {
+                    Some(part) if part_cost + c <= max_cost => {
+                        part.push(item);
+                        part_cost += c;
+                    }
+                    _ => {
+                        parts.push(vec![item]);
+                        part_cost = c;
+                    }
+                }
+            }
+            parts
+        }
+        if self.cost() <= max_cost {
+            return vec![self];
+        }
+        match self {
+            Self::Sets(sets) => parts(sets, set_cost, max_cost)
+                .into_iter()
+                .map(Self::Sets)
+                .collect(),
+            Self::Proofs(proofs) => parts(proofs, proof_cost, max_cost)
+                .into_iter()
+                .map(Self::Proofs)
+                .collect(),
         }
     }
 
@@ -170,6 +203,16 @@ pub struct Ticket {
     /// different callers in turn, so one caller's flood of requests gets its share of
     /// each batch, not all of it.
     pub caller: u64,
+}
+
+/// A hash to the curve and a pairing per message, an addition per key.
+fn set_cost(set: &SignatureSet) -> u64 {
+    (set.public_keys.len() + set.messages.len()).max(1) as u64
+}
+
+/// A pairing, and a multiplication per public input.
+fn proof_cost(proof: &ProofInput) -> u64 {
+    1 + proof.public_inputs.len() as u64
 }
 
 struct Pending {
@@ -372,7 +415,11 @@ impl Scheduler {
                 .into_iter()
                 .find(|(_, size, queued, limit)| queued + size > *limit)
         };
-        let (reply, answer) = oneshot::channel();
+        // A request costing more than a batch holds goes in as parts of at most a batch's
+        // cost each, queued together and answered together: its parts take their turns
+        // in batches beside other callers' requests instead of one batch of its own.
+        let parts = payload.split(config.max_batch_cost);
+        let mut answers = Vec::with_capacity(parts.len());
         {
             let mut state = self.shared.lock();
             if state.stopping {
@@ -396,15 +443,19 @@ impl Scheduler {
                 requests: VecDeque::new(),
                 items: 0,
             });
-            queue.requests.push_back(Pending {
-                payload,
-                cost,
-                bytes,
-                caller: ticket.caller,
-                deadline: ticket.deadline,
-                enqueued: Instant::now(),
-                reply,
-            });
+            for payload in parts {
+                let (reply, answer) = oneshot::channel();
+                answers.push(answer);
+                queue.requests.push_back(Pending {
+                    cost: payload.cost(),
+                    bytes: payload.bytes(),
+                    payload,
+                    caller: ticket.caller,
+                    deadline: ticket.deadline,
+                    enqueued: Instant::now(),
+                    reply,
+                });
+            }
             queue.items += n;
             state.queued += n;
             state.queued_cost += cost;
@@ -413,9 +464,14 @@ impl Scheduler {
             stats.queued.fetch_add(n as u64, Ordering::Relaxed);
         }
         self.shared.wake.notify_all();
-        answer
-            .await
-            .unwrap_or_else(|_| Err(ScheduleError::Internal("the batch was lost".into())))
+        let mut verdicts = Vec::with_capacity(n);
+        for answer in answers {
+            let part = answer
+                .await
+                .unwrap_or_else(|_| Err(ScheduleError::Internal("the batch was lost".into())))?;
+            verdicts.extend(part);
+        }
+        Ok(verdicts)
     }
 
     /// Stops accepting requests, answers every accepted one, and stops the workers.

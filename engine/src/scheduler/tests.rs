@@ -396,3 +396,32 @@ async fn a_flooding_caller_gets_its_turn_not_every_batch() {
     }
     busy.await.unwrap().unwrap();
 }
+
+/// A request costing more than a batch holds is verified in parts of a batch's cost,
+/// answered together in its own order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_costing_more_than_a_batch_is_verified_in_parts() {
+    let engine = engine();
+    let s = Arc::new(Scheduler::new(
+        engine.clone(),
+        SchedulerConfig {
+            max_batch_cost: 10,
+            ..SchedulerConfig::default()
+        },
+    ));
+    let mut twenty = sets(&engine, 20);
+    twenty[13].messages[0].push(1);
+    let verdicts = s
+        .verify_signature_sets(twenty, Ciphersuite::ETHEREUM, Ticket::default())
+        .await
+        .unwrap();
+    let expected: Vec<Verdict> = (0..20).map(|i| Ok(i != 13)).collect();
+    assert_eq!(verdicts, expected);
+    // Twenty sets of cost 2 in parts of at most 10: at least four batches.
+    assert!(
+        s.stats(Operation::VerifySignatures)
+            .batches
+            .load(Ordering::SeqCst)
+            >= 4
+    );
+}
