@@ -277,7 +277,8 @@ impl Bound {
             .expect("the embedded descriptors are valid");
 
         let mut builder = Server::builder()
-            .concurrency_limit_per_connection(config.limits.stream_concurrency)
+            // Requests at once per connection are bounded by the service itself, stream
+            // requests included (verifier.rs); HTTP/2 bounds the streams.
             .max_concurrent_streams(Some(config.limits.stream_concurrency as u32))
             // Pings find peers that vanished without a FIN; idle ones are closed by the
             // connection's own timer (connections.rs).

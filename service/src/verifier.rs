@@ -53,8 +53,8 @@ pub struct VerifierService {
     limits: RequestLimits,
     quotas: Arc<Quotas>,
     pools: Arc<Pools>,
-    /// The stream-request permits of each connection, shared by all its streams, so that
-    /// many streams on one connection do not multiply its allowance.
+    /// The request permits of each connection, shared by its unary requests and all its
+    /// streams, so that many streams on one connection do not multiply its allowance.
     connections: Arc<Mutex<HashMap<SocketAddr, Weak<Semaphore>>>>,
     /// Becomes true when the server starts shutting down: streams stop reading.
     stopping: watch::Receiver<bool>,
@@ -80,9 +80,9 @@ impl VerifierService {
         }
     }
 
-    /// The stream-request permits of the connection from `peer` (one set per stream when
-    /// the peer is unknown).
-    fn stream_permits(&self, peer: Option<SocketAddr>) -> Arc<Semaphore> {
+    /// The request permits of the connection from `peer`, shared by its unary requests
+    /// and the requests of all its streams (a set of its own when the peer is unknown).
+    fn connection_permits(&self, peer: Option<SocketAddr>) -> Arc<Semaphore> {
         let fresh = || Arc::new(Semaphore::new(self.limits.stream_concurrency.max(1)));
         let Some(peer) = peer else {
             return fresh();
@@ -124,13 +124,21 @@ impl VerifierService {
             .map_err(|e| Status::internal(format!("the verification task failed: {e}")))
     }
 
-    /// Times and counts one request.
+    /// Times and counts one request, run once its connection has room for it: unary
+    /// requests and the requests of every stream on a connection share one allowance
+    /// ([`VerifierService::connection_permits`]).
     async fn measured<T>(
         &self,
         rpc: &'static str,
+        peer: Option<SocketAddr>,
         work: impl Future<Output = Result<T, Status>>,
     ) -> Result<T, Status> {
         let started = Instant::now();
+        let permits = self.connection_permits(peer);
+        let _slot = permits
+            .acquire()
+            .await
+            .map_err(|_| Status::unavailable("the server is shutting down"))?;
         let result = work.await;
         let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
         self.metrics.request(rpc, code, started.elapsed());
@@ -529,9 +537,9 @@ type ResponseStream =
 impl Verifier for VerifierService {
     async fn get_info(
         &self,
-        _request: Request<proto::GetInfoRequest>,
+        request: Request<proto::GetInfoRequest>,
     ) -> Result<Response<proto::GetInfoResponse>, Status> {
-        self.measured("get_info", async { Ok(self.info()) })
+        self.measured("get_info", request.remote_addr(), async { Ok(self.info()) })
             .await
             .map(Response::new)
     }
@@ -543,6 +551,7 @@ impl Verifier for VerifierService {
         let deadline = convert::deadline(request.metadata());
         self.measured(
             "verify_signatures",
+            request.remote_addr(),
             self.verify_signatures_inner(&caller(&request), request.into_inner(), deadline),
         )
         .await
@@ -555,6 +564,7 @@ impl Verifier for VerifierService {
     ) -> Result<Response<proto::AggregateSignaturesResponse>, Status> {
         self.measured(
             "aggregate_signatures",
+            request.remote_addr(),
             self.aggregate_signatures_inner(&caller(&request), request.into_inner()),
         )
         .await
@@ -567,6 +577,7 @@ impl Verifier for VerifierService {
     ) -> Result<Response<proto::AggregatePublicKeysResponse>, Status> {
         self.measured(
             "aggregate_public_keys",
+            request.remote_addr(),
             self.aggregate_public_keys_inner(&caller(&request), request.into_inner()),
         )
         .await
@@ -579,6 +590,7 @@ impl Verifier for VerifierService {
     ) -> Result<Response<proto::MerkleRootResponse>, Status> {
         self.measured(
             "merkle_root",
+            request.remote_addr(),
             self.merkle_root_inner(&caller(&request), request.into_inner()),
         )
         .await
@@ -591,6 +603,7 @@ impl Verifier for VerifierService {
     ) -> Result<Response<proto::VerifyMerkleProofsResponse>, Status> {
         self.measured(
             "verify_merkle_proofs",
+            request.remote_addr(),
             self.verify_merkle_proofs_inner(&caller(&request), request.into_inner()),
         )
         .await
@@ -603,6 +616,7 @@ impl Verifier for VerifierService {
     ) -> Result<Response<proto::RegisterVerifyingKeyResponse>, Status> {
         self.measured(
             "register_verifying_key",
+            request.remote_addr(),
             self.register_verifying_key_inner(&caller(&request), request.into_inner()),
         )
         .await
@@ -616,6 +630,7 @@ impl Verifier for VerifierService {
         let deadline = convert::deadline(request.metadata());
         self.measured(
             "verify_groth16",
+            request.remote_addr(),
             self.verify_groth16_inner(&caller(&request), request.into_inner(), deadline),
         )
         .await
@@ -629,7 +644,7 @@ impl Verifier for VerifierService {
         request: Request<Streaming<proto::VerifyStreamRequest>>,
     ) -> Result<Response<Self::VerifyStreamStream>, Status> {
         let caller = caller(&request);
-        let permits = self.stream_permits(request.remote_addr());
+        let permits = self.connection_permits(request.remote_addr());
         let inbound = request.into_inner();
         let (tx, rx) = mpsc::channel(self.limits.stream_concurrency.max(1));
         tokio::spawn(self.clone().serve_stream(caller, permits, inbound, tx));
