@@ -531,3 +531,96 @@ async fn the_metrics_port_closes_silent_sockets() {
         .unwrap();
     assert!(body.contains("veribatch_requests_total"), "{body}");
 }
+
+/// Many streams on one connection share the connection's allowance: with
+/// `--concurrency-per-connection 2` and the worker busy, four streams sending five
+/// requests each never have more than two of them queued at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_on_one_connection_share_its_allowance() {
+    use veribatch_service::proto::verify_stream_request::Request as StreamRequest;
+    let engine = common::engine();
+    let validators = common::bls::Validators::new(64, &mut common::TestRng::new(5));
+    let to_proto = |sets: Vec<veribatch_engine::bls::SignatureSet>| {
+        signatures(
+            sets.into_iter()
+                .map(|s| proto::SignatureSet {
+                    signature: s.signature,
+                    public_keys: s.public_keys,
+                    messages: s.messages,
+                })
+                .collect(),
+        )
+    };
+    // Distinct messages: one pairing each, so the busy batch takes a while.
+    let busy = to_proto(common::bls::single_key_sets(
+        &engine,
+        &validators,
+        3000,
+        3000,
+    ));
+    let one = to_proto(common::bls::single_key_sets(&engine, &validators, 1, 1));
+    let server = Server::start(&[
+        "--backend",
+        "cpu",
+        "--workers",
+        "1",
+        "--concurrency-per-connection",
+        "2",
+    ]);
+    let mut busy_client = client(&server, None).await;
+    let busy = tokio::spawn(async move { busy_client.verify_signatures(busy).await });
+    let mut observer = server.client().await;
+    while stats(&info(&mut observer).await, "verify_signatures").requests < 1 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // One connection, four streams, five requests each.
+    let channel = tonic::transport::Endpoint::from_shared(server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut streams = Vec::new();
+    for s in 0..4u64 {
+        let mut c = VerifierClient::new(channel.clone());
+        let requests: Vec<proto::VerifyStreamRequest> = (0..5)
+            .map(|i| proto::VerifyStreamRequest {
+                id: s * 10 + i,
+                request: Some(StreamRequest::VerifySignatures(one.clone())),
+            })
+            .collect();
+        streams.push(tokio::spawn(async move {
+            let mut answers = c
+                .verify_stream(tokio_stream::iter(requests))
+                .await
+                .unwrap()
+                .into_inner();
+            let mut n = 0;
+            while let Some(answer) = answers.message().await.unwrap() {
+                assert_eq!(answer.code, 0, "{answer:?}");
+                n += 1;
+                if n == 5 {
+                    break;
+                }
+            }
+            n
+        }));
+    }
+    let mut most_queued = 0;
+    while !busy.is_finished() {
+        let s = stats(&info(&mut observer).await, "verify_signatures");
+        most_queued = most_queued.max(s.queued);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        most_queued <= 2,
+        "{most_queued} stream requests of one connection queued at once"
+    );
+    assert!(
+        most_queued >= 1,
+        "the streams' requests reached the queue while the worker was busy"
+    );
+    busy.await.unwrap().unwrap();
+    for s in streams {
+        assert_eq!(s.await.unwrap(), 5);
+    }
+}

@@ -24,6 +24,8 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
     /// A connection with no byte read or written for this long is closed.
     pub idle_timeout: Duration,
+    /// HTTP/2 streams (calls) open at once on one connection; more are refused.
+    pub max_streams: u32,
 }
 
 impl Default for ConnectionLimits {
@@ -31,6 +33,7 @@ impl Default for ConnectionLimits {
         Self {
             max_connections: 10_000,
             idle_timeout: Duration::from_secs(300),
+            max_streams: 256,
         }
     }
 }

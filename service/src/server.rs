@@ -279,7 +279,7 @@ impl Bound {
         let mut builder = Server::builder()
             // Requests at once per connection are bounded by the service itself, stream
             // requests included (verifier.rs); HTTP/2 bounds the streams.
-            .max_concurrent_streams(Some(config.limits.stream_concurrency as u32))
+            .max_concurrent_streams(Some(config.connections.max_streams))
             // Pings find peers that vanished without a FIN; idle ones are closed by the
             // connection's own timer (connections.rs).
             .http2_keepalive_interval(Some(Duration::from_secs(30)))

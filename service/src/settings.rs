@@ -138,6 +138,9 @@ pub struct Settings {
     /// Open connections at most; more are closed at once [default: 10000].
     #[arg(long, env = "VERIBATCH_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// HTTP/2 streams (calls) open at once on one connection [default: 256].
+    #[arg(long, env = "VERIBATCH_MAX_STREAMS_PER_CONNECTION")]
+    max_streams_per_connection: Option<u32>,
     /// A connection with no byte either way for this long is closed [default: 300000].
     #[arg(long, env = "VERIBATCH_IDLE_TIMEOUT_MS")]
     idle_timeout_ms: Option<u64>,
@@ -291,6 +294,7 @@ impl Settings {
                 idle_timeout: pick!(idle_timeout_ms)
                     .map(Duration::from_millis)
                     .unwrap_or(d.connections.idle_timeout),
+                max_streams: pick!(max_streams_per_connection).unwrap_or(d.connections.max_streams),
             },
             max_connection_age: pick!(max_connection_age_s)
                 .map(Duration::from_secs)
@@ -355,6 +359,10 @@ impl Settings {
             ("max_key_bytes", config.limits.max_key_bytes),
             ("max_ic_points", config.max_ic_points),
             ("max_connections", config.connections.max_connections),
+            (
+                "max_streams_per_connection",
+                config.connections.max_streams as usize,
+            ),
             (
                 "max_connection_age_s",
                 config
