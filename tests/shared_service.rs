@@ -624,3 +624,30 @@ async fn streams_on_one_connection_share_its_allowance() {
         assert_eq!(s.await.unwrap(), 5);
     }
 }
+
+/// A stream that waits for its client's next request holds none of the connection's
+/// allowance: with `--concurrency-per-connection 1`, an open, silent stream does not stop
+/// a unary call on the same connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_stream_does_not_block_its_connection() {
+    let server = Server::start(&["--backend", "cpu", "--concurrency-per-connection", "1"]);
+    let channel = tonic::transport::Endpoint::from_shared(server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel::<proto::VerifyStreamRequest>(1);
+    let _stream = VerifierClient::new(channel.clone())
+        .verify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(60),
+        VerifierClient::new(channel).verify_signatures(signatures(vec![set(1)])),
+    )
+    .await
+    .expect("the unary call was not held by the silent stream")
+    .unwrap();
+    assert_eq!(answer.into_inner().verdicts.len(), 1);
+    drop(tx);
+}

@@ -409,7 +409,7 @@ impl Engine {
                 format!(
                     "{ic} IC points; at most {} per key ({} public inputs)",
                     self.config.max_ic_points,
-                    self.config.max_ic_points - 1
+                    self.config.max_ic_points.saturating_sub(1)
                 ),
             ));
         }

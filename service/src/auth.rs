@@ -195,8 +195,11 @@ fn common_name(der: &[u8]) -> Option<String> {
             set = rest;
             let (oid, value) = tlv(attribute, 0x06)?;
             if oid == [0x55, 0x04, 0x03] {
-                // UTF8String, PrintableString, IA5String…: the content is the text.
-                let text = value.get(2..)?;
+                // UTF8String, PrintableString or IA5String: the content is the text.
+                let text = [0x0C, 0x13, 0x16]
+                    .into_iter()
+                    .find_map(|tag| tlv(value, tag))?
+                    .0;
                 return std::str::from_utf8(text).ok().map(str::to_string);
             }
         }

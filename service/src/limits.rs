@@ -117,6 +117,24 @@ impl RequestLimits {
         self.check_cost(cost)
     }
 
+    /// The cost of verifying `proofs`: a pairing and a multiplication per public input.
+    pub fn check_groth16(&self, proofs: &[proto::Groth16Proof]) -> Result<u64, Status> {
+        self.check_items("proofs", proofs.len())?;
+        self.check_cost(
+            proofs
+                .iter()
+                .map(|p| 1 + p.public_inputs.len() as u64)
+                .sum(),
+        )
+    }
+
+    /// The cost of a Merkle root of `chunk_bytes` bytes: one unit per
+    /// [`HASHES_PER_UNIT`] chunks (a SHA-256 compression costs about a thousandth of a
+    /// pairing), so a root of a whole 64 MiB message costs 2,048.
+    pub fn check_merkle_root(&self, chunk_bytes: usize) -> Result<u64, Status> {
+        self.check_cost(((chunk_bytes / 32) as u64).div_ceil(HASHES_PER_UNIT).max(1))
+    }
+
     /// A Groth16 key of `bytes` bytes (its IC points are bounded by the engine).
     pub fn check_key(&self, bytes: usize) -> Result<(), Status> {
         if bytes > self.max_key_bytes {
@@ -139,6 +157,9 @@ impl RequestLimits {
         Ok(cost)
     }
 }
+
+/// Chunks hashed per cost unit of a Merkle root.
+pub const HASHES_PER_UNIT: u64 = 1024;
 
 /// What a signature set costs: a hash to the curve per message and an addition per key.
 pub fn set_cost(set: &proto::SignatureSet) -> u64 {

@@ -280,9 +280,13 @@ impl Bound {
             // Requests at once per connection are bounded by the service itself, stream
             // requests included (verifier.rs); HTTP/2 bounds the streams.
             .max_concurrent_streams(Some(config.connections.max_streams))
-            // Pings find peers that vanished without a FIN; idle ones are closed by the
-            // connection's own timer (connections.rs).
-            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            // Pings find peers that vanished without a FIN (no answer within 20 s). They
+            // come at least twice per idle timeout, so a connection that speaks HTTP/2 is
+            // never cut mid-request by the idle timer (connections.rs), which closes the
+            // sockets that do not: silent ones, and peers that stopped answering.
+            .http2_keepalive_interval(Some(
+                Duration::from_secs(30).min(config.connections.idle_timeout / 2),
+            ))
             .http2_keepalive_timeout(Some(Duration::from_secs(20)));
         if let Some(age) = config.max_connection_age {
             builder = builder

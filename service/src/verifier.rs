@@ -215,7 +215,8 @@ impl VerifierService {
         caller: &Identity,
         request: proto::MerkleRootRequest,
     ) -> Result<proto::MerkleRootResponse, Status> {
-        let _admitted = self.admit(caller, (request.chunks.len() / 32) as u64)?;
+        let cost = self.limits.check_merkle_root(request.chunks.len())?;
+        let _admitted = self.admit(caller, cost)?;
         let limit = (request.limit != 0).then_some(request.limit);
         let mix_in = request.length.or(request
             .mix_in_length
@@ -283,13 +284,7 @@ impl VerifierService {
         request: proto::VerifyGroth16Request,
         deadline: Option<Instant>,
     ) -> Result<proto::VerifyGroth16Response, Status> {
-        self.limits.check_items("proofs", request.proofs.len())?;
-        // A proof costs its pairing and one scalar multiplication per public input.
-        let cost: u64 = request
-            .proofs
-            .iter()
-            .map(|p| 1 + p.public_inputs.len() as u64)
-            .sum();
+        let cost = self.limits.check_groth16(&request.proofs)?;
         let _admitted = self.admit(caller, cost)?;
         let id: [u8; 32] = request.key_id.as_slice().try_into().map_err(|_| {
             Status::invalid_argument(format!(
@@ -449,10 +444,8 @@ impl VerifierService {
         let mut read = 0u64;
         let mut shutting_down = false;
         loop {
-            let permit = tokio::select! {
-                permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
-                _ = tx.closed() => break,
-            };
+            // Read first, then wait for room on the connection: a stream that waits for
+            // its next request holds no permit, so idle streams cannot block the others.
             let next = tokio::select! {
                 next = inbound.message() => next,
                 _ = tx.closed() => break,
@@ -464,6 +457,12 @@ impl VerifierService {
             match next {
                 Ok(Some(request)) => {
                     read += 1;
+                    let permit = tokio::select! {
+                        permit = permits.clone().acquire_owned() => {
+                            permit.expect("the semaphore is never closed")
+                        }
+                        _ = tx.closed() => break,
+                    };
                     let (service, tx, caller) = (self.clone(), tx.clone(), caller.clone());
                     tasks.spawn(async move {
                         let started = Instant::now();

@@ -243,11 +243,14 @@ impl<D: Device + 'static> Offload<D> {
             .spawn(move || {
                 let points = probe_points();
                 let expected = CpuBackend::new().g1_sum(&points);
-                let right = match fault {
-                    Some(Fault::Hang) => watchdog::hang_forever(),
-                    Some(_) => false,
-                    None => device.g1_sum(&points).is_ok_and(|sum| sum.same(&expected)),
-                };
+                // A probe that panics is a failed probe, not one that runs for ever.
+                let right =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match fault {
+                        Some(Fault::Hang) => watchdog::hang_forever(),
+                        Some(_) => false,
+                        None => device.g1_sum(&points).is_ok_and(|sum| sum.same(&expected)),
+                    }))
+                    .unwrap_or(false);
                 checker.finish_probe(device.name(), right);
             });
         if spawned.is_err() {

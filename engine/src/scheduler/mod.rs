@@ -855,6 +855,10 @@ impl EarlyReplies {
     fn decided(&self, item: usize, verdict: &Verdict) {
         let r = self.starts.partition_point(|&s| s <= item) - 1;
         let mut reply = self.requests[r].lock().unwrap_or_else(|e| e.into_inner());
+        if reply.pending.is_none() {
+            // Answered already (a rerun on the CPU reports every item again).
+            return;
+        }
         let own = &mut reply.verdicts[item - self.starts[r]];
         if own.is_some() {
             return;
