@@ -24,8 +24,8 @@ use crate::auth::Identity;
 pub struct Quota {
     /// Cost units per second, sustained.
     pub cost_per_second: f64,
-    /// Cost units that may be spent at once (the bucket's size); never below one
-    /// request's largest cost, so any request within the limits can pass.
+    /// Cost units that may be spent at once (the bucket's size); a request costing more
+    /// passes when the bucket is full and leaves it in debt.
     pub burst: f64,
     /// Requests (stream requests included) being worked on at once.
     pub in_flight: usize,
@@ -60,8 +60,6 @@ const QUOTAS: [&str; 4] = ["cost", "in_flight", "keys", "register"];
 /// The live state of every caller.
 pub struct Quotas {
     config: QuotaConfig,
-    /// The largest cost one request may have: buckets are at least this large.
-    max_request_cost: f64,
     callers: Mutex<HashMap<Identity, Caller>>,
     /// Names that get a metric label of their own.
     labelled: RwLock<HashSet<String>>,
@@ -111,7 +109,7 @@ impl Drop for Admission {
 }
 
 impl Quotas {
-    pub fn new(config: QuotaConfig, max_request_cost: u64, token_names: &[String]) -> Self {
+    pub fn new(config: QuotaConfig, token_names: &[String]) -> Self {
         let labelled = config
             .named
             .keys()
@@ -120,7 +118,6 @@ impl Quotas {
             .collect();
         Self {
             config,
-            max_request_cost: max_request_cost as f64,
             callers: Mutex::default(),
             labelled: RwLock::new(labelled),
             counters: Mutex::default(),
@@ -132,15 +129,11 @@ impl Quotas {
     }
 
     fn quota(&self, identity: &Identity) -> Quota {
-        let quota = match identity {
+        match identity {
             Identity::Named(name) => self.config.named.get(name).copied(),
             Identity::Anonymous => None,
         }
-        .unwrap_or(self.config.default);
-        Quota {
-            burst: quota.burst.max(self.max_request_cost),
-            ..quota
-        }
+        .unwrap_or(self.config.default)
     }
 
     /// The metric label of `identity`.
@@ -208,8 +201,11 @@ impl Quotas {
                 Some(Duration::from_millis(100)),
             ));
         }
-        if caller.tokens < cost {
-            let wait = (cost - caller.tokens) / quota.cost_per_second.max(f64::MIN_POSITIVE);
+        // A request costing more than the bucket holds passes when the bucket is full,
+        // and leaves it in debt: any request within the limits passes in time.
+        let needed = cost.min(quota.burst);
+        if caller.tokens < needed {
+            let wait = (needed - caller.tokens) / quota.cost_per_second.max(f64::MIN_POSITIVE);
             drop(callers);
             let delay = Duration::from_secs_f64(wait.min(3600.0)).max(Duration::from_millis(1));
             return Err(self.refuse(
@@ -224,7 +220,7 @@ impl Quotas {
                 Some(delay),
             ));
         }
-        caller.tokens -= cost;
+        caller.tokens = (caller.tokens - cost).max(-quota.burst);
         caller.in_flight += 1;
         drop(callers);
         self.count(identity, |c| {
@@ -235,6 +231,20 @@ impl Quotas {
             quotas: Arc::clone(self),
             identity: identity.clone(),
         })
+    }
+
+    /// Charges `identity` for work its request caused beyond its cost: the search for its
+    /// invalid items. The bucket may go into debt, down to minus its size, so a caller
+    /// that keeps sending bad items is refused (with a retry delay) until it is repaid.
+    pub fn charge(&self, identity: &Identity, extra: u64) {
+        if extra == 0 {
+            return;
+        }
+        let quota = self.quota(identity);
+        if let Some(caller) = self.callers().get_mut(identity) {
+            caller.tokens = (caller.tokens - extra as f64).max(-quota.burst);
+        }
+        self.count(identity, |c| c.cost += extra);
     }
 
     /// Whether `identity` may register keys at all (checked before a key is parsed).
@@ -316,7 +326,6 @@ mod tests {
                 default: quota,
                 ..QuotaConfig::default()
             },
-            10,
             &[],
         ))
     }
@@ -353,6 +362,28 @@ mod tests {
     }
 
     #[test]
+    fn a_search_charged_puts_the_bucket_in_debt() {
+        let q = quotas(Quota {
+            cost_per_second: 10.0,
+            burst: 20.0,
+            in_flight: 8,
+            keys: 1,
+        });
+        let who = Identity::Named("a".into());
+        drop(q.admit(&who, 1).unwrap());
+        q.charge(&who, 30);
+        let refused = q.admit(&who, 1).map(|_| ()).unwrap_err();
+        let delay = refused
+            .get_details_retry_info()
+            .and_then(|r| r.retry_delay)
+            .unwrap();
+        // 20 - 1 - 30 = -11 units: 12 units to refill at 10 units/s before a request of
+        // 1 passes (without the debt, 0.1 s).
+        assert!(delay > Duration::from_secs(1), "{delay:?}");
+        assert_eq!(q.counters()["other"].cost, 31);
+    }
+
+    #[test]
     fn keys_are_counted_per_caller_and_registration_can_be_limited() {
         let q = quotas(Quota {
             keys: 1,
@@ -370,7 +401,6 @@ mod tests {
                 registrars: Some(["ops".to_string()].into()),
                 ..QuotaConfig::default()
             },
-            10,
             &[],
         );
         assert_eq!(

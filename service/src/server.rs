@@ -226,11 +226,7 @@ impl Bound {
             auth,
         } = self;
         let (stopping_tx, stopping) = watch::channel(false);
-        let quotas = Arc::new(Quotas::new(
-            config.quotas.clone(),
-            config.limits.max_cost_per_request,
-            &auth.token_names(),
-        ));
+        let quotas = Arc::new(Quotas::new(config.quotas.clone(), &auth.token_names()));
         let metrics = Arc::new(Metrics::new(scheduler.clone(), quotas.clone()));
         let metrics_task =
             metrics_listener.map(|l| tokio::spawn(metrics::serve(l, metrics.clone())));

@@ -166,6 +166,7 @@ impl VerifierService {
             .verify_signature_sets(sets, suite, ticket(caller, deadline))
             .await
             .map_err(convert::schedule_error)?;
+        self.quotas.charge(caller, search_cost(&verdicts, cost));
         Ok(proto::VerifySignaturesResponse {
             verdicts: self.counted("verify_signatures", verdicts),
             scheme,
@@ -304,6 +305,7 @@ impl VerifierService {
             .verify_groth16(key, proofs, ticket(caller, deadline))
             .await
             .map_err(convert::schedule_error)?;
+        self.quotas.charge(caller, search_cost(&verdicts, cost));
         Ok(proto::VerifyGroth16Response {
             verdicts: self.counted("verify_groth16", verdicts),
         })
@@ -498,6 +500,18 @@ impl VerifierService {
                 .await;
         }
     }
+}
+
+/// What finding a request's invalid items cost beyond its own cost: each invalid item
+/// costs about one check per level of the search (log2 of the items) of its average share.
+fn search_cost(verdicts: &[Verdict], cost: u64) -> u64 {
+    let invalid = verdicts.iter().filter(|v| **v == Ok(false)).count() as u64;
+    let n = verdicts.len() as u64;
+    if invalid == 0 || n == 0 {
+        return 0;
+    }
+    let levels = u64::from(n.ilog2()) + 1;
+    invalid * levels * cost.div_ceil(n)
 }
 
 /// A request's place in the scheduler: its deadline, and its caller, so that batches take

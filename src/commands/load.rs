@@ -60,6 +60,10 @@ pub struct LoadArgs {
     /// latency with and without it.
     #[arg(long, value_enum)]
     attack: Option<Attack>,
+    /// The hostile caller's bearer token, to attack as another identity than the
+    /// well-behaved clients [default: --token-file's].
+    #[arg(long, requires = "attack")]
+    attack_token_file: Option<PathBuf>,
     /// The server's process id (same machine): its memory is reported after an attack.
     #[arg(long, requires = "attack")]
     server_pid: Option<u32>,
@@ -336,7 +340,7 @@ pub fn run(args: LoadArgs) -> CommandResult {
             // The hostile caller has a connection of its own, as a separate client would.
             let mut hostile_client =
                 Remote::connect(&args.target, args.target_ca.as_deref()).await?;
-            if let Some(path) = &args.token_file {
+            if let Some(path) = args.attack_token_file.as_ref().or(args.token_file.as_ref()) {
                 hostile_client =
                     hostile_client.with_token(&veribatch_service::client::read_token(path)?)?;
             }
