@@ -44,6 +44,11 @@ async fn flags_beat_the_environment_which_beats_the_file() {
     assert_eq!(l.max_delay_micros, 7000, "file over default");
     assert_eq!(l.max_items_per_request, 2);
     assert_eq!(l.max_message_bytes, 64 << 20, "default");
+    assert_eq!(
+        (l.max_keys_per_set, l.max_cost_per_request),
+        (4096, 1 << 18),
+        "defaults"
+    );
 
     let mut client = server.client().await;
     let three = vec![proto::SignatureSet::default(); 3];

@@ -341,6 +341,12 @@ impl VerifierService {
                 queue_limit: config.queue_limit as u64,
                 max_message_bytes: self.limits.max_message_bytes as u64,
                 max_items_per_request: self.limits.max_items as u32,
+                max_keys_per_set: self.limits.max_keys_per_set as u32,
+                max_messages_per_set: self.limits.max_messages_per_set as u32,
+                max_cost_per_request: self.limits.max_cost_per_request,
+                max_leaves_per_proof: self.limits.max_leaves_per_proof as u32,
+                max_nodes_per_proof: self.limits.max_nodes_per_proof as u32,
+                max_key_bytes: self.limits.max_key_bytes as u64,
             }),
             operations: Operation::ALL
                 .iter()
