@@ -256,24 +256,6 @@ async fn serve_with_fault(
     (server, info)
 }
 
-/// The health service's status for `service` on `server`.
-async fn serving_status(server: &common::server::Server, service: &str) -> i32 {
-    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let channel = tonic::transport::Endpoint::from_shared(server.url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    HealthClient::new(channel)
-        .check(HealthCheckRequest {
-            service: service.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .status
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_reports_a_disabled_device() {
     if engine(None, SpotChecks::default()).is_none() {
@@ -322,17 +304,17 @@ async fn the_service_abandons_a_hung_device_and_reports_it_unhealthy() {
         "{body}"
     );
     // The health service's device entry follows within its one-second refresh.
-    let mut status = serving_status(&server, "veribatch.v1.Device").await;
+    let mut status = common::server::serving_status(&server, "veribatch.v1.Device").await;
     for _ in 0..50 {
         if status == ServingStatus::NotServing as i32 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        status = serving_status(&server, "veribatch.v1.Device").await;
+        status = common::server::serving_status(&server, "veribatch.v1.Device").await;
     }
     assert_eq!(status, ServingStatus::NotServing as i32);
     assert_eq!(
-        serving_status(&server, "").await,
+        common::server::serving_status(&server, "").await,
         ServingStatus::Serving as i32
     );
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::bls::{Validators, single_key_sets};
-use common::server::{Server, info};
+use common::server::{Server, info, stats};
 use common::{TestRng, engine};
 use tonic::Code;
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
@@ -30,13 +30,50 @@ fn pool(engine: &Engine, n: usize) -> (Vec<SignatureSet>, Vec<Verdict>) {
 }
 
 fn proto_sets(sets: &[SignatureSet]) -> Vec<proto::SignatureSet> {
-    sets.iter()
-        .map(|s| proto::SignatureSet {
-            signature: s.signature.clone(),
-            public_keys: s.public_keys.clone(),
-            messages: s.messages.clone(),
-        })
-        .collect()
+    veribatch_service::convert::proto_sets(sets.to_vec())
+}
+
+/// A stream request `id` verifying `sets` under the default tag.
+fn on_stream(id: u64, sets: &[SignatureSet]) -> proto::VerifyStreamRequest {
+    proto::VerifyStreamRequest {
+        id,
+        request: Some(proto::verify_stream_request::Request::VerifySignatures(
+            proto::VerifySignaturesRequest {
+                sets: proto_sets(sets),
+                dst: Vec::new(),
+                scheme: 0,
+            },
+        )),
+    }
+}
+
+/// A VerifyStream on `server` fed through the returned sender (of `capacity`).
+async fn open_stream(
+    server: &Server,
+    capacity: usize,
+) -> (
+    tokio::sync::mpsc::Sender<proto::VerifyStreamRequest>,
+    tonic::Streaming<proto::VerifyStreamResponse>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel(capacity);
+    let responses = server
+        .client()
+        .await
+        .inner()
+        .verify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    (tx, responses)
+}
+
+/// Sends SIGTERM to the server.
+fn terminate(server: &Server) {
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
 }
 
 /// Waits until the server has accepted `n` signature requests (polling GetInfo).
@@ -55,14 +92,6 @@ async fn until_first_batch_runs(client: &mut Remote) {
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-}
-
-fn stats(info: &proto::GetInfoResponse, op: &str) -> proto::OperationStats {
-    info.operations
-        .iter()
-        .find(|o| o.operation == op)
-        .cloned()
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -253,11 +282,7 @@ async fn sigterm_answers_every_request_in_flight_then_exits_0() {
     }
     // Wait until every request was accepted, then ask the server to stop.
     until_accepted(&mut client, 8).await;
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    terminate(&server);
     for t in tasks {
         t.await.unwrap();
     }
@@ -570,14 +595,7 @@ async fn the_stream_answers_each_request_tagged_by_id() {
     let mut client = server.client().await;
     use proto::verify_stream_request::Request as R;
     let mut requests: Vec<proto::VerifyStreamRequest> = (0..10u64)
-        .map(|id| proto::VerifyStreamRequest {
-            id,
-            request: Some(R::VerifySignatures(proto::VerifySignaturesRequest {
-                sets: proto_sets(&sets[id as usize * 4..id as usize * 4 + 4]),
-                dst: Vec::new(),
-                scheme: 0,
-            })),
-        })
+        .map(|id| on_stream(id, &sets[id as usize * 4..id as usize * 4 + 4]))
         .collect();
     requests.push(proto::VerifyStreamRequest {
         id: 99,
@@ -742,33 +760,11 @@ async fn sigterm_ends_a_stream_the_client_keeps_open() {
     let engine = engine();
     let (sets, _) = pool(&engine, 4);
     let server = Server::start(&[]);
-    let mut client = server.client().await;
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    let mut responses = client
-        .inner()
-        .verify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
-        .await
-        .unwrap()
-        .into_inner();
-    tx.send(proto::VerifyStreamRequest {
-        id: 1,
-        request: Some(proto::verify_stream_request::Request::VerifySignatures(
-            proto::VerifySignaturesRequest {
-                sets: proto_sets(&sets),
-                dst: Vec::new(),
-                scheme: 0,
-            },
-        )),
-    })
-    .await
-    .unwrap();
+    let (tx, mut responses) = open_stream(&server, 4).await;
+    tx.send(on_stream(1, &sets)).await.unwrap();
     assert_eq!(responses.message().await.unwrap().unwrap().id, 1);
     // The client keeps its side of the stream open (tx is alive) while the server stops.
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    terminate(&server);
     let ended = responses
         .message()
         .await
@@ -793,37 +789,16 @@ async fn sigterm_answers_every_request_a_pipelined_stream_had_read() {
     let engine = engine();
     let (sets, _) = pool(&engine, 8);
     let server = Server::start(&[]);
-    let mut client = server.client().await;
-    let (tx, rx) = tokio::sync::mpsc::channel(1024);
-    let mut responses = client
-        .inner()
-        .verify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
-        .await
-        .unwrap()
-        .into_inner();
-    let request = |id| proto::VerifyStreamRequest {
-        id,
-        request: Some(proto::verify_stream_request::Request::VerifySignatures(
-            proto::VerifySignaturesRequest {
-                sets: proto_sets(&sets),
-                dst: Vec::new(),
-                scheme: 0,
-            },
-        )),
-    };
+    let (tx, mut responses) = open_stream(&server, 1024).await;
     for id in 0..400 {
-        tx.send(request(id)).await.unwrap();
+        tx.send(on_stream(id, &sets)).await.unwrap();
     }
     // Once the first answer is back the server is mid-stream.
     let mut ids = std::collections::BTreeSet::new();
     let first = responses.message().await.unwrap().unwrap();
     assert_eq!(first.code, 0);
     ids.insert(first.id);
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    terminate(&server);
     let ended = loop {
         match responses.message().await {
             Ok(Some(answer)) => {

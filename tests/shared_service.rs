@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::server::{Server, info};
+use common::server::{Server, info, serving_status, stats};
 use tonic::Code;
 use tonic_types::StatusExt;
 use veribatch_service::proto;
@@ -28,14 +28,6 @@ fn signatures(sets: Vec<proto::SignatureSet>) -> proto::VerifySignaturesRequest 
         dst: Vec::new(),
         scheme: 0,
     }
-}
-
-fn stats(info: &proto::GetInfoResponse, op: &str) -> proto::OperationStats {
-    info.operations
-        .iter()
-        .find(|o| o.operation == op)
-        .cloned()
-        .unwrap()
 }
 
 /// A client whose every request carries `authorization: Bearer TOKEN`, if a token is given.
@@ -68,6 +60,18 @@ async fn client(
     })
     .max_decoding_message_size(64 << 20)
     .max_encoding_message_size(64 << 20)
+}
+
+/// One request of one set, from a new client with `token`.
+async fn one_set(
+    server: &Server,
+    token: Option<&str>,
+) -> Result<proto::VerifySignaturesResponse, tonic::Status> {
+    let answer = client(server, token)
+        .await
+        .verify_signatures(signatures(vec![set(1)]))
+        .await?;
+    Ok(answer.into_inner())
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
@@ -204,41 +208,15 @@ async fn tokens_identify_callers_and_a_reload_takes_effect_without_a_restart() {
         "--metrics-listen",
         "127.0.0.1:0",
     ]);
-    let request = || signatures(vec![set(1)]);
-    let anonymous = client(&server, None)
-        .await
-        .verify_signatures(request())
-        .await
-        .unwrap_err();
+    let anonymous = one_set(&server, None).await.unwrap_err();
     assert_eq!(anonymous.code(), Code::Unauthenticated, "{anonymous:?}");
-    let wrong = client(&server, Some("guess"))
-        .await
-        .verify_signatures(request())
-        .await
-        .unwrap_err();
+    let wrong = one_set(&server, Some("guess")).await.unwrap_err();
     assert_eq!(wrong.code(), Code::Unauthenticated, "{wrong:?}");
-    let answered = client(&server, Some("first-secret"))
-        .await
-        .verify_signatures(request())
-        .await
-        .unwrap()
-        .into_inner();
+    let answered = one_set(&server, Some("first-secret")).await.unwrap();
     assert_eq!(answered.verdicts.len(), 1);
 
     // The health service answers without an identity (probes cannot send one).
-    let channel = tonic::transport::Endpoint::from_shared(server.url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let health = tonic_health::pb::health_client::HealthClient::new(channel)
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(health.status, 1, "SERVING");
+    assert_eq!(serving_status(&server, "").await, 1, "SERVING");
 
     token_file(&tokens, &[("validator-2", "second-secret")]);
     let hup = std::process::Command::new("kill")
@@ -248,22 +226,14 @@ async fn tokens_identify_callers_and_a_reload_takes_effect_without_a_restart() {
     assert!(hup.success());
     let mut reloaded = false;
     for _ in 0..100 {
-        let new = client(&server, Some("second-secret"))
-            .await
-            .verify_signatures(request())
-            .await;
-        if new.is_ok() {
+        if one_set(&server, Some("second-secret")).await.is_ok() {
             reloaded = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(reloaded, "the new token works after SIGHUP");
-    let old = client(&server, Some("first-secret"))
-        .await
-        .verify_signatures(request())
-        .await
-        .unwrap_err();
+    let old = one_set(&server, Some("first-secret")).await.unwrap_err();
     assert_eq!(old.code(), Code::Unauthenticated);
 
     let body = common::metrics_text(server.metrics.unwrap());
@@ -405,25 +375,6 @@ async fn a_groth16_key_with_too_many_ic_points_is_refused_before_its_points_are_
     );
 }
 
-/// Raises this process's open-file limit to its hard limit; the limit in force.
-fn raise_open_files() -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit read and write the struct given.
-    unsafe {
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-        limit.rlim_cur = limit.rlim_max;
-        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-    }
-    // rlim_t is u64 on Linux, not on every Unix.
-    #[allow(clippy::unnecessary_cast)]
-    let current = limit.rlim_cur as u64;
-    current
-}
-
 /// Whether the server closes `socket` (EOF or reset) within `wait`, reading and dropping
 /// whatever it sends first (its HTTP/2 settings).
 fn closed_within(socket: &mut std::net::TcpStream, wait: Duration) -> bool {
@@ -453,7 +404,8 @@ fn closed_within(socket: &mut std::net::TcpStream, wait: Duration) -> bool {
 async fn idle_connections_are_closed_and_2000_of_them_do_not_stop_a_new_client() {
     let server = Server::start(&["--backend", "cpu", "--idle-timeout-ms", "1500"]);
     let wanted = 2000usize;
-    let sockets = (raise_open_files().saturating_sub(200) as usize).min(wanted);
+    let limit = veribatch_service::connections::raise_open_file_limit().unwrap_or(1024);
+    let sockets = (limit.saturating_sub(200) as usize).min(wanted);
     assert!(
         sockets >= 500,
         "the open-file limit leaves room for {sockets} sockets only"
@@ -462,12 +414,7 @@ async fn idle_connections_are_closed_and_2000_of_them_do_not_stop_a_new_client()
         .map(|_| std::net::TcpStream::connect(server.addr).unwrap())
         .collect();
     // A new client is served while they sit there.
-    let answer = client(&server, None)
-        .await
-        .verify_signatures(signatures(vec![set(1)]))
-        .await
-        .unwrap()
-        .into_inner();
+    let answer = one_set(&server, None).await.unwrap();
     assert_eq!(answer.verdicts.len(), 1);
     // Each idle socket is closed by the server after the timeout (checked on a sample;
     // 60 s is far beyond the 1.5 s timeout).
@@ -540,17 +487,7 @@ async fn streams_on_one_connection_share_its_allowance() {
     use veribatch_service::proto::verify_stream_request::Request as StreamRequest;
     let engine = common::engine();
     let validators = common::bls::Validators::new(64, &mut common::TestRng::new(5));
-    let to_proto = |sets: Vec<veribatch_engine::bls::SignatureSet>| {
-        signatures(
-            sets.into_iter()
-                .map(|s| proto::SignatureSet {
-                    signature: s.signature,
-                    public_keys: s.public_keys,
-                    messages: s.messages,
-                })
-                .collect(),
-        )
-    };
+    let to_proto = |sets| signatures(veribatch_service::convert::proto_sets(sets));
     // Distinct messages: one pairing each, so the busy batch takes a while.
     let busy = to_proto(common::bls::single_key_sets(
         &engine,

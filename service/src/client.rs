@@ -143,14 +143,7 @@ impl Remote {
         suite: &Ciphersuite,
     ) -> Result<Vec<Verdict>, String> {
         let request = proto::VerifySignaturesRequest {
-            sets: sets
-                .iter()
-                .map(|s| proto::SignatureSet {
-                    signature: s.signature.clone(),
-                    public_keys: s.public_keys.clone(),
-                    messages: s.messages.clone(),
-                })
-                .collect(),
+            sets: crate::convert::proto_sets(sets.to_vec()),
             dst: suite.dst().to_vec(),
             scheme: crate::convert::scheme(suite.scheme()) as i32,
         };

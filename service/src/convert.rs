@@ -41,6 +41,17 @@ pub fn signature_sets(sets: Vec<proto::SignatureSet>) -> Vec<SignatureSet> {
         .collect()
 }
 
+/// Signature sets as the proto carries them (the inverse of [`signature_sets`]).
+pub fn proto_sets(sets: Vec<SignatureSet>) -> Vec<proto::SignatureSet> {
+    sets.into_iter()
+        .map(|s| proto::SignatureSet {
+            signature: s.signature,
+            public_keys: s.public_keys,
+            messages: s.messages,
+        })
+        .collect()
+}
+
 /// Groth16 proofs as the engine takes them.
 pub fn proof_inputs(proofs: Vec<proto::Groth16Proof>) -> Vec<ProofInput> {
     proofs

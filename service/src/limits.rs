@@ -10,6 +10,8 @@
 
 use tonic::Status;
 
+use veribatch_engine::scheduler::cost;
+
 use crate::proto;
 
 /// Limits enforced per request. The defaults fit Ethereum's traffic with room to spare
@@ -85,7 +87,7 @@ impl RequestLimits {
                     self.max_messages_per_set
                 )));
             }
-            cost += set_cost(set);
+            cost += cost::signature_set(keys, messages);
         }
         self.check_cost(cost)
     }
@@ -112,7 +114,7 @@ impl RequestLimits {
                     self.max_nodes_per_proof
                 )));
             }
-            cost += (leaves + nodes) as u64;
+            cost += cost::merkle_proof(leaves, nodes);
         }
         self.check_cost(cost)
     }
@@ -123,16 +125,14 @@ impl RequestLimits {
         self.check_cost(
             proofs
                 .iter()
-                .map(|p| 1 + p.public_inputs.len() as u64)
+                .map(|p| cost::groth16_proof(p.public_inputs.len()))
                 .sum(),
         )
     }
 
-    /// The cost of a Merkle root of `chunk_bytes` bytes: one unit per
-    /// [`HASHES_PER_UNIT`] chunks (a SHA-256 compression costs about a thousandth of a
-    /// pairing), so a root of a whole 64 MiB message costs 2,048.
+    /// The cost of a Merkle root of `chunk_bytes` bytes ([`cost::merkle_root`]).
     pub fn check_merkle_root(&self, chunk_bytes: usize) -> Result<u64, Status> {
-        self.check_cost(((chunk_bytes / 32) as u64).div_ceil(HASHES_PER_UNIT).max(1))
+        self.check_cost(cost::merkle_root(chunk_bytes / 32))
     }
 
     /// A Groth16 key of `bytes` bytes (its IC points are bounded by the engine).
@@ -156,14 +156,6 @@ impl RequestLimits {
         }
         Ok(cost)
     }
-}
-
-/// Chunks hashed per cost unit of a Merkle root.
-pub const HASHES_PER_UNIT: u64 = 1024;
-
-/// What a signature set costs: a hash to the curve per message and an addition per key.
-pub fn set_cost(set: &proto::SignatureSet) -> u64 {
-    (set.public_keys.len() + set.messages.len()).max(1) as u64
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use veribatch_engine::scheduler::stats::SECONDS_BUCKETS;
 use veribatch_engine::scheduler::{Histogram, Operation, OperationStats, Scheduler};
 
 use crate::convert::code_name;
-use crate::quotas::Quotas;
+use crate::quotas::{Counters, Quotas};
 
 /// The RPCs, as metric labels.
 pub const RPCS: &[&str] = &[
@@ -36,6 +36,9 @@ pub const RPCS: &[&str] = &[
     "verify_groth16",
     "verify_stream",
 ];
+
+/// Reads one count of a caller's.
+type CallerReader = fn(&Counters) -> u64;
 
 /// Reads one counter of an operation's scheduler statistics.
 type StatReader = fn(&OperationStats) -> u64;
@@ -275,31 +278,23 @@ impl Metrics {
     /// Requests, cost and refusals per caller (named identities, "anonymous", "other").
     fn render_callers(&self, out: &mut String) {
         let callers = self.quotas.counters();
-        family(
-            out,
-            "veribatch_caller_requests_total",
-            "counter",
-            "Requests admitted, by caller.",
-        );
-        for (caller, c) in &callers {
-            let _ = writeln!(
-                out,
-                "veribatch_caller_requests_total{{caller=\"{caller}\"}} {}",
-                c.requests
-            );
-        }
-        family(
-            out,
-            "veribatch_caller_cost_total",
-            "counter",
-            "Cost units admitted (keys and messages, leaves and nodes, …), by caller.",
-        );
-        for (caller, c) in &callers {
-            let _ = writeln!(
-                out,
-                "veribatch_caller_cost_total{{caller=\"{caller}\"}} {}",
-                c.cost
-            );
+        let per_caller: [(&str, &str, CallerReader); 2] = [
+            (
+                "veribatch_caller_requests_total",
+                "Requests admitted, by caller.",
+                |c| c.requests,
+            ),
+            (
+                "veribatch_caller_cost_total",
+                "Cost units admitted and charged (keys and messages, leaves and nodes, …), by caller.",
+                |c| c.cost,
+            ),
+        ];
+        for (name, help, value) in per_caller {
+            family(out, name, "counter", help);
+            for (caller, c) in &callers {
+                let _ = writeln!(out, "{name}{{caller=\"{caller}\"}} {}", value(c));
+            }
         }
         family(
             out,

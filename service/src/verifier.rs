@@ -88,11 +88,19 @@ impl VerifierService {
             return fresh();
         };
         let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(permits) = connections.get(&peer).and_then(Weak::upgrade) {
-            return permits;
+        match connections.get(&peer) {
+            Some(permits) => {
+                if let Some(permits) = permits.upgrade() {
+                    return permits;
+                }
+            }
+            // A new peer: forget the connections with nothing in flight, each time the
+            // map reaches a power of two (not on every request: this is the hot path).
+            None if connections.len().is_power_of_two() => {
+                connections.retain(|_, permits| permits.strong_count() > 0);
+            }
+            None => {}
         }
-        // Forget the connections whose streams have all ended.
-        connections.retain(|_, permits| permits.strong_count() > 0);
         let permits = fresh();
         connections.insert(peer, Arc::downgrade(&permits));
         permits
@@ -508,16 +516,10 @@ impl VerifierService {
     }
 }
 
-/// What finding a request's invalid items cost beyond its own cost: each invalid item
-/// costs about one check per level of the search (log2 of the items) of its average share.
+/// What finding a request's invalid items cost beyond `cost`, its own.
 fn search_cost(verdicts: &[Verdict], cost: u64) -> u64 {
-    let invalid = verdicts.iter().filter(|v| **v == Ok(false)).count() as u64;
-    let n = verdicts.len() as u64;
-    if invalid == 0 || n == 0 {
-        return 0;
-    }
-    let levels = u64::from(n.ilog2()) + 1;
-    invalid * levels * cost.div_ceil(n)
+    let invalid = verdicts.iter().filter(|v| **v == Ok(false)).count();
+    veribatch_engine::scheduler::cost::search(verdicts.len(), invalid, cost)
 }
 
 /// A request's place in the scheduler: its deadline, and its caller, so that batches take

@@ -15,7 +15,7 @@ use serde::Serialize;
 use veribatch_engine::Engine;
 use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_service::client::Remote;
-use veribatch_service::proto;
+use veribatch_service::{convert, proto};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -134,14 +134,7 @@ fn hostile_request(attack: Attack) -> Hostile {
             let validators = Validators::new(&engine, 256, &mut rng);
             let sets = workload::signature_sets(&engine, &validators, 512, 16, 50, &mut rng);
             Hostile::Signatures(proto::VerifySignaturesRequest {
-                sets: sets
-                    .into_iter()
-                    .map(|(s, _)| proto::SignatureSet {
-                        signature: s.signature,
-                        public_keys: s.public_keys,
-                        messages: s.messages,
-                    })
-                    .collect(),
+                sets: convert::proto_sets(sets.into_iter().map(|(s, _)| s).collect()),
                 dst: Vec::new(),
                 scheme: 0,
             })

@@ -13,7 +13,7 @@ use tonic::{Code, Status};
 use veribatch_engine::workload::{self, Expected, Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig};
 use veribatch_service::client::Remote;
-use veribatch_service::proto;
+use veribatch_service::{convert, proto};
 
 use super::attack::{self, Attack, AttackReport};
 use crate::output::{self, CommandResult, Outcome, outln};
@@ -158,14 +158,7 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
                     );
                     let (sets, expected): (Vec<_>, Vec<_>) = sets.into_iter().unzip();
                     let request = proto::VerifySignaturesRequest {
-                        sets: sets
-                            .into_iter()
-                            .map(|s| proto::SignatureSet {
-                                signature: s.signature,
-                                public_keys: s.public_keys,
-                                messages: s.messages,
-                            })
-                            .collect(),
+                        sets: convert::proto_sets(sets),
                         dst: Vec::new(),
                         scheme: 0,
                     };

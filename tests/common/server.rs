@@ -17,6 +17,33 @@ pub async fn info(client: &mut Remote) -> proto::GetInfoResponse {
         .into_inner()
 }
 
+/// The counters of operation `op` in a GetInfo answer.
+pub fn stats(info: &proto::GetInfoResponse, op: &str) -> proto::OperationStats {
+    info.operations
+        .iter()
+        .find(|o| o.operation == op)
+        .cloned()
+        .unwrap()
+}
+
+/// The health service's status for `service` on `server`.
+pub async fn serving_status(server: &Server, service: &str) -> i32 {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let channel = tonic::transport::Endpoint::from_shared(server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+}
+
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,

@@ -18,6 +18,7 @@
 //! error.
 
 pub mod bisect;
+pub mod cost;
 pub mod stats;
 
 use std::collections::{HashMap, VecDeque};
@@ -205,14 +206,12 @@ pub struct Ticket {
     pub caller: u64,
 }
 
-/// A hash to the curve and a pairing per message, an addition per key.
 fn set_cost(set: &SignatureSet) -> u64 {
-    (set.public_keys.len() + set.messages.len()).max(1) as u64
+    cost::signature_set(set.public_keys.len(), set.messages.len())
 }
 
-/// A pairing, and a multiplication per public input.
 fn proof_cost(proof: &ProofInput) -> u64 {
-    1 + proof.public_inputs.len() as u64
+    cost::groth16_proof(proof.public_inputs.len())
 }
 
 struct Pending {

@@ -42,8 +42,8 @@ fn sets(engine: &Engine, n: usize) -> Vec<SignatureSet> {
 }
 
 fn scheduler(engine: Arc<Engine>, workers: usize, queue_limit: usize) -> Arc<Scheduler> {
-    Arc::new(Scheduler::new(
-        engine,
+    configured(
+        &engine,
         SchedulerConfig {
             max_batch: 4096,
             max_delay: Duration::from_secs(60),
@@ -51,7 +51,11 @@ fn scheduler(engine: Arc<Engine>, workers: usize, queue_limit: usize) -> Arc<Sch
             workers,
             ..SchedulerConfig::default()
         },
-    ))
+    )
+}
+
+fn configured(engine: &Arc<Engine>, config: SchedulerConfig) -> Arc<Scheduler> {
+    Arc::new(Scheduler::new(engine.clone(), config))
 }
 
 /// Submits `sets` and returns the task answering it.
@@ -60,17 +64,26 @@ fn submit(
     sets: Vec<SignatureSet>,
     deadline: Option<Instant>,
 ) -> tokio::task::JoinHandle<Result<Vec<Verdict>, ScheduleError>> {
+    submit_as(
+        s,
+        sets,
+        Ticket {
+            deadline,
+            caller: 0,
+        },
+    )
+}
+
+/// [`submit`] with a ticket of its own (a caller).
+fn submit_as(
+    s: &Arc<Scheduler>,
+    sets: Vec<SignatureSet>,
+    ticket: Ticket,
+) -> tokio::task::JoinHandle<Result<Vec<Verdict>, ScheduleError>> {
     let s = s.clone();
     tokio::spawn(async move {
-        s.verify_signature_sets(
-            sets,
-            Ciphersuite::ETHEREUM,
-            Ticket {
-                deadline,
-                caller: 0,
-            },
-        )
-        .await
+        s.verify_signature_sets(sets, Ciphersuite::ETHEREUM, ticket)
+            .await
     })
 }
 
@@ -310,14 +323,14 @@ fn a_caller_merged_with_bad_sets_is_answered_before_the_search_ends() {
 async fn queues_are_bounded_in_cost_and_bytes() {
     let engine = engine();
     let bounded = |cost, bytes| {
-        Arc::new(Scheduler::new(
-            engine.clone(),
+        configured(
+            &engine,
             SchedulerConfig {
                 queue_cost_limit: cost,
                 queue_byte_limit: bytes,
                 ..SchedulerConfig::default()
             },
-        ))
+        )
     };
     // Ten one-key, one-message sets cost 20 units and hold 10 × (96 + 48 + 9..) bytes.
     let ten = sets(&engine, 10);
@@ -355,31 +368,27 @@ async fn queues_are_bounded_in_cost_and_bytes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_caller_gets_its_turn_not_every_batch() {
     let engine = engine();
-    let s = Arc::new(Scheduler::new(
-        engine.clone(),
+    let s = configured(
+        &engine,
         SchedulerConfig {
             max_batch: 300,
             max_delay: Duration::from_secs(60),
             workers: 1,
             ..SchedulerConfig::default()
         },
-    ));
+    );
     let hundred = sets(&engine, 100);
     let busy = submit(&s, sets(&engine, 1200), None);
     until_running(&s).await;
-    let as_caller = |caller: u64, sets: Vec<SignatureSet>| {
-        let s = s.clone();
-        tokio::spawn(async move {
-            s.verify_signature_sets(
-                sets,
-                Ciphersuite::ETHEREUM,
-                Ticket {
-                    deadline: None,
-                    caller,
-                },
-            )
-            .await
-        })
+    let as_caller = |caller, sets| {
+        submit_as(
+            &s,
+            sets,
+            Ticket {
+                deadline: None,
+                caller,
+            },
+        )
     };
     let flood: Vec<_> = (0..10).map(|_| as_caller(1, hundred.clone())).collect();
     until_queued(&s, 1000).await;
@@ -402,13 +411,13 @@ async fn a_flooding_caller_gets_its_turn_not_every_batch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_costing_more_than_a_batch_is_verified_in_parts() {
     let engine = engine();
-    let s = Arc::new(Scheduler::new(
-        engine.clone(),
+    let s = configured(
+        &engine,
         SchedulerConfig {
             max_batch_cost: 10,
             ..SchedulerConfig::default()
         },
-    ));
+    );
     let mut twenty = sets(&engine, 20);
     twenty[13].messages[0].push(1);
     let verdicts = s

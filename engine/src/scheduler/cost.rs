@@ -1,0 +1,38 @@
+//! What verifying each kind of item costs, in one unit for the whole project (about a
+//! hash to the curve or a pairing): the scheduler bounds batches and queues with it, the
+//! service bounds requests and charges callers' quotas with it.
+
+/// A signature set: a hash to the curve and a pairing per message, an addition per key.
+pub fn signature_set(public_keys: usize, messages: usize) -> u64 {
+    (public_keys + messages).max(1) as u64
+}
+
+/// A Groth16 proof: its pairings, and a scalar multiplication per public input.
+pub fn groth16_proof(public_inputs: usize) -> u64 {
+    1 + public_inputs as u64
+}
+
+/// A Merkle proof: a hash per leaf and per helper node.
+pub fn merkle_proof(leaves: usize, helpers: usize) -> u64 {
+    (leaves + helpers) as u64
+}
+
+/// Chunks hashed per unit of a Merkle root: a SHA-256 compression costs about a
+/// thousandth of a pairing.
+pub const CHUNKS_PER_UNIT: u64 = 1024;
+
+/// A Merkle root of `chunks` chunks (a whole 64 MiB message costs 2,048).
+pub fn merkle_root(chunks: usize) -> u64 {
+    (chunks as u64).div_ceil(CHUNKS_PER_UNIT).max(1)
+}
+
+/// The search for `invalid` bad items among `items` that cost `cost` together, beyond
+/// that cost: each bad item costs about one check per level of the search (log2 of the
+/// items) of its share.
+pub fn search(items: usize, invalid: usize, cost: u64) -> u64 {
+    if invalid == 0 || items == 0 {
+        return 0;
+    }
+    let levels = u64::from(items.ilog2()) + 1;
+    invalid as u64 * levels * cost.div_ceil(items as u64)
+}
