@@ -4,7 +4,8 @@
 # requests, then the same beside the hostile caller). Writes OUT/attack-KIND.json and
 # prints a Markdown table of the well-behaved clients' p50/p99/max with and without.
 #
-#   ci/attacks.sh 10 docs/bench/attacks   # 10 s per run (what docs/PERFORMANCE.md shows)
+#   ci/attacks.sh 10 docs/bench/attacks            # 10 s per run (what docs/PERFORMANCE.md shows)
+#   ci/attacks.sh 10 target/attacks merkle bad-sets # only these kinds
 set -euo pipefail
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 cd "$(dirname "$0")/.."
@@ -15,7 +16,9 @@ bin="${CARGO_TARGET_DIR:-target}/release/veribatch"
 [ -x "$bin" ] || cargo build --release --locked --bin veribatch
 echo "| attack | p50 without → with (ms) | p99 without → with (ms) | max without → with (ms) | p99 ratio | hostile requests: answers | server RSS / peak (MiB) |"
 echo "|---|---|---|---|---|---|---|"
-for kind in keys merkle bad-sets register-flood idle-connections; do
+kinds=("${@:3}")
+[ ${#kinds[@]} -gt 0 ] || kinds=(keys merkle bad-sets register-flood idle-connections)
+for kind in "${kinds[@]}"; do
   log="$out/serve-$kind.log"  # removed after the run
   "$bin" serve --backend cpu --listen 127.0.0.1:0 >"$log" 2>&1 &
   pid=$!

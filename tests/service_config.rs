@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::server::{Server, info};
+use common::server::{Server, closed_within, info};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 use veribatch_service::client::Remote;
 use veribatch_service::proto::{self, verifier_client::VerifierClient};
@@ -212,4 +212,38 @@ async fn tls_and_mutual_tls() {
         String::from_utf8_lossy(&remote.stderr)
     );
     assert_eq!(remote.stdout, local.stdout);
+}
+
+/// A client that opens a TLS connection and never finishes the handshake is cut off
+/// after `--tls-handshake-timeout-ms` (the idle timeout, five minutes, is not what
+/// closes it), and the server goes on serving others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_tls_handshake_is_cut_off() {
+    use std::io::Write;
+    let dir = scratch("handshake");
+    if !certificates(&dir) {
+        return;
+    }
+    let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let server = Server::start(&[
+        "--tls-cert",
+        &path("server.pem"),
+        "--tls-key",
+        &path("server.key"),
+        "--tls-handshake-timeout-ms",
+        "1000",
+    ]);
+    let mut stalled = std::net::TcpStream::connect(server.addr).unwrap();
+    // The first bytes of a TLS record (a handshake record of 512 bytes), then nothing.
+    stalled.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00]).unwrap();
+    assert!(
+        closed_within(&mut stalled, std::time::Duration::from_secs(60)),
+        "a stalled handshake was left open"
+    );
+    let url = format!("https://{}", server.addr);
+    let mut remote = Remote::connect(&url, Some(Path::new(&path("ca.pem"))))
+        .await
+        .unwrap();
+    let root = remote.merkle_root(vec![0; 64], None, None).await.unwrap();
+    assert_eq!(root, veribatch_engine::merkle::zero_hash(1));
 }

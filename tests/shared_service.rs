@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::server::{Server, info, serving_status, stats};
+use common::server::{Server, closed_within, info, serving_status, stats};
 use tonic::Code;
 use tonic_types::StatusExt;
 use veribatch_service::proto;
@@ -132,14 +132,10 @@ async fn an_oversized_set_is_refused_before_anything_is_verified() {
     );
 }
 
-/// One proof of 400,000 deep random generalized indices and no helper nodes: refused by
-/// the leaves limit by default and, with the limit raised, by the helper count, which is
-/// worked out without building the ancestors (the server's peak memory stays far below
-/// the 942 MiB the set of ancestors took).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_merkle_proof_of_deep_indices_is_refused_in_bounded_memory() {
+/// One Merkle proof of `n` deep random generalized indices and no helper nodes.
+fn deep_proof(n: usize) -> proto::VerifyMerkleProofsRequest {
     let mut state = 0x2545_f491_4f6c_dd1du64;
-    let gindices: Vec<u64> = (0..400_000)
+    let gindices: Vec<u64> = (0..n)
         .map(|_| {
             state ^= state << 13;
             state ^= state >> 7;
@@ -153,21 +149,50 @@ async fn a_merkle_proof_of_deep_indices_is_refused_in_bounded_memory() {
         gindices,
         proof: Vec::new(),
     };
-    let request = proto::VerifyMerkleProofsRequest {
+    proto::VerifyMerkleProofsRequest {
         proofs: vec![proof],
-    };
+    }
+}
+
+/// One proof of 400,000 deep random generalized indices and no helper nodes (17 MB):
+/// refused from its header by default, as larger than any request the limits allow (the
+/// bound GetInfo reports); one of 100,000 (4 MB) by the leaves limit; with the limits
+/// raised, by the helper count, which is worked out without building the ancestors (the
+/// server's peak memory stays far below the 942 MiB the set of ancestors took).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merkle_proof_of_deep_indices_is_refused_in_bounded_memory() {
+    let request = deep_proof(400_000);
 
     let server = Server::start(&["--backend", "cpu"]);
+    let bound = info(&mut server.client().await)
+        .await
+        .limits
+        .unwrap()
+        .max_merkle_proofs_message_bytes;
+    // 65,536 proofs of 48 bytes and 262,144 cost units of 46 bytes, the defaults.
+    assert_eq!(bound, 65_536 * 48 + 262_144 * 46);
     let refused = client(&server, None)
         .await
         .verify_merkle_proofs(request.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::OutOfRange, "{refused:?}");
+    assert!(
+        refused
+            .message()
+            .contains(&format!("the limit is: {bound} bytes")),
+        "{refused:?}"
+    );
+    let refused = client(&server, None)
+        .await
+        .verify_merkle_proofs(deep_proof(100_000))
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert!(
         refused
             .message()
-            .contains("proofs[0]: 400000 leaves; at most 65536"),
+            .contains("proofs[0]: 100000 leaves; at most 65536"),
         "{refused:?}"
     );
 
@@ -375,31 +400,6 @@ async fn a_groth16_key_with_too_many_ic_points_is_refused_before_its_points_are_
     );
 }
 
-/// Whether the server closes `socket` (EOF or reset) within `wait`, reading and dropping
-/// whatever it sends first (its HTTP/2 settings).
-fn closed_within(socket: &mut std::net::TcpStream, wait: Duration) -> bool {
-    use std::io::Read;
-    let until = std::time::Instant::now() + wait;
-    let mut buffer = [0u8; 256];
-    loop {
-        let left = until.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            return false;
-        }
-        socket.set_read_timeout(Some(left)).unwrap();
-        match socket.read(&mut buffer) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) => {
-                return !matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                );
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_are_closed_and_2000_of_them_do_not_stop_a_new_client() {
     let server = Server::start(&["--backend", "cpu", "--idle-timeout-ms", "1500"]);
@@ -587,4 +587,82 @@ async fn a_silent_stream_does_not_block_its_connection() {
     .unwrap();
     assert_eq!(answer.into_inner().verdicts.len(), 1);
     drop(tx);
+}
+
+/// A TCP relay to `target` that counts the connections made through it.
+async fn counting_relay(
+    target: std::net::SocketAddr,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut outbound = tokio::net::TcpStream::connect(target).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            });
+        }
+    });
+    (url, count)
+}
+
+/// Rolling restarts: a connection older than `--max-connection-age-s` is told to go
+/// away (GOAWAY), and a client calling all along moves to a new connection without a
+/// failed call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_connections_are_replaced_without_a_failed_call() {
+    let server = Server::start(&["--backend", "cpu", "--max-connection-age-s", "1"]);
+    let (url, connections) = counting_relay(server.addr).await;
+    let channel = tonic::transport::Endpoint::from_shared(url)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = VerifierClient::new(channel);
+    let give_up = std::time::Instant::now() + Duration::from_secs(120);
+    let mut calls = 0;
+    while connections.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+        assert!(
+            std::time::Instant::now() < give_up,
+            "the connection was never replaced"
+        );
+        let answer = client.verify_signatures(signatures(vec![set(1)])).await;
+        assert!(
+            answer.is_ok(),
+            "call {calls} failed after {:?}, {} connections: {answer:?}",
+            give_up.elapsed(),
+            connections.load(std::sync::atomic::Ordering::SeqCst)
+        );
+        calls += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A connection that stays open past its GOAWAY (a VerifyStream the client never ends)
+/// is cut after `--max-connection-age-grace-s`: the stream ends with an error instead of
+/// holding the connection forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_held_past_its_grace_is_cut() {
+    let server = Server::start(&[
+        "--backend",
+        "cpu",
+        "--max-connection-age-s",
+        "1",
+        "--max-connection-age-grace-s",
+        "1",
+    ]);
+    let (requests, receiver) = tokio::sync::mpsc::channel::<proto::VerifyStreamRequest>(1);
+    let mut answers = client(&server, None)
+        .await
+        .verify_stream(tokio_stream::wrappers::ReceiverStream::new(receiver))
+        .await
+        .unwrap()
+        .into_inner();
+    let ended = tokio::time::timeout(Duration::from_secs(60), answers.message()).await;
+    let ended = ended.expect("the stream was held open past its grace");
+    assert!(ended.is_err(), "{ended:?}");
+    drop(requests);
 }

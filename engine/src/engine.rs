@@ -13,6 +13,7 @@ use crate::groth16::{
 };
 use crate::merkle::{self, MerkleError, Node, Tree};
 use crate::points;
+use crate::scheduler::bisect;
 
 /// How an [`Engine`] is set up.
 #[derive(Clone, Debug)]
@@ -63,9 +64,22 @@ pub struct Engine {
     groth16_keys: KeyRegistry,
 }
 
-/// Told each item's verdict as soon as it is known, by the item's index in the request
-/// (or batch) the engine was given; every item exactly once.
-pub type VerdictReport<'a> = &'a (dyn Fn(usize, &Verdict) + Sync);
+/// Told about a batch while the engine verifies it.
+pub trait Progress: Sync {
+    /// Item `index`'s verdict (by its index in the request or batch the engine was
+    /// given), as soon as it is known; every item exactly once.
+    fn decided(&self, index: usize, verdict: &Verdict);
+    /// The batch failed its combined check and the search for its invalid items begins,
+    /// at low priority ([`crate::scheduler::bisect::Listener::searching`]).
+    fn searching(&self) {}
+}
+
+/// Progress that nobody follows.
+pub struct Unfollowed;
+
+impl Progress for Unfollowed {
+    fn decided(&self, _: usize, _: &Verdict) {}
+}
 
 /// Runs `verify` on the items that decoded and merges its verdicts with the decoding
 /// errors, in the original order. `Ok(None)` is an item that decoded but is certainly
@@ -75,8 +89,8 @@ pub type VerdictReport<'a> = &'a (dyn Fn(usize, &Verdict) + Sync);
 fn verify_decoded<T>(
     decoded: Vec<Result<Option<T>, InputError>>,
     groups: &[usize],
-    verify: impl FnOnce(&[T], &[usize], crate::scheduler::bisect::Report<'_>) -> Vec<bool>,
-    report: VerdictReport<'_>,
+    verify: impl FnOnce(&[T], &[usize], &dyn bisect::Listener) -> Vec<bool>,
+    progress: &dyn Progress,
 ) -> Vec<Verdict> {
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(decoded.len());
     let mut items = Vec::new();
@@ -94,13 +108,12 @@ fn verify_decoded<T>(
     }
     for (i, verdict) in verdicts.iter().enumerate() {
         if positions.binary_search(&i).is_err() {
-            report(i, verdict);
+            progress.decided(i, verdict);
         }
     }
-    let by_position = |decided: &[usize], valid: bool| {
-        for &k in decided {
-            report(positions[k], &Ok(valid));
-        }
+    let by_position = ByPosition {
+        positions: &positions,
+        progress,
     };
     let mut start = 0;
     let decoded_groups: Vec<usize> = groups
@@ -118,6 +131,24 @@ fn verify_decoded<T>(
         verdicts[i] = Ok(ok);
     }
     verdicts
+}
+
+/// The progress of a search over the decoded items, told by their places among all.
+struct ByPosition<'a> {
+    positions: &'a [usize],
+    progress: &'a dyn Progress,
+}
+
+impl bisect::Listener for ByPosition<'_> {
+    fn decided(&self, items: &[usize], valid: bool) {
+        for &k in items {
+            self.progress.decided(self.positions[k], &Ok(valid));
+        }
+    }
+
+    fn searching(&self) {
+        self.progress.searching();
+    }
 }
 
 impl Engine {
@@ -165,18 +196,18 @@ impl Engine {
         sets: &[SignatureSet],
         suite: &Ciphersuite,
     ) -> Vec<Verdict> {
-        self.verify_signature_sets_reporting(sets, suite, &[], &|_, _| {})
+        self.verify_signature_sets_reporting(sets, suite, &[], &Unfollowed)
     }
 
     /// [`Engine::verify_signature_sets`] for sets that come in `groups` (lengths of runs
     /// of sets, one per caller merged into the batch): a failed batch is split along the
-    /// groups first, and `report` is told each set's verdict as soon as it is known.
+    /// groups first, and `progress` is told each set's verdict as soon as it is known.
     pub fn verify_signature_sets_reporting(
         &self,
         sets: &[SignatureSet],
         suite: &Ciphersuite,
         groups: &[usize],
-        report: VerdictReport<'_>,
+        progress: &dyn Progress,
     ) -> Vec<Verdict> {
         let decoded =
             bls::sets::decode_all(sets, suite.scheme(), &self.public_keys, &*self.backend);
@@ -186,7 +217,7 @@ impl Engine {
             |valid, groups, decided| {
                 bls::verify::verify_sets(&*self.backend, valid, suite.dst(), groups, decided)
             },
-            report,
+            progress,
         )
     }
 
@@ -424,7 +455,7 @@ impl Engine {
 
     /// Verifies proofs for one key as one batch; one verdict per proof, in order.
     pub fn verify_groth16(&self, key: &PreparedKey, proofs: &[ProofInput]) -> Vec<Verdict> {
-        self.verify_groth16_reporting(key, proofs, &[], &|_, _| {})
+        self.verify_groth16_reporting(key, proofs, &[], &Unfollowed)
     }
 
     /// [`Engine::verify_groth16`] for proofs that come in `groups`, as
@@ -434,7 +465,7 @@ impl Engine {
         key: &PreparedKey,
         proofs: &[ProofInput],
         groups: &[usize],
-        report: VerdictReport<'_>,
+        progress: &dyn Progress,
     ) -> Vec<Verdict> {
         let decoded = proofs
             .par_iter()
@@ -446,7 +477,7 @@ impl Engine {
             |statements, groups, decided| {
                 groth16::verify::verify_statements(&*self.backend, key, statements, groups, decided)
             },
-            report,
+            progress,
         )
     }
 }

@@ -22,5 +22,5 @@ mod random;
 pub mod scheduler;
 pub mod workload;
 
-pub use engine::{Engine, EngineConfig, ProofInput, VerdictReport};
+pub use engine::{Engine, EngineConfig, Progress, ProofInput, Unfollowed};
 pub use error::{InputError, Verdict};

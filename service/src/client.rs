@@ -74,10 +74,75 @@ impl Interceptor for Bearer {
 /// The generated client, with the bearer token.
 pub type Client = VerifierClient<InterceptedService<Channel, Bearer>>;
 
+/// A request encoded once, to be sent many times with [`Remote::send_encoded`]: `veribatch
+/// load --attack` sends one large request over and over, and encoding it each time would
+/// put the sender's work on the cores it shares with the server it measures.
+#[derive(Clone, Debug)]
+pub struct Encoded {
+    path: tonic::codegen::http::uri::PathAndQuery,
+    bytes: prost::bytes::Bytes,
+}
+
+impl Encoded {
+    /// `request` for `method`, a path such as `/veribatch.v1.Verifier/VerifyMerkleProofs`.
+    pub fn new(method: &'static str, request: &impl prost::Message) -> Self {
+        Self {
+            path: tonic::codegen::http::uri::PathAndQuery::from_static(method),
+            bytes: request.encode_to_vec().into(),
+        }
+    }
+}
+
+/// The codec of [`Encoded`] requests: their bytes go out as they are, and answers are
+/// read and dropped.
+#[derive(Clone, Copy)]
+struct Preencoded;
+
+impl tonic::codec::Codec for Preencoded {
+    type Encode = prost::bytes::Bytes;
+    type Decode = ();
+    type Encoder = Self;
+    type Decoder = Self;
+
+    fn encoder(&mut self) -> Self {
+        Self
+    }
+
+    fn decoder(&mut self) -> Self {
+        Self
+    }
+}
+
+impl tonic::codec::Encoder for Preencoded {
+    type Item = prost::bytes::Bytes;
+    type Error = Status;
+
+    fn encode(
+        &mut self,
+        item: Self::Item,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), Status> {
+        prost::bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for Preencoded {
+    type Item = ();
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut tonic::codec::DecodeBuf<'_>) -> Result<Option<()>, Status> {
+        let n = prost::bytes::Buf::remaining(src);
+        prost::bytes::Buf::advance(src, n);
+        Ok(Some(()))
+    }
+}
+
 /// A connected client.
 #[derive(Clone)]
 pub struct Remote {
     channel: Channel,
+    bearer: Bearer,
     client: Client,
 }
 
@@ -115,6 +180,7 @@ impl Remote {
             .map_err(|e| format!("cannot connect to {url}: {e}"))?;
         Ok(Self {
             client: client(channel.clone(), Bearer::default()),
+            bearer: Bearer::default(),
             channel,
         })
     }
@@ -125,10 +191,31 @@ impl Remote {
         let value = format!("Bearer {}", token.trim())
             .parse::<AsciiMetadataValue>()
             .map_err(|_| "the token holds characters a header cannot carry".to_string())?;
+        let bearer = Bearer(Some(value));
         Ok(Self {
-            client: client(self.channel.clone(), Bearer(Some(value))),
+            client: client(self.channel.clone(), bearer.clone()),
+            bearer,
             channel: self.channel,
         })
+    }
+
+    /// Sends a request encoded in advance and returns its status, dropping the answer.
+    pub async fn send_encoded(&mut self, request: &Encoded) -> Result<(), Status> {
+        let mut grpc = tonic::client::Grpc::new(InterceptedService::new(
+            self.channel.clone(),
+            self.bearer.clone(),
+        ))
+        .max_encoding_message_size(usize::MAX);
+        grpc.ready()
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        grpc.unary(
+            tonic::Request::new(request.bytes.clone()),
+            request.path.clone(),
+            Preencoded,
+        )
+        .await
+        .map(drop)
     }
 
     /// The generated client, for calls this wrapper does not cover.

@@ -2,7 +2,10 @@
 //! at once (beyond it a new socket is closed at once, instead of the process running out
 //! of file descriptors), each closed after `--idle-timeout-ms` without a byte either way
 //! (a socket that connects and says nothing, or a client that went away without a FIN),
-//! and the open-file limit raised to its hard limit at start.
+//! each closed outright at its end of life if one is set (the server's maximum connection
+//! age plus a grace: clients were told to go away at the age, and a connection still
+//! open after the grace is cut), and the open-file limit raised to its hard limit at
+//! start.
 
 use std::io;
 use std::pin::Pin;
@@ -71,11 +74,13 @@ pub fn raise_open_file_limit() -> Option<u64> {
     None
 }
 
-/// The accepted connections of `listener`, within `limits`. An accept task feeds them
-/// to the server; it stops when the server drops the stream.
+/// The accepted connections of `listener`, within `limits`, each closed `lifetime` after
+/// it was accepted if that is set. An accept task feeds them to the server; it stops
+/// when the server drops the stream.
 pub fn incoming(
     listener: TcpListener,
     limits: ConnectionLimits,
+    lifetime: Option<Duration>,
 ) -> impl Stream<Item = io::Result<Connection>> {
     let (send, receive) = tokio::sync::mpsc::channel(64);
     tokio::spawn(async move {
@@ -103,6 +108,7 @@ pub fn incoming(
                 stream,
                 idle_timeout: limits.idle_timeout,
                 idle: Box::pin(tokio::time::sleep(limits.idle_timeout)),
+                end_of_life: lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
                 open: open.clone(),
             };
             if send.send(Ok(connection)).await.is_err() {
@@ -113,11 +119,13 @@ pub fn incoming(
     tokio_stream::wrappers::ReceiverStream::new(receive)
 }
 
-/// An accepted connection: counted while open, closed when idle too long.
+/// An accepted connection: counted while open, closed when idle too long or at its end
+/// of life.
 pub struct Connection {
     stream: TcpStream,
     idle_timeout: Duration,
     idle: Pin<Box<Sleep>>,
+    end_of_life: Option<Pin<Box<Sleep>>>,
     open: Arc<AtomicUsize>,
 }
 
@@ -126,9 +134,25 @@ impl Connection {
         self.idle.as_mut().reset(Instant::now() + self.idle_timeout);
     }
 
-    /// Whether the idle timer has run out (it is polled whenever the socket is).
-    fn idled(&mut self, cx: &mut Context<'_>) -> bool {
-        self.idle.as_mut().poll(cx).is_ready()
+    /// Why the connection must close now, if it must: the idle timer or the end of
+    /// life has run out (both are polled whenever the socket is).
+    fn expired(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
+        if self.idle.as_mut().poll(cx).is_ready() {
+            return Some(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connection idle for too long",
+            ));
+        }
+        let ended = self
+            .end_of_life
+            .as_mut()
+            .is_some_and(|end| end.as_mut().poll(cx).is_ready());
+        ended.then(|| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connection past its maximum age and grace",
+            )
+        })
     }
 }
 
@@ -136,10 +160,6 @@ impl Drop for Connection {
     fn drop(&mut self) {
         self.open.fetch_sub(1, Ordering::AcqRel);
     }
-}
-
-fn timed_out() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "connection idle for too long")
 }
 
 impl AsyncRead for Connection {
@@ -157,8 +177,10 @@ impl AsyncRead for Connection {
                 }
                 Poll::Ready(result)
             }
-            Poll::Pending if this.idled(cx) => Poll::Ready(Err(timed_out())),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => match this.expired(cx) {
+                Some(error) => Poll::Ready(Err(error)),
+                None => Poll::Pending,
+            },
         }
     }
 }

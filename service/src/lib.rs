@@ -10,12 +10,14 @@
 //! - [`settings`]: `veribatch serve`'s flags, environment variables and TOML file.
 //! - [`auth`]: who is calling (bearer tokens, client certificates).
 //! - [`quotas`]: what each caller may use (cost per second, in flight, keys).
-//! - [`limits`]: what one request may cost, checked before any work.
+//! - [`limits`]: what one request may cost, checked before any work (and the message
+//!   size that follows from it, for `VerifyMerkleProofs`, checked before the request is read).
 //! - [`verifier`]: the `Verifier` service.
 //! - [`metrics`]: Prometheus metrics and their HTTP endpoint.
 //! - [`client`]: a client for the CLI's `--remote` and for tests.
 
 pub mod auth;
+mod by_method;
 pub mod client;
 pub mod connections;
 pub mod convert;

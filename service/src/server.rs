@@ -19,6 +19,7 @@ use veribatch_engine::scheduler::{Scheduler, SchedulerConfig};
 use veribatch_engine::{Engine, EngineConfig};
 
 use crate::auth::{AuthError, Authenticator};
+use crate::by_method::ByMethod;
 use crate::connections::{self, ConnectionLimits};
 use crate::limits::RequestLimits;
 use crate::metrics::{self, Metrics};
@@ -58,6 +59,8 @@ pub struct ServeConfig {
     /// A connection older than this is asked to go away (GOAWAY), so that clients behind
     /// a load balancer spread over new replicas; `None`: never.
     pub max_connection_age: Option<Duration>,
+    /// How long a connection past its maximum age may finish its calls before it is cut.
+    pub max_connection_age_grace: Duration,
     /// A TLS handshake that takes longer is abandoned.
     pub tls_handshake_timeout: Duration,
     /// Validated public keys kept in memory.
@@ -92,6 +95,7 @@ impl Default for ServeConfig {
             quotas: QuotaConfig::default(),
             connections: ConnectionLimits::default(),
             max_connection_age: None,
+            max_connection_age_grace: Duration::from_secs(30),
             tls_handshake_timeout: Duration::from_secs(10),
             public_key_cache: EngineConfig::default().public_key_cache,
             groth16_keys: EngineConfig::default().groth16_keys,
@@ -232,23 +236,31 @@ impl Bound {
             metrics_listener.map(|l| tokio::spawn(metrics::serve(l, metrics.clone())));
 
         let quotas_for_reload = quotas.clone();
-        let verifier = VerifierService::new(
+        let verifier = Arc::new(VerifierService::new(
             scheduler.clone(),
             metrics,
             config.limits.clone(),
             quotas,
             stopping,
-        );
-        let verifier = VerifierServer::new(verifier)
-            .max_decoding_message_size(config.limits.max_message_bytes)
-            .max_encoding_message_size(config.limits.max_message_bytes);
+        ));
         // Every Verifier call is identified first; health and reflection are not.
         let identify = auth.clone();
-        let verifier = InterceptedService::new(verifier, move |mut request: Request<()>| {
-            let caller = identify.identify(&request)?;
-            request.extensions_mut().insert(caller);
-            Ok(request)
-        });
+        let identified = |max_decoding: usize| {
+            let identify = identify.clone();
+            let server = VerifierServer::from_arc(verifier.clone())
+                .max_decoding_message_size(max_decoding)
+                .max_encoding_message_size(config.limits.max_message_bytes);
+            InterceptedService::new(server, move |mut request: Request<()>| {
+                let caller = identify.identify(&request)?;
+                request.extensions_mut().insert(caller);
+                Ok(request)
+            })
+        };
+        let verifier = ByMethod::new(
+            "/veribatch.v1.Verifier/VerifyMerkleProofs",
+            identified(config.limits.max_merkle_proofs_message_bytes()),
+            identified(config.limits.max_message_bytes),
+        );
         let reload = reload_on_sighup(auth, quotas_for_reload);
 
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -284,10 +296,12 @@ impl Bound {
                 Duration::from_secs(30).min(config.connections.idle_timeout / 2),
             ))
             .http2_keepalive_timeout(Some(Duration::from_secs(20)));
+        // At the age, a GOAWAY: clients finish their calls and move to a new connection.
+        // (Not tonic's max_connection_age_grace: with it, tonic 0.14 sends no GOAWAY and
+        // cuts the connection at age + grace, failing the calls on it.) Connections still
+        // open after the grace are cut by connections.rs.
         if let Some(age) = config.max_connection_age {
-            builder = builder
-                .max_connection_age(age)
-                .max_connection_age_grace(Duration::from_secs(30));
+            builder = builder.max_connection_age(age);
         }
         if let Some(tls) = tls {
             builder = builder.tls_config(tls).map_err(ServeError::Tls)?;
@@ -300,7 +314,13 @@ impl Bound {
             .add_service(reflection_alpha)
             .add_service(verifier)
             .serve_with_incoming_shutdown(
-                connections::incoming(listener, config.connections),
+                connections::incoming(
+                    listener,
+                    config.connections,
+                    config
+                        .max_connection_age
+                        .map(|age| age + config.max_connection_age_grace),
+                ),
                 async move {
                     shutdown.await;
                     tracing::info!("shutting down: finishing accepted requests");

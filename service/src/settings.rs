@@ -148,6 +148,10 @@ pub struct Settings {
     /// behind load balancers [default: never].
     #[arg(long, env = "VERIBATCH_MAX_CONNECTION_AGE_S")]
     max_connection_age_s: Option<u64>,
+    /// How long a connection past its maximum age may finish its calls before it is cut
+    /// [default: 30].
+    #[arg(long, env = "VERIBATCH_MAX_CONNECTION_AGE_GRACE_S")]
+    max_connection_age_grace_s: Option<u64>,
     /// A TLS handshake that takes longer is abandoned [default: 10000].
     #[arg(long, env = "VERIBATCH_TLS_HANDSHAKE_TIMEOUT_MS")]
     tls_handshake_timeout_ms: Option<u64>,
@@ -299,6 +303,9 @@ impl Settings {
             max_connection_age: pick!(max_connection_age_s)
                 .map(Duration::from_secs)
                 .or(d.max_connection_age),
+            max_connection_age_grace: pick!(max_connection_age_grace_s)
+                .map(Duration::from_secs)
+                .unwrap_or(d.max_connection_age_grace),
             tls_handshake_timeout: pick!(tls_handshake_timeout_ms)
                 .map(Duration::from_millis)
                 .unwrap_or(d.tls_handshake_timeout),
@@ -368,6 +375,10 @@ impl Settings {
                 config
                     .max_connection_age
                     .map_or(1, |a| a.as_secs() as usize),
+            ),
+            (
+                "max_connection_age_grace_s",
+                config.max_connection_age_grace.as_secs() as usize,
             ),
             (
                 "idle_timeout_ms",

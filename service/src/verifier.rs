@@ -355,6 +355,8 @@ impl VerifierService {
                 max_leaves_per_proof: self.limits.max_leaves_per_proof as u32,
                 max_nodes_per_proof: self.limits.max_nodes_per_proof as u32,
                 max_key_bytes: self.limits.max_key_bytes as u64,
+                max_merkle_proofs_message_bytes: self.limits.max_merkle_proofs_message_bytes()
+                    as u64,
             }),
             operations: Operation::ALL
                 .iter()

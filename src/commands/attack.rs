@@ -14,7 +14,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 use veribatch_engine::Engine;
 use veribatch_engine::workload::{self, Rng, Validators};
-use veribatch_service::client::Remote;
+use veribatch_service::client::{Encoded, Remote};
 use veribatch_service::{convert, proto};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -69,8 +69,7 @@ pub async fn run(
     let mut client = client;
     while !stop.load(Ordering::SeqCst) {
         let code = match &request {
-            Hostile::Signatures(r) => code(client.inner().verify_signatures(r.clone()).await),
-            Hostile::Merkle(r) => code(client.inner().verify_merkle_proofs(r.clone()).await),
+            Hostile::Encoded(r) => code(client.send_encoded(r).await),
             Hostile::Register => {
                 flood += 1;
                 let key = distinct_key(flood);
@@ -99,8 +98,9 @@ fn code<T>(result: Result<T, tonic::Status>) -> String {
 }
 
 enum Hostile {
-    Signatures(proto::VerifySignaturesRequest),
-    Merkle(proto::VerifyMerkleProofsRequest),
+    /// A request encoded once and sent again and again: the attacker's encoding is not
+    /// the server's work (on one machine, they share its cores).
+    Encoded(Encoded),
     Register,
 }
 
@@ -124,7 +124,7 @@ fn hostile_request(attack: Attack) -> Hostile {
                     .collect(),
                 messages: (0..20_000u32).map(|i| i.to_le_bytes().repeat(8)).collect(),
             };
-            Hostile::Signatures(proto::VerifySignaturesRequest {
+            signatures(proto::VerifySignaturesRequest {
                 sets: vec![set],
                 dst: Vec::new(),
                 scheme: 0,
@@ -133,7 +133,7 @@ fn hostile_request(attack: Attack) -> Hostile {
         Attack::BadSets => {
             let validators = Validators::new(&engine, 256, &mut rng);
             let sets = workload::signature_sets(&engine, &validators, 512, 16, 50, &mut rng);
-            Hostile::Signatures(proto::VerifySignaturesRequest {
+            signatures(proto::VerifySignaturesRequest {
                 sets: convert::proto_sets(sets.into_iter().map(|(s, _)| s).collect()),
                 dst: Vec::new(),
                 scheme: 0,
@@ -143,18 +143,29 @@ fn hostile_request(attack: Attack) -> Hostile {
             let gindices: Vec<u64> = (0..400_000)
                 .map(|_| (1u64 << 60) | (rng.next_u64() >> 4))
                 .collect();
-            Hostile::Merkle(proto::VerifyMerkleProofsRequest {
+            let request = proto::VerifyMerkleProofsRequest {
                 proofs: vec![proto::MerkleProof {
                     root: vec![0; 32],
                     leaves: vec![vec![0; 32]; gindices.len()],
                     gindices,
                     proof: Vec::new(),
                 }],
-            })
+            };
+            Hostile::Encoded(Encoded::new(
+                "/veribatch.v1.Verifier/VerifyMerkleProofs",
+                &request,
+            ))
         }
         Attack::RegisterFlood => Hostile::Register,
         Attack::IdleConnections => unreachable!("handled before"),
     }
+}
+
+fn signatures(request: proto::VerifySignaturesRequest) -> Hostile {
+    Hostile::Encoded(Encoded::new(
+        "/veribatch.v1.Verifier/VerifySignatures",
+        &request,
+    ))
 }
 
 /// The `n`-th of a family of distinct, sound Groth16 keys in arkworks' layout: every

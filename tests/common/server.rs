@@ -116,3 +116,28 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Whether the server closes `socket` (EOF or reset) within `wait`, reading and dropping
+/// whatever it sends first (its HTTP/2 settings).
+pub fn closed_within(socket: &mut std::net::TcpStream, wait: std::time::Duration) -> bool {
+    use std::io::Read;
+    let until = std::time::Instant::now() + wait;
+    let mut buffer = [0u8; 256];
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        socket.set_read_timeout(Some(left)).unwrap();
+        match socket.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+            }
+        }
+    }
+}

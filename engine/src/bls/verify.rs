@@ -28,7 +28,7 @@ pub(crate) fn verify_sets(
     sets: &[ValidSet<'_>],
     dst: &[u8],
     groups: &[usize],
-    report: bisect::Report<'_>,
+    listener: &dyn bisect::Listener,
 ) -> Vec<bool> {
     let hashes = hash_messages(backend, sets, dst);
     let batch = Batch {
@@ -40,7 +40,7 @@ pub(crate) fn verify_sets(
         sets.len(),
         groups,
         |indices, coefficients| batch.equation_holds(indices, coefficients),
-        report,
+        listener,
     )
 }
 

@@ -52,13 +52,13 @@ pub(crate) fn verify_statements(
     key: &PreparedKey,
     statements: &[Statement],
     groups: &[usize],
-    report: bisect::Report<'_>,
+    listener: &dyn bisect::Listener,
 ) -> Vec<bool> {
     bisect::verdicts(
         statements.len(),
         groups,
         |indices, z| equation_holds(backend, key, statements, indices, z),
-        report,
+        listener,
     )
 }
 

@@ -10,7 +10,8 @@
 //! Items are reported as soon as they are decided (a sub-batch that passes decides all of
 //! its items at once), so a caller whose items share a failed batch with another caller's
 //! bad ones is answered when its part is known, not when the whole search ends; and the
-//! two halves of a failed sub-batch are checked at once, on all cores.
+//! two halves of a failed sub-batch are checked at once, on all cores of the
+//! low-priority search pool.
 
 use rayon::prelude::*;
 
@@ -27,6 +28,22 @@ pub type Report<'a> = &'a (dyn Fn(&[usize], bool) + Sync);
 /// A report that is not listened to.
 pub fn unreported(_: &[usize], _: bool) {}
 
+/// Told about a batch while its items are decided.
+pub trait Listener: Sync {
+    /// `items` are decided: all valid, or all invalid. Every item is decided once.
+    fn decided(&self, items: &[usize], valid: bool);
+    /// The batch failed and the search for its invalid items begins, on the
+    /// low-priority [`search_pool`](super::search_pool): whoever runs the batch may
+    /// start other work beside it.
+    fn searching(&self) {}
+}
+
+impl<F: Fn(&[usize], bool) + Sync> Listener for F {
+    fn decided(&self, items: &[usize], valid: bool) {
+        self(items, valid)
+    }
+}
+
 /// One verdict per item of a batch of `n` items, by random linear combination.
 ///
 /// `equation_holds(indices, coefficients)` checks the combined equation of the items at
@@ -39,12 +56,20 @@ pub fn unreported(_: &[usize], _: bool) {}
 /// requests of different callers merged into one batch; empty: one group). A failed
 /// batch is first split along them, every group checked at once: a caller whose items
 /// are all valid is known after one check of its own items, however dense the bad items
-/// of the others, and only the groups that fail are searched.
-pub fn verdicts<E>(n: usize, groups: &[usize], equation_holds: E, report: Report<'_>) -> Vec<bool>
+/// of the others. Only then, and only for the groups that failed, does the search begin,
+/// on the search pool: the callers whose items are bad wait for it, at low priority,
+/// and everyone else's batches keep the cores.
+pub fn verdicts<E>(
+    n: usize,
+    groups: &[usize],
+    equation_holds: E,
+    listener: &dyn Listener,
+) -> Vec<bool>
 where
     E: Fn(&[usize], &[u64]) -> bool + Sync,
 {
     let item_holds = |i: usize| equation_holds(&[i], &[1]);
+    let report = &|items: &[usize], valid: bool| listener.decided(items, valid);
     match n {
         0 => return Vec::new(),
         1 => {
@@ -66,31 +91,20 @@ where
         return verdicts;
     }
     // Groups that do not cover the batch exactly are ignored: one group.
-    let invalid = if groups.len() > 1 && groups.iter().sum::<usize>() == n {
-        let mut start = 0;
-        let ranges: Vec<Vec<usize>> = groups
-            .iter()
-            .map(|&len| {
-                let range = (start..start + len).collect();
-                start += len;
-                range
-            })
-            .collect();
-        ranges
-            .par_iter()
-            .flat_map(|group| match group.len() {
-                0 => Vec::new(),
-                1 => check_each(group, &item_holds, report),
-                _ if batch_holds(group) => {
-                    report(group, true);
-                    Vec::new()
-                }
-                _ => find_invalid(group, &batch_holds, &item_holds, report),
-            })
-            .collect()
+    let (mut invalid, failed) = if groups.len() > 1 && groups.iter().sum::<usize>() == n {
+        check_groups(groups, &batch_holds, &item_holds, report)
     } else {
-        find_invalid(&all, &batch_holds, &item_holds, report)
+        (Vec::new(), vec![all])
     };
+    if !failed.is_empty() {
+        listener.searching();
+        invalid.extend(super::search_pool::run(|| {
+            failed
+                .par_iter()
+                .flat_map(|group| find_invalid(group, &batch_holds, &item_holds, report))
+                .collect::<Vec<usize>>()
+        }));
+    }
     tracing::debug!(
         items = n,
         invalid = invalid.len(),
@@ -100,6 +114,46 @@ where
         verdicts[i] = false;
     }
     verdicts
+}
+
+/// Checks every group of a failed batch at once (a group of one exactly): the invalid
+/// items of the groups of one, and the groups that failed and must be searched.
+fn check_groups<B, I>(
+    groups: &[usize],
+    batch_holds: &B,
+    item_holds: &I,
+    report: Report<'_>,
+) -> (Vec<usize>, Vec<Vec<usize>>)
+where
+    B: Fn(&[usize]) -> bool + Sync,
+    I: Fn(usize) -> bool + Sync,
+{
+    let mut start = 0;
+    let ranges: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|&len| {
+            let range = (start..start + len).collect();
+            start += len;
+            range
+        })
+        .filter(|range: &Vec<usize>| !range.is_empty())
+        .collect();
+    let failed: Vec<Option<Vec<usize>>> = ranges
+        .into_par_iter()
+        .map(|group| {
+            let holds = match group[..] {
+                [item] => item_holds(item),
+                _ => batch_holds(&group),
+            };
+            if holds || group.len() == 1 {
+                report(&group, holds);
+            }
+            (!holds).then_some(group)
+        })
+        .collect();
+    let (singles, searched): (Vec<Vec<usize>>, Vec<Vec<usize>>) =
+        failed.into_iter().flatten().partition(|g| g.len() == 1);
+    (singles.concat(), searched)
 }
 
 /// The invalid items of `items`, a batch whose combined check failed.

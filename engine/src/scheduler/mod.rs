@@ -9,7 +9,9 @@
 //! - when its oldest request has waited `max_delay` (heavy load: batches grow while the
 //!   device is busy, up to `max_batch`).
 //!
-//! `workers` batches run at most at once. The queues together hold at most `queue_limit`
+//! `workers` batches run at most at once, and beside them up to `workers` more whose
+//! failed check is being searched for bad items on the low-priority
+//! [`search_pool`]: a caller's bad items slow that caller, not the batches after it. The queues together hold at most `queue_limit`
 //! items; beyond that, requests are refused rather than memory growing. Every accepted
 //! request is answered: with its verdicts, with `DeadlineExceeded` if its deadline passed
 //! before its batch started, or, if the engine panics on a batch (a device failure), with
@@ -19,11 +21,12 @@
 
 pub mod bisect;
 pub mod cost;
+pub mod search_pool;
 pub mod stats;
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -36,7 +39,7 @@ use crate::backend::BackendChoice;
 use crate::bls::{Ciphersuite, SignatureSet};
 use crate::error::{InputError, Verdict};
 use crate::groth16::{KeyId, PreparedKey};
-use crate::{Engine, EngineConfig, ProofInput, VerdictReport};
+use crate::{Engine, EngineConfig, Progress, ProofInput, Unfollowed};
 
 /// How batches are formed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +57,8 @@ pub struct SchedulerConfig {
     pub queue_cost_limit: u64,
     /// Bytes of items that may wait in all queues together.
     pub queue_byte_limit: usize,
-    /// Batches that may run at once.
+    /// Batches that may run at once at normal priority (and as many more whose search
+    /// for bad items runs at low priority).
     pub workers: usize,
 }
 
@@ -253,7 +257,17 @@ struct State {
     queued_cost: u64,
     queued_bytes: usize,
     running: usize,
+    /// Running batches whose search for bad items runs at low priority: they do not
+    /// count against `workers` ([`search_pool`]).
+    searching: usize,
     stopping: bool,
+}
+
+impl State {
+    /// Batches running at normal priority.
+    fn busy(&self) -> usize {
+        self.running - self.searching
+    }
 }
 
 struct Batch {
@@ -299,7 +313,8 @@ impl Scheduler {
             wake: Condvar::new(),
             stats: [OperationStats::new(), OperationStats::new()],
         });
-        let workers = (0..shared.config.workers.max(1))
+        // Half of the threads stand by for batches started beside searching ones.
+        let workers = (0..2 * shared.config.workers.max(1))
             .map(|i| {
                 let shared = shared.clone();
                 std::thread::Builder::new()
@@ -503,21 +518,31 @@ fn work(shared: &Shared) {
         .thread_name(|i| format!("veribatch-verify-{i}"))
         .build()
         .ok();
+    let workers = shared.config.workers.max(1);
     let mut state = shared.lock();
     loop {
         let now = Instant::now();
-        if let Some(batch) = take_batch(shared, &mut state, now) {
+        let batch = if state.busy() < workers {
+            take_batch(shared, &mut state, now)
+        } else {
+            None
+        };
+        if let Some(batch) = batch {
             state.running += 1;
             drop(state);
+            let searching = AtomicBool::new(false);
             // A panic that escapes run_batch drops the batch's reply channels, so its
             // callers still get an answer (an internal error); the worker carries on.
-            let run = || catch_unwind(AssertUnwindSafe(|| run_batch(shared, batch)));
+            let run = || catch_unwind(AssertUnwindSafe(|| run_batch(shared, batch, &searching)));
             let _ = match &pool {
                 Some(pool) => pool.install(run),
                 None => run(),
             };
             state = shared.lock();
             state.running -= 1;
+            if searching.into_inner() {
+                state.searching -= 1;
+            }
             shared.wake.notify_all();
             continue;
         }
@@ -584,7 +609,7 @@ fn drop_expired(shared: &Shared, state: &mut State, now: Instant) {
 fn take_batch(shared: &Shared, state: &mut State, now: Instant) -> Option<Batch> {
     let config = &shared.config;
     loop {
-        let idle = state.running == 0 || state.stopping;
+        let idle = state.busy() == 0 || state.stopping;
         let key = state
             .queues
             .iter()
@@ -677,12 +702,12 @@ fn verify_with_fallback(
     sets: &[SignatureSet],
     proofs: &[ProofInput],
     groups: &[usize],
-    report: VerdictReport<'_>,
+    progress: &dyn Progress,
 ) -> Option<Vec<Verdict>> {
     let items = sets.len() + proofs.len();
     let attempt = |engine: &Engine| {
         catch_unwind(AssertUnwindSafe(|| {
-            execute(engine, batch, sets, proofs, groups, report)
+            execute(engine, batch, sets, proofs, groups, progress)
         }))
         .ok()
         .filter(|v| v.len() == items)
@@ -714,23 +739,25 @@ fn execute(
     sets: &[SignatureSet],
     proofs: &[ProofInput],
     groups: &[usize],
-    report: VerdictReport<'_>,
+    progress: &dyn Progress,
 ) -> Vec<Verdict> {
     match &batch.key {
         QueueKey::Signatures { suite } => {
-            engine.verify_signature_sets_reporting(sets, suite, groups, report)
+            engine.verify_signature_sets_reporting(sets, suite, groups, progress)
         }
         QueueKey::Groth16 { .. } => {
             let key = batch
                 .groth16_key
                 .as_ref()
                 .expect("Groth16 batches carry their key");
-            engine.verify_groth16_reporting(key, proofs, groups, report)
+            engine.verify_groth16_reporting(key, proofs, groups, progress)
         }
     }
 }
 
-fn run_batch(shared: &Shared, mut batch: Batch) {
+/// Runs `batch`, answering each request as soon as its items are decided; `searching`
+/// is set if the batch's search took one of the low-priority slots.
+fn run_batch(shared: &Shared, mut batch: Batch, searching: &AtomicBool) {
     let stats = shared.stats(batch.operation);
     let started = Instant::now();
     let mut sets = Vec::new();
@@ -759,10 +786,12 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
     // Each request is answered as soon as all of its items are decided, so callers
     // merged with another caller's bad items are not held for the whole search.
     let requests = std::mem::take(&mut batch.requests);
-    let early = EarlyReplies::new(requests, &lengths);
-    let verdicts = verify_with_fallback(shared, &batch, &sets, &proofs, &lengths, &|i, v| {
-        early.decided(i, v)
-    });
+    let progress = BatchProgress {
+        shared,
+        early: EarlyReplies::new(requests, &lengths),
+        searching,
+    };
+    let verdicts = verify_with_fallback(shared, &batch, &sets, &proofs, &lengths, &progress);
 
     tracing::debug!(
         operation = batch.operation.name(),
@@ -773,7 +802,7 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
     );
 
     // What the reports left unanswered (nothing, unless the engine failed part way).
-    let requests = early.unanswered();
+    let requests = progress.early.unanswered();
     match verdicts {
         Some(verdicts) => {
             let mut verdicts = verdicts.into_iter();
@@ -804,12 +833,42 @@ fn run_batch(shared: &Shared, mut batch: Batch) {
                     continue;
                 };
                 let answer =
-                    verify_with_fallback(shared, &batch, own_sets, own_proofs, &[], &|_, _| {})
+                    verify_with_fallback(shared, &batch, own_sets, own_proofs, &[], &Unfollowed)
                         .ok_or_else(|| {
                             ScheduleError::Internal("the engine failed on this request".into())
                         });
                 let _ = request.reply.send(answer);
             }
+        }
+    }
+}
+
+/// A running batch's progress: its requests answered as their items are decided, and its
+/// search moved out of the way of other batches.
+struct BatchProgress<'a> {
+    shared: &'a Shared,
+    early: EarlyReplies,
+    searching: &'a AtomicBool,
+}
+
+impl Progress for BatchProgress<'_> {
+    fn decided(&self, index: usize, verdict: &Verdict) {
+        self.early.decided(index, verdict);
+    }
+
+    /// The search runs at low priority, so the batch stops counting against `workers`
+    /// (another batch may start beside it) while fewer than `workers` batches search;
+    /// past that, searches keep their slots and new batches wait, so the threads and the
+    /// memory that searches hold stay bounded.
+    fn searching(&self) {
+        if self.searching.load(Ordering::Relaxed) {
+            return; // a rerun on the CPU searches again
+        }
+        let mut state = self.shared.lock();
+        if state.searching < self.shared.config.workers.max(1) {
+            state.searching += 1;
+            self.searching.store(true, Ordering::Relaxed);
+            self.shared.wake.notify_all();
         }
     }
 }

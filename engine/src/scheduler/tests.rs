@@ -309,7 +309,7 @@ fn a_caller_merged_with_bad_sets_is_answered_before_the_search_ends() {
         );
         (good, hostile_done, hostile_answer)
     });
-    run_batch(&shared, batch);
+    run_batch(&shared, batch, &AtomicBool::new(false));
     let (good, hostile_done, mut hostile_answer) = watcher.join().unwrap();
     assert_eq!(good, Ok(vec![Ok(true)]));
     assert!(!hostile_done, "the good caller waited for the whole search");
@@ -433,4 +433,40 @@ async fn a_request_costing_more_than_a_batch_is_verified_in_parts() {
             .load(Ordering::SeqCst)
             >= 4
     );
+}
+
+/// A batch searching for its bad items gives its worker up: with one worker, a good
+/// caller's request sent while another caller's failed batch is searched is answered
+/// before that search ends, instead of queueing behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_searches_does_not_hold_the_next_one() {
+    let engine = engine();
+    let mut hostile = sets(&engine, 400);
+    for set in hostile.iter_mut().step_by(8) {
+        set.messages[0].push(0); // signature no longer matches
+    }
+    let good = sets(&engine, 1);
+    let s = scheduler(engine, 1, 1 << 16);
+    let ticket = |caller| Ticket {
+        deadline: None,
+        caller,
+    };
+    let hostile = submit_as(&s, hostile, ticket(1));
+    until("the hostile batch searches", || {
+        s.shared.lock().searching == 1
+    })
+    .await;
+    let good = submit_as(&s, good, ticket(2)).await.unwrap();
+    assert_eq!(good, Ok(vec![Ok(true)]));
+    assert!(
+        !hostile.is_finished(),
+        "the good request waited for the search"
+    );
+    let hostile = hostile.await.unwrap().unwrap();
+    assert_eq!(hostile.iter().filter(|v| **v == Ok(false)).count(), 50);
+    // The answer goes out before the worker gives the slot back.
+    until("the search gives its slot back", || {
+        s.shared.lock().searching == 0
+    })
+    .await;
 }

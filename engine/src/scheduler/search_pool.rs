@@ -1,0 +1,74 @@
+//! The threads that search failed batches for their invalid items, at a lower OS
+//! priority than every other verification.
+//!
+//! A search costs one combined check per level of bisection, and only the caller whose
+//! items failed needs it: on a busy machine it should take the cores nobody else wants,
+//! not half of them. Its threads run at nice [`NICE`] (Linux schedules by thread, so the
+//! rest of the process keeps its priority); under contention they get about a tenth of
+//! what a thread at nice 0 gets, and all of an idle machine. One pool, as wide as the
+//! machine, serves every search of the process.
+
+use std::sync::OnceLock;
+
+/// The nice value of a search thread (0 is normal, 19 the lowest).
+pub const NICE: i32 = 10;
+
+/// Runs `search` on the search pool (on the calling thread if the pool could not start).
+pub fn run<R: Send>(search: impl FnOnce() -> R + Send) -> R {
+    match pool() {
+        Some(pool) => pool.install(search),
+        None => search(),
+    }
+}
+
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(std::thread::available_parallelism().map_or(1, usize::from))
+            .thread_name(|i| format!("veribatch-search-{i}"))
+            .start_handler(|_| lower_priority())
+            .build()
+            .map_err(
+                |e| tracing::warn!(error = %e, "no search pool; searches run at normal priority"),
+            )
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Lowers the calling thread's priority to [`NICE`] (an unprivileged thread may always
+/// lower its own). Where that fails, the search runs at normal priority: slower for
+/// everyone else, never wrong.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority reads no memory; who is this thread's id.
+        let tid = unsafe { libc::gettid() };
+        if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE) } != 0 {
+            tracing::warn!(
+                error = %std::io::Error::last_os_error(),
+                "a search thread keeps normal priority"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn searches_run_below_normal_priority() {
+        let nice_of_this_thread = || {
+            // SAFETY: as in lower_priority; getpriority only reads the thread's nice.
+            unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+        };
+        let outside = nice_of_this_thread();
+        assert_eq!(super::run(nice_of_this_thread), super::NICE.max(outside));
+        assert_eq!(
+            nice_of_this_thread(),
+            outside,
+            "the caller's priority is untouched"
+        );
+    }
+}
