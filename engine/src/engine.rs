@@ -69,9 +69,12 @@ pub trait Progress: Sync {
     /// Item `index`'s verdict (by its index in the request or batch the engine was
     /// given), as soon as it is known; every item exactly once.
     fn decided(&self, index: usize, verdict: &Verdict);
-    /// The batch failed its combined check and the search for its invalid items begins,
-    /// at low priority ([`crate::scheduler::bisect::Listener::searching`]).
-    fn searching(&self) {}
+    /// The batch failed its combined check and the search for its invalid items begins:
+    /// on the pool returned, or on the current one
+    /// ([`crate::scheduler::bisect::Listener::searching`]).
+    fn searching(&self) -> Option<&rayon::ThreadPool> {
+        None
+    }
 }
 
 /// Progress that nobody follows.
@@ -146,8 +149,8 @@ impl bisect::Listener for ByPosition<'_> {
         }
     }
 
-    fn searching(&self) {
-        self.progress.searching();
+    fn searching(&self) -> Option<&rayon::ThreadPool> {
+        self.progress.searching()
     }
 }
 

@@ -205,7 +205,8 @@ impl Remote {
             self.channel.clone(),
             self.bearer.clone(),
         ))
-        .max_encoding_message_size(usize::MAX);
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
         grpc.ready()
             .await
             .map_err(|e| Status::unavailable(e.to_string()))?;

@@ -11,7 +11,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -75,7 +75,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
 }
 
 /// The accepted connections of `listener`, within `limits`, each closed `lifetime` after
-/// it was accepted if that is set. An accept task feeds them to the server; it stops
+/// it was accepted (before any TLS handshake) if that is set. An accept task feeds them to the server; it stops
 /// when the server drops the stream.
 pub fn incoming(
     listener: TcpListener,
@@ -192,7 +192,16 @@ impl AsyncWrite for Connection {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let written = ready!(Pin::new(&mut this.stream).poll_write(cx, buf));
+        let written = match Pin::new(&mut this.stream).poll_write(cx, buf) {
+            // A peer that stops reading is cut by the timers too.
+            Poll::Pending => {
+                return match this.expired(cx) {
+                    Some(error) => Poll::Ready(Err(error)),
+                    None => Poll::Pending,
+                };
+            }
+            Poll::Ready(written) => written,
+        };
         if matches!(written, Ok(n) if n > 0) {
             this.active();
         }

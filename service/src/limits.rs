@@ -67,7 +67,9 @@ impl RequestLimits {
     /// the tag and length of its packed generalized indices (5): 48 with room; each leaf
     /// or helper node is a tag, a length and 32 bytes (34), and each leaf's generalized
     /// index at most 11 bytes (a tag and a 10-byte varint, if not packed): 46 per cost
-    /// unit with room. Items of the wrong length are refused either way.
+    /// unit with room. Items of the wrong length are refused either way. The bound is of
+    /// the canonical encoding (what protobuf encoders write); one padded with redundant
+    /// varint bytes may exceed it.
     pub fn max_merkle_proofs_message_bytes(&self) -> usize {
         let bound = (self.max_items.saturating_mul(48))
             .saturating_add((self.max_cost_per_request as usize).saturating_mul(46));

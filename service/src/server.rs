@@ -295,7 +295,12 @@ impl Bound {
             .http2_keepalive_interval(Some(
                 Duration::from_secs(30).min(config.connections.idle_timeout / 2),
             ))
-            .http2_keepalive_timeout(Some(Duration::from_secs(20)));
+            .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+            // Flow-control windows that start at HTTP/2's 64 KiB and grow with the
+            // connection's measured bandwidth-delay product, instead of a fixed 1 MiB:
+            // a request refused from its header (too large) costs the server the bytes
+            // the client may send before the refusal reaches it, the window.
+            .http2_adaptive_window(Some(true));
         // At the age, a GOAWAY: clients finish their calls and move to a new connection.
         // (Not tonic's max_connection_age_grace: with it, tonic 0.14 sends no GOAWAY and
         // cuts the connection at age + grace, failing the calls on it.) Connections still
@@ -319,7 +324,7 @@ impl Bound {
                     config.connections,
                     config
                         .max_connection_age
-                        .map(|age| age + config.max_connection_age_grace),
+                        .and_then(|age| age.checked_add(config.max_connection_age_grace)),
                 ),
                 async move {
                     shutdown.await;

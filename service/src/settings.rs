@@ -75,7 +75,8 @@ pub struct Settings {
     /// [default: 1073741824].
     #[arg(long, env = "VERIBATCH_QUEUE_BYTE_LIMIT")]
     queue_byte_limit: Option<usize>,
-    /// Batches that may run at once [default: 2].
+    /// Batches that may run at once, and batches that may search for bad items at low
+    /// priority beside them [default: 2].
     #[arg(long, env = "VERIBATCH_WORKERS")]
     workers: Option<usize>,
     /// Serve Prometheus metrics at http://ADDR/metrics [default: off].

@@ -10,8 +10,8 @@
 //! Items are reported as soon as they are decided (a sub-batch that passes decides all of
 //! its items at once), so a caller whose items share a failed batch with another caller's
 //! bad ones is answered when its part is known, not when the whole search ends; and the
-//! two halves of a failed sub-batch are checked at once, on all cores of the
-//! low-priority search pool.
+//! two halves of a failed sub-batch are checked at once, on all cores (of a
+//! low-priority search pool, where the scheduler gives one).
 
 use rayon::prelude::*;
 
@@ -32,10 +32,12 @@ pub fn unreported(_: &[usize], _: bool) {}
 pub trait Listener: Sync {
     /// `items` are decided: all valid, or all invalid. Every item is decided once.
     fn decided(&self, items: &[usize], valid: bool);
-    /// The batch failed and the search for its invalid items begins, on the
-    /// low-priority [`search_pool`](super::search_pool): whoever runs the batch may
-    /// start other work beside it.
-    fn searching(&self) {}
+    /// The batch failed and the search for its invalid items begins: on the pool
+    /// returned (a low-priority [`search_pool`](super::search_pool), so that whoever
+    /// runs the batch may start other work beside it), or on the current one.
+    fn searching(&self) -> Option<&rayon::ThreadPool> {
+        None
+    }
 }
 
 impl<F: Fn(&[usize], bool) + Sync> Listener for F {
@@ -57,8 +59,8 @@ impl<F: Fn(&[usize], bool) + Sync> Listener for F {
 /// batch is first split along them, every group checked at once: a caller whose items
 /// are all valid is known after one check of its own items, however dense the bad items
 /// of the others. Only then, and only for the groups that failed, does the search begin,
-/// on the search pool: the callers whose items are bad wait for it, at low priority,
-/// and everyone else's batches keep the cores.
+/// on the pool the listener gives ([`Listener::searching`]): the callers whose items
+/// are bad wait for it, at low priority, and everyone else's batches keep the cores.
 pub fn verdicts<E>(
     n: usize,
     groups: &[usize],
@@ -90,20 +92,25 @@ where
         report(&all, true);
         return verdicts;
     }
-    // Groups that do not cover the batch exactly are ignored: one group.
+    // Empty groups (requests whose items all failed to decode) are no groups; groups
+    // that do not cover the batch exactly are ignored: one group.
+    let groups: Vec<usize> = groups.iter().copied().filter(|&len| len > 0).collect();
     let (mut invalid, failed) = if groups.len() > 1 && groups.iter().sum::<usize>() == n {
-        check_groups(groups, &batch_holds, &item_holds, report)
+        check_groups(&groups, &batch_holds, &item_holds, report)
     } else {
         (Vec::new(), vec![all])
     };
     if !failed.is_empty() {
-        listener.searching();
-        invalid.extend(super::search_pool::run(|| {
+        let search = || {
             failed
                 .par_iter()
                 .flat_map(|group| find_invalid(group, &batch_holds, &item_holds, report))
                 .collect::<Vec<usize>>()
-        }));
+        };
+        invalid.extend(match listener.searching() {
+            Some(pool) => pool.install(search),
+            None => search(),
+        });
     }
     tracing::debug!(
         items = n,
@@ -136,7 +143,6 @@ where
             start += len;
             range
         })
-        .filter(|range: &Vec<usize>| !range.is_empty())
         .collect();
     let failed: Vec<Option<Vec<usize>>> = ranges
         .into_par_iter()

@@ -11,8 +11,8 @@
 //!
 //! `workers` batches run at most at once, and beside them up to `workers` more whose
 //! failed check is being searched for bad items on the low-priority
-//! [`search_pool`]: a caller's bad items slow that caller, not the batches after it. The queues together hold at most `queue_limit`
-//! items; beyond that, requests are refused rather than memory growing. Every accepted
+//! [`search_pool`]: a caller's bad items slow that caller, not the batches after it.
+//! The queues together hold at most `queue_limit` items; beyond that, requests are refused rather than memory growing. Every accepted
 //! request is answered: with its verdicts, with `DeadlineExceeded` if its deadline passed
 //! before its batch started, or, if the engine panics on a batch (a device failure), with
 //! the verdicts of the same batch rerun on the CPU. If the CPU fails on it too, each
@@ -257,8 +257,8 @@ struct State {
     queued_cost: u64,
     queued_bytes: usize,
     running: usize,
-    /// Running batches whose search for bad items runs at low priority: they do not
-    /// count against `workers` ([`search_pool`]).
+    /// Running batches whose search for bad items holds a search slot and runs at low
+    /// priority ([`search_pool`]): they do not count against `workers`.
     searching: usize,
     stopping: bool,
 }
@@ -518,19 +518,24 @@ fn work(shared: &Shared) {
         .thread_name(|i| format!("veribatch-verify-{i}"))
         .build()
         .ok();
+    // Built when this worker's batch first searches.
+    let search_pool = OnceLock::new();
     let workers = shared.config.workers.max(1);
     let mut state = shared.lock();
     loop {
         let now = Instant::now();
-        let batch = if state.busy() < workers {
-            take_batch(shared, &mut state, now)
-        } else {
-            None
-        };
-        if let Some(batch) = batch {
+        if state.busy() >= workers {
+            // Every slot is taken: wait for one to be given back (that notifies).
+            state = shared.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+            continue;
+        }
+        if let Some(batch) = take_batch(shared, &mut state, now) {
             state.running += 1;
             drop(state);
-            let searching = AtomicBool::new(false);
+            let searching = Searching {
+                slot: AtomicBool::new(false),
+                pool: &search_pool,
+            };
             // A panic that escapes run_batch drops the batch's reply channels, so its
             // callers still get an answer (an internal error); the worker carries on.
             let run = || catch_unwind(AssertUnwindSafe(|| run_batch(shared, batch, &searching)));
@@ -540,7 +545,7 @@ fn work(shared: &Shared) {
             };
             state = shared.lock();
             state.running -= 1;
-            if searching.into_inner() {
+            if searching.slot.into_inner() {
                 state.searching -= 1;
             }
             shared.wake.notify_all();
@@ -755,9 +760,17 @@ fn execute(
     }
 }
 
-/// Runs `batch`, answering each request as soon as its items are decided; `searching`
-/// is set if the batch's search took one of the low-priority slots.
-fn run_batch(shared: &Shared, mut batch: Batch, searching: &AtomicBool) {
+/// Where a worker's batch searches for its bad items.
+struct Searching<'a> {
+    /// Set when the batch's search took one of the search slots.
+    slot: AtomicBool,
+    /// The worker's low-priority search pool.
+    pool: &'a OnceLock<Option<rayon::ThreadPool>>,
+}
+
+/// Runs `batch`, answering each request as soon as its items are decided, and searching
+/// for bad items as `searching` says.
+fn run_batch(shared: &Shared, mut batch: Batch, searching: &Searching<'_>) {
     let stats = shared.stats(batch.operation);
     let started = Instant::now();
     let mut sets = Vec::new();
@@ -848,7 +861,7 @@ fn run_batch(shared: &Shared, mut batch: Batch, searching: &AtomicBool) {
 struct BatchProgress<'a> {
     shared: &'a Shared,
     early: EarlyReplies,
-    searching: &'a AtomicBool,
+    searching: &'a Searching<'a>,
 }
 
 impl Progress for BatchProgress<'_> {
@@ -856,20 +869,24 @@ impl Progress for BatchProgress<'_> {
         self.early.decided(index, verdict);
     }
 
-    /// The search runs at low priority, so the batch stops counting against `workers`
-    /// (another batch may start beside it) while fewer than `workers` batches search;
-    /// past that, searches keep their slots and new batches wait, so the threads and the
-    /// memory that searches hold stay bounded.
-    fn searching(&self) {
-        if self.searching.load(Ordering::Relaxed) {
-            return; // a rerun on the CPU searches again
-        }
-        let mut state = self.shared.lock();
-        if state.searching < self.shared.config.workers.max(1) {
+    /// While fewer than `workers` batches search, the search takes a search slot and
+    /// runs on the worker's low-priority pool, and the batch stops counting against
+    /// `workers` (another batch may start beside it). Past that, the search runs at
+    /// normal priority in the batch's own slot and new batches wait, so the threads and
+    /// the memory that searches hold stay bounded.
+    fn searching(&self) -> Option<&rayon::ThreadPool> {
+        let searching = self.searching;
+        // A rerun on the CPU searches again, in the slot it has.
+        if !searching.slot.load(Ordering::Relaxed) {
+            let mut state = self.shared.lock();
+            if state.searching >= self.shared.config.workers.max(1) {
+                return None;
+            }
             state.searching += 1;
-            self.searching.store(true, Ordering::Relaxed);
+            searching.slot.store(true, Ordering::Relaxed);
             self.shared.wake.notify_all();
         }
+        searching.pool.get_or_init(search_pool::build).as_ref()
     }
 }
 

@@ -1,40 +1,27 @@
-//! The threads that search failed batches for their invalid items, at a lower OS
+//! Thread pools that search failed batches for their invalid items, at a lower OS
 //! priority than every other verification.
 //!
 //! A search costs one combined check per level of bisection, and only the caller whose
 //! items failed needs it: on a busy machine it should take the cores nobody else wants,
 //! not half of them. Its threads run at nice [`NICE`] (Linux schedules by thread, so the
 //! rest of the process keeps its priority); under contention they get about a tenth of
-//! what a thread at nice 0 gets, and all of an idle machine. One pool, as wide as the
-//! machine, serves every search of the process.
-
-use std::sync::OnceLock;
+//! what a thread at nice 0 gets, and all of an idle machine. Each searching batch gets a
+//! pool of its own (the scheduler keeps one per worker), so that one long search does
+//! not hold another's tasks in its queues.
 
 /// The nice value of a search thread (0 is normal, 19 the lowest).
 pub const NICE: i32 = 10;
 
-/// Runs `search` on the search pool (on the calling thread if the pool could not start).
-pub fn run<R: Send>(search: impl FnOnce() -> R + Send) -> R {
-    match pool() {
-        Some(pool) => pool.install(search),
-        None => search(),
-    }
-}
-
-fn pool() -> Option<&'static rayon::ThreadPool> {
-    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(std::thread::available_parallelism().map_or(1, usize::from))
-            .thread_name(|i| format!("veribatch-search-{i}"))
-            .start_handler(|_| lower_priority())
-            .build()
-            .map_err(
-                |e| tracing::warn!(error = %e, "no search pool; searches run at normal priority"),
-            )
-            .ok()
-    })
-    .as_ref()
+/// A pool as wide as the machine whose threads run at nice [`NICE`]; `None` if it
+/// cannot start (searches then run at normal priority).
+pub fn build() -> Option<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(std::thread::available_parallelism().map_or(1, usize::from))
+        .thread_name(|i| format!("veribatch-search-{i}"))
+        .start_handler(|_| lower_priority())
+        .build()
+        .map_err(|e| tracing::warn!(error = %e, "no search pool; searches run at normal priority"))
+        .ok()
 }
 
 /// Lowers the calling thread's priority to [`NICE`] (an unprivileged thread may always
@@ -64,7 +51,8 @@ mod tests {
             unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
         };
         let outside = nice_of_this_thread();
-        assert_eq!(super::run(nice_of_this_thread), super::NICE.max(outside));
+        let pool = super::build().expect("a search pool starts");
+        assert_eq!(pool.install(nice_of_this_thread), super::NICE.max(outside));
         assert_eq!(
             nice_of_this_thread(),
             outside,

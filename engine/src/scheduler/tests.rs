@@ -309,7 +309,12 @@ fn a_caller_merged_with_bad_sets_is_answered_before_the_search_ends() {
         );
         (good, hostile_done, hostile_answer)
     });
-    run_batch(&shared, batch, &AtomicBool::new(false));
+    let search_pool = OnceLock::new();
+    let searching = Searching {
+        slot: AtomicBool::new(false),
+        pool: &search_pool,
+    };
+    run_batch(&shared, batch, &searching);
     let (good, hostile_done, mut hostile_answer) = watcher.join().unwrap();
     assert_eq!(good, Ok(vec![Ok(true)]));
     assert!(!hostile_done, "the good caller waited for the whole search");
