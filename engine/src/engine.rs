@@ -8,7 +8,7 @@ use crate::backend::{self, Backend, BackendChoice};
 use crate::bls::{self, Ciphersuite, PublicKeyCache, Scheme, SignatureSet};
 use crate::error::{InputError, Verdict};
 use crate::groth16::{
-    self, DegenerateKeys, KeyFormat, KeyId, KeyRegistry, PreparedKey, PublicInput,
+    self, DegenerateKeys, KeyFormat, KeyId, KeyRegistry, KeyStore, PreparedKey, PublicInput,
     verify::Statement,
 };
 use crate::merkle::{self, MerkleError, Node, Tree};
@@ -32,6 +32,9 @@ pub struct EngineConfig {
     pub degenerate_groth16_keys: DegenerateKeys,
     /// How a GPU's answers are spot-checked (and, in tests, spoiled on purpose).
     pub device_checks: backend::DeviceChecks,
+    /// Where registered Groth16 keys are kept on disk, if anywhere: a key id not in
+    /// memory is looked for there ([`Engine::groth16_key`]).
+    pub groth16_key_store: Option<Arc<KeyStore>>,
 }
 
 impl Default for EngineConfig {
@@ -44,6 +47,7 @@ impl Default for EngineConfig {
             max_ic_points: 1 << 16,
             degenerate_groth16_keys: DegenerateKeys::Refuse,
             device_checks: backend::DeviceChecks::default(),
+            groth16_key_store: None,
         }
     }
 }
@@ -411,10 +415,25 @@ impl Engine {
     }
 
     /// Registers a key [`Engine::prepare_groth16_key`] made (a caller may first decide,
-    /// from its id, whether to).
+    /// from its id, whether to), and writes it to the key store if there is one. A key
+    /// the store cannot write is still registered (the error is logged): it is then
+    /// known here until it is evicted or the process ends, like a key without a store.
     pub fn add_groth16_key(&self, key: PreparedKey) -> Arc<PreparedKey> {
+        if let Some(store) = &self.config.groth16_key_store
+            && let Err(e) = store.save(&key)
+        {
+            tracing::error!(error = %e, "a registered Groth16 key was not stored");
+        }
         let key = self.groth16_keys.insert(key);
         tracing::debug!(id = %hex::encode(key.id()), "registered a Groth16 key");
+        key
+    }
+
+    /// Registers a key that is never evicted (`--groth16-key-dir`: keys the deployment
+    /// names, as opposed to keys callers register).
+    pub fn pin_groth16_key(&self, key: PreparedKey) -> Arc<PreparedKey> {
+        let key = self.groth16_keys.pin(key);
+        tracing::info!(id = %hex::encode(key.id()), "loaded a Groth16 key");
         key
     }
 
@@ -451,9 +470,27 @@ impl Engine {
         Ok(PreparedKey::new(key))
     }
 
-    /// A registered key by id.
-    pub fn groth16_key(&self, id: &KeyId) -> Option<Arc<PreparedKey>> {
+    /// A registered key by id, if it is in memory.
+    pub fn cached_groth16_key(&self, id: &KeyId) -> Option<Arc<PreparedKey>> {
         self.groth16_keys.get(id)
+    }
+
+    /// A registered key by id: in memory, or else read from the key store (and
+    /// validated again), which reads a file: call it where blocking is allowed. A store
+    /// file that cannot be read or is not the key its name says is logged and treated
+    /// as absent.
+    pub fn groth16_key(&self, id: &KeyId) -> Option<Arc<PreparedKey>> {
+        if let Some(key) = self.groth16_keys.get(id) {
+            return Some(key);
+        }
+        let store = self.config.groth16_key_store.as_ref()?;
+        match store.load(id, self.config.degenerate_groth16_keys) {
+            Ok(key) => Some(self.groth16_keys.insert(key?)),
+            Err(e) => {
+                tracing::error!(error = %e, "a stored Groth16 key cannot be used");
+                None
+            }
+        }
     }
 
     /// Verifies proofs for one key as one batch; one verdict per proof, in order.

@@ -1,7 +1,9 @@
 //! A client of the service, for the CLI's `--remote` and for tests: the same inputs and
 //! verdicts as the engine, over gRPC.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use tonic::Status;
 use tonic::metadata::AsciiMetadataValue;
@@ -144,7 +146,13 @@ pub struct Remote {
     channel: Channel,
     bearer: Bearer,
     client: Client,
+    /// The keys registered through this client (and its clones), by id: sent again when
+    /// a replica does not know one.
+    keys: KnownKeys,
 }
+
+/// Keys by id: their bytes and format, as registered.
+type KnownKeys = Arc<Mutex<HashMap<Vec<u8>, (Vec<u8>, ProtoKeyFormat)>>>;
 
 impl Remote {
     /// Connects to `url` (`http://host:port`, or `https://…` with `ca` the PEM of the
@@ -182,6 +190,7 @@ impl Remote {
             client: client(channel.clone(), Bearer::default()),
             bearer: Bearer::default(),
             channel,
+            keys: Arc::default(),
         })
     }
 
@@ -196,6 +205,7 @@ impl Remote {
             client: client(self.channel.clone(), bearer.clone()),
             bearer,
             channel: self.channel,
+            keys: self.keys,
         })
     }
 
@@ -268,7 +278,9 @@ impl Remote {
             .map_err(|r: Vec<u8>| format!("the server sent a root of {} bytes", r.len()))
     }
 
-    /// Registers a key; returns its id.
+    /// Registers a key; returns its id. The key is remembered, so that a replica that
+    /// does not know it (restarted, or another one behind a load balancer) is sent it
+    /// again by [`Remote::verify_groth16`].
     pub async fn register_key(
         &mut self,
         key: Vec<u8>,
@@ -283,20 +295,28 @@ impl Remote {
         let response = self
             .client
             .register_verifying_key(proto::RegisterVerifyingKeyRequest {
-                verifying_key: key,
+                verifying_key: key.clone(),
                 format: format as i32,
             })
             .await
             .map_err(status)?;
-        Ok(response.into_inner().key_id)
+        let id = response.into_inner().key_id;
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), (key, format));
+        Ok(id)
     }
 
+    /// Verifies proofs for the key `key_id`. If the server does not know the key
+    /// (NOT_FOUND) and it was registered through this client, it is sent again with the
+    /// proofs, once.
     pub async fn verify_groth16(
         &mut self,
         key_id: &[u8],
         proofs: &[ProofInput],
     ) -> Result<Vec<Verdict>, String> {
-        let request = proto::VerifyGroth16Request {
+        let mut request = proto::VerifyGroth16Request {
             key_id: key_id.to_vec(),
             proofs: proofs
                 .iter()
@@ -305,8 +325,27 @@ impl Remote {
                     public_inputs: p.public_inputs.clone(),
                 })
                 .collect(),
+            verifying_key: Vec::new(),
+            format: ProtoKeyFormat::Unspecified as i32,
         };
-        let response = self.client.verify_groth16(request).await.map_err(status)?;
+        let response = match self.client.verify_groth16(request.clone()).await {
+            Err(e) if e.code() == tonic::Code::NotFound => {
+                let known = self
+                    .keys
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(key_id)
+                    .cloned();
+                let Some((key, format)) = known else {
+                    return Err(status(e));
+                };
+                request.verifying_key = key;
+                request.format = format as i32;
+                self.client.verify_groth16(request).await
+            }
+            other => other,
+        };
+        let response = response.map_err(status)?;
         counted(
             verdicts(response.into_inner().verdicts),
             proofs.len(),

@@ -3,7 +3,7 @@
 //! endpoint, and a graceful shutdown that answers every accepted request.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ use crate::proto::verifier_server::VerifierServer;
 use crate::quotas::{QuotaConfig, Quotas};
 use crate::verifier::VerifierService;
 use veribatch_engine::backend::{DeviceChecks, Fault, Watchdog};
-use veribatch_engine::groth16::DegenerateKeys;
+use veribatch_engine::groth16::{DegenerateKeys, KeyStore, KeyStoreError};
 
 /// Everything `veribatch serve` can be told. The defaults serve well on a laptop.
 #[derive(Clone, Debug)]
@@ -67,6 +67,10 @@ pub struct ServeConfig {
     pub public_key_cache: usize,
     /// Registered Groth16 keys kept (least recently used forgotten first).
     pub groth16_keys: usize,
+    /// Keys loaded at start and never forgotten.
+    pub groth16_key_dir: Option<PathBuf>,
+    /// Where registered keys are kept on disk.
+    pub groth16_key_store: Option<PathBuf>,
     /// How long a device call may run before it is abandoned and run on the CPU.
     pub device_watchdog: Watchdog,
 }
@@ -99,6 +103,8 @@ impl Default for ServeConfig {
             tls_handshake_timeout: Duration::from_secs(10),
             public_key_cache: EngineConfig::default().public_key_cache,
             groth16_keys: EngineConfig::default().groth16_keys,
+            groth16_key_dir: None,
+            groth16_key_store: None,
             device_watchdog: Watchdog::default(),
         }
     }
@@ -122,6 +128,46 @@ pub enum ServeError {
     Auth(#[from] AuthError),
     #[error("server: {0}")]
     Transport(tonic::transport::Error),
+    #[error("the Groth16 key store: {0}")]
+    KeyStore(#[from] KeyStoreError),
+    #[error("{path}: not a Groth16 key the server accepts: {reason}")]
+    Key { path: PathBuf, reason: String },
+}
+
+/// Loads and pins every key file in `dir` (names starting with '.' skipped: a
+/// ConfigMap volume's `..data` links); the first that is not a key stops the start.
+fn load_key_dir(engine: &Engine, dir: &Path) -> Result<usize, ServeError> {
+    let read_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ServeError::Read { path, source }
+    };
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error(dir))? {
+        let path = entry.map_err(read_error(dir))?.path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        // Followed through links, as a ConfigMap's files are.
+        if !hidden
+            && std::fs::metadata(&path)
+                .map_err(read_error(&path))?
+                .is_file()
+        {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    for path in &paths {
+        let bytes = std::fs::read(path).map_err(read_error(path))?;
+        let key = engine
+            .prepare_groth16_key(&bytes, None)
+            .map_err(|e| ServeError::Key {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        engine.pin_groth16_key(key);
+    }
+    Ok(paths.len())
 }
 
 /// How long a shutdown waits for clients to close their connections once every accepted
@@ -183,6 +229,12 @@ impl Bound {
             max_ic_points: config.max_ic_points,
             // A shared service never accepts keys that let anyone forge proofs.
             degenerate_groth16_keys: DegenerateKeys::Refuse,
+            groth16_key_store: config
+                .groth16_key_store
+                .as_deref()
+                .map(KeyStore::open)
+                .transpose()?
+                .map(Arc::new),
             // Faults are injected only by tests of whole processes (VERIBATCH_INJECT_FAULT).
             device_checks: DeviceChecks {
                 fault: Fault::from_env(),
@@ -190,6 +242,10 @@ impl Bound {
                 ..DeviceChecks::default()
             },
         }));
+        if let Some(dir) = &config.groth16_key_dir {
+            let loaded = load_key_dir(&engine, dir)?;
+            tracing::info!(keys = loaded, dir = %dir.display(), "Groth16 keys loaded");
+        }
         let scheduler = Arc::new(Scheduler::new(engine, config.scheduler.clone()));
         Ok(Self {
             config,

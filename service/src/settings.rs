@@ -119,6 +119,15 @@ pub struct Settings {
     /// Registered Groth16 keys kept; the least recently used is forgotten first [default: 1024].
     #[arg(long, env = "VERIBATCH_GROTH16_KEYS")]
     groth16_keys: Option<usize>,
+    /// Groth16 verifying keys loaded at start (every file not starting with '.', format
+    /// detected: a Kubernetes ConfigMap or volume) and never forgotten.
+    #[arg(long, env = "VERIBATCH_GROTH16_KEY_DIR")]
+    groth16_key_dir: Option<PathBuf>,
+    /// Where registered Groth16 keys are written (KEYID.key, atomically) and looked for
+    /// when a key id is not in memory, so a restart (or another replica sharing it)
+    /// keeps them.
+    #[arg(long, env = "VERIBATCH_GROTH16_KEY_STORE")]
+    groth16_key_store: Option<PathBuf>,
     /// A GPU call still running after this many milliseconds is abandoned, its work runs
     /// on the CPU, and the GPU rests until a probe answers [default: 60000].
     #[arg(long, env = "VERIBATCH_DEVICE_TIMEOUT_MS")]
@@ -332,6 +341,8 @@ impl Settings {
             },
             public_key_cache: pick!(public_key_cache).unwrap_or(d.public_key_cache),
             groth16_keys: pick!(groth16_keys).unwrap_or(d.groth16_keys),
+            groth16_key_dir: pick!(groth16_key_dir),
+            groth16_key_store: pick!(groth16_key_store),
             device_watchdog: Watchdog {
                 deadline: pick!(device_timeout_ms)
                     .map(Duration::from_millis)

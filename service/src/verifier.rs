@@ -11,6 +11,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
+use veribatch_engine::groth16::{KeyId, PreparedKey};
 use veribatch_engine::scheduler::{Operation, Scheduler, Ticket};
 use veribatch_engine::{Engine, InputError, Verdict};
 
@@ -262,25 +263,94 @@ impl VerifierService {
         })
     }
 
-    async fn register_verifying_key_inner(
+    /// Validates and registers `bytes` as `caller`'s key, within the key limits and
+    /// quotas (RegisterVerifyingKey, and VerifyGroth16 with the key inline).
+    async fn register(
         &self,
         caller: &Identity,
-        request: proto::RegisterVerifyingKeyRequest,
-    ) -> Result<proto::RegisterVerifyingKeyResponse, Status> {
-        self.limits.check_key(request.verifying_key.len())?;
+        bytes: Vec<u8>,
+        format: i32,
+    ) -> Result<Arc<PreparedKey>, Status> {
+        self.limits.check_key(bytes.len())?;
         // A key costs its points' validation: about one unit per 48 bytes.
-        let _admitted = self.admit(caller, (request.verifying_key.len() / 48).max(1) as u64)?;
+        let _admitted = self.admit(caller, (bytes.len() / 48).max(1) as u64)?;
         self.quotas.may_register(caller)?;
-        let format = convert::key_format(request.format)?;
+        let format = convert::key_format(format)?;
         let key = self
             .blocking(&self.pools.keys, move |e| {
-                e.prepare_groth16_key(&request.verifying_key, format)
+                e.prepare_groth16_key(&bytes, format)
             })
             .await?
             .map_err(invalid)?;
         // Counted by id once it is known: registering a key again is not a new key.
         self.quotas.claim_key(caller, *key.id())?;
-        let key = self.engine().add_groth16_key(key);
+        // Written to the key store, if any: a file, so off the async threads.
+        self.blocking(&self.pools.keys, move |e| e.add_groth16_key(key))
+            .await
+    }
+
+    /// The key a VerifyGroth16 request names: known here (in memory or in the key
+    /// store), or else the key sent inline, registered on the way; NOT_FOUND naming the
+    /// id if neither, so that the client registers it and retries.
+    async fn groth16_key(
+        &self,
+        caller: &Identity,
+        key_id: &[u8],
+        inline: Vec<u8>,
+        format: i32,
+    ) -> Result<Arc<PreparedKey>, Status> {
+        let id: Option<KeyId> = match key_id.len() {
+            0 => None,
+            32 => Some(key_id.try_into().expect("32 bytes")),
+            n => {
+                return Err(Status::invalid_argument(format!(
+                    "key_id: expected 32 bytes, got {n}"
+                )));
+            }
+        };
+        if let Some(id) = id {
+            if let Some(key) = self.engine().cached_groth16_key(&id) {
+                return Ok(key);
+            }
+            if self.engine().config().groth16_key_store.is_some()
+                && let Some(key) = self
+                    .blocking(&self.pools.keys, move |e| e.groth16_key(&id))
+                    .await?
+            {
+                return Ok(key);
+            }
+        }
+        match (id, inline.is_empty()) {
+            (None, true) => Err(Status::invalid_argument(
+                "key_id or verifying_key: one of them is needed",
+            )),
+            (Some(id), true) => Err(Status::not_found(format!(
+                "key_id: unknown key {}: register it with RegisterVerifyingKey, or send it \
+                 as verifying_key",
+                hex_id(&id)
+            ))),
+            (id, false) => {
+                let key = self.register(caller, inline, format).await?;
+                match id {
+                    Some(id) if id != *key.id() => Err(Status::invalid_argument(format!(
+                        "key_id: {} is not the id of the verifying_key sent ({})",
+                        hex_id(&id),
+                        hex_id(key.id())
+                    ))),
+                    _ => Ok(key),
+                }
+            }
+        }
+    }
+
+    async fn register_verifying_key_inner(
+        &self,
+        caller: &Identity,
+        request: proto::RegisterVerifyingKeyRequest,
+    ) -> Result<proto::RegisterVerifyingKeyResponse, Status> {
+        let key = self
+            .register(caller, request.verifying_key, request.format)
+            .await?;
         Ok(proto::RegisterVerifyingKeyResponse {
             key_id: key.id().to_vec(),
             public_inputs: key.key().public_inputs() as u32,
@@ -295,18 +365,14 @@ impl VerifierService {
     ) -> Result<proto::VerifyGroth16Response, Status> {
         let cost = self.limits.check_groth16(&request.proofs)?;
         let _admitted = self.admit(caller, cost)?;
-        let id: [u8; 32] = request.key_id.as_slice().try_into().map_err(|_| {
-            Status::invalid_argument(format!(
-                "key_id: expected 32 bytes, got {}",
-                request.key_id.len()
-            ))
-        })?;
-        let key = self.engine().groth16_key(&id).ok_or_else(|| {
-            Status::invalid_argument(format!(
-                "key_id: unknown key {}: register it with RegisterVerifyingKey first",
-                hex_id(&id)
-            ))
-        })?;
+        let key = self
+            .groth16_key(
+                caller,
+                &request.key_id,
+                request.verifying_key,
+                request.format,
+            )
+            .await?;
         let proofs = convert::proof_inputs(request.proofs);
         let verdicts = self
             .scheduler

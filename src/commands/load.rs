@@ -131,6 +131,7 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
                                 public_inputs: p.public_inputs,
                             })
                             .collect(),
+                        ..Default::default()
                     };
                     Job::Groth16(request, expected)
                 }

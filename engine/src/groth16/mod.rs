@@ -8,12 +8,14 @@ pub mod formats;
 mod registry;
 mod scalar;
 mod soundness;
+mod store;
 pub mod verify;
 
 pub use formats::{KeyFormat, parse_proof};
 pub use registry::KeyRegistry;
 pub use scalar::{PublicInput, parse_decimal};
 pub use soundness::{DegenerateKeys, KeyDefect};
+pub use store::{KeyStore, KeyStoreError};
 
 use blst::{blst_p1_affine, blst_p2_affine};
 use sha2::{Digest, Sha256};

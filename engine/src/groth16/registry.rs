@@ -1,4 +1,4 @@
-//! Prepared keys by key id, bounded.
+//! Prepared keys by key id: the pinned ones for good, the rest bounded.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -7,7 +7,7 @@ use super::{KeyId, PreparedKey};
 
 /// Prepared keys by id. When full, the key used longest ago is forgotten (its callers
 /// then get "unknown key id" and register it again); registering or looking up a key
-/// counts as using it.
+/// counts as using it. Pinned keys are kept apart and never forgotten.
 pub struct KeyRegistry {
     inner: Mutex<Inner>,
     capacity: usize,
@@ -15,6 +15,7 @@ pub struct KeyRegistry {
 
 #[derive(Default)]
 struct Inner {
+    pinned: HashMap<KeyId, Arc<PreparedKey>>,
     keys: HashMap<KeyId, Arc<PreparedKey>>,
     order: VecDeque<KeyId>,
 }
@@ -27,9 +28,27 @@ impl KeyRegistry {
         }
     }
 
+    /// Adds `key` for good, outside the bound.
+    pub fn pin(&self, key: PreparedKey) -> Arc<PreparedKey> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let id = *key.id();
+        if let Some(at) = inner.order.iter().position(|k| *k == id) {
+            inner.order.remove(at);
+            inner.keys.remove(&id);
+        }
+        inner
+            .pinned
+            .entry(id)
+            .or_insert_with(|| Arc::new(key))
+            .clone()
+    }
+
     /// Adds `key` (or finds it, if a key with its id is already here).
     pub fn insert(&self, key: PreparedKey) -> Arc<PreparedKey> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pinned) = inner.pinned.get(key.id()) {
+            return pinned.clone();
+        }
         if let Some(existing) = inner.keys.get(key.id()).cloned() {
             inner.touch(key.id());
             return existing;
@@ -46,12 +65,10 @@ impl KeyRegistry {
         key
     }
 
+    /// Keys held, pinned ones included.
     pub fn len(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys
-            .len()
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.pinned.len() + inner.keys.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -60,6 +77,9 @@ impl KeyRegistry {
 
     pub fn get(&self, id: &KeyId) -> Option<Arc<PreparedKey>> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pinned) = inner.pinned.get(id) {
+            return Some(pinned.clone());
+        }
         let key = inner.keys.get(id).cloned()?;
         inner.touch(id);
         Some(key)
@@ -106,6 +126,21 @@ mod tests {
         registry.insert(c);
         assert!(registry.get(&ida).is_some());
         assert!(registry.get(&idb).is_none(), "b was used longest ago");
+        assert!(registry.get(&idc).is_some());
+        assert_eq!(registry.len(), 2);
+    }
+
+    #[test]
+    fn pinned_keys_are_never_forgotten() {
+        let [a, b, c]: [PreparedKey; 3] = keys().try_into().unwrap();
+        let (ida, idb, idc) = (*a.id(), *b.id(), *c.id());
+        let registry = KeyRegistry::new(1);
+        registry.insert(a.clone());
+        registry.pin(a); // was evictable, now pinned
+        registry.insert(b);
+        registry.insert(c);
+        assert!(registry.get(&ida).is_some(), "the pinned key stays");
+        assert!(registry.get(&idb).is_none());
         assert!(registry.get(&idc).is_some());
         assert_eq!(registry.len(), 2);
     }
