@@ -76,6 +76,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "--- cargo test"
 cargo test --workspace --locked
 
+echo "--- deploy/: Kubernetes manifests against the schemas, overlays, serve.toml, Envoy"
+ci/deploy-check.sh target/debug/veribatch
+
 if [ -n "${VERIBATCH_REQUIRE_NVRTC:-}" ] || ls "$nvrtc_lib"/libnvrtc.so.* >/dev/null 2>&1; then
   echo "--- every CUDA kernel compiled by NVRTC for sm_80 and sm_90 (no GPU needed)"
   cargo run --locked --quiet -- kernels compile --target cuda --arch sm_80,sm_90

@@ -36,6 +36,8 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Drive a running service with requests of known answers; check every verdict.
     Load(commands::load::LoadArgs),
+    /// Ask a running service whether it serves (its gRPC health service).
+    Health(commands::health::HealthArgs),
     /// Version, backends, GPU adapters and CPU features.
     Info(commands::BackendArgs),
     /// GPU kernels: check that every module compiles, with no GPU needed.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(*args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Load(args) => commands::load::run(args),
+        Command::Health(args) => commands::health::run(&args),
         Command::Info(args) => commands::info::run(&args),
         Command::Kernels(cmd) => commands::kernels::run(cmd),
     };

@@ -818,3 +818,17 @@ async fn sigterm_answers_every_request_a_pipelined_stream_had_read() {
     assert!(ended.message().contains(&read), "{read}: {ended:?}");
     drop(tx);
 }
+
+/// `veribatch health` (a container's HEALTHCHECK): 0 while the server serves, 2 when
+/// nothing answers.
+#[test]
+fn the_health_command_says_whether_the_server_serves() {
+    let server = Server::start(&["--backend", "cpu"]);
+    let out = common::process::veribatch(&["health", "--remote", &server.url()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(common::process::stdout(&out).trim(), "the server: serving");
+    let url = server.url();
+    drop(server);
+    let out = common::process::veribatch(&["health", "--remote", &url, "--timeout-ms", "2000"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}

@@ -209,6 +209,20 @@ impl Remote {
         })
     }
 
+    /// Whether the health service says `service` ("" is the server as a whole) is
+    /// serving; an error if it cannot be asked.
+    pub async fn serving(&self, service: &str) -> Result<bool, String> {
+        use tonic_health::pb::health_check_response::ServingStatus;
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+        let answer = HealthClient::new(self.channel.clone())
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .map_err(status)?;
+        Ok(answer.into_inner().status == ServingStatus::Serving as i32)
+    }
+
     /// Sends a request encoded in advance and returns its status, dropping the answer.
     pub async fn send_encoded(&mut self, request: &Encoded) -> Result<(), Status> {
         let mut grpc = tonic::client::Grpc::new(InterceptedService::new(

@@ -5,6 +5,7 @@ pub mod attack;
 pub mod bench;
 pub mod bls;
 pub mod groth16;
+pub mod health;
 pub mod info;
 pub mod kernels;
 pub mod load;
