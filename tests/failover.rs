@@ -204,3 +204,54 @@ async fn a_key_registered_through_the_proxy_verifies_on_every_replica() {
     assert!(answer.verdicts[0].valid);
     drop(proxy);
 }
+
+/// Client-side balancing (`--target` listing the three replicas) through a rolling
+/// restart: each replica in turn is sent SIGTERM, drains, and starts again on its
+/// address, while a load runs. The caller sees no error: calls a draining replica
+/// refuses are sent again, to another one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_behind_client_side_balancing_costs_no_request() {
+    let listens: Vec<String> = (0..3)
+        .map(|_| format!("127.0.0.1:{}", free_port()))
+        .collect();
+    let args = ["--backend", "cpu"];
+    let mut replicas: Vec<Server> = listens
+        .iter()
+        .map(|l| Server::start_at(l, &args, &[]))
+        .collect();
+    let target = listens
+        .iter()
+        .map(|l| format!("http://{l}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let load = Command::new(env!("CARGO_BIN_EXE_veribatch"))
+        .args(["load", "--target", &target, "--workload", "bls"])
+        .args([
+            "--items-per-request",
+            "4",
+            "--concurrency",
+            "8",
+            "--duration",
+            "12s",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for (i, listen) in listens.iter().enumerate() {
+        let old = replicas.remove(i);
+        old.terminate();
+        assert_eq!(old.wait(), Some(0), "replica {i} drained and exited 0");
+        replicas.insert(i, Server::start_at(listen, &args, &[]));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let out = load.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("{report:#}");
+    assert_eq!(report["mismatches"], 0, "wrong verdicts");
+    assert_eq!(report["requests_lost"], 0, "requests lost");
+    assert_eq!(report["requests_failed"], 0, "errors the caller saw");
+    assert!(report["requests"].as_u64().unwrap() > 100);
+    assert!(out.status.success());
+}

@@ -67,15 +67,6 @@ async fn open_stream(
     (tx, responses)
 }
 
-/// Sends SIGTERM to the server.
-fn terminate(server: &Server) {
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-}
-
 /// Waits until the server has accepted `n` signature requests (polling GetInfo).
 async fn until_accepted(client: &mut Remote, n: u64) {
     while stats(&info(client).await, "verify_signatures").requests < n {
@@ -282,7 +273,7 @@ async fn sigterm_answers_every_request_in_flight_then_exits_0() {
     }
     // Wait until every request was accepted, then ask the server to stop.
     until_accepted(&mut client, 8).await;
-    terminate(&server);
+    server.terminate();
     for t in tasks {
         t.await.unwrap();
     }
@@ -768,7 +759,7 @@ async fn sigterm_ends_a_stream_the_client_keeps_open() {
     tx.send(on_stream(1, &sets)).await.unwrap();
     assert_eq!(responses.message().await.unwrap().unwrap().id, 1);
     // The client keeps its side of the stream open (tx is alive) while the server stops.
-    terminate(&server);
+    server.terminate();
     let ended = responses
         .message()
         .await
@@ -802,7 +793,7 @@ async fn sigterm_answers_every_request_a_pipelined_stream_had_read() {
     let first = responses.message().await.unwrap().unwrap();
     assert_eq!(first.code, 0);
     ids.insert(first.id);
-    terminate(&server);
+    server.terminate();
     let ended = loop {
         match responses.message().await {
             Ok(Some(answer)) => {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tonic::Status;
 use tonic::metadata::AsciiMetadataValue;
@@ -149,49 +150,228 @@ pub struct Remote {
     /// The keys registered through this client (and its clones), by id: sent again when
     /// a replica does not know one.
     keys: KnownKeys,
+    retries: Retries,
+}
+
+/// How often `dns:///` targets are resolved again.
+pub const RESOLVE_EVERY: Duration = Duration::from_secs(30);
+
+/// Which failed calls are sent again, and when.
+#[derive(Clone, Copy, Debug)]
+pub struct Retries {
+    /// Attempts in all, the first included (1: no retry).
+    pub attempts: u32,
+    /// The wait before the first retry, doubled for each next one.
+    pub backoff: Duration,
+    /// The longest wait a RESOURCE_EXHAUSTED's RetryInfo may ask for; a longer one is
+    /// given to the caller instead.
+    pub max_wait: Duration,
+}
+
+impl Default for Retries {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            backoff: Duration::from_millis(50),
+            max_wait: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Retries {
+    /// The wait before attempt `attempt + 1` after `error`, if there is one: after
+    /// UNAVAILABLE (a replica draining or gone), after a transport error (the
+    /// connection broke or reset the call: an Unknown or Cancelled status with a
+    /// source, which a server never sends), and after RESOURCE_EXHAUSTED once the server's RetryInfo delay (or the
+    /// backoff) has passed. Nothing else is retried.
+    pub fn delay(&self, error: &Status, attempt: u32) -> Option<Duration> {
+        use tonic_types::StatusExt;
+        if attempt >= self.attempts {
+            return None;
+        }
+        let backoff = self.backoff.saturating_mul(1 << (attempt - 1).min(16));
+        match error.code() {
+            tonic::Code::Unavailable => Some(backoff),
+            // A call the connection reset under it (a replica closing its connections):
+            // a status the transport made, with its source, never one a server sent.
+            tonic::Code::Unknown | tonic::Code::Cancelled
+                if std::error::Error::source(error).is_some() =>
+            {
+                Some(backoff)
+            }
+            tonic::Code::ResourceExhausted => {
+                let asked = error
+                    .get_details_retry_info()
+                    .and_then(|info| info.retry_delay)
+                    .unwrap_or(backoff);
+                (asked <= self.max_wait).then_some(asked)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn tls_config(
+    ca: Option<&Path>,
+    identity: Option<(&Path, &Path)>,
+) -> Result<Option<ClientTlsConfig>, String> {
+    if ca.is_none() && identity.is_none() {
+        return Ok(None);
+    }
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let mut tls = ClientTlsConfig::new();
+    if let Some(ca) = ca {
+        tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+    }
+    if let Some((cert, key)) = identity {
+        tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+    }
+    Ok(Some(tls))
+}
+
+/// A channel balanced over every address `name` (host:port) resolves to, resolved
+/// again every [`RESOLVE_EVERY`] by a task that ends with the channel.
+async fn resolving_channel(
+    name: &str,
+    scheme: &str,
+    endpoint: impl Fn(String) -> Result<Endpoint, String> + Send + 'static,
+) -> Result<Channel, String> {
+    use std::collections::HashSet;
+    use std::net::SocketAddr;
+    use tonic::transport::channel::Change;
+
+    let resolve = |name: String| async move {
+        tokio::net::lookup_host(&name)
+            .await
+            .map(|addresses| addresses.collect::<HashSet<SocketAddr>>())
+            .map_err(|e| format!("dns:///{name}: {e}"))
+    };
+    let first = resolve(name.to_string()).await?;
+    if first.is_empty() {
+        return Err(format!("dns:///{name}: no address"));
+    }
+    let (channel, changes) = Channel::balance_channel::<SocketAddr>(64);
+    let (name, scheme) = (name.to_string(), scheme.to_string());
+    tokio::spawn(async move {
+        let mut known = HashSet::new();
+        let mut resolved = Ok(first);
+        loop {
+            match resolved {
+                Ok(addresses) => {
+                    for gone in known.difference(&addresses) {
+                        if changes.send(Change::Remove(*gone)).await.is_err() {
+                            return;
+                        }
+                    }
+                    for new in addresses.difference(&known) {
+                        let Ok(endpoint) = endpoint(format!("{scheme}://{new}")) else {
+                            continue;
+                        };
+                        if changes.send(Change::Insert(*new, endpoint)).await.is_err() {
+                            return;
+                        }
+                    }
+                    known = addresses;
+                }
+                // Keep the replicas known until the name resolves again.
+                Err(error) => tracing::warn!(%error, "cannot resolve the target again"),
+            }
+            tokio::time::sleep(RESOLVE_EVERY).await;
+            if changes.is_closed() {
+                return;
+            }
+            resolved = resolve(name.clone()).await;
+        }
+    });
+    Ok(channel)
 }
 
 /// Keys by id: their bytes and format, as registered.
 type KnownKeys = Arc<Mutex<HashMap<Vec<u8>, (Vec<u8>, ProtoKeyFormat)>>>;
 
 impl Remote {
-    /// Connects to `url` (`http://host:port`, or `https://…` with `ca` the PEM of the
-    /// certificate authority that signed the server's certificate).
-    pub async fn connect(url: &str, ca: Option<&Path>) -> Result<Self, String> {
-        Self::connect_tls(url, ca, None).await
+    /// Connects to `target` (`http://host:port`, or `https://…` with `ca` the PEM of the
+    /// certificate authority that signed the server's certificate); see
+    /// [`Remote::connect_tls`] for several replicas.
+    pub async fn connect(target: &str, ca: Option<&Path>) -> Result<Self, String> {
+        Self::connect_tls(target, ca, None).await
     }
 
     /// [`Remote::connect`], presenting a client certificate and key (PEM) to a server
     /// that requires one (mutual TLS).
+    ///
+    /// `target` is one URL (connected at once, so that a wrong address fails here),
+    /// several separated by commas, or `dns:///name:port`: every address the name
+    /// resolves to (a Kubernetes headless Service), resolved again every
+    /// [`RESOLVE_EVERY`]. Calls to several replicas are balanced by power of two
+    /// choices on the calls in flight (tower's balance, in tonic), and connections are
+    /// made as they are needed; a replica that refuses connections is passed over.
     pub async fn connect_tls(
-        url: &str,
+        target: &str,
         ca: Option<&Path>,
         identity: Option<(&Path, &Path)>,
     ) -> Result<Self, String> {
-        let read =
-            |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
-        let mut endpoint =
-            Endpoint::from_shared(url.to_string()).map_err(|e| format!("{url}: {e}"))?;
-        if ca.is_some() || identity.is_some() {
-            let mut tls = ClientTlsConfig::new();
-            if let Some(ca) = ca {
-                tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+        let tls = tls_config(ca, identity)?;
+        let secure = tls.is_some();
+        let endpoint = move |url: String| -> Result<Endpoint, String> {
+            let endpoint = Endpoint::from_shared(url.clone()).map_err(|e| format!("{url}: {e}"))?;
+            match &tls {
+                Some(tls) => endpoint
+                    .tls_config(tls.clone())
+                    .map_err(|e| format!("TLS: {e}")),
+                None => Ok(endpoint),
             }
-            if let Some((cert, key)) = identity {
-                tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
-            }
-            endpoint = endpoint.tls_config(tls).map_err(|e| format!("TLS: {e}"))?;
-        }
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+        };
+        let channel = if let Some(name) = target.strip_prefix("dns:///") {
+            let scheme = if secure { "https" } else { "http" };
+            resolving_channel(name, scheme, endpoint).await?
+        } else if target.contains(',') {
+            let endpoints = target
+                .split(',')
+                .map(|url| endpoint(url.trim().to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Channel::balance_list(endpoints.into_iter())
+        } else {
+            endpoint(target.to_string())?
+                .connect()
+                .await
+                .map_err(|e| format!("cannot connect to {target}: {e}"))?
+        };
         Ok(Self {
             client: client(channel.clone(), Bearer::default()),
             bearer: Bearer::default(),
             channel,
             keys: Arc::default(),
+            retries: Retries::default(),
         })
+    }
+
+    /// How calls are retried from now on ([`Retries`]).
+    pub fn with_retries(mut self, retries: Retries) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Runs `call` on the client, again while it fails in a way [`Retries`] retries:
+    /// every verification call is idempotent, so a call that met a replica going away
+    /// or a full one is sent again (to another replica, where there are several).
+    pub async fn retrying<T, F, Fut>(&mut self, mut call: F) -> Result<T, Status>
+    where
+        F: FnMut(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
+    {
+        let mut attempt = 0;
+        loop {
+            let error = match call(self.client.clone()).await {
+                Ok(response) => return Ok(response.into_inner()),
+                Err(error) => error,
+            };
+            attempt += 1;
+            match self.retries.delay(&error, attempt) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(error),
+            }
+        }
     }
 
     /// Sends `token` as `authorization: Bearer TOKEN` with every call, to a service that
@@ -206,6 +386,7 @@ impl Remote {
             bearer,
             channel: self.channel,
             keys: self.keys,
+            retries: self.retries,
         })
     }
 
@@ -260,11 +441,12 @@ impl Remote {
             scheme: crate::convert::scheme(suite.scheme()) as i32,
         };
         let response = self
-            .client
-            .verify_signatures(request)
+            .retrying(|mut c| {
+                let request = request.clone();
+                async move { c.verify_signatures(request).await }
+            })
             .await
-            .map_err(status)?
-            .into_inner();
+            .map_err(status)?;
         applied_scheme(response.scheme, suite.scheme())?;
         counted(verdicts(response.verdicts), sets.len(), "sets")
     }
@@ -282,11 +464,12 @@ impl Remote {
             length: mix_in_length,
         };
         let root = self
-            .client
-            .merkle_root(request)
+            .retrying(|mut c| {
+                let request = request.clone();
+                async move { c.merkle_root(request).await }
+            })
             .await
             .map_err(status)?
-            .into_inner()
             .root;
         root.try_into()
             .map_err(|r: Vec<u8>| format!("the server sent a root of {} bytes", r.len()))
@@ -306,15 +489,18 @@ impl Remote {
             Some(KeyFormat::Arkworks) => ProtoKeyFormat::Arkworks,
             Some(KeyFormat::Bellman) => ProtoKeyFormat::Bellman,
         };
-        let response = self
-            .client
-            .register_verifying_key(proto::RegisterVerifyingKeyRequest {
-                verifying_key: key.clone(),
-                format: format as i32,
+        let request = proto::RegisterVerifyingKeyRequest {
+            verifying_key: key.clone(),
+            format: format as i32,
+        };
+        let id = self
+            .retrying(|mut c| {
+                let request = request.clone();
+                async move { c.register_verifying_key(request).await }
             })
             .await
-            .map_err(status)?;
-        let id = response.into_inner().key_id;
+            .map_err(status)?
+            .key_id;
         self.keys
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -342,7 +528,13 @@ impl Remote {
             verifying_key: Vec::new(),
             format: ProtoKeyFormat::Unspecified as i32,
         };
-        let response = match self.client.verify_groth16(request.clone()).await {
+        let send = |request: proto::VerifyGroth16Request| {
+            move |mut c: Client| {
+                let request = request.clone();
+                async move { c.verify_groth16(request).await }
+            }
+        };
+        let response = match self.retrying(send(request.clone())).await {
             Err(e) if e.code() == tonic::Code::NotFound => {
                 let known = self
                     .keys
@@ -355,16 +547,12 @@ impl Remote {
                 };
                 request.verifying_key = key;
                 request.format = format as i32;
-                self.client.verify_groth16(request).await
+                self.retrying(send(request)).await
             }
             other => other,
         };
         let response = response.map_err(status)?;
-        counted(
-            verdicts(response.into_inner().verdicts),
-            proofs.len(),
-            "proofs",
-        )
+        counted(verdicts(response.verdicts), proofs.len(), "proofs")
     }
 }
 
@@ -477,5 +665,51 @@ mod tests {
         let fewer = counted(vec![Ok(true)], 2, "sets").unwrap_err();
         assert!(fewer.contains("1 verdicts for 2 sets"), "{fewer}");
         assert!(counted(vec![Ok(true), Ok(true)], 1, "proofs").is_err());
+    }
+
+    /// Only what a replica going away or a full one causes is retried, within the
+    /// attempts, after the backoff or the server's own delay.
+    #[test]
+    fn retries_follow_the_status() {
+        use tonic_types::{ErrorDetails, StatusExt};
+        let retries = Retries::default();
+        let unavailable = Status::unavailable("draining");
+        assert_eq!(
+            retries.delay(&unavailable, 1),
+            Some(Duration::from_millis(50))
+        );
+        assert_eq!(
+            retries.delay(&unavailable, 3),
+            Some(Duration::from_millis(200))
+        );
+        assert_eq!(retries.delay(&unavailable, 5), None, "five attempts in all");
+        let told = |seconds| {
+            Status::with_error_details(
+                tonic::Code::ResourceExhausted,
+                "over quota",
+                ErrorDetails::with_retry_info(Some(Duration::from_secs(seconds))),
+            )
+        };
+        assert_eq!(retries.delay(&told(1), 1), Some(Duration::from_secs(1)));
+        assert_eq!(
+            retries.delay(&told(60), 1),
+            None,
+            "too long a wait is the caller's"
+        );
+        // Statuses a server sends (no transport source) are its answer.
+        for code in [
+            tonic::Code::Unknown,
+            tonic::Code::Cancelled,
+            tonic::Code::InvalidArgument,
+        ] {
+            assert_eq!(
+                retries.delay(&Status::new(code, "said so"), 1),
+                None,
+                "{code:?}"
+            );
+        }
+        let broken = Status::from_error(Box::new(std::io::Error::other("broken pipe")));
+        assert_eq!(broken.code(), tonic::Code::Unknown);
+        assert!(retries.delay(&broken, 1).is_some());
     }
 }

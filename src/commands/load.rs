@@ -12,7 +12,7 @@ use serde::Serialize;
 use tonic::{Code, Status};
 use veribatch_engine::workload::{self, Expected, Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig};
-use veribatch_service::client::Remote;
+use veribatch_service::client::{Remote, Retries};
 use veribatch_service::{convert, proto};
 
 use super::attack::{self, Attack, AttackReport};
@@ -20,9 +20,15 @@ use crate::output::{self, CommandResult, Outcome, outln};
 
 #[derive(Args, Debug)]
 pub struct LoadArgs {
-    /// The service, e.g. http://127.0.0.1:50051 (https:// with --target-ca).
+    /// The service, e.g. http://127.0.0.1:50051 (https:// with --target-ca); several
+    /// replicas separated by commas, or dns:///name:port for every address of a name,
+    /// balanced by the client.
     #[arg(long)]
     target: String,
+    /// Attempts per request, the first included: UNAVAILABLE, a broken connection and
+    /// RESOURCE_EXHAUSTED (after the server's retry delay) are sent again; 1: never.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    attempts: u32,
     /// PEM certificate authority of an https:// target.
     #[arg(long)]
     target_ca: Option<PathBuf>,
@@ -175,6 +181,8 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
 struct Tally {
     latencies: Vec<Duration>,
     items: u64,
+    /// Calls sent, retries included.
+    attempts: u64,
     errors: BTreeMap<String, u64>,
     mismatches: u64,
     examples: Vec<String>,
@@ -209,21 +217,41 @@ impl Tally {
     }
 }
 
+/// Sends `job` (again, as the client's retries say), counting every attempt.
 async fn send(client: &mut Remote, job: &Job, tally: &Mutex<Tally>) -> Result<(), Status> {
+    let attempt = || lock(tally).attempts += 1;
     match job {
         Job::Signatures(request, expected) => {
-            let r = client.inner().verify_signatures(request.clone()).await?;
-            lock(tally).check(&r.into_inner().verdicts, expected);
+            let r = client
+                .retrying(|mut c| {
+                    attempt();
+                    let request = request.clone();
+                    async move { c.verify_signatures(request).await }
+                })
+                .await?;
+            lock(tally).check(&r.verdicts, expected);
         }
         Job::Groth16(request, expected) => {
-            let r = client.inner().verify_groth16(request.clone()).await?;
-            lock(tally).check(&r.into_inner().verdicts, expected);
+            let r = client
+                .retrying(|mut c| {
+                    attempt();
+                    let request = request.clone();
+                    async move { c.verify_groth16(request).await }
+                })
+                .await?;
+            lock(tally).check(&r.verdicts, expected);
         }
         Job::Merkle(request, root) => {
-            let r = client.inner().merkle_root(request.clone()).await?;
+            let r = client
+                .retrying(|mut c| {
+                    attempt();
+                    let request = request.clone();
+                    async move { c.merkle_root(request).await }
+                })
+                .await?;
             let mut t = lock(tally);
             t.items += 1;
-            if r.into_inner().root != root {
+            if r.root != root {
                 t.mismatch("a Merkle root differs from the one computed locally".into());
             }
         }
@@ -246,6 +274,8 @@ struct Report {
     /// Requests sent and never answered with verdicts, nor told to retry later
     /// (RESOURCE_EXHAUSTED): any fails the run.
     requests_lost: u64,
+    /// Calls sent again after a failure (`--attempts`).
+    retries: u64,
     items_checked: u64,
     requests_per_second: f64,
     items_per_second: f64,
@@ -316,7 +346,12 @@ pub fn run(args: LoadArgs) -> CommandResult {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let interrupted = output::interrupt_flag();
     runtime.block_on(async move {
-        let mut client = Remote::connect(&args.target, args.target_ca.as_deref()).await?;
+        let mut client = Remote::connect(&args.target, args.target_ca.as_deref())
+            .await?
+            .with_retries(Retries {
+                attempts: args.attempts,
+                ..Retries::default()
+            });
         if let Some(path) = &args.token_file {
             client = client.with_token(&veribatch_service::client::read_token(path)?)?;
         }
@@ -504,6 +539,7 @@ async fn drive(
             .filter(|(code, _)| **code != format!("{:?}", Code::ResourceExhausted))
             .map(|(_, n)| n)
             .sum(),
+        retries: tally.attempts.saturating_sub(requests),
         items_checked: tally.items,
         requests_per_second: requests as f64 / seconds,
         items_per_second: tally.items as f64 / seconds,
@@ -550,10 +586,11 @@ fn print_report(r: &Report, json: bool) {
         l.mean
     );
     outln!(
-        "checked      {} items, {} verdicts wrong, {} requests lost",
+        "checked      {} items, {} verdicts wrong, {} requests lost, {} retries",
         r.items_checked,
         r.mismatches,
-        r.requests_lost
+        r.requests_lost,
+        r.retries
     );
     for (code, n) in &r.errors {
         outln!("error        {code}: {n}");

@@ -69,7 +69,9 @@ impl BackendArgs {
 /// with the same output and exit codes.
 #[derive(clap::Args, Clone, Debug)]
 pub struct RemoteArgs {
-    /// The service's URL, e.g. http://127.0.0.1:50051 (https:// with --remote-ca).
+    /// The service's URL, e.g. http://127.0.0.1:50051 (https:// with --remote-ca); several
+    /// replicas separated by commas, or dns:///name:port for every address of a name
+    /// (a headless Service), balanced by the client, failed calls retried.
     #[arg(long, env = "VERIBATCH_REMOTE")]
     pub remote: Option<String>,
     /// PEM certificate authority of an https:// service.
@@ -109,7 +111,7 @@ impl RemoteArgs {
         let Some(url) = &self.remote else {
             return Ok(None);
         };
-        if client::unauthenticated(url) {
+        if url.split(',').any(client::unauthenticated) {
             eprintln!(
                 "warning: {url} is plain HTTP beyond this machine: verdicts travel \
                  unauthenticated and anyone on the path can change them (use https:// with \
