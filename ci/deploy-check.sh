@@ -5,6 +5,7 @@
 # - ci/kustomize.py's rendering against `kubectl kustomize`, where kubectl exists (CI
 #   machines have none, so CI renders with ci/kustomize.py);
 # - each overlay's serve.toml (its ConfigMap) by starting the real server with it;
+# - deploy/grafana/veribatch.json: valid JSON whose every metric the server exports;
 # - deploy/envoy/envoy.yaml with `envoy --mode validate`, where Envoy is installed.
 #
 #   ci/deploy-check.sh [path/to/veribatch]   # default target/debug/veribatch
@@ -54,6 +55,18 @@ PY
 done
 "$env/bin/kubernetes-validate" --strict --quiet deploy/k8s/extras/*.yaml
 echo "deploy/k8s/extras: valid"
+
+"$py" - deploy/grafana/veribatch.json service/src/metrics.rs <<'PY'
+import json, re, sys
+dashboard = json.load(open(sys.argv[1]))
+exported = open(sys.argv[2]).read()
+for panel in dashboard["panels"]:
+    for target in panel["targets"]:
+        for name in re.findall(r"veribatch_[a-z_]+", target["expr"]):
+            if f'"{re.sub(r"_(bucket|sum|count)$", "", name)}' not in exported:
+                sys.exit(f"{sys.argv[1]}: panel {panel['title']!r} names {name}, which the server does not export")
+PY
+echo "deploy/grafana/veribatch.json: every metric it names is exported"
 
 if [ -n "${VERIBATCH_ENVOY:-}" ]; then
   "$VERIBATCH_ENVOY" --mode validate -c deploy/envoy/envoy.yaml --log-level error >/dev/null
