@@ -15,8 +15,8 @@ bin="${1:-target/debug/veribatch}"
 env=ci/.cache/k8s
 if [ ! -x "$env/bin/kubernetes-validate" ]; then
   echo "--- installing kubernetes-validate, jsonpatch and PyYAML into $env"
-  python3 -m venv "$env"
-  "$env/bin/pip" install --quiet kubernetes-validate==1.37.0 jsonpatch pyyaml
+  python3 -m venv "$env" && "$env/bin/pip" install --quiet kubernetes-validate==1.37.0 jsonpatch pyyaml \
+    || { echo "cannot install kubernetes-validate from PyPI: the deploy/ checks cannot run" >&2; exit 1; }
 fi
 py="$env/bin/python"
 out=$(mktemp -d)
@@ -50,7 +50,7 @@ PY
     cat "$log"; kill "$pid" 2>/dev/null || true
     echo "the $name overlay's serve.toml does not start the server" >&2; exit 1
   fi
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   echo "deploy/k8s/overlays/$name: valid, and its serve.toml starts the server"
 done
 "$env/bin/kubernetes-validate" --strict --quiet deploy/k8s/extras/*.yaml

@@ -86,8 +86,9 @@ async fn a_key_sent_inline_verifies_on_any_replica() {
     assert_eq!(valid(&answer), [true, false]);
     let answer = verify(&second, &id, &[], &proofs).await.unwrap();
     assert_eq!(valid(&answer), [true, false]);
-    // The key alone, without an id, too.
-    let third = Server::start(&["--backend", "cpu"]);
+    // The key alone, without an id, too; and one request in flight is all it takes
+    // (the key rides on the request's admission).
+    let third = Server::start(&["--backend", "cpu", "--quota-in-flight", "1"]);
     assert_eq!(
         valid(&verify(&third, &[], &key, &proofs).await.unwrap()),
         [true, false]

@@ -484,7 +484,11 @@ impl Engine {
             return Some(key);
         }
         let store = self.config.groth16_key_store.as_ref()?;
-        match store.load(id, self.config.degenerate_groth16_keys) {
+        match store.load(
+            id,
+            self.config.degenerate_groth16_keys,
+            self.config.max_ic_points,
+        ) {
             Ok(key) => Some(self.groth16_keys.insert(key?)),
             Err(e) => {
                 tracing::error!(error = %e, "a stored Groth16 key cannot be used");

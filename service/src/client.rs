@@ -182,8 +182,9 @@ impl Retries {
     /// The wait before attempt `attempt + 1` after `error`, if there is one: after
     /// UNAVAILABLE (a replica draining or gone), after a transport error (the
     /// connection broke or reset the call: an Unknown or Cancelled status with a
-    /// source, which a server never sends), and after RESOURCE_EXHAUSTED once the server's RetryInfo delay (or the
-    /// backoff) has passed. Nothing else is retried.
+    /// source, which a server never sends), and after RESOURCE_EXHAUSTED once the
+    /// server's RetryInfo delay has passed (one without a delay is not retried).
+    /// Nothing else is retried.
     pub fn delay(&self, error: &Status, attempt: u32) -> Option<Duration> {
         use tonic_types::StatusExt;
         if attempt >= self.attempts {
@@ -199,13 +200,12 @@ impl Retries {
             {
                 Some(backoff)
             }
-            tonic::Code::ResourceExhausted => {
-                let asked = error
-                    .get_details_retry_info()
-                    .and_then(|info| info.retry_delay)
-                    .unwrap_or(backoff);
-                (asked <= self.max_wait).then_some(asked)
-            }
+            // Only a refusal that says when to come back is temporary (a full key
+            // quota, say, is not).
+            tonic::Code::ResourceExhausted => error
+                .get_details_retry_info()
+                .and_then(|info| info.retry_delay)
+                .filter(|asked| *asked <= self.max_wait),
             _ => None,
         }
     }
@@ -257,6 +257,11 @@ async fn resolving_channel(
         let mut resolved = Ok(first);
         loop {
             match resolved {
+                // An empty answer (a Service scaled to nothing for a moment) is kept
+                // from emptying the channel, like an error.
+                Ok(addresses) if addresses.is_empty() => {
+                    tracing::warn!(target = %name, "the target resolves to no address");
+                }
                 Ok(addresses) => {
                     for gone in known.difference(&addresses) {
                         if changes.send(Change::Remove(*gone)).await.is_err() {
@@ -311,8 +316,13 @@ impl Remote {
         ca: Option<&Path>,
         identity: Option<(&Path, &Path)>,
     ) -> Result<Self, String> {
-        let tls = tls_config(ca, identity)?;
+        let mut tls = tls_config(ca, identity)?;
         let secure = tls.is_some();
+        if let Some(name) = target.strip_prefix("dns:///") {
+            // Endpoints are addresses; the certificate names the Service.
+            let host = name.rsplit_once(':').map_or(name, |(host, _)| host);
+            tls = tls.map(|t| t.domain_name(host.trim_matches(['[', ']'])));
+        }
         let endpoint = move |url: String| -> Result<Endpoint, String> {
             let endpoint = Endpoint::from_shared(url.clone()).map_err(|e| format!("{url}: {e}"))?;
             match &tls {

@@ -264,7 +264,8 @@ impl VerifierService {
     }
 
     /// Validates and registers `bytes` as `caller`'s key, within the key limits and
-    /// quotas (RegisterVerifyingKey, and VerifyGroth16 with the key inline).
+    /// quotas (RegisterVerifyingKey, and VerifyGroth16 with the key inline), for a
+    /// caller admitted already, with the key's cost ([`key_cost`]).
     async fn register(
         &self,
         caller: &Identity,
@@ -272,8 +273,6 @@ impl VerifierService {
         format: i32,
     ) -> Result<Arc<PreparedKey>, Status> {
         self.limits.check_key(bytes.len())?;
-        // A key costs its points' validation: about one unit per 48 bytes.
-        let _admitted = self.admit(caller, (bytes.len() / 48).max(1) as u64)?;
         self.quotas.may_register(caller)?;
         let format = convert::key_format(format)?;
         let key = self
@@ -330,6 +329,9 @@ impl VerifierService {
                 hex_id(&id)
             ))),
             (id, false) => {
+                // Admitted for its proofs: the key's validation is charged on top.
+                self.limits.check_key(inline.len())?;
+                self.quotas.charge(caller, key_cost(&inline));
                 let key = self.register(caller, inline, format).await?;
                 match id {
                     Some(id) if id != *key.id() => Err(Status::invalid_argument(format!(
@@ -348,6 +350,8 @@ impl VerifierService {
         caller: &Identity,
         request: proto::RegisterVerifyingKeyRequest,
     ) -> Result<proto::RegisterVerifyingKeyResponse, Status> {
+        self.limits.check_key(request.verifying_key.len())?;
+        let _admitted = self.admit(caller, key_cost(&request.verifying_key))?;
         let key = self
             .register(caller, request.verifying_key, request.format)
             .await?;
@@ -613,6 +617,11 @@ fn caller<T>(request: &Request<T>) -> Identity {
 
 fn invalid(e: InputError) -> Status {
     Status::invalid_argument(e.to_string())
+}
+
+/// What validating a key of these bytes costs: about one unit per 48 bytes (a point).
+fn key_cost(bytes: &[u8]) -> u64 {
+    (bytes.len() / 48).max(1) as u64
 }
 
 fn hex_id(id: &[u8]) -> String {

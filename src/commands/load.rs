@@ -232,13 +232,24 @@ async fn send(client: &mut Remote, job: &Job, tally: &Mutex<Tally>) -> Result<()
             lock(tally).check(&r.verdicts, expected);
         }
         Job::Groth16(request, expected) => {
-            let r = client
-                .retrying(|mut c| {
+            let send = |request: proto::VerifyGroth16Request| {
+                move |mut c: veribatch_service::client::Client| {
                     attempt();
                     let request = request.clone();
                     async move { c.verify_groth16(request).await }
-                })
-                .await?;
+                }
+            };
+            let r = match client.retrying(send(request.clone())).await {
+                // A replica that does not know the key (another than the one it was
+                // registered with, or restarted) is sent it with the proofs.
+                Err(e) if e.code() == Code::NotFound => {
+                    let mut request = request.clone();
+                    request.verifying_key = workload::GROTH16_KEY.to_vec();
+                    request.format = proto::KeyFormat::SnarkjsJson as i32;
+                    client.retrying(send(request)).await?
+                }
+                other => other?,
+            };
             lock(tally).check(&r.verdicts, expected);
         }
         Job::Merkle(request, root) => {

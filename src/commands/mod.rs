@@ -111,7 +111,14 @@ impl RemoteArgs {
         let Some(url) = &self.remote else {
             return Ok(None);
         };
-        if url.split(',').any(client::unauthenticated) {
+        // A dns:/// target is plain HTTP unless a certificate authority is given.
+        let plain = |target: &str| match target.strip_prefix("dns:///") {
+            Some(name) => {
+                self.remote_ca.is_none() && client::unauthenticated(&format!("http://{name}"))
+            }
+            None => client::unauthenticated(target),
+        };
+        if url.split(',').any(plain) {
             eprintln!(
                 "warning: {url} is plain HTTP beyond this machine: verdicts travel \
                  unauthenticated and anyone on the path can change them (use https:// with \

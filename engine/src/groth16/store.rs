@@ -9,7 +9,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{DegenerateKeys, KeyFormat, KeyId, PreparedKey};
 
@@ -29,8 +28,14 @@ pub enum KeyStoreError {
 #[derive(Debug)]
 pub struct KeyStore {
     dir: PathBuf,
-    /// Names the temporary files of concurrent writes apart.
-    writes: AtomicU64,
+}
+
+/// A name no other writer uses: replicas sharing the directory may all be process 1 (in
+/// their containers), so the name is random.
+fn unique(prefix: &str) -> String {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    format!(".{prefix}-{}.tmp", hex::encode(bytes))
 }
 
 impl KeyStore {
@@ -41,12 +46,11 @@ impl KeyStore {
             source,
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let probe = dir.join(format!(".probe-{}", std::process::id()));
+        let probe = dir.join(unique("probe"));
         std::fs::write(&probe, b"").map_err(io)?;
         std::fs::remove_file(&probe).map_err(io)?;
         Ok(Self {
             dir: dir.to_path_buf(),
-            writes: AtomicU64::new(0),
         })
     }
 
@@ -54,20 +58,20 @@ impl KeyStore {
         self.dir.join(format!("{}.key", hex::encode(id)))
     }
 
-    /// Writes `key` (atomically; a key already there is left as it is).
+    /// Writes `key` (atomically). A file already there is left as it is if it holds
+    /// the key, and replaced if it does not (a file damaged on disk is repaired).
     pub fn save(&self, key: &PreparedKey) -> Result<(), KeyStoreError> {
         let path = self.path(key.id());
-        if path.exists() {
+        let ic = key.key().ic.len();
+        if matches!(self.load(key.id(), DegenerateKeys::Accept, ic), Ok(Some(_))) {
             return Ok(());
         }
-        let n = self.writes.fetch_add(1, Ordering::Relaxed);
-        let temporary = self.dir.join(format!(
-            ".{}.{}-{n}.tmp",
-            hex::encode(key.id()),
-            std::process::id()
-        ));
+        let temporary = self.dir.join(unique(&hex::encode(key.id())));
         let written = (|| {
-            let mut file = std::fs::File::create(&temporary)?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temporary)?;
             file.write_all(&key.key().canonical_bytes())?;
             file.sync_all()?;
             std::fs::rename(&temporary, &path)?;
@@ -83,22 +87,41 @@ impl KeyStore {
         })
     }
 
-    /// The key with id `id`, if the store has it, validated again.
+    /// The key with id `id`, if the store has it, validated again. The file must be a
+    /// plain file (not a link) no larger than a key of `max_ic_points` IC points, so
+    /// that the directory cannot make the server read without bound.
     pub fn load(
         &self,
         id: &KeyId,
         degenerate: DegenerateKeys,
+        max_ic_points: usize,
     ) -> Result<Option<PreparedKey>, KeyStoreError> {
         let path = self.path(id);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(KeyStoreError::Io { path, source }),
-        };
         let corrupt = |reason: String| KeyStoreError::Corrupt {
             path: path.clone(),
             reason,
         };
+        let io = |source| KeyStoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let metadata = match std::fs::symlink_metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(io(source)),
+        };
+        // α, β, γ, δ compressed, the IC count, then the IC points.
+        let largest = 48 + 3 * 96 + 8 + 48 * max_ic_points as u64;
+        if !metadata.is_file() {
+            return Err(corrupt("not a plain file".into()));
+        }
+        if metadata.len() > largest {
+            return Err(corrupt(format!(
+                "{} bytes; a key of at most {max_ic_points} IC points is at most {largest}",
+                metadata.len()
+            )));
+        }
+        let bytes = std::fs::read(&path).map_err(io)?;
         let key = KeyFormat::Arkworks
             .parse_key_with(&bytes, degenerate)
             .map_err(|e| corrupt(e.to_string()))?;
@@ -137,18 +160,11 @@ mod tests {
         let dir = scratch("roundtrip");
         let store = KeyStore::open(&dir).unwrap();
         let key = key();
-        assert!(
-            store
-                .load(key.id(), DegenerateKeys::Refuse)
-                .unwrap()
-                .is_none()
-        );
+        let load = |id| store.load(id, DegenerateKeys::Refuse, 16);
+        assert!(load(key.id()).unwrap().is_none());
         store.save(&key).unwrap();
         store.save(&key).unwrap(); // again: left as it is
-        let loaded = store
-            .load(key.id(), DegenerateKeys::Refuse)
-            .unwrap()
-            .unwrap();
+        let loaded = load(key.id()).unwrap().unwrap();
         assert_eq!(loaded.key(), key.key());
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(files.len(), 1, "no temporary file is left behind");
@@ -156,13 +172,24 @@ mod tests {
         // A file whose content is another key (or garbage) is refused, not trusted.
         let other = [7u8; 32];
         std::fs::copy(store.path(key.id()), store.path(&other)).unwrap();
-        let error = store.load(&other, DegenerateKeys::Refuse).unwrap_err();
+        let error = load(&other).unwrap_err();
         assert!(error.to_string().contains("it holds the key"), "{error}");
         std::fs::write(store.path(&other), b"not a key").unwrap();
-        assert!(matches!(
-            store.load(&other, DegenerateKeys::Refuse),
-            Err(KeyStoreError::Corrupt { .. })
-        ));
+        assert!(matches!(load(&other), Err(KeyStoreError::Corrupt { .. })));
+        // Larger than any key within the limit, or a link: refused before it is read.
+        std::fs::write(store.path(&other), vec![0u8; 4096]).unwrap();
+        let error = load(&other).unwrap_err();
+        assert!(error.to_string().contains("4096 bytes"), "{error}");
+        std::fs::remove_file(store.path(&other)).unwrap();
+        std::os::unix::fs::symlink(store.path(key.id()), store.path(&other)).unwrap();
+        let error = load(&other).unwrap_err();
+        assert!(error.to_string().contains("not a plain file"), "{error}");
+
+        // A damaged file is repaired by the next save of its key.
+        std::fs::write(store.path(key.id()), b"damaged").unwrap();
+        assert!(load(key.id()).is_err());
+        store.save(&key).unwrap();
+        assert!(load(key.id()).unwrap().is_some());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
