@@ -120,31 +120,21 @@ async fn proxy(envoy: &PathBuf, replicas: &[&Server], dir: &std::path::Path) -> 
     proxy
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_killed_mid_load_costs_no_request_and_no_wrong_verdict() {
-    let Some(envoy) = envoy() else { return };
-    let dir = scratch("failover");
-    let replicas: Vec<Server> = (0..3)
-        .map(|_| Server::start(&["--backend", "cpu"]))
-        .collect();
-    let proxy = proxy(&envoy, &replicas.iter().collect::<Vec<_>>(), &dir).await;
-    let load = Command::new(env!("CARGO_BIN_EXE_veribatch"))
-        .args(["load", "--target", &proxy.url, "--workload", "bls"])
-        .args([
-            "--items-per-request",
-            "4",
-            "--concurrency",
-            "8",
-            "--duration",
-            "8s",
-            "--json",
-        ])
+/// `veribatch load` of one-to-four-set BLS requests, 8 in flight, against `target` for
+/// `duration`, its JSON report on stdout.
+fn start_load(target: &str, duration: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_veribatch"))
+        .args(["load", "--target", target, "--workload", "bls"])
+        .args(["--items-per-request", "4", "--concurrency", "8"])
+        .args(["--duration", duration, "--json"])
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let mut replicas = replicas;
-    drop(replicas.remove(1)); // SIGKILL, mid-load
+        .unwrap()
+}
+
+/// Waits for `load` and asserts that every request got its verdicts, all right: none
+/// lost, none failed (errors the caller saw), none wrong.
+fn nothing_lost(load: Child) {
     let out = load.wait_with_output().unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     eprintln!("{report:#}");
@@ -153,6 +143,21 @@ async fn a_replica_killed_mid_load_costs_no_request_and_no_wrong_verdict() {
     assert_eq!(report["requests_failed"], 0, "requests without a verdict");
     assert!(report["requests"].as_u64().unwrap() > 100);
     assert!(out.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_load_costs_no_request_and_no_wrong_verdict() {
+    let Some(envoy) = envoy() else { return };
+    let dir = scratch("failover");
+    let replicas: Vec<Server> = (0..3)
+        .map(|_| Server::start(&["--backend", "cpu"]))
+        .collect();
+    let proxy = proxy(&envoy, &replicas.iter().collect::<Vec<_>>(), &dir).await;
+    let load = start_load(&proxy.url, "8s");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut replicas = replicas;
+    drop(replicas.remove(1)); // SIGKILL, mid-load
+    nothing_lost(load);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,20 +229,7 @@ async fn a_rolling_restart_behind_client_side_balancing_costs_no_request() {
         .map(|l| format!("http://{l}"))
         .collect::<Vec<_>>()
         .join(",");
-    let load = Command::new(env!("CARGO_BIN_EXE_veribatch"))
-        .args(["load", "--target", &target, "--workload", "bls"])
-        .args([
-            "--items-per-request",
-            "4",
-            "--concurrency",
-            "8",
-            "--duration",
-            "12s",
-            "--json",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let load = start_load(&target, "12s");
     tokio::time::sleep(Duration::from_secs(2)).await;
     for (i, listen) in listens.iter().enumerate() {
         let old = replicas.remove(i);
@@ -246,12 +238,5 @@ async fn a_rolling_restart_behind_client_side_balancing_costs_no_request() {
         replicas.insert(i, Server::start_at(listen, &args, &[]));
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    let out = load.wait_with_output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    eprintln!("{report:#}");
-    assert_eq!(report["mismatches"], 0, "wrong verdicts");
-    assert_eq!(report["requests_lost"], 0, "requests lost");
-    assert_eq!(report["requests_failed"], 0, "errors the caller saw");
-    assert!(report["requests"].as_u64().unwrap() > 100);
-    assert!(out.status.success());
+    nothing_lost(load);
 }

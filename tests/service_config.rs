@@ -113,6 +113,14 @@ done"#;
     true
 }
 
+/// The CLI's client, trusting the CA at `ca`, gets a right answer from `server` over TLS.
+async fn serves_over_tls(server: &Server, ca: &Path) {
+    let url = format!("https://{}", server.addr);
+    let mut remote = Remote::connect(&url, Some(ca)).await.unwrap();
+    let root = remote.merkle_root(vec![0; 64], None, None).await.unwrap();
+    assert_eq!(root, veribatch_engine::merkle::zero_hash(1));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_and_mutual_tls() {
     let dir = scratch("tls");
@@ -129,12 +137,7 @@ async fn tls_and_mutual_tls() {
         "--tls-key",
         &path("server.key"),
     ]);
-    let url = format!("https://{}", server.addr);
-    let mut remote = Remote::connect(&url, Some(Path::new(&path("ca.pem"))))
-        .await
-        .unwrap();
-    let root = remote.merkle_root(vec![0; 64], None, None).await.unwrap();
-    assert_eq!(root, veribatch_engine::merkle::zero_hash(1));
+    serves_over_tls(&server, &dir.join("ca.pem")).await;
     drop(server);
 
     // Mutual TLS: a client without a certificate is turned away.
@@ -240,10 +243,5 @@ async fn a_stalled_tls_handshake_is_cut_off() {
         closed_within(&mut stalled, std::time::Duration::from_secs(60)),
         "a stalled handshake was left open"
     );
-    let url = format!("https://{}", server.addr);
-    let mut remote = Remote::connect(&url, Some(Path::new(&path("ca.pem"))))
-        .await
-        .unwrap();
-    let root = remote.merkle_root(vec![0; 64], None, None).await.unwrap();
-    assert_eq!(root, veribatch_engine::merkle::zero_hash(1));
+    serves_over_tls(&server, &dir.join("ca.pem")).await;
 }

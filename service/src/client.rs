@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -151,6 +152,8 @@ pub struct Remote {
     /// a replica does not know one.
     keys: KnownKeys,
     retries: Retries,
+    /// Calls sent by this client and its clones, retries included.
+    attempts: Arc<AtomicU64>,
 }
 
 /// How often `dns:///` targets are resolved again.
@@ -353,7 +356,13 @@ impl Remote {
             channel,
             keys: Arc::default(),
             retries: Retries::default(),
+            attempts: Arc::default(),
         })
+    }
+
+    /// Calls sent by this client and its clones so far, retries included.
+    pub fn attempts(&self) -> u64 {
+        self.attempts.load(Ordering::Relaxed)
     }
 
     /// How calls are retried from now on ([`Retries`]).
@@ -372,6 +381,7 @@ impl Remote {
     {
         let mut attempt = 0;
         loop {
+            self.attempts.fetch_add(1, Ordering::Relaxed);
             let error = match call(self.client.clone()).await {
                 Ok(response) => return Ok(response.into_inner()),
                 Err(error) => error,
@@ -397,6 +407,7 @@ impl Remote {
             channel: self.channel,
             keys: self.keys,
             retries: self.retries,
+            attempts: self.attempts,
         })
     }
 
@@ -526,7 +537,7 @@ impl Remote {
         key_id: &[u8],
         proofs: &[ProofInput],
     ) -> Result<Vec<Verdict>, String> {
-        let mut request = proto::VerifyGroth16Request {
+        let request = proto::VerifyGroth16Request {
             key_id: key_id.to_vec(),
             proofs: proofs
                 .iter()
@@ -538,31 +549,40 @@ impl Remote {
             verifying_key: Vec::new(),
             format: ProtoKeyFormat::Unspecified as i32,
         };
+        let response = self.send_groth16(request).await.map_err(status)?;
+        counted(verdicts(response.verdicts), proofs.len(), "proofs")
+    }
+
+    /// Sends a VerifyGroth16 request as it is, retried; if the server does not know its
+    /// key (NOT_FOUND) and the key was registered through this client, it is sent again
+    /// with the key inline, once.
+    pub async fn send_groth16(
+        &mut self,
+        mut request: proto::VerifyGroth16Request,
+    ) -> Result<proto::VerifyGroth16Response, Status> {
         let send = |request: proto::VerifyGroth16Request| {
             move |mut c: Client| {
                 let request = request.clone();
                 async move { c.verify_groth16(request).await }
             }
         };
-        let response = match self.retrying(send(request.clone())).await {
+        match self.retrying(send(request.clone())).await {
             Err(e) if e.code() == tonic::Code::NotFound => {
                 let known = self
                     .keys
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .get(key_id)
+                    .get(&request.key_id)
                     .cloned();
                 let Some((key, format)) = known else {
-                    return Err(status(e));
+                    return Err(e);
                 };
                 request.verifying_key = key;
                 request.format = format as i32;
                 self.retrying(send(request)).await
             }
             other => other,
-        };
-        let response = response.map_err(status)?;
-        counted(verdicts(response.verdicts), proofs.len(), "proofs")
+        }
     }
 }
 

@@ -181,8 +181,6 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
 struct Tally {
     latencies: Vec<Duration>,
     items: u64,
-    /// Calls sent, retries included.
-    attempts: u64,
     errors: BTreeMap<String, u64>,
     mismatches: u64,
     examples: Vec<String>,
@@ -217,14 +215,12 @@ impl Tally {
     }
 }
 
-/// Sends `job` (again, as the client's retries say), counting every attempt.
+/// Sends `job` (again, as the client's retries say).
 async fn send(client: &mut Remote, job: &Job, tally: &Mutex<Tally>) -> Result<(), Status> {
-    let attempt = || lock(tally).attempts += 1;
     match job {
         Job::Signatures(request, expected) => {
             let r = client
                 .retrying(|mut c| {
-                    attempt();
                     let request = request.clone();
                     async move { c.verify_signatures(request).await }
                 })
@@ -232,30 +228,13 @@ async fn send(client: &mut Remote, job: &Job, tally: &Mutex<Tally>) -> Result<()
             lock(tally).check(&r.verdicts, expected);
         }
         Job::Groth16(request, expected) => {
-            let send = |request: proto::VerifyGroth16Request| {
-                move |mut c: veribatch_service::client::Client| {
-                    attempt();
-                    let request = request.clone();
-                    async move { c.verify_groth16(request).await }
-                }
-            };
-            let r = match client.retrying(send(request.clone())).await {
-                // A replica that does not know the key (another than the one it was
-                // registered with, or restarted) is sent it with the proofs.
-                Err(e) if e.code() == Code::NotFound => {
-                    let mut request = request.clone();
-                    request.verifying_key = workload::GROTH16_KEY.to_vec();
-                    request.format = proto::KeyFormat::SnarkjsJson as i32;
-                    client.retrying(send(request)).await?
-                }
-                other => other?,
-            };
+            // A replica that lacks the key (registered through this client) is sent it.
+            let r = client.send_groth16(request.clone()).await?;
             lock(tally).check(&r.verdicts, expected);
         }
         Job::Merkle(request, root) => {
             let r = client
                 .retrying(|mut c| {
-                    attempt();
                     let request = request.clone();
                     async move { c.merkle_root(request).await }
                 })
@@ -466,6 +445,8 @@ async fn drive(
         ),
     };
     let started = Instant::now();
+    // The client's clones share its count of calls sent.
+    let attempts_before = client.attempts();
     let next = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let slot = Arc::new(tokio::sync::Mutex::new(Instant::now()));
@@ -550,7 +531,7 @@ async fn drive(
             .filter(|(code, _)| **code != format!("{:?}", Code::ResourceExhausted))
             .map(|(_, n)| n)
             .sum(),
-        retries: tally.attempts.saturating_sub(requests),
+        retries: (client.attempts() - attempts_before).saturating_sub(requests),
         items_checked: tally.items,
         requests_per_second: requests as f64 / seconds,
         items_per_second: tally.items as f64 / seconds,
