@@ -15,9 +15,9 @@ use std::time::Duration;
 use common::TestRng;
 use common::bls::{Validators, single_key_sets};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use veribatch_client::Remote;
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::{Engine, EngineConfig};
-use veribatch_service::client::Remote;
 use veribatch_service::{Bound, ServeConfig};
 
 const CLIENTS: usize = 64;

@@ -2,15 +2,18 @@
 //! clients already use (Lighthouse's `verify_signature_sets`, Lodestar's
 //! `verifySignatureSets`): hand over the sets, get one verdict per set back. The service
 //! merges them with every other caller's into large batches; the client balances over
-//! the replicas and retries what a replica going away could not answer.
+//! the replicas, passes over those that are not serving, and retries what a replica
+//! going away could not answer, all within one deadline per call.
 //!
 //!     veribatch serve &                                   # or a Kubernetes Service
 //!     cargo run --release --example verify_sets -- http://127.0.0.1:50051
 //!     cargo run --release --example verify_sets -- dns:///veribatch-headless:50051
 
+use std::time::Duration;
+
+use veribatch_client::Remote;
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::{Engine, EngineConfig};
-use veribatch_service::client::Remote;
 
 fn main() -> Result<(), String> {
     let target = std::env::args()
@@ -37,7 +40,10 @@ fn main() -> Result<(), String> {
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let verdicts = runtime.block_on(async {
-        let mut service = Remote::connect(&target, None).await?;
+        // A slot is 12 s: a verdict later than 2 s is of no use to the caller.
+        let mut service = Remote::connect(&target, None)
+            .await?
+            .with_deadline(Duration::from_secs(2));
         service.verify_signature_sets(&sets, &suite).await
     })?;
     for (i, verdict) in verdicts.iter().enumerate() {

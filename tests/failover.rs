@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use common::groth16::{Fixture, compressed, fr_be};
 use common::process::scratch;
 use common::server::Server;
-use veribatch_service::client::Remote;
+use veribatch_client::Remote;
 use veribatch_service::proto;
 
 /// The Envoy binary, if there is one (under CI there must be).
@@ -133,8 +133,9 @@ fn start_load(target: &str, duration: &str) -> Child {
 }
 
 /// Waits for `load` and asserts that every request got its verdicts, all right: none
-/// lost, none failed (errors the caller saw), none wrong.
-fn nothing_lost(load: Child) {
+/// lost, none failed (errors the caller saw), none wrong. Returns the requests answered
+/// in each second.
+fn nothing_lost(load: Child) -> Vec<u64> {
     let out = load.wait_with_output().unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     eprintln!("{report:#}");
@@ -143,6 +144,7 @@ fn nothing_lost(load: Child) {
     assert_eq!(report["requests_failed"], 0, "requests without a verdict");
     assert!(report["requests"].as_u64().unwrap() > 100);
     assert!(out.status.success());
+    serde_json::from_value(report["answered_per_second"].clone()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,7 +159,12 @@ async fn a_replica_killed_mid_load_costs_no_request_and_no_wrong_verdict() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mut replicas = replicas;
     drop(replicas.remove(1)); // SIGKILL, mid-load
-    nothing_lost(load);
+    let per_second = nothing_lost(load);
+    // The two replicas left go on answering: no second after the kill without verdicts.
+    assert!(
+        per_second.len() >= 7 && per_second[4..7].iter().all(|&n| n > 0),
+        "answered per second: {per_second:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

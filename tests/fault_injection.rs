@@ -47,8 +47,9 @@ fn engine(fault: Option<Fault>, spot: SpotChecks) -> Option<Engine> {
     Some(engine)
 }
 
-/// A short deadline where the device hangs on purpose; the default otherwise (a kernel's
-/// first call compiles it, which takes minutes on lavapipe).
+/// A short deadline where the device hangs on purpose. Otherwise ten minutes for every
+/// call: what is under test there is the verdicts and the counts, and a debug build on
+/// lavapipe with cold shader caches has taken over a minute for one call.
 fn watchdog(fault: Option<Fault>) -> Watchdog {
     match fault {
         Some(Fault::Hang) => Watchdog {
@@ -56,8 +57,28 @@ fn watchdog(fault: Option<Fault>) -> Watchdog {
             first_call: Duration::from_millis(300),
             ..Watchdog::default()
         },
-        _ => Watchdog::default(),
+        _ => Watchdog {
+            deadline: Duration::from_secs(600),
+            first_call: Duration::from_secs(600),
+            ..Watchdog::default()
+        },
     }
+}
+
+/// One test at a time: each opens devices of its own, and on a software device the
+/// first to compile the kernels fills Mesa's shader cache for the others, where
+/// compiling them all at once on two cores took minutes each.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static DEVICE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DEVICE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Every kind of work the engine sends to a device, with the CPU's answers.
@@ -108,6 +129,7 @@ fn answers(
 
 #[test]
 fn every_fault_leaves_the_cpu_verdicts_and_is_counted() {
+    let _one = one_at_a_time();
     let cpu = Engine::new(&EngineConfig {
         backend: BackendChoice::Cpu,
         ..EngineConfig::default()
@@ -122,8 +144,9 @@ fn every_fault_leaves_the_cpu_verdicts_and_is_counted() {
     assert_eq!(answers(&clean, &work), expected);
     let health = clean.device_health().unwrap();
     assert_eq!(
-        (health.fallbacks, health.mismatches, health.disabled),
-        (0, 0, None)
+        (health.fallbacks, health.mismatches, &health.disabled),
+        (0, 0, &None),
+        "{health:?}"
     );
     assert!(health.spot_checks > 0, "the first calls are checked");
 
@@ -167,6 +190,7 @@ fn every_fault_leaves_the_cpu_verdicts_and_is_counted() {
 /// after it is disabled is the CPU's.
 #[test]
 fn sampled_checks_catch_a_wrong_device_and_then_only_the_cpu_answers() {
+    let _one = one_at_a_time();
     let Some(sampled) = engine(
         Some(Fault::WrongPoint),
         SpotChecks {
@@ -256,65 +280,71 @@ async fn serve_with_fault(
     (server, info)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_service_reports_a_disabled_device() {
-    if engine(None, SpotChecks::default()).is_none() {
-        return;
-    }
-    let (server, info) = serve_with_fault("wrong-point").await;
-    let health = info.device_health.expect("a device reports its health");
-    assert!(health.mismatches >= 1, "{health:?}");
-    assert!(
-        health.disabled.contains("differed from the CPU's"),
-        "{health:?}"
-    );
-    let selected = info.backends.iter().find(|b| b.selected).unwrap();
-    assert!(selected.detail.contains("DISABLED"), "{}", selected.detail);
-    let body = common::metrics_text(server.metrics.unwrap());
-    let backend = device().to_string();
-    assert!(
-        body.contains(&format!(
-            "veribatch_device_disabled{{backend=\"{backend}\"}} 1"
-        )),
-        "{body}"
-    );
+#[test]
+fn the_service_reports_a_disabled_device() {
+    let _one = one_at_a_time();
+    runtime().block_on(async {
+        if engine(None, SpotChecks::default()).is_none() {
+            return;
+        }
+        let (server, info) = serve_with_fault("wrong-point").await;
+        let health = info.device_health.expect("a device reports its health");
+        assert!(health.mismatches >= 1, "{health:?}");
+        assert!(
+            health.disabled.contains("differed from the CPU's"),
+            "{health:?}"
+        );
+        let selected = info.backends.iter().find(|b| b.selected).unwrap();
+        assert!(selected.detail.contains("DISABLED"), "{}", selected.detail);
+        let body = common::metrics_text(server.metrics.unwrap());
+        let backend = device().to_string();
+        assert!(
+            body.contains(&format!(
+                "veribatch_device_disabled{{backend=\"{backend}\"}} 1"
+            )),
+            "{body}"
+        );
+    });
 }
 
 /// A device that never returns: the load's verdicts are the CPU's, and the device is
 /// reported unhealthy while the service itself stays SERVING.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_service_abandons_a_hung_device_and_reports_it_unhealthy() {
+#[test]
+fn the_service_abandons_a_hung_device_and_reports_it_unhealthy() {
     use tonic_health::pb::health_check_response::ServingStatus;
-    if engine(None, SpotChecks::default()).is_none() {
-        return;
-    }
-    let (server, info) = serve_with_fault("hang").await;
-    let health = info.device_health.expect("a device reports its health");
-    assert!(health.watchdog_timeouts >= 1, "{health:?}");
-    assert!(health.unhealthy.contains("watchdog"), "{health:?}");
-    assert!(health.disabled.is_empty(), "{health:?}");
-    let selected = info.backends.iter().find(|b| b.selected).unwrap();
-    assert!(selected.detail.contains("UNHEALTHY"), "{}", selected.detail);
-    let body = common::metrics_text(server.metrics.unwrap());
-    let backend = device().to_string();
-    assert!(
-        body.contains(&format!(
-            "veribatch_device_unhealthy{{backend=\"{backend}\"}} 1"
-        )),
-        "{body}"
-    );
-    // The health service's device entry follows within its one-second refresh.
-    let mut status = common::server::serving_status(&server, "veribatch.v1.Device").await;
-    for _ in 0..50 {
-        if status == ServingStatus::NotServing as i32 {
-            break;
+    let _one = one_at_a_time();
+    runtime().block_on(async {
+        if engine(None, SpotChecks::default()).is_none() {
+            return;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        status = common::server::serving_status(&server, "veribatch.v1.Device").await;
-    }
-    assert_eq!(status, ServingStatus::NotServing as i32);
-    assert_eq!(
-        common::server::serving_status(&server, "").await,
-        ServingStatus::Serving as i32
-    );
+        let (server, info) = serve_with_fault("hang").await;
+        let health = info.device_health.expect("a device reports its health");
+        assert!(health.watchdog_timeouts >= 1, "{health:?}");
+        assert!(health.unhealthy.contains("watchdog"), "{health:?}");
+        assert!(health.disabled.is_empty(), "{health:?}");
+        let selected = info.backends.iter().find(|b| b.selected).unwrap();
+        assert!(selected.detail.contains("UNHEALTHY"), "{}", selected.detail);
+        let body = common::metrics_text(server.metrics.unwrap());
+        let backend = device().to_string();
+        assert!(
+            body.contains(&format!(
+                "veribatch_device_unhealthy{{backend=\"{backend}\"}} 1"
+            )),
+            "{body}"
+        );
+        // The health service's device entry follows within its one-second refresh.
+        let mut status = common::server::serving_status(&server, "veribatch.v1.Device").await;
+        for _ in 0..50 {
+            if status == ServingStatus::NotServing as i32 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            status = common::server::serving_status(&server, "veribatch.v1.Device").await;
+        }
+        assert_eq!(status, ServingStatus::NotServing as i32);
+        assert_eq!(
+            common::server::serving_status(&server, "").await,
+            ServingStatus::Serving as i32
+        );
+    });
 }

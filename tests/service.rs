@@ -10,9 +10,9 @@ use common::bls::{Validators, single_key_sets};
 use common::server::{Server, info, stats};
 use common::{TestRng, engine};
 use tonic::Code;
+use veribatch_client::{Remote, verdicts};
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::{Engine, Verdict};
-use veribatch_service::client::{Remote, verdicts};
 use veribatch_service::proto;
 
 /// A pool of sets with known verdicts: mostly valid, some invalid, some malformed.
@@ -30,7 +30,7 @@ fn pool(engine: &Engine, n: usize) -> (Vec<SignatureSet>, Vec<Verdict>) {
 }
 
 fn proto_sets(sets: &[SignatureSet]) -> Vec<proto::SignatureSet> {
-    veribatch_service::convert::proto_sets(sets.to_vec())
+    sets.iter().cloned().map(Into::into).collect()
 }
 
 /// A stream request `id` verifying `sets` under the default tag.

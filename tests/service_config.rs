@@ -8,7 +8,7 @@ use std::process::Command;
 
 use common::server::{Server, closed_within, info};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
-use veribatch_service::client::Remote;
+use veribatch_client::Remote;
 use veribatch_service::proto::{self, verifier_client::VerifierClient};
 
 fn scratch(test: &str) -> PathBuf {

@@ -487,7 +487,9 @@ async fn streams_on_one_connection_share_its_allowance() {
     use veribatch_service::proto::verify_stream_request::Request as StreamRequest;
     let engine = common::engine();
     let validators = common::bls::Validators::new(64, &mut common::TestRng::new(5));
-    let to_proto = |sets| signatures(veribatch_service::convert::proto_sets(sets));
+    let to_proto = |sets: Vec<veribatch_engine::bls::SignatureSet>| {
+        signatures(sets.into_iter().map(Into::into).collect())
+    };
     // Distinct messages: one pairing each, so the busy batch takes a while.
     let busy = to_proto(common::bls::single_key_sets(
         &engine,

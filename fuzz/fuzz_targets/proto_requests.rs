@@ -6,6 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
+use veribatch_engine::ProofInput;
+use veribatch_engine::bls::SignatureSet;
 use veribatch_service::convert;
 use veribatch_service::proto::verify_stream_request::Request;
 use veribatch_service::proto::{RegisterVerifyingKeyRequest, VerifyStreamRequest};
@@ -32,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
             let Ok(suite) = convert::ciphersuite(r.dst, r.scheme) else {
                 return;
             };
-            let mut sets = convert::signature_sets(r.sets);
+            let mut sets = r.sets.into_iter().map(Into::into).collect::<Vec<SignatureSet>>();
             sets.truncate(MAX_ITEMS);
             veribatch_fuzz::batch_equals_singles(&sets, &suite);
         }
@@ -43,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
             let Some(key) = engine.groth16_key(&id) else {
                 return;
             };
-            let mut proofs = convert::proof_inputs(r.proofs);
+            let mut proofs = r.proofs.into_iter().map(Into::into).collect::<Vec<ProofInput>>();
             proofs.truncate(MAX_ITEMS);
             assert_eq!(engine.verify_groth16(&key, &proofs).len(), proofs.len());
         }

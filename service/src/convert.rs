@@ -1,67 +1,17 @@
-//! Conversions between protobuf messages and engine types, and engine errors to gRPC
-//! statuses: the one place a request's bytes become engine inputs (the fuzz targets
-//! decode requests through it too).
+//! The server's side of the conversions: request fields the engine takes in its own
+//! terms (key formats, ciphersuites, Merkle proofs, deadlines), and engine errors as gRPC
+//! statuses. Sets, proofs, verdicts and schemes map one to one, in `veribatch-proto`.
 
 use std::time::{Duration, Instant};
 
 use tonic::{Code, Status};
-use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme, SignatureSet};
+use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme};
 use veribatch_engine::groth16::KeyFormat;
 use veribatch_engine::merkle::verify_multiproof;
 use veribatch_engine::scheduler::ScheduleError;
-use veribatch_engine::{InputError, ProofInput, Verdict};
+use veribatch_engine::{InputError, Verdict};
 
 use crate::proto;
-
-pub fn verdict(v: Verdict) -> proto::Verdict {
-    match v {
-        Ok(valid) => proto::Verdict {
-            valid,
-            error: String::new(),
-        },
-        Err(e) => proto::Verdict {
-            valid: false,
-            error: e.to_string(),
-        },
-    }
-}
-
-pub fn verdicts(v: Vec<Verdict>) -> Vec<proto::Verdict> {
-    v.into_iter().map(verdict).collect()
-}
-
-/// Signature sets as the engine takes them.
-pub fn signature_sets(sets: Vec<proto::SignatureSet>) -> Vec<SignatureSet> {
-    sets.into_iter()
-        .map(|s| SignatureSet {
-            signature: s.signature,
-            public_keys: s.public_keys,
-            messages: s.messages,
-        })
-        .collect()
-}
-
-/// Signature sets as the proto carries them (the inverse of [`signature_sets`]).
-pub fn proto_sets(sets: Vec<SignatureSet>) -> Vec<proto::SignatureSet> {
-    sets.into_iter()
-        .map(|s| proto::SignatureSet {
-            signature: s.signature,
-            public_keys: s.public_keys,
-            messages: s.messages,
-        })
-        .collect()
-}
-
-/// Groth16 proofs as the engine takes them.
-pub fn proof_inputs(proofs: Vec<proto::Groth16Proof>) -> Vec<ProofInput> {
-    proofs
-        .into_iter()
-        .map(|p| ProofInput {
-            proof: p.proof,
-            public_inputs: p.public_inputs,
-        })
-        .collect()
-}
 
 /// The verdict on one Merkle multi-proof: 32-byte nodes, one leaf per generalized index.
 pub fn merkle_proof_verdict(p: &proto::MerkleProof) -> Verdict {
@@ -146,15 +96,6 @@ pub fn ciphersuite(dst: Vec<u8>, scheme: i32) -> Result<Ciphersuite, Status> {
         dst
     };
     Ciphersuite::new(dst, scheme).map_err(|e| Status::invalid_argument(e.to_string()))
-}
-
-/// The proto value of a scheme, for clients.
-pub fn scheme(scheme: Scheme) -> proto::BlsScheme {
-    match scheme {
-        Scheme::Basic => proto::BlsScheme::Basic,
-        Scheme::MessageAugmentation => proto::BlsScheme::MessageAugmentation,
-        Scheme::ProofOfPossession => proto::BlsScheme::ProofOfPossession,
-    }
 }
 
 /// The deadline a client set with the `grpc-timeout` header, if any.

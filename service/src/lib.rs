@@ -3,7 +3,8 @@
 //!
 //! The server is a thin shell: requests are converted to engine inputs, batched by the
 //! engine's [`Scheduler`](veribatch_engine::scheduler::Scheduler), and the verdicts
-//! converted back. Generated code lives in [`proto`], apart from the implementation.
+//! converted back. Generated code lives in the `veribatch-proto` crate (re-exported as
+//! [`proto`]), apart from the implementation; the client is the `veribatch-client` crate.
 //!
 //! - [`server`]: binding, TLS, health, reflection, limits, graceful shutdown.
 //! - [`connections`]: accepting within a connection limit, closing idle connections.
@@ -14,11 +15,9 @@
 //!   size that follows from it, for `VerifyMerkleProofs`, checked before the request is read).
 //! - [`verifier`]: the `Verifier` service.
 //! - [`metrics`]: Prometheus metrics and their HTTP endpoint.
-//! - [`client`]: a client for the CLI's `--remote` and for tests.
 
 pub mod auth;
 mod by_method;
-pub mod client;
 pub mod connections;
 pub mod convert;
 pub mod limits;
@@ -28,13 +27,7 @@ pub mod server;
 pub mod settings;
 pub mod verifier;
 
-/// Code generated from the proto by tonic-prost-build.
-pub mod proto {
-    tonic::include_proto!("veribatch.v1");
-
-    /// The encoded file descriptor set of the proto, for server reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/veribatch_descriptor.bin"));
-}
+/// The messages and service this crate implements.
+pub use veribatch_proto as proto;
 
 pub use server::{Bound, ServeConfig, ServeError};

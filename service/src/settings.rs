@@ -132,8 +132,8 @@ pub struct Settings {
     /// on the CPU, and the GPU rests until a probe answers [default: 60000].
     #[arg(long, env = "VERIBATCH_DEVICE_TIMEOUT_MS")]
     device_timeout_ms: Option<u64>,
-    /// The same for a primitive's first calls, which compile its GPU kernels
-    /// [default: 600000].
+    /// The same for a call during which the device compiles a kernel (the first use of
+    /// each wgpu pipeline) [default: 600000].
     #[arg(long, env = "VERIBATCH_DEVICE_FIRST_CALL_TIMEOUT_MS")]
     device_first_call_timeout_ms: Option<u64>,
     /// PEM certificate chain: serve TLS (with --tls-key).

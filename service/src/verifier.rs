@@ -156,7 +156,7 @@ impl VerifierService {
 
     fn counted(&self, rpc: &'static str, verdicts: Vec<Verdict>) -> Vec<proto::Verdict> {
         self.metrics.verdicts(rpc, &verdicts);
-        convert::verdicts(verdicts)
+        verdicts.into_iter().map(Into::into).collect()
     }
 
     async fn verify_signatures_inner(
@@ -167,9 +167,9 @@ impl VerifierService {
     ) -> Result<proto::VerifySignaturesResponse, Status> {
         let cost = self.limits.check_signature_sets(&request.sets)?;
         let _admitted = self.admit(caller, cost)?;
-        let sets = convert::signature_sets(request.sets);
+        let sets = request.sets.into_iter().map(Into::into).collect::<Vec<_>>();
         let suite = convert::ciphersuite(request.dst, request.scheme)?;
-        let scheme = convert::scheme(suite.scheme()) as i32;
+        let scheme = proto::BlsScheme::from(suite.scheme()) as i32;
         let verdicts = self
             .scheduler
             .verify_signature_sets(sets, suite, ticket(caller, deadline))
@@ -377,7 +377,11 @@ impl VerifierService {
                 request.format,
             )
             .await?;
-        let proofs = convert::proof_inputs(request.proofs);
+        let proofs = request
+            .proofs
+            .into_iter()
+            .map(Into::into)
+            .collect::<Vec<_>>();
         let verdicts = self
             .scheduler
             .verify_groth16(key, proofs, ticket(caller, deadline))
@@ -452,6 +456,7 @@ impl VerifierService {
             registered_keys: engine.registered_keys() as u64,
             device_health: health.map(|h| proto::DeviceHealth {
                 fallbacks: h.fallbacks,
+                last_fallback: h.last_fallback.unwrap_or_default(),
                 spot_checks: h.spot_checks,
                 mismatches: h.mismatches,
                 disabled: h.disabled.unwrap_or_default(),

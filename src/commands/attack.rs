@@ -12,10 +12,10 @@ use ark_ec::PrimeGroup;
 use ark_serialize::CanonicalSerialize;
 use clap::ValueEnum;
 use serde::Serialize;
+use veribatch_client::proto;
+use veribatch_client::{Encoded, Remote};
 use veribatch_engine::Engine;
 use veribatch_engine::workload::{self, Rng, Validators};
-use veribatch_service::client::{Encoded, Remote};
-use veribatch_service::{convert, proto};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -134,7 +134,7 @@ fn hostile_request(attack: Attack) -> Hostile {
             let validators = Validators::new(&engine, 256, &mut rng);
             let sets = workload::signature_sets(&engine, &validators, 512, 16, 50, &mut rng);
             signatures(proto::VerifySignaturesRequest {
-                sets: convert::proto_sets(sets.into_iter().map(|(s, _)| s).collect()),
+                sets: sets.into_iter().map(|(s, _)| s.into()).collect(),
                 dst: Vec::new(),
                 scheme: 0,
             })

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use veribatch_service::client::Remote;
+use veribatch_client::Remote;
 
 use crate::output::{CommandResult, Outcome, outln};
 

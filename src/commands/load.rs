@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use tonic::{Code, Status};
+use veribatch_client::proto;
+use veribatch_client::{Remote, Retries};
 use veribatch_engine::workload::{self, Expected, Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig};
-use veribatch_service::client::{Remote, Retries};
-use veribatch_service::{convert, proto};
 
 use super::attack::{self, Attack, AttackReport};
 use crate::output::{self, CommandResult, Outcome, outln};
@@ -29,6 +29,13 @@ pub struct LoadArgs {
     /// RESOURCE_EXHAUSTED (after the server's retry delay) are sent again; 1: never.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     attempts: u32,
+    /// The time each request may take, its retries included [default: none].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    deadline_ms: Option<u64>,
+    /// Send a second copy of a request not answered after this many milliseconds and
+    /// take the first answer (reported as `hedges`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    hedge_after_ms: Option<u64>,
     /// PEM certificate authority of an https:// target.
     #[arg(long)]
     target_ca: Option<PathBuf>,
@@ -165,7 +172,7 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
                     );
                     let (sets, expected): (Vec<_>, Vec<_>) = sets.into_iter().unzip();
                     let request = proto::VerifySignaturesRequest {
-                        sets: convert::proto_sets(sets),
+                        sets: sets.into_iter().map(Into::into).collect(),
                         dst: Vec::new(),
                         scheme: 0,
                     };
@@ -180,6 +187,8 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
 #[derive(Default)]
 struct Tally {
     latencies: Vec<Duration>,
+    /// Requests answered with verdicts in each second of the run.
+    per_second: Vec<u64>,
     items: u64,
     errors: BTreeMap<String, u64>,
     mismatches: u64,
@@ -266,6 +275,11 @@ struct Report {
     requests_lost: u64,
     /// Calls sent again after a failure (`--attempts`).
     retries: u64,
+    /// Second copies of slow calls (`--hedge-after-ms`).
+    hedges: u64,
+    /// Requests answered with verdicts in each second of the run: a replica lost
+    /// mid-run shows as the dip and the recovery.
+    answered_per_second: Vec<u64>,
     items_checked: u64,
     requests_per_second: f64,
     items_per_second: f64,
@@ -343,7 +357,13 @@ pub fn run(args: LoadArgs) -> CommandResult {
                 ..Retries::default()
             });
         if let Some(path) = &args.token_file {
-            client = client.with_token(&veribatch_service::client::read_token(path)?)?;
+            client = client.with_token(&veribatch_client::read_token(path)?)?;
+        }
+        if let Some(ms) = args.deadline_ms {
+            client = client.with_deadline(Duration::from_millis(ms));
+        }
+        if let Some(ms) = args.hedge_after_ms {
+            client = client.with_hedging(Duration::from_millis(ms));
         }
         let key_id = match args.workload {
             Workload::Groth16 | Workload::Mixed => Some(
@@ -363,8 +383,7 @@ pub fn run(args: LoadArgs) -> CommandResult {
             let mut hostile_client =
                 Remote::connect(&args.target, args.target_ca.as_deref()).await?;
             if let Some(path) = args.attack_token_file.as_ref().or(args.token_file.as_ref()) {
-                hostile_client =
-                    hostile_client.with_token(&veribatch_service::client::read_token(path)?)?;
+                hostile_client = hostile_client.with_token(&veribatch_client::read_token(path)?)?;
             }
             let hostile = tokio::spawn(attack::run(kind, hostile_client, target, stop.clone()));
             // Let the attack take hold before measuring.
@@ -446,7 +465,7 @@ async fn drive(
     };
     let started = Instant::now();
     // The client's clones share its count of calls sent.
-    let attempts_before = client.attempts();
+    let (attempts_before, hedges_before) = (client.attempts(), client.hedges());
     let next = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let slot = Arc::new(tokio::sync::Mutex::new(Instant::now()));
@@ -495,7 +514,14 @@ async fn drive(
                     let elapsed = sent.elapsed();
                     let mut t = lock(&tally);
                     match result {
-                        Ok(()) => t.latencies.push(elapsed),
+                        Ok(()) => {
+                            t.latencies.push(elapsed);
+                            let second = started.elapsed().as_secs() as usize;
+                            if t.per_second.len() <= second {
+                                t.per_second.resize(second + 1, 0);
+                            }
+                            t.per_second[second] += 1;
+                        }
                         Err(status) => {
                             failed.fetch_add(1, Ordering::Relaxed);
                             *t.errors.entry(format!("{:?}", status.code())).or_default() += 1;
@@ -531,7 +557,10 @@ async fn drive(
             .filter(|(code, _)| **code != format!("{:?}", Code::ResourceExhausted))
             .map(|(_, n)| n)
             .sum(),
-        retries: (client.attempts() - attempts_before).saturating_sub(requests),
+        retries: (client.attempts() - attempts_before)
+            .saturating_sub(requests + client.hedges() - hedges_before),
+        hedges: client.hedges() - hedges_before,
+        answered_per_second: tally.per_second,
         items_checked: tally.items,
         requests_per_second: requests as f64 / seconds,
         items_per_second: tally.items as f64 / seconds,
@@ -578,11 +607,12 @@ fn print_report(r: &Report, json: bool) {
         l.mean
     );
     outln!(
-        "checked      {} items, {} verdicts wrong, {} requests lost, {} retries",
+        "checked      {} items, {} verdicts wrong, {} requests lost, {} retries, {} hedges",
         r.items_checked,
         r.mismatches,
         r.requests_lost,
-        r.retries
+        r.retries,
+        r.hedges
     );
     for (code, n) in &r.errors {
         outln!("error        {code}: {n}");

@@ -13,11 +13,12 @@ pub mod merkle;
 pub mod serve;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use veribatch_client::{self as client, Remote};
 use veribatch_engine::backend::{self, BackendChoice};
 use veribatch_engine::backend::{DeviceChecks, Fault, Thresholds};
 use veribatch_engine::{Engine, EngineConfig};
-use veribatch_service::client::{self, Remote};
 
 /// The `--backend` flags shared by every command that verifies.
 #[derive(clap::Args, Clone, Debug)]
@@ -86,6 +87,15 @@ pub struct RemoteArgs {
     /// A file holding the bearer token of a service that identifies its callers.
     #[arg(long, env = "VERIBATCH_REMOTE_TOKEN_FILE", requires = "remote")]
     pub remote_token_file: Option<PathBuf>,
+    /// The time each call to the service may take, its retries included; each attempt
+    /// carries what is left as its grpc-timeout [default: none].
+    #[arg(long, requires = "remote", value_parser = clap::value_parser!(u64).range(1..))]
+    pub remote_deadline_ms: Option<u64>,
+    /// Send a second copy of a call not answered after this many milliseconds (to the
+    /// least busy replica) and take the first answer: for tail latency, at the cost of
+    /// verifying the hedged calls twice.
+    #[arg(long, requires = "remote", value_parser = clap::value_parser!(u64).range(1..))]
+    pub hedge_after_ms: Option<u64>,
 }
 
 /// A connection to the service and the runtime its calls run on.
@@ -138,6 +148,12 @@ impl RemoteArgs {
         ))?;
         if let Some(path) = &self.remote_token_file {
             remote = remote.with_token(&client::read_token(path)?)?;
+        }
+        if let Some(ms) = self.remote_deadline_ms {
+            remote = remote.with_deadline(Duration::from_millis(ms));
+        }
+        if let Some(ms) = self.hedge_after_ms {
+            remote = remote.with_hedging(Duration::from_millis(ms));
         }
         Ok(Some(Connection { runtime, remote }))
     }

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 
-use veribatch_service::client::Remote;
+use veribatch_client::Remote;
 use veribatch_service::proto;
 
 /// GetInfo through `client`.

@@ -24,7 +24,7 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use blst::{
@@ -115,6 +115,8 @@ impl fmt::Display for InjectedError {
 pub struct DeviceHealth {
     /// Calls the device failed (error or malformed answer) and the CPU ran instead.
     pub fallbacks: u64,
+    /// The latest of them: the primitive, its size and the device's error.
+    pub last_fallback: Option<String>,
     /// Device answers recomputed on the CPU.
     pub spot_checks: u64,
     /// Device answers that differed from the CPU's.
@@ -154,9 +156,8 @@ pub const PRIMITIVES: [&str; 7] = [
 pub struct Checker {
     spot: SpotChecks,
     calls: [AtomicU64; PRIMITIVES.len()],
-    /// Whether the device has answered each primitive once (its kernels are compiled).
-    answered: [AtomicBool; PRIMITIVES.len()],
     fallbacks: AtomicU64,
+    last_fallback: Mutex<Option<String>>,
     spot_checks: AtomicU64,
     mismatches: AtomicU64,
     disabled: Mutex<Option<String>>,
@@ -194,15 +195,6 @@ impl Checker {
         PRIMITIVES.iter().position(|p| *p == primitive).unwrap_or(0)
     }
 
-    /// Whether the device has answered `primitive` before (so its kernels are built).
-    pub fn answered(&self, primitive: &str) -> bool {
-        self.answered[Self::index(primitive)].load(Ordering::Relaxed)
-    }
-
-    pub fn record_answer(&self, primitive: &str) {
-        self.answered[Self::index(primitive)].store(true, Ordering::Relaxed);
-    }
-
     /// Whether this call of `primitive` is recomputed on the CPU.
     pub fn should_check(&self, primitive: &str) -> bool {
         let index = Self::index(primitive);
@@ -219,8 +211,11 @@ impl Checker {
         u64::from_le_bytes(draw).is_multiple_of(self.spot.one_in)
     }
 
-    pub fn record_fallback(&self) {
+    /// A call the CPU ran instead, and why.
+    pub fn record_fallback(&self, primitive: &str, size: usize, why: &str) {
         self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        *self.last_fallback.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(format!("{primitive} of size {size}: {why}"));
     }
 
     pub fn record_check(&self) {
@@ -254,7 +249,7 @@ impl Checker {
     /// A call the watchdog abandoned: the device is unhealthy until a probe answers.
     pub fn record_timeout(&self, backend: &str, primitive: &str, size: usize, why: &str) {
         self.watchdog_timeouts.fetch_add(1, Ordering::Relaxed);
-        self.record_fallback();
+        self.record_fallback(primitive, size, why);
         tracing::error!(
             backend,
             primitive,
@@ -293,6 +288,11 @@ impl Checker {
     pub fn health(&self) -> DeviceHealth {
         DeviceHealth {
             fallbacks: self.fallbacks.load(Ordering::Relaxed),
+            last_fallback: self
+                .last_fallback
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
             spot_checks: self.spot_checks.load(Ordering::Relaxed),
             mismatches: self.mismatches.load(Ordering::Relaxed),
             disabled: self.lock().clone(),

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 
 pub use device_checks::{DeviceHealth, Fault, SpotChecks};
-pub use offload::{Device, DeviceChecks, Offload, Thresholds};
+pub use offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 pub use watchdog::Watchdog;
 
 /// A device that runs the primitives of every operation.

@@ -32,6 +32,11 @@ pub trait Device: Send + Sync {
     /// The backend's name (`wgpu`, `cuda`).
     fn name(&self) -> &'static str;
 
+    /// The kernel compilations this device has started and finished so far: a call
+    /// during which one runs is given the watchdog's compile allowance
+    /// ([`Watchdog::first_call`]).
+    fn compilations(&self) -> Compilations;
+
     /// As [`Backend::hash_blocks`]. On error, `digests` may be partly written.
     fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), Self::Error>;
 
@@ -51,6 +56,20 @@ pub trait Device: Send + Sync {
         points: &[blst_p1_affine],
         scalars: &Scalars,
     ) -> Result<Vec<blst_p1_affine>, Self::Error>;
+}
+
+/// Kernel compilations started and finished by a device (see [`Device::compilations`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Compilations {
+    pub started: u64,
+    pub finished: u64,
+}
+
+impl Compilations {
+    /// Whether a compilation started since `before`, or is running now.
+    fn since(self, before: Self) -> bool {
+        self.started != before.started || self.started != self.finished
+    }
 }
 
 /// The smallest input each primitive runs on the device; smaller ones stay on the CPU,
@@ -262,7 +281,6 @@ impl<D: Device + 'static> Offload<D> {
     /// fault if there is one.
     fn call_device<I, T>(
         &self,
-        primitive: &str,
         input: I,
         on_device: impl FnOnce(&D, &I) -> Result<T, D::Error> + Send + 'static,
     ) -> Result<T, Failure>
@@ -275,20 +293,24 @@ impl<D: Device + 'static> Offload<D> {
             return Err(Failure::Error(InjectedError.to_string()));
         }
         let device = Arc::clone(&self.device);
-        let deadline = if self.checker.answered(primitive) {
-            self.watchdog.deadline
-        } else {
-            self.watchdog.deadline.max(self.watchdog.first_call)
+        let before = device.compilations();
+        // A kernel compiled during the call (by it, or by another call it waits for)
+        // takes minutes on a software device: not a hang.
+        let extension = || {
+            if self.device.compilations().since(before) {
+                self.watchdog
+                    .first_call
+                    .saturating_sub(self.watchdog.deadline)
+            } else {
+                std::time::Duration::ZERO
+            }
         };
-        let answer = watchdog::call(deadline, move || {
+        let answer = watchdog::call(self.watchdog.deadline, extension, move || {
             if fault == Some(Fault::Hang) {
                 watchdog::hang_forever();
             }
             on_device(&device, &input).map_err(|e| e.to_string())
         });
-        if let Ok(Ok(_)) = answer {
-            self.checker.record_answer(primitive);
-        }
         match answer {
             Ok(Ok(result)) => Ok(match fault {
                 Some(fault) => result.corrupt(fault),
@@ -325,7 +347,7 @@ impl<D: Device + 'static> Offload<D> {
             return on_cpu(&self.cpu);
         }
         let backend = self.device.name();
-        let error = match self.call_device(primitive, input(), on_device) {
+        let error = match self.call_device(input(), on_device) {
             Ok(result) if well_formed(&result) => {
                 if !self.checker.should_check(primitive) {
                     return result;
@@ -352,7 +374,7 @@ impl<D: Device + 'static> Offload<D> {
                 return on_cpu(&self.cpu);
             }
         };
-        self.checker.record_fallback();
+        self.checker.record_fallback(primitive, size, &error);
         assert!(
             !strict(),
             "{backend} failed on {primitive} of size {size}: {error} (VERIBATCH_STRICT_DEVICE is set)"
@@ -530,6 +552,9 @@ mod tests {
         type Error = String;
         fn name(&self) -> &'static str {
             "stalling"
+        }
+        fn compilations(&self) -> Compilations {
+            Compilations::default()
         }
         fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), String> {
             self.cpu.hash_blocks(blocks, digests);

@@ -16,8 +16,9 @@ use std::time::Duration;
 pub struct Watchdog {
     /// A device call still running after this is abandoned.
     pub deadline: Duration,
-    /// The deadline of a primitive's calls until the device has answered it once: the
-    /// first call compiles its kernels (NVRTC, a wgpu pipeline), which takes seconds on a
+    /// The deadline of a call during which the device compiles a kernel (the first use
+    /// of each wgpu pipeline, which may come long after the primitive's first call: a
+    /// larger input needs kernels a smaller one did not). Compiling takes seconds on a
     /// GPU and minutes on a software device such as lavapipe.
     pub first_call: Duration,
     /// After a failed probe, the next one waits this long.
@@ -56,9 +57,11 @@ impl std::fmt::Display for Abandoned {
     }
 }
 
-/// Runs `call` on a new thread and waits for it at most `deadline`.
+/// Runs `call` on a new thread and waits for it `deadline`; a call still running then is
+/// given `extension()` more (asked at the deadline: zero unless the device is compiling).
 pub fn call<R: Send + 'static>(
     deadline: Duration,
+    extension: impl FnOnce() -> Duration,
     call: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, Abandoned> {
     let (send, receive) = mpsc::sync_channel(1);
@@ -69,12 +72,21 @@ pub fn call<R: Send + 'static>(
             let _ = send.send(call());
         })
         .map_err(|e| Abandoned::Failed(format!("cannot start a device thread: {e}")))?;
-    receive.recv_timeout(deadline).map_err(|e| match e {
-        mpsc::RecvTimeoutError::Timeout => Abandoned::TimedOut(deadline),
+    let abandoned = |e, waited| match e {
+        mpsc::RecvTimeoutError::Timeout => Abandoned::TimedOut(waited),
         mpsc::RecvTimeoutError::Disconnected => {
             Abandoned::Failed("the device call panicked".into())
         }
-    })
+    };
+    match receive.recv_timeout(deadline) {
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            let more = extension();
+            receive
+                .recv_timeout(more)
+                .map_err(|e| abandoned(e, deadline + more))
+        }
+        answer => answer.map_err(|e| abandoned(e, deadline)),
+    }
 }
 
 /// Blocks the calling thread for good: an injected hang.
@@ -90,12 +102,32 @@ mod tests {
 
     #[test]
     fn answers_in_time_timeouts_and_panics_are_told_apart() {
-        assert_eq!(call(Duration::from_secs(60), || 7), Ok(7));
+        let none = || Duration::ZERO;
+        assert_eq!(call(Duration::from_secs(60), none, || 7), Ok(7));
         let (release, wait) = mpsc::channel::<()>();
-        let late = call(Duration::from_millis(20), move || wait.recv().is_ok());
+        let late = call(Duration::from_millis(20), none, move || wait.recv().is_ok());
         assert_eq!(late, Err(Abandoned::TimedOut(Duration::from_millis(20))));
         drop(release);
-        let panicked = call(Duration::from_secs(60), || -> u8 { panic!("injected") });
+        let panicked = call(Duration::from_secs(60), none, || -> u8 {
+            panic!("injected")
+        });
         assert!(matches!(panicked, Err(Abandoned::Failed(why)) if why.contains("panicked")));
+    }
+
+    #[test]
+    fn a_call_still_compiling_at_the_deadline_gets_the_extension() {
+        let slow = || {
+            std::thread::sleep(Duration::from_millis(200));
+            7
+        };
+        let extended = call(Duration::from_millis(20), || Duration::from_secs(60), slow);
+        assert_eq!(extended, Ok(7));
+        let (_release, wait) = mpsc::channel::<()>();
+        let hung = call(
+            Duration::from_millis(20),
+            || Duration::from_millis(30),
+            move || wait.recv().is_ok(),
+        );
+        assert_eq!(hung, Err(Abandoned::TimedOut(Duration::from_millis(50))));
     }
 }

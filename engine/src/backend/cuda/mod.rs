@@ -22,7 +22,7 @@ pub use device::{Cuda, DeviceDescription, devices};
 pub use nvrtc::{Output, PtxEntry, compile, ptx_entries, version as nvrtc_version};
 
 use super::Scalars;
-use super::offload::{Device, DeviceChecks, Offload, Thresholds};
+use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 use crate::points::p1s_to_affine;
 use primitives::{G1, G2};
 
@@ -86,6 +86,11 @@ impl Device for Cuda {
 
     fn name(&self) -> &'static str {
         "cuda"
+    }
+
+    /// Every kernel is compiled (or loaded from the cache) when the device opens.
+    fn compilations(&self) -> Compilations {
+        Compilations::default()
     }
 
     fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), CudaError> {

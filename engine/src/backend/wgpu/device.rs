@@ -7,11 +7,13 @@
 //! job (they are per thread) from catching another's errors.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use veribatch_kernels::wgsl::Module;
 use wgpu::util::DeviceExt;
+
+use super::super::offload::Compilations;
 
 /// Invocations per workgroup of the one-item-per-invocation kernels.
 pub const WORKGROUP: u32 = 64;
@@ -102,6 +104,15 @@ pub fn adapters() -> Vec<AdapterDescription> {
         .clone()
 }
 
+/// Counts a compilation finished when dropped, so one that panics is counted too.
+struct Finished<'a>(&'a AtomicU64);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// An open device with its pipelines and buffer pool.
 pub struct Gpu {
     device: wgpu::Device,
@@ -112,6 +123,9 @@ pub struct Gpu {
     pipeline_layout: wgpu::PipelineLayout,
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<(&'static str, &'static str), wgpu::ComputePipeline>>,
+    /// Pipeline compilations started and finished, for the watchdog.
+    compiles_started: AtomicU64,
+    compiles_finished: AtomicU64,
     pool: Mutex<Vec<wgpu::Buffer>>,
     placeholder: wgpu::Buffer,
     lost: Arc<Mutex<Option<String>>>,
@@ -220,6 +234,8 @@ impl Gpu {
             pipeline_layout,
             modules: Mutex::default(),
             pipelines: Mutex::default(),
+            compiles_started: AtomicU64::new(0),
+            compiles_finished: AtomicU64::new(0),
             pool: Mutex::default(),
             placeholder,
             lost,
@@ -305,6 +321,14 @@ impl Gpu {
         self.pipeline(module, entry);
     }
 
+    /// Pipeline compilations started and finished so far.
+    pub fn compilations(&self) -> Compilations {
+        Compilations {
+            started: self.compiles_started.load(Ordering::Acquire),
+            finished: self.compiles_finished.load(Ordering::Acquire),
+        }
+    }
+
     /// The pipeline of `entry` in `module`, compiled on first use.
     fn pipeline(&self, module: &Module, entry: &'static str) -> wgpu::ComputePipeline {
         let mut pipelines = self
@@ -314,6 +338,8 @@ impl Gpu {
         pipelines
             .entry((module.name, entry))
             .or_insert_with(|| {
+                self.compiles_started.fetch_add(1, Ordering::AcqRel);
+                let _finished = Finished(&self.compiles_finished);
                 let mut modules = self.modules.lock().unwrap_or_else(PoisonError::into_inner);
                 let shader = modules.entry(module.name).or_insert_with(|| {
                     self.device

@@ -14,7 +14,7 @@ use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 pub use device::{AdapterDescription, GpuError, adapters};
 
 use super::Scalars;
-use super::offload::{Device, DeviceChecks, Offload, Thresholds};
+use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 use crate::points::p1s_to_affine;
 use convert::{G1, G2};
 use device::Gpu;
@@ -42,6 +42,10 @@ impl Device for Gpu {
 
     fn name(&self) -> &'static str {
         "wgpu"
+    }
+
+    fn compilations(&self) -> Compilations {
+        Gpu::compilations(self)
     }
 
     fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), GpuError> {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let proto = root.join("veribatch/v1/verifier.proto");
     println!("cargo:rerun-if-changed={}", proto.display());
     let descriptors = protox::compile([&proto], [&root])?;

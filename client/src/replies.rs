@@ -1,0 +1,101 @@
+//! Replies checked before they are believed: the scheme they were verified under, one
+//! verdict per item, and item errors read back.
+
+use veribatch_engine::bls::Scheme;
+use veribatch_engine::{InputError, Verdict};
+use veribatch_proto as proto;
+
+/// The scheme a reply says it was verified under must be the one asked for. A server
+/// older than the scheme field says nothing and verifies as proof of possession: its
+/// verdicts stand only for that scheme.
+pub(crate) fn applied_scheme(replied: i32, asked: Scheme) -> Result<(), String> {
+    let replied = proto::BlsScheme::try_from(replied).unwrap_or(proto::BlsScheme::Unspecified);
+    let expected = proto::BlsScheme::from(asked);
+    let old_server_pop =
+        replied == proto::BlsScheme::Unspecified && asked == Scheme::ProofOfPossession;
+    if replied == expected || old_server_pop {
+        Ok(())
+    } else {
+        Err(format!(
+            "the server verified under {} instead of the {asked} scheme asked for (a server \
+             older than the scheme field?): not trusting the reply",
+            replied.as_str_name()
+        ))
+    }
+}
+
+/// A reply must hold exactly one verdict per item: fewer would leave items unanswered
+/// (and looking valid to a careless caller), more means the reply is not for this request.
+pub(crate) fn counted(
+    verdicts: Vec<Verdict>,
+    items: usize,
+    what: &str,
+) -> Result<Vec<Verdict>, String> {
+    if verdicts.len() == items {
+        Ok(verdicts)
+    } else {
+        Err(format!(
+            "the server answered {} verdicts for {items} {what}: not trusting the reply",
+            verdicts.len()
+        ))
+    }
+}
+
+pub(crate) fn status(s: tonic::Status) -> String {
+    format!("the server answered {:?}: {}", s.code(), s.message())
+}
+
+/// Verdicts as the engine gives them; a malformed item's error comes back as text.
+pub fn verdicts(v: Vec<proto::Verdict>) -> Vec<Verdict> {
+    v.into_iter()
+        .map(|v| {
+            if v.error.is_empty() {
+                Ok(v.valid)
+            } else {
+                Err(remote_error(v.error))
+            }
+        })
+        .collect()
+}
+
+/// An item error reported by the server, split back into location and reason where the
+/// text allows, so the CLI prints it as it would locally.
+fn remote_error(text: String) -> InputError {
+    let (location, reason) = text.split_once(": ").unwrap_or(("", text.as_str()));
+    let (field, index) = match location.split_once('[') {
+        Some((f, rest)) => (f, rest.trim_end_matches(']').parse().ok()),
+        None => (location, None),
+    };
+    let field: &'static str = match field {
+        "signature" => "signature",
+        "public_keys" => "public_keys",
+        "messages" => "messages",
+        "proof" => "proof",
+        "public_inputs" => "public_inputs",
+        _ => return InputError::new("item", None, text),
+    };
+    InputError::new(field, index, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_under_another_scheme_is_refused() {
+        use proto::BlsScheme as P;
+        assert!(applied_scheme(P::Basic as i32, Scheme::Basic).is_ok());
+        assert!(applied_scheme(P::Unspecified as i32, Scheme::ProofOfPossession).is_ok());
+        let old = applied_scheme(P::Unspecified as i32, Scheme::Basic).unwrap_err();
+        assert!(old.contains("older than the scheme field"), "{old}");
+        assert!(applied_scheme(P::ProofOfPossession as i32, Scheme::MessageAugmentation).is_err());
+    }
+
+    #[test]
+    fn a_reply_with_the_wrong_number_of_verdicts_is_refused() {
+        assert!(counted(vec![Ok(true)], 1, "sets").is_ok());
+        let fewer = counted(vec![Ok(true)], 2, "sets").unwrap_err();
+        assert!(fewer.contains("1 verdicts for 2 sets"), "{fewer}");
+        assert!(counted(vec![Ok(true), Ok(true)], 1, "proofs").is_err());
+    }
+}
