@@ -79,6 +79,9 @@ cargo test --workspace --locked
 echo "--- deploy/: Kubernetes manifests against the schemas, overlays, serve.toml, Envoy"
 ci/deploy-check.sh target/debug/veribatch
 
+echo "--- deploy/Dockerfile: both images built with podman, the cpu one served and drained"
+ci/image-test.sh target/debug/veribatch
+
 if [ -n "${VERIBATCH_REQUIRE_NVRTC:-}" ] || ls "$nvrtc_lib"/libnvrtc.so.* >/dev/null 2>&1; then
   echo "--- every CUDA kernel compiled by NVRTC for sm_80 and sm_90 (no GPU needed)"
   cargo run --locked --quiet -- kernels compile --target cuda --arch sm_80,sm_90

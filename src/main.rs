@@ -10,11 +10,23 @@ mod output;
 
 use std::process::ExitCode;
 
+use std::os::unix::fs::DirBuilderExt;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "veribatch", version, about, long_about = None)]
 struct Cli {
+    /// Precompiled CUDA kernels: a folder `veribatch kernels compile --target cuda --out
+    /// DIR` wrote, used instead of compiling with NVRTC (refused if it was compiled from
+    /// other sources or a file changed).
+    #[arg(
+        long,
+        global = true,
+        env = "VERIBATCH_CUDA_KERNELS",
+        value_name = "DIR"
+    )]
+    cuda_kernels: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,12 +52,20 @@ enum Command {
     Health(commands::health::HealthArgs),
     /// Version, backends, GPU adapters and CPU features.
     Info(commands::BackendArgs),
-    /// GPU kernels: check that every module compiles, with no GPU needed.
+    /// GPU kernels: check that every module compiles, with no GPU needed; write the CUDA
+    /// kernels ahead of time.
     #[command(subcommand)]
     Kernels(commands::kernels::KernelsCommand),
+    /// Check a GPU against the CPU: every primitive and whole operation, on random and
+    /// edge inputs (exit 0 all agree, 1 any difference, 2 no device).
+    Selftest(commands::selftest::SelftestArgs),
+    /// Time each GPU primitive beside the CPU at growing sizes and write the crossover
+    /// points as the thresholds `serve --config` and `--gpu-threshold` take.
+    Calibrate(commands::calibrate::CalibrateArgs),
 }
 
 fn main() -> ExitCode {
+    quiet_wayland_probe();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -54,6 +74,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(dir) = cli.cuda_kernels {
+        veribatch_engine::backend::cuda::use_kernels_from(dir);
+    }
     let result = match cli.command {
         Command::Verify(cmd) => commands::bls::run(cmd),
         Command::Merkle(cmd) => commands::merkle::run(cmd),
@@ -64,6 +87,8 @@ fn main() -> ExitCode {
         Command::Health(args) => commands::health::run(&args),
         Command::Info(args) => commands::info::run(&args),
         Command::Kernels(cmd) => commands::kernels::run(cmd),
+        Command::Selftest(args) => commands::selftest::run(args),
+        Command::Calibrate(args) => commands::calibrate::run(args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),
@@ -72,4 +97,29 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Probing for Vulkan devices loads Mesa's window-system support, whose Wayland client
+/// prints `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` when the
+/// variable is unset (a container, a service account): an error to a user's eye, about
+/// nothing veribatch uses (it draws no window). Where it is unset, point it at a folder
+/// of this user's own, as a login session would.
+fn quiet_wayland_probe() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_absolute()) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("veribatch-runtime-{}", uid()));
+    let made = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir);
+    if made.is_ok() {
+        // SAFETY: called first in main, before any other thread exists.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
+fn uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }

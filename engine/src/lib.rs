@@ -20,6 +20,7 @@ pub mod merkle;
 pub mod points;
 mod random;
 pub mod scheduler;
+pub mod selftest;
 pub mod workload;
 
 pub use engine::{Engine, EngineConfig, Progress, ProofInput, Unfollowed};

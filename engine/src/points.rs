@@ -181,6 +181,25 @@ pub fn p2s_to_affine(points: &[blst_p2]) -> Vec<blst_p2_affine> {
     out
 }
 
+/// −p for an affine G1 point (the point at infinity is its own negation).
+pub fn neg_g1_affine(p: &blst_p1_affine) -> blst_p1_affine {
+    let mut q = blst_p1::default();
+    // SAFETY: plain conversion of a point to projective form.
+    unsafe { blst_p1_from_affine(&mut q, p) };
+    neg_g1(&q)
+}
+
+/// −p for an affine G2 point.
+pub fn neg_g2_affine(p: &blst_p2_affine) -> blst_p2_affine {
+    let mut q = blst_p2::default();
+    // SAFETY: plain conversion and negation.
+    unsafe {
+        blst_p2_from_affine(&mut q, p);
+        blst_p2_cneg(&mut q, true);
+    }
+    p2_affine(&q)
+}
+
 /// −p for a G1 point in projective form, returned in affine form.
 pub fn neg_g1(p: &blst_p1) -> blst_p1_affine {
     let mut q = *p;

@@ -41,6 +41,18 @@ pub fn run(args: &BackendArgs) -> CommandResult {
             primitives(args.backend, adapter.is_gpu, &args.gpu_threshold)
         );
     }
+    outln!(
+        "gpu thresholds (--backend auto): {} (from {})",
+        args.gpu_threshold,
+        args.threshold_source()
+    );
+    outln!(
+        "cuda kernels: {}",
+        match cuda::kernel_dir() {
+            Some(dir) => format!("precompiled, from {}", dir.display()),
+            None => "compiled by NVRTC at start (cached)".to_string(),
+        }
+    );
     outln!("cpu features used: {}", cpu_features().join(" "));
     Ok(Outcome::AllValid)
 }

@@ -1,5 +1,9 @@
-//! `veribatch kernels compile`: check every GPU kernel without a GPU.
+//! `veribatch kernels compile`: check every GPU kernel without a GPU, and write the CUDA
+//! kernels ahead of time for machines without NVRTC.
 
+use std::path::{Path, PathBuf};
+
+use veribatch_engine::backend::cuda::prebuilt;
 use veribatch_engine::backend::{cuda, wgpu};
 
 use crate::output::{CommandResult, Outcome, outln};
@@ -15,6 +19,11 @@ pub enum KernelsCommand {
         /// (--target cuda only).
         #[arg(long, value_delimiter = ',', default_value = "sm_80")]
         arch: Vec<String>,
+        /// Write a CUBIN per architecture and a manifest (source hash, NVRTC version,
+        /// SHA-256 of each file) into this folder, for `--cuda-kernels` on a machine
+        /// without NVRTC (--target cuda only).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -27,10 +36,12 @@ pub enum Target {
 }
 
 pub fn run(command: KernelsCommand) -> CommandResult {
-    let KernelsCommand::Compile { target, arch } = command;
-    match target {
-        Target::Wgsl => wgsl(),
-        Target::Cuda => cuda(&arch),
+    let KernelsCommand::Compile { target, arch, out } = command;
+    match (target, out) {
+        (Target::Wgsl, None) => wgsl(),
+        (Target::Wgsl, Some(_)) => Err("--out: only the CUDA kernels (--target cuda) are compiled ahead of time; wgpu compiles WGSL on the device".into()),
+        (Target::Cuda, None) => cuda(&arch),
+        (Target::Cuda, Some(dir)) => cuda_into(&dir, &arch),
     }
 }
 
@@ -85,4 +96,37 @@ fn cuda(archs: &[String]) -> CommandResult {
         }
     }
     Ok(Outcome::from_valid(all_valid))
+}
+
+/// Compiles a CUBIN per architecture into `dir` with its manifest.
+fn cuda_into(dir: &Path, archs: &[String]) -> CommandResult {
+    use prebuilt::CompileIntoError;
+    let manifest = match prebuilt::compile_into(dir, archs) {
+        Ok(manifest) => manifest,
+        // No NVRTC, or a folder that cannot be written: setup problems (exit 2).
+        Err(CompileIntoError::Compile(cuda::CudaError::NoNvrtc)) => {
+            return Err(cuda::CudaError::NoNvrtc.to_string());
+        }
+        Err(CompileIntoError::Io(error)) => return Err(error.to_string()),
+        // A kernel that does not compile (exit 1).
+        Err(error) => {
+            eprintln!("{error}");
+            return Ok(Outcome::SomeInvalid);
+        }
+    };
+    outln!(
+        "NVRTC {}, sources {}",
+        manifest.nvrtc_version,
+        &manifest.source_sha256[..16]
+    );
+    for entry in &manifest.kernels {
+        outln!(
+            "wrote  {}  {:>9} bytes  sha256 {}",
+            dir.join(&entry.file).display(),
+            entry.bytes,
+            entry.sha256
+        );
+    }
+    outln!("wrote  {}", dir.join(prebuilt::MANIFEST).display());
+    Ok(Outcome::AllValid)
 }

@@ -4,12 +4,14 @@
 pub mod attack;
 pub mod bench;
 pub mod bls;
+pub mod calibrate;
 pub mod groth16;
 pub mod health;
 pub mod info;
 pub mod kernels;
 pub mod load;
 pub mod merkle;
+pub mod selftest;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -41,6 +43,18 @@ pub struct BackendArgs {
 }
 
 impl BackendArgs {
+    /// Where the thresholds in force came from, in words.
+    pub fn threshold_source(&self) -> &'static str {
+        let flag =
+            std::env::args().any(|a| a == "--gpu-threshold" || a.starts_with("--gpu-threshold="));
+        let env = std::env::var_os("VERIBATCH_GPU_THRESHOLDS").is_some_and(|v| !v.is_empty());
+        match (flag, env) {
+            (true, _) => "--gpu-threshold, over the built-in defaults",
+            (false, true) => "VERIBATCH_GPU_THRESHOLDS, over the built-in defaults",
+            (false, false) => "the built-in defaults, not measured here: run veribatch calibrate",
+        }
+    }
+
     /// The engine on the chosen backend; an error (exit 2) if `--backend cuda` cannot
     /// run here.
     pub fn engine(&self) -> Result<Engine, String> {

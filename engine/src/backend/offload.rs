@@ -115,15 +115,18 @@ impl Thresholds {
         copy.slots().map(|(name, value)| (name, *value))
     }
 
-    /// Sets one threshold from `NAME=N`.
+    /// Sets one threshold from `NAME=N`, or `NAME=never` (the primitive stays on the
+    /// CPU: where calibration found the device slower at every size).
     pub fn set(&mut self, assignment: &str) -> Result<(), String> {
         let (name, value) = assignment
             .split_once('=')
             .ok_or_else(|| format!("{assignment:?}: expected NAME=N"))?;
-        let value: usize = value
-            .trim()
-            .parse()
-            .map_err(|_| format!("{assignment:?}: {value:?} is not a count"))?;
+        let value: usize = match value.trim() {
+            "never" => usize::MAX,
+            count => count
+                .parse()
+                .map_err(|_| format!("{assignment:?}: {value:?} is not a count or never"))?,
+        };
         let names: Vec<&str> = self.entries().iter().map(|(n, _)| *n).collect();
         let slot = self
             .slots()
@@ -162,7 +165,10 @@ impl fmt::Display for Thresholds {
         let parts: Vec<String> = self
             .entries()
             .iter()
-            .map(|(n, v)| format!("{n}={v}"))
+            .map(|(n, v)| match *v {
+                usize::MAX => format!("{n}=never"),
+                v => format!("{n}={v}"),
+            })
             .collect();
         f.write_str(&parts.join(","))
     }

@@ -116,10 +116,15 @@ impl std::fmt::Debug for Cuda {
 }
 
 impl Cuda {
-    /// Opens the first CUDA device and compiles the kernels for it.
+    /// Opens the first CUDA device with the kernels for it: precompiled ones from
+    /// [`kernel_dir`](super::kernel_dir) if a folder is named (no NVRTC needed), else
+    /// compiled by NVRTC (or taken from its cache).
     pub fn open() -> Result<Self, CudaError> {
         let description = devices()?.into_iter().next().ok_or(CudaError::NoDevice)?;
-        let cubin = nvrtc::cached_cubin(&description.arch())?;
+        let cubin = match super::kernel_dir() {
+            Some(dir) => super::prebuilt::load(&dir, &description.arch())?,
+            None => nvrtc::cached_cubin(&description.arch())?,
+        };
         guarded(|| {
             let ctx = CudaContext::new(description.ordinal).map_err(driver)?;
             let module = ctx.load_module(Ptx::from_binary(cubin)).map_err(driver)?;

@@ -12,6 +12,7 @@ mod device;
 #[cfg(test)]
 mod host_tests;
 mod nvrtc;
+pub mod prebuilt;
 mod primitives;
 #[cfg(test)]
 mod tests;
@@ -43,6 +44,8 @@ pub enum CudaError {
     Compile(String),
     #[error("CUDA driver: {0}")]
     Driver(String),
+    #[error("precompiled CUDA kernels refused: {0}")]
+    Prebuilt(#[from] prebuilt::PrebuiltError),
 }
 
 /// Runs `f`, turning a panic inside cudarc (a missing symbol in an old driver or NVRTC,
@@ -72,13 +75,37 @@ impl Offload<Cuda> {
     }
 }
 
-/// Whether CUDA can run here: the devices, or why not (no driver, no device, no NVRTC).
+/// Whether CUDA can run here: the devices, or why not (no driver, no device, no NVRTC
+/// and no precompiled kernels, precompiled kernels refused or lacking the device's
+/// architecture).
 pub fn availability() -> Result<Vec<DeviceDescription>, CudaError> {
     let found = devices()?;
-    if !nvrtc::present() {
-        return Err(CudaError::NoNvrtc);
+    match kernel_dir() {
+        Some(dir) => {
+            for device in &found {
+                prebuilt::load(&dir, &device.arch())?;
+            }
+        }
+        None if !nvrtc::present() => return Err(CudaError::NoNvrtc),
+        None => {}
     }
     Ok(found)
+}
+
+static KERNEL_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Takes the kernels from the folder `veribatch kernels compile --target cuda --out DIR`
+/// wrote instead of compiling them with NVRTC: for the whole process, set once at start
+/// (`--cuda-kernels`). Without it, `VERIBATCH_CUDA_KERNELS` names the folder.
+pub fn use_kernels_from(dir: std::path::PathBuf) {
+    if KERNEL_DIR.set(dir).is_err() {
+        tracing::warn!("the CUDA kernel folder was already chosen; keeping the first");
+    }
+}
+
+/// The precompiled kernel folder in force, if any.
+pub fn kernel_dir() -> Option<std::path::PathBuf> {
+    KERNEL_DIR.get().cloned().or_else(prebuilt::dir_from_env)
 }
 
 impl Device for Cuda {

@@ -316,9 +316,18 @@ impl Gpu {
     }
 
     /// Compiles the pipeline of `entry` now, if it is not already.
-    #[cfg(test)]
     pub fn compile(&self, module: &Module, entry: &'static str) {
         self.pipeline(module, entry);
+    }
+
+    /// Compiles every pipeline now (minutes on a software adapter with a cold shader
+    /// cache), so that later calls are timed without compilation.
+    pub fn compile_all(&self) {
+        for module in veribatch_kernels::wgsl::MODULES {
+            for entry in module.entry_points {
+                self.compile(&module, entry);
+            }
+        }
     }
 
     /// Pipeline compilations started and finished so far.

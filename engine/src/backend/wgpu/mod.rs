@@ -11,13 +11,12 @@ mod tests;
 
 use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 
-pub use device::{AdapterDescription, GpuError, adapters};
+pub use device::{AdapterDescription, Gpu, GpuError, adapters};
 
 use super::Scalars;
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 use crate::points::p1s_to_affine;
 use convert::{G1, G2};
-use device::Gpu;
 
 /// The primitives of the wgpu device, the rest on the CPU.
 pub type WgpuBackend = Offload<Gpu>;

@@ -10,10 +10,11 @@ use veribatch_kernels::wgsl;
 
 use super::convert::{Curve, FP_WORDS, G1, G2, fp_from_words, fp_words};
 use super::device::Gpu;
-use super::{WgpuBackend, curve, hash};
+use super::{WgpuBackend, hash};
+use crate::backend::Backend;
 use crate::backend::Thresholds;
 use crate::backend::cpu::CpuBackend;
-use crate::backend::{Backend, Scalars};
+use crate::selftest::{self, Agreement, Level, Primitive, ScalarKind};
 use crate::workload::Rng;
 
 /// The shared device, or `None` (after saying so) when this machine has no adapter.
@@ -298,8 +299,6 @@ trait TestCurve: Curve {
     fn eq(a: &Self::Point, b: &Self::Point) -> bool;
     /// Projective device words (X : Y : Z) of `p` with Z = λ, or the identity (0 : 1 : 0).
     fn projective_words(p: &Self::Point, lambda: &blst_fp, out: &mut Vec<u32>);
-    fn cpu_sum(points: &[Self::Affine]) -> Self::Point;
-    fn cpu_msm(points: &[Self::Affine], scalars: &Scalars) -> Self::Point;
 }
 
 fn one() -> blst_fp {
@@ -341,12 +340,6 @@ impl TestCurve for G1 {
         fp_words(&fp_mul(&a.y, lambda), out);
         fp_words(lambda, out);
     }
-    fn cpu_sum(points: &[blst_p1_affine]) -> blst_p1 {
-        CpuBackend::new().g1_sum(points)
-    }
-    fn cpu_msm(points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1 {
-        CpuBackend::new().g1_msm(points, scalars)
-    }
 }
 
 impl TestCurve for G2 {
@@ -380,12 +373,6 @@ impl TestCurve for G2 {
         }
         fp_words(lambda, out);
         fp_words(&zero, out);
-    }
-    fn cpu_sum(points: &[blst_p2_affine]) -> blst_p2 {
-        CpuBackend::new().g2_sum(points)
-    }
-    fn cpu_msm(points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2 {
-        CpuBackend::new().g2_msm(points, scalars)
     }
 }
 
@@ -455,183 +442,71 @@ fn g2_point_operations_match_blst() {
     point_ops_match::<G2>();
 }
 
-fn affine_points<C: TestCurve>(rng: &mut Rng, n: usize) -> Vec<C::Affine> {
-    // Random points, with the identity and repeated points among them.
-    let mut points: Vec<C::Affine> = (0..n.min(64))
-        .map(|_| C::to_affine(&C::random(rng)))
+/// Every case of the selftest's list for `primitive` (the quick level: the sizes a
+/// software adapter runs in CI) agrees with the CPU.
+fn selftest_cases_match(primitive: Primitive) {
+    let gpu = require_gpu!();
+    let differing: Vec<String> = selftest::cases(Level::Quick)
+        .iter()
+        .filter(|case| case.primitive == primitive)
+        .map(|case| selftest::check(gpu, case, None))
+        .filter(|checked| checked.agreement != Agreement::Same)
+        .map(|checked| format!("{}: {:?}", checked.case, checked.agreement))
         .collect();
-    while points.len() < n {
-        let k = points.len();
-        points.push(points[(k * 31 + 7) % points.len().min(64)]);
-    }
-    if n > 3 {
-        points[1] = C::to_affine(&C::Point::default());
-        points[2] = C::to_affine(&C::neg(&C::random(&mut Rng::new(4))));
-    }
-    points
-}
-
-fn sums_match<C: TestCurve>() {
-    let gpu = require_gpu!();
-    let mut rng = Rng::new(5);
-    for n in [0, 1, 2, 33, 1000, 10_000] {
-        let points = affine_points::<C>(&mut rng, n);
-        let got = curve::sum::<C>(gpu, &points).expect("sum runs");
-        assert!(
-            C::eq(&got, &C::cpu_sum(&points)),
-            "{} sum of {n} points",
-            C::MODULE.name
-        );
-    }
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
 }
 
 #[test]
-fn g1_sums_match_blst() {
-    sums_match::<G1>();
-}
-
-#[test]
-fn g2_sums_match_blst() {
-    sums_match::<G2>();
-}
-
-/// r - 1, little-endian.
-const R_MINUS_1: [u8; 32] = [
-    0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xfe, 0x5b, 0xfe, 0xff, 0x02, 0xa4, 0xbd, 0x53,
-    0x05, 0xd8, 0xa1, 0x09, 0x08, 0xd8, 0x39, 0x33, 0x48, 0x7d, 0x9d, 0x29, 0x53, 0xa7, 0xed, 0x73,
-];
-
-fn scalar_sets(rng: &mut Rng, n: usize) -> [Scalars; 2] {
-    let mut small: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
-    let mut wide: Vec<[u8; 32]> = (0..n)
-        .map(|_| {
-            let mut s = [0u8; 32];
-            for b in s.chunks_mut(8) {
-                b.copy_from_slice(&rng.next_u64().to_le_bytes());
-            }
-            s[31] &= 0x3f; // below r
-            s
-        })
-        .collect();
-    let edges_small = [0, 1, u64::MAX, 2];
-    let edges_wide = [
-        [0u8; 32],
-        {
-            let mut one = [0u8; 32];
-            one[0] = 1;
-            one
-        },
-        R_MINUS_1,
-        [0xff; 8]
-            .iter()
-            .chain(&[0u8; 24])
-            .copied()
-            .collect::<Vec<_>>()
-            .try_into()
-            .expect("32"),
-    ];
-    for (i, (s, w)) in edges_small.iter().zip(&edges_wide).enumerate().take(n) {
-        small[i] = *s;
-        wide[i] = *w;
-    }
-    [Scalars::from_u64s(&small), Scalars::from_fr_le(&wide)]
-}
-
-fn msms_match<C: TestCurve>() {
-    let gpu = require_gpu!();
-    let mut rng = Rng::new(6);
-    for n in [1, 2, 3, 5, 17, 100, 1000, 4096] {
-        let points = affine_points::<C>(&mut rng, n);
-        for scalars in scalar_sets(&mut rng, n) {
-            let got = curve::msm::<C>(gpu, &points, &scalars).expect("msm runs");
-            let expected = C::cpu_msm(&points, &scalars);
-            assert!(
-                C::eq(&got, &expected),
-                "{} MSM of {n} points, {}-bit scalars",
-                C::MODULE.name,
-                scalars.bits()
-            );
-        }
-    }
-}
-
-/// Skewed scalars put most points in one bucket (here all scalars are 1, or below 2^8):
-/// the buckets are summed in bounded chunks.
-#[test]
-fn msms_with_skewed_scalars_match_blst() {
-    let gpu = require_gpu!();
-    let mut rng = Rng::new(11);
-    let points = affine_points::<G1>(&mut rng, 2000);
-    let ones = Scalars::from_u64s(&vec![1; 2000]);
-    let small = Scalars::from_u64s(&(0..2000).map(|_| rng.next_u64() & 0xff).collect::<Vec<_>>());
-    for scalars in [ones, small] {
-        let got = curve::msm::<G1>(gpu, &points, &scalars).expect("msm runs");
-        assert!(G1::eq(&got, &G1::cpu_msm(&points, &scalars)));
-    }
-}
-
-#[test]
-fn g1_msms_match_blst() {
-    msms_match::<G1>();
-}
-
-#[test]
-fn g2_msms_match_blst() {
-    msms_match::<G2>();
-}
-
-#[test]
-fn g1_scaling_matches_blst() {
-    let gpu = require_gpu!();
-    let mut rng = Rng::new(7);
-    let points = affine_points::<G1>(&mut rng, 40);
-    for scalars in scalar_sets(&mut rng, 40) {
-        let got = curve::scale::<G1>(gpu, &points, &scalars).expect("scale runs");
-        let expected = CpuBackend::new().g1_scale(&points, &scalars);
-        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
-            let mut e_proj = blst_p1::default();
-            unsafe { blst_p1_from_affine(&mut e_proj, e) };
-            assert!(
-                G1::eq(g, &e_proj),
-                "scaling {i} by a {}-bit scalar",
-                scalars.bits()
-            );
-        }
-    }
-}
-
-#[test]
-fn sha256_of_blocks_matches_sha2() {
-    let gpu = require_gpu!();
-    let mut rng = Rng::new(8);
-    for blocks in [1usize, 2, 63, 64, 65, 1000] {
-        let input: Vec<u8> = (0..blocks * 64).map(|_| rng.next_u64() as u8).collect();
-        let mut digests = vec![0u8; blocks * 32];
-        hash::hash_blocks(gpu, &input, &mut digests).expect("hash runs");
-        for (block, digest) in input.chunks(64).zip(digests.chunks(32)) {
-            assert_eq!(digest, Sha256::digest(block).as_slice());
-        }
-    }
+fn sha256_of_blocks_matches_the_cpu() {
+    selftest_cases_match(Primitive::Sha256);
 }
 
 #[test]
 fn merkle_roots_match_the_cpu() {
+    selftest_cases_match(Primitive::MerkleRoot);
+}
+
+#[test]
+fn g1_sums_match_the_cpu() {
+    selftest_cases_match(Primitive::G1Sum);
+}
+
+#[test]
+fn g2_sums_match_the_cpu() {
+    selftest_cases_match(Primitive::G2Sum);
+}
+
+#[test]
+fn g1_msms_match_the_cpu() {
+    selftest_cases_match(Primitive::G1Msm);
+}
+
+#[test]
+fn g2_msms_match_the_cpu() {
+    selftest_cases_match(Primitive::G2Msm);
+}
+
+#[test]
+fn g1_scaling_matches_the_cpu() {
+    selftest_cases_match(Primitive::G1Scale);
+}
+
+/// A spoiled primitive is caught, named by the case, with the first differing output.
+#[test]
+fn a_spoiled_primitive_is_reported_as_differing() {
     let gpu = require_gpu!();
-    let cpu = CpuBackend::new();
-    let mut rng = Rng::new(9);
-    let chunks: Vec<u8> = (0..(1 << 16) * 32).map(|_| rng.next_u64() as u8).collect();
-    for count in (0..=300).chain([1 << 16]) {
-        let data = &chunks[..count * 32];
-        let natural = (count.max(1)).next_power_of_two().ilog2();
-        for depth in [natural, natural + 1, natural + 5] {
-            let got = hash::merkle_root(gpu, data, depth).expect("merkle runs");
-            assert_eq!(
-                got,
-                cpu.merkle_root(data, depth),
-                "{count} chunks, depth {depth}"
-            );
-        }
-    }
+    let case = selftest::cases(Level::Quick)
+        .into_iter()
+        .find(|c| c.primitive == Primitive::G1Msm && c.size == 100)
+        .expect("a case");
+    let checked = selftest::check(gpu, &case, Some(Primitive::G1Msm));
+    assert!(
+        matches!(checked.agreement, Agreement::Differs { index: 0, .. }),
+        "{:?}",
+        checked.agreement
+    );
+    let other = selftest::check(gpu, &case, Some(Primitive::G2Msm));
+    assert_eq!(other.agreement, Agreement::Same);
 }
 
 /// The backend's routing: forced onto the device, its primitives agree with the CPU.
@@ -644,9 +519,9 @@ fn the_forced_backend_matches_the_cpu() {
         WgpuBackend::open(false, Thresholds::ALWAYS, Default::default()).expect("adapter");
     let cpu = CpuBackend::new();
     let mut rng = Rng::new(10);
-    let points = affine_points::<G1>(&mut rng, 50);
+    let points = selftest::g1_points(50, &mut rng);
     assert!(G1::eq(&backend.g1_sum(&points), &cpu.g1_sum(&points)));
-    let [small, _] = scalar_sets(&mut rng, 50);
+    let small = ScalarKind::U64.scalars(50, &mut rng);
     assert!(G1::eq(
         &backend.g1_msm(&points, &small),
         &cpu.g1_msm(&points, &small)

@@ -1,0 +1,277 @@
+//! A GPU against the CPU, primitive by primitive ([`cases`]) and operation by operation
+//! ([`operations`]): what `veribatch selftest` runs on a user's device and what the
+//! differential tests of each GPU backend run in CI.
+//!
+//! Primitives are called on the device itself, not through [`Offload`](crate::backend::Offload),
+//! whose spot checks would replace a wrong answer with the CPU's and hide it.
+
+mod cases;
+mod operations;
+
+use std::time::{Duration, Instant};
+
+use blst::{blst_p1, blst_p2};
+
+pub use cases::{Case, Level, Primitive, ScalarKind, cases, g1_points, g2_points};
+pub use operations::{Engines, Operation, OperationCheck, operations};
+
+use crate::backend::cpu::CpuBackend;
+use crate::backend::device_checks::{Corrupt, Fault};
+use crate::backend::{Backend, BackendChoice, Device};
+use crate::points::{compress_g1, compress_g2, p1_affine, p2_affine};
+use crate::workload::{self, Rng};
+
+/// Whether the device agreed with the CPU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Agreement {
+    Same,
+    /// The first output that differs: its index and both values, in hex.
+    Differs {
+        index: usize,
+        device: String,
+        cpu: String,
+    },
+    /// The device gave no answer (an error, or an answer of the wrong length).
+    Failed(String),
+}
+
+/// One case on one device.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub case: Case,
+    pub agreement: Agreement,
+    pub device_time: Duration,
+    pub cpu_time: Duration,
+}
+
+/// A test-only fault: the device's answers for one primitive are spoiled (a point plus
+/// the generator, a digest with a bit flipped), so that the selftest can be seen to fail.
+/// Named by `VERIBATCH_SELFTEST_FAULT=PRIMITIVE`.
+pub fn fault_from_env() -> Option<Primitive> {
+    let name = std::env::var("VERIBATCH_SELFTEST_FAULT").ok()?;
+    let primitive = Primitive::ALL.into_iter().find(|p| p.name() == name);
+    if primitive.is_some() {
+        tracing::warn!(%name, "spoiling a primitive on purpose (VERIBATCH_SELFTEST_FAULT)");
+    }
+    primitive
+}
+
+/// Runs `case` on `device` and on the CPU, with the device's answers spoiled for the
+/// primitive `spoil` names.
+pub fn check<D: Device>(device: &D, case: &Case, spoil: Option<Primitive>) -> Checked {
+    let cpu = CpuBackend::new();
+    let mut rng = Rng::new(case.seed());
+    let n = case.size;
+    let spoiling = spoil == Some(case.primitive);
+    let error = |e: D::Error| Agreement::Failed(e.to_string());
+    let (agreement, device_time, cpu_time) = match case.primitive {
+        Primitive::Sha256 => {
+            let blocks = rng.bytes(64 * n);
+            let (got, device_time) = timed(|| {
+                let mut out = vec![0u8; 32 * n];
+                device.hash_blocks(&blocks, &mut out).map(|()| out)
+            });
+            let (want, cpu_time) = timed(|| {
+                let mut out = vec![0u8; 32 * n];
+                cpu.hash_blocks(&blocks, &mut out);
+                out
+            });
+            let agreement = got.map_or_else(error, |got| {
+                let got = spoiled(spoiling, got);
+                compare(got.chunks(32), want.chunks(32), |d| hex::encode(d))
+            });
+            (agreement, device_time, cpu_time)
+        }
+        Primitive::MerkleRoot => {
+            let chunks = workload::chunks(n, &mut rng);
+            let depth = case.depth();
+            let (got, device_time) = timed(|| device.merkle_root(&chunks, depth));
+            let (want, cpu_time) = timed(|| cpu.merkle_root(&chunks, depth));
+            let agreement = got.map_or_else(error, |got| {
+                compare([spoiled(spoiling, got)].iter(), [want].iter(), |r| {
+                    hex::encode(r)
+                })
+            });
+            (agreement, device_time, cpu_time)
+        }
+        Primitive::G1Sum => {
+            let points = g1_points(n, &mut rng);
+            let (got, device_time) = timed(|| device.g1_sum(&points));
+            let (want, cpu_time) = timed(|| cpu.g1_sum(&points));
+            let agreement = got.map_or_else(error, |got| one_g1(spoiled(spoiling, got), want));
+            (agreement, device_time, cpu_time)
+        }
+        Primitive::G2Sum => {
+            let points = g2_points(n, &mut rng);
+            let (got, device_time) = timed(|| device.g2_sum(&points));
+            let (want, cpu_time) = timed(|| cpu.g2_sum(&points));
+            let agreement = got.map_or_else(error, |got| one_g2(spoiled(spoiling, got), want));
+            (agreement, device_time, cpu_time)
+        }
+        Primitive::G1Msm => {
+            let points = g1_points(n, &mut rng);
+            let scalars = scalar_kind(case).scalars(n, &mut rng);
+            let (got, device_time) = timed(|| device.g1_msm(&points, &scalars));
+            let (want, cpu_time) = timed(|| cpu.g1_msm(&points, &scalars));
+            let agreement = got.map_or_else(error, |got| one_g1(spoiled(spoiling, got), want));
+            (agreement, device_time, cpu_time)
+        }
+        Primitive::G2Msm => {
+            let points = g2_points(n, &mut rng);
+            let scalars = scalar_kind(case).scalars(n, &mut rng);
+            let (got, device_time) = timed(|| device.g2_msm(&points, &scalars));
+            let (want, cpu_time) = timed(|| cpu.g2_msm(&points, &scalars));
+            let agreement = got.map_or_else(error, |got| one_g2(spoiled(spoiling, got), want));
+            (agreement, device_time, cpu_time)
+        }
+        Primitive::G1Scale => {
+            let points = g1_points(n, &mut rng);
+            let scalars = scalar_kind(case).scalars(n, &mut rng);
+            let (got, device_time) = timed(|| device.g1_scale(&points, &scalars));
+            let (want, cpu_time) = timed(|| cpu.g1_scale(&points, &scalars));
+            let agreement = got.map_or_else(error, |got| {
+                let got = spoiled(spoiling, got);
+                if got.len() != want.len() {
+                    Agreement::Failed(format!("{} points for {} inputs", got.len(), want.len()))
+                } else {
+                    compare(got.iter(), want.iter(), |p| hex::encode(compress_g1(p)))
+                }
+            });
+            (agreement, device_time, cpu_time)
+        }
+    };
+    Checked {
+        case: *case,
+        agreement,
+        device_time,
+        cpu_time,
+    }
+}
+
+/// The backends a selftest can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GpuBackend {
+    Wgpu,
+    Cuda,
+}
+
+impl GpuBackend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Wgpu => "wgpu",
+            Self::Cuda => "cuda",
+        }
+    }
+
+    /// The engine choice that forces every primitive onto this backend.
+    pub fn choice(self) -> BackendChoice {
+        match self {
+            Self::Wgpu => BackendChoice::Wgpu,
+            Self::Cuda => BackendChoice::Cuda,
+        }
+    }
+}
+
+/// The device a selftest checks, opened directly. `Err` says why it is unavailable.
+pub enum OpenDevice {
+    Wgpu(Box<crate::backend::wgpu::Gpu>),
+    Cuda(crate::backend::cuda::Cuda),
+}
+
+impl OpenDevice {
+    /// Opens `backend`'s device: for wgpu the best adapter, a software one included.
+    pub fn open(backend: GpuBackend) -> Result<Self, String> {
+        match backend {
+            GpuBackend::Wgpu => crate::backend::wgpu::Gpu::open(false)
+                .map(|gpu| Self::Wgpu(Box::new(gpu)))
+                .map_err(|e| e.to_string()),
+            GpuBackend::Cuda => crate::backend::cuda::Cuda::open()
+                .map(Self::Cuda)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The adapter or device, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Wgpu(gpu) => {
+                let a = gpu.adapter();
+                format!("{} ({}, {})", a.name, a.backend, a.device_type)
+            }
+            Self::Cuda(cuda) => cuda.description().to_string(),
+        }
+    }
+
+    /// Compiles every kernel the device has not compiled yet, and how long that took:
+    /// then no case's time includes a compilation. (CUDA compiles, or loads, at open.)
+    pub fn compile_kernels(&self) -> Duration {
+        let (_, took) = timed(|| {
+            if let Self::Wgpu(gpu) = self {
+                gpu.compile_all();
+            }
+        });
+        took
+    }
+
+    /// [`check`] on this device.
+    pub fn check(&self, case: &Case, spoil: Option<Primitive>) -> Checked {
+        match self {
+            Self::Wgpu(gpu) => check(&**gpu, case, spoil),
+            Self::Cuda(cuda) => check(cuda, case, spoil),
+        }
+    }
+}
+
+/// `value`, spoiled on purpose when `spoiling` ([`fault_from_env`]).
+fn spoiled<T: Corrupt>(spoiling: bool, value: T) -> T {
+    if spoiling {
+        value.corrupt(Fault::WrongPoint)
+    } else {
+        value
+    }
+}
+
+fn scalar_kind(case: &Case) -> ScalarKind {
+    case.scalars.unwrap_or(ScalarKind::U64)
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let value = f();
+    (value, start.elapsed())
+}
+
+/// The first pair that differs, shown with `show`.
+fn compare<'a, T: PartialEq + ?Sized + 'a>(
+    got: impl Iterator<Item = &'a T>,
+    want: impl Iterator<Item = &'a T>,
+    show: impl Fn(&T) -> String,
+) -> Agreement {
+    for (index, (g, w)) in got.zip(want).enumerate() {
+        if g != w {
+            return Agreement::Differs {
+                index,
+                device: show(g),
+                cpu: show(w),
+            };
+        }
+    }
+    Agreement::Same
+}
+
+/// One G1 point each, compared in their compressed (canonical) encodings.
+fn one_g1(got: blst_p1, want: blst_p1) -> Agreement {
+    let (g, w) = (
+        compress_g1(&p1_affine(&got)),
+        compress_g1(&p1_affine(&want)),
+    );
+    compare([g].iter(), [w].iter(), |p| hex::encode(p))
+}
+
+fn one_g2(got: blst_p2, want: blst_p2) -> Agreement {
+    let (g, w) = (
+        compress_g2(&p2_affine(&got)),
+        compress_g2(&p2_affine(&want)),
+    );
+    compare([g].iter(), [w].iter(), |p| hex::encode(p))
+}
