@@ -30,10 +30,13 @@ strip "$kit/veribatch"
 echo "--- the CUDA kernels, ahead of time"
 "$kit/veribatch" kernels compile --target cuda --arch sm_80,sm_90 --out "$kit/cuda-kernels"
 
-loader=$(ldconfig -p | awk '/libvulkan\.so\.1 / {print $NF; exit}')
+vulkan_loader() {
+  { ldconfig -p 2>/dev/null || true; } | awk '/libvulkan\.so\.1 / && !found {print $NF; found=1}'
+}
+loader=$(vulkan_loader)
 if [ -z "$loader" ] && command -v apt-get >/dev/null 2>&1; then
   (apt-get update -qq && apt-get install -y -qq libvulkan1) >/dev/null 2>&1 || true
-  loader=$(ldconfig -p | awk '/libvulkan\.so\.1 / {print $NF; exit}')
+  loader=$(vulkan_loader)
 fi
 if [ -n "$loader" ]; then
   cp -L "$loader" "$kit/lib/libvulkan.so.1"

@@ -109,11 +109,14 @@ fn quiet_wayland_probe() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("veribatch-runtime-{}", uid()));
-    let made = std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir);
-    if made.is_ok() {
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    // Only a folder of this user's own, private, not a link: another user could have
+    // made the predictable name first, with a socket of theirs in it.
+    let own = std::fs::symlink_metadata(&dir).is_ok_and(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.is_dir() && m.uid() == uid() && m.mode() & 0o077 == 0
+    });
+    if own {
         // SAFETY: called first in main, before any other thread exists.
         unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
     }

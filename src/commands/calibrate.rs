@@ -11,6 +11,7 @@ use veribatch_engine::backend::cpu::CpuBackend;
 use veribatch_engine::backend::{
     self, Backend, BackendChoice, DeviceChecks, SpotChecks, Thresholds, cuda, wgpu,
 };
+use veribatch_engine::selftest::{GpuBackend, OpenDevice};
 use veribatch_engine::workload::{self, Rng};
 
 use crate::output::{CommandResult, Outcome, outln};
@@ -132,17 +133,15 @@ impl std::fmt::Display for Never {
     }
 }
 
+/// The device `choice` opens, in words (the one the backend ranks first, as it does).
 fn describe(choice: BackendChoice) -> String {
-    match choice {
-        BackendChoice::Cuda => cuda::availability()
-            .ok()
-            .and_then(|d| d.first().map(|d| d.to_string()))
-            .unwrap_or_default(),
-        _ => wgpu::adapters()
-            .first()
-            .map(|a| format!("{} ({}, {})", a.name, a.backend, a.device_type))
-            .unwrap_or_default(),
-    }
+    let backend = match choice {
+        BackendChoice::Cuda => GpuBackend::Cuda,
+        _ => GpuBackend::Wgpu,
+    };
+    OpenDevice::open(backend)
+        .map(|device| device.describe())
+        .unwrap_or_else(|why| format!("a device that no longer opens ({why})"))
 }
 
 /// A primitive to time: its threshold's name, what its size counts, and its sizes.

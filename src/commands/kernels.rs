@@ -73,7 +73,10 @@ fn cuda(archs: &[String]) -> CommandResult {
     // Without NVRTC nothing can be checked: that is a setup problem (exit 2), not a
     // kernel that fails to compile (exit 1).
     let version = cuda::nvrtc_version().map_err(|e| e.to_string())?;
-    outln!("NVRTC {version}");
+    outln!(
+        "NVRTC {version} ({})",
+        cuda::nvrtc_library().unwrap_or("unknown library")
+    );
     let mut all_valid = true;
     for arch in archs {
         let ptx = match cuda::compile(arch, cuda::Output::Ptx) {

@@ -45,8 +45,10 @@ pub struct BackendArgs {
 impl BackendArgs {
     /// Where the thresholds in force came from, in words.
     pub fn threshold_source(&self) -> &'static str {
-        let flag =
-            std::env::args().any(|a| a == "--gpu-threshold" || a.starts_with("--gpu-threshold="));
+        let flag = std::env::args_os().any(|a| {
+            a.to_str()
+                .is_some_and(|a| a == "--gpu-threshold" || a.starts_with("--gpu-threshold="))
+        });
         let env = std::env::var_os("VERIBATCH_GPU_THRESHOLDS").is_some_and(|v| !v.is_empty());
         match (flag, env) {
             (true, _) => "--gpu-threshold, over the built-in defaults",

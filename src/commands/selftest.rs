@@ -73,6 +73,8 @@ struct BackendReport {
     backend: &'static str,
     /// The device checked, or why there is none.
     device: Option<String>,
+    /// A software adapter (lavapipe): the kernels were checked, not a GPU.
+    software: bool,
     unavailable: Option<String>,
     /// Compiling the kernels before the first case (not in any case's time).
     kernel_compile_ms: f64,
@@ -189,6 +191,7 @@ fn check_backend(
             return BackendReport {
                 backend: name,
                 device: None,
+                software: false,
                 unavailable: Some(why),
                 kernel_compile_ms: 0.0,
                 checks: Vec::new(),
@@ -196,8 +199,12 @@ fn check_backend(
         }
     };
     let description = device.describe();
+    let software = device.is_software();
     if progress {
         eprintln!("selftest: {name} on {description}");
+        if software {
+            eprintln!("selftest: a software adapter: this checks the kernels, not a GPU");
+        }
     }
     let compiled = device.compile_kernels();
     if progress {
@@ -229,6 +236,7 @@ fn check_backend(
     BackendReport {
         backend: name,
         device: Some(description),
+        software,
         unavailable: None,
         kernel_compile_ms: compiled.as_secs_f64() * 1e3,
         checks,

@@ -191,6 +191,14 @@ impl OpenDevice {
         }
     }
 
+    /// Whether this is a software adapter (lavapipe): it checks the kernels, not a GPU.
+    pub fn is_software(&self) -> bool {
+        match self {
+            Self::Wgpu(gpu) => !gpu.adapter().is_gpu,
+            Self::Cuda(_) => false,
+        }
+    }
+
     /// The adapter or device, in words.
     pub fn describe(&self) -> String {
         match self {
@@ -241,12 +249,20 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (value, start.elapsed())
 }
 
-/// The first pair that differs, shown with `show`.
+/// The first pair that differs, shown with `show`; a device answer of another length
+/// than the CPU's fails.
 fn compare<'a, T: PartialEq + ?Sized + 'a>(
-    got: impl Iterator<Item = &'a T>,
-    want: impl Iterator<Item = &'a T>,
+    got: impl ExactSizeIterator<Item = &'a T>,
+    want: impl ExactSizeIterator<Item = &'a T>,
     show: impl Fn(&T) -> String,
 ) -> Agreement {
+    if got.len() != want.len() {
+        return Agreement::Failed(format!(
+            "{} outputs from the device, {} from the CPU",
+            got.len(),
+            want.len()
+        ));
+    }
     for (index, (g, w)) in got.zip(want).enumerate() {
         if g != w {
             return Agreement::Differs {

@@ -203,6 +203,13 @@ fn shown(verdicts: &[Verdict]) -> Vec<String> {
 
 /// The first verdict (in words) that is not what the workload meant, if any.
 fn unexpected(verdicts: &[String], expected: &[Expected]) -> Option<String> {
+    if verdicts.len() != expected.len() {
+        return Some(format!(
+            "count: {} for {} items",
+            verdicts.len(),
+            expected.len()
+        ));
+    }
     verdicts
         .iter()
         .zip(expected)

@@ -28,9 +28,18 @@ pub enum CacheRefused {
     Owner { path: PathBuf, owner: u32, uid: u32 },
     #[error("{path} can be written by other users (mode {mode:o})")]
     Writable { path: PathBuf, mode: u32 },
+    #[error("{path} is a symbolic link")]
+    Link { path: PathBuf },
     #[cfg_attr(unix, allow(dead_code))]
     #[error("the CUBIN cache needs Unix permissions, which this platform lacks")]
     Unsupported,
+}
+
+/// Whether `path` (a folder or file of kernels compiled ahead of time) is as installed
+/// by this user or root: owned by one of them, writable by no one else, not a symbolic
+/// link, and below no folder others could use to swap it.
+pub fn installed(path: &Path) -> Result<(), CacheRefused> {
+    checks::installed(path)
 }
 
 /// A cache folder that passed the checks.
@@ -149,6 +158,46 @@ mod checks {
         Ok(())
     }
 
+    /// Owned by this user or by root, writable by no other user, and not a symbolic
+    /// link; for a folder, no folder above it that others could use to swap it. (Kernels
+    /// compiled ahead of time are often installed by root and run by a service user.)
+    pub fn installed(path: &Path) -> Result<(), CacheRefused> {
+        let link = std::fs::symlink_metadata(path).map_err(|source| CacheRefused::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if link.file_type().is_symlink() {
+            return Err(CacheRefused::Link {
+                path: path.to_path_buf(),
+            });
+        }
+        let canonical = std::fs::canonicalize(path).map_err(|source| CacheRefused::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        for (i, ancestor) in canonical.ancestors().enumerate() {
+            let meta = metadata(ancestor)?;
+            let (owner, mode) = (meta.uid(), meta.mode());
+            if owner != 0 && owner != uid() {
+                return Err(CacheRefused::Owner {
+                    path: ancestor.to_path_buf(),
+                    owner,
+                    uid: uid(),
+                });
+            }
+            // The path itself must not be writable by others; a folder above it may be
+            // if it is sticky (/tmp), where others cannot rename what is not theirs.
+            let sticky_ok = i > 0 && mode & STICKY != 0;
+            if mode & OTHERS_WRITE != 0 && !sticky_ok {
+                return Err(CacheRefused::Writable {
+                    path: ancestor.to_path_buf(),
+                    mode: mode & 0o7777,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Owned by this user and writable by nobody else.
     pub fn trusted_file(path: &Path) -> Result<(), CacheRefused> {
         let meta = metadata(path)?;
@@ -201,6 +250,10 @@ mod checks {
     }
 
     pub fn trusted_dir(_: &Path) -> Result<(), CacheRefused> {
+        Err(CacheRefused::Unsupported)
+    }
+
+    pub fn installed(_: &Path) -> Result<(), CacheRefused> {
         Err(CacheRefused::Unsupported)
     }
 

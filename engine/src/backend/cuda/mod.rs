@@ -12,6 +12,7 @@ mod device;
 #[cfg(test)]
 mod host_tests;
 mod nvrtc;
+mod nvrtc_lib;
 pub mod prebuilt;
 mod primitives;
 #[cfg(test)]
@@ -20,7 +21,9 @@ mod tests;
 use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 
 pub use device::{Cuda, DeviceDescription, devices};
-pub use nvrtc::{Output, PtxEntry, compile, ptx_entries, version as nvrtc_version};
+pub use nvrtc::{
+    Output, PtxEntry, compile, library_name as nvrtc_library, ptx_entries, version as nvrtc_version,
+};
 
 use super::Scalars;
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
@@ -35,9 +38,9 @@ pub enum CudaError {
     #[error("the CUDA driver found no device")]
     NoDevice,
     #[error(
-        "NVRTC not found (libnvrtc.so.12): install the CUDA toolkit, or \
-         `pip install nvidia-cuda-nvrtc-cu12` and add its nvidia/cuda_nvrtc/lib folder to \
-         LD_LIBRARY_PATH"
+        "NVRTC not found (libnvrtc.so.12, libnvrtc.so.13 or libnvrtc.so): install the CUDA \
+         toolkit, or `pip install nvidia-cuda-nvrtc-cu12` and add its nvidia/cuda_nvrtc/lib \
+         folder to LD_LIBRARY_PATH, or use kernels compiled ahead of time (--cuda-kernels)"
     )]
     NoNvrtc,
     #[error("NVRTC: {0}")]
@@ -81,8 +84,9 @@ impl Offload<Cuda> {
 pub fn availability() -> Result<Vec<DeviceDescription>, CudaError> {
     let found = devices()?;
     match kernel_dir() {
+        // The backend opens the first device only.
         Some(dir) => {
-            for device in &found {
+            if let Some(device) = found.first() {
                 prebuilt::load(&dir, &device.arch())?;
             }
         }

@@ -6,10 +6,10 @@
 use std::ffi::{CStr, CString, c_char};
 use std::path::PathBuf;
 
-use cudarc::nvrtc::{result, sys};
 use sha2::{Digest, Sha256};
 
 use super::cubin_cache::CubinCache;
+use super::nvrtc_lib::{self, Nvrtc};
 use super::{CudaError, guarded};
 
 /// What NVRTC is asked for.
@@ -19,26 +19,29 @@ pub enum Output {
     Cubin,
 }
 
-/// Whether NVRTC can be loaded: cudarc panics on a missing library, so every use of
-/// NVRTC checks this first.
+/// Whether NVRTC can be loaded ([`nvrtc_lib::CANDIDATES`]).
 pub fn present() -> bool {
-    // SAFETY: only tries to load the library.
-    unsafe { sys::is_culib_present() }
+    nvrtc_lib::get().is_some()
+}
+
+/// The NVRTC library loaded (one of [`nvrtc_lib::CANDIDATES`]), if any.
+pub fn library_name() -> Option<&'static str> {
+    nvrtc_lib::get().map(|lib| lib.name)
+}
+
+fn library() -> Result<&'static Nvrtc, CudaError> {
+    nvrtc_lib::get().ok_or(CudaError::NoNvrtc)
 }
 
 /// NVRTC's version, e.g. "12.9".
 pub fn version() -> Result<String, CudaError> {
-    if !present() {
-        return Err(CudaError::NoNvrtc);
-    }
-    guarded(|| {
-        let (mut major, mut minor) = (0, 0);
-        // SAFETY: the library is present; the pointers are to live integers.
-        unsafe { sys::nvrtcVersion(&mut major, &mut minor) }
-            .result()
-            .map_err(|e| CudaError::Compile(format!("nvrtcVersion: {e:?}")))?;
-        Ok(format!("{major}.{minor}"))
-    })
+    let lib = library()?;
+    let (mut major, mut minor) = (0, 0);
+    // SAFETY: the pointers are to live integers.
+    let status = unsafe { (lib.version)(&mut major, &mut minor) };
+    lib.check("nvrtcVersion", status)
+        .map_err(CudaError::Compile)?;
+    Ok(format!("{major}.{minor}"))
 }
 
 /// Compiles every kernel of `kernels/cuda` for `arch` (`sm_80`, `sm_90`, …).
@@ -47,9 +50,7 @@ pub fn compile(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
 }
 
 fn compile_unguarded(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
-    if !present() {
-        return Err(CudaError::NoNvrtc);
-    }
+    let lib = library()?;
     if !is_arch(arch) {
         return Err(CudaError::Compile(format!(
             "{arch:?} is not a GPU architecture: expected sm_XY, e.g. sm_80 or sm_90"
@@ -59,26 +60,26 @@ fn compile_unguarded(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
         .map_err(|e| CudaError::Compile(e.to_string()))?;
     let source = CString::new(source)
         .map_err(|_| CudaError::Compile("a NUL byte in the CUDA sources".into()))?;
-    let program = Program::create(&source)?;
+    let program = Program::create(lib, &source)?;
     let options = [
-        format!("--gpu-architecture={arch}"),
-        "--std=c++17".to_string(),
+        CString::new(format!("--gpu-architecture={arch}")).expect("no NUL"),
+        c"--std=c++17".to_owned(),
     ];
-    // SAFETY: `program` is alive until dropped below.
-    if let Err(e) = unsafe { result::compile_program(program.0, &options) } {
+    let pointers: Vec<*const c_char> = options.iter().map(|o| o.as_ptr()).collect();
+    // SAFETY: `program` is alive; `pointers` holds as many live C strings as it says.
+    let status =
+        unsafe { (lib.compile_program)(program.raw, pointers.len() as i32, pointers.as_ptr()) };
+    if let Err(e) = lib.check("nvrtcCompileProgram", status) {
         let log = program.log();
-        return Err(CudaError::Compile(format!("{e:?} for {arch}:\n{log}")));
+        return Err(CudaError::Compile(format!("{e} for {arch}:\n{log}")));
     }
     match output {
-        // SAFETY: the program compiled.
-        Output::Ptx => unsafe { result::get_ptx(program.0) }
-            .map(|ptx| {
-                let bytes: Vec<u8> = ptx.iter().map(|&c| c as u8).collect();
-                // NVRTC counts the terminating NUL.
-                bytes.split(|&b| b == 0).next().unwrap_or(&[]).to_vec()
-            })
-            .map_err(|e| CudaError::Compile(format!("nvrtcGetPTX: {e:?}"))),
-        Output::Cubin => program.cubin(),
+        Output::Ptx => {
+            let ptx = program.read("nvrtcGetPTX", lib.ptx_size, lib.ptx)?;
+            // NVRTC counts the terminating NUL.
+            Ok(ptx.split(|&b| b == 0).next().unwrap_or(&[]).to_vec())
+        }
+        Output::Cubin => program.read("nvrtcGetCUBIN", lib.cubin_size, lib.cubin),
     }
 }
 
@@ -132,44 +133,67 @@ fn is_arch(arch: &str) -> bool {
 }
 
 /// An NVRTC program, destroyed on drop.
-struct Program(sys::nvrtcProgram);
+struct Program {
+    lib: &'static Nvrtc,
+    raw: nvrtc_lib::Program,
+}
+
+/// NVRTC's size-then-contents getter pair for one output.
+type Getter<T> = unsafe extern "C" fn(nvrtc_lib::Program, *mut T) -> i32;
 
 impl Program {
-    fn create(source: &CStr) -> Result<Self, CudaError> {
-        result::create_program(source, Some(c"veribatch.cu"))
-            .map(Self)
-            .map_err(|e| CudaError::Compile(format!("nvrtcCreateProgram: {e:?}")))
+    fn create(lib: &'static Nvrtc, source: &CStr) -> Result<Self, CudaError> {
+        let mut raw = std::ptr::null_mut();
+        // SAFETY: `raw` receives the program; the strings are live and NUL-terminated;
+        // no headers are passed.
+        let status = unsafe {
+            (lib.create_program)(
+                &mut raw,
+                source.as_ptr(),
+                c"veribatch.cu".as_ptr(),
+                0,
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        lib.check("nvrtcCreateProgram", status)
+            .map_err(CudaError::Compile)?;
+        Ok(Self { lib, raw })
+    }
+
+    /// One of the program's outputs (its log, PTX or CUBIN), through NVRTC's size and
+    /// contents functions for it.
+    fn read(
+        &self,
+        what: &str,
+        size_of: Getter<usize>,
+        contents: Getter<c_char>,
+    ) -> Result<Vec<u8>, CudaError> {
+        let mut size = 0usize;
+        // SAFETY: the program is alive; `size` is a live integer.
+        let status = unsafe { size_of(self.raw, &mut size) };
+        self.lib.check(what, status).map_err(CudaError::Compile)?;
+        let mut bytes = vec![0u8; size];
+        // SAFETY: `bytes` has the `size` bytes NVRTC writes.
+        let status = unsafe { contents(self.raw, bytes.as_mut_ptr().cast()) };
+        self.lib.check(what, status).map_err(CudaError::Compile)?;
+        Ok(bytes)
     }
 
     fn log(&self) -> String {
-        // SAFETY: the program is alive; NVRTC's log is a NUL-terminated string.
-        match unsafe { result::get_program_log(self.0) } {
-            Ok(log) => unsafe { CStr::from_ptr(log.as_ptr()) }
-                .to_string_lossy()
-                .into_owned(),
-            Err(e) => format!("(no log: {e:?})"),
+        match self.read("nvrtcGetProgramLog", self.lib.log_size, self.lib.log) {
+            Ok(log) => {
+                String::from_utf8_lossy(log.split(|&b| b == 0).next().unwrap_or(&[])).into_owned()
+            }
+            Err(e) => format!("(no log: {e})"),
         }
-    }
-
-    fn cubin(&self) -> Result<Vec<u8>, CudaError> {
-        let mut size = 0usize;
-        // SAFETY: the program compiled; `size` is a live integer.
-        unsafe { sys::nvrtcGetCUBINSize(self.0, &mut size) }
-            .result()
-            .map_err(|e| CudaError::Compile(format!("nvrtcGetCUBINSize: {e:?}")))?;
-        let mut cubin = vec![0 as c_char; size];
-        // SAFETY: `cubin` has the `size` bytes NVRTC writes.
-        unsafe { sys::nvrtcGetCUBIN(self.0, cubin.as_mut_ptr()) }
-            .result()
-            .map_err(|e| CudaError::Compile(format!("nvrtcGetCUBIN: {e:?}")))?;
-        Ok(cubin.into_iter().map(|c| c as u8).collect())
     }
 }
 
 impl Drop for Program {
     fn drop(&mut self) {
-        // SAFETY: created by create_program and destroyed only here.
-        let _ = unsafe { result::destroy_program(self.0) };
+        // SAFETY: created by nvrtcCreateProgram and destroyed only here.
+        let _ = unsafe { (self.lib.destroy_program)(&mut self.raw) };
     }
 }
 

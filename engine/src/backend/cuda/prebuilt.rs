@@ -2,10 +2,14 @@
 //! DIR`): one CUBIN per architecture and a manifest, so that a GPU machine runs the
 //! kernels with no NVRTC present (`--cuda-kernels DIR`, `VERIBATCH_CUDA_KERNELS`).
 //!
-//! A folder is trusted only for the sources this binary was built with: the manifest
-//! names the SHA-256 of the translation unit, and each CUBIN's SHA-256. A CUBIN of other
-//! sources would run other kernels than the ones tested; a damaged one could do
-//! anything. Either is refused, with the reason.
+//! A CUBIN is code every verification trusts (one whose MSM returns the identity would
+//! make every BLS batch hold), so a folder is used only as installed: the folder, the
+//! manifest and each CUBIN owned by this user or root, writable by no one else, no
+//! symbolic links, no folder above them others could use to swap them (the checks of
+//! the NVRTC cache, [`super::cubin_cache`]). Within such a folder the manifest names the
+//! SHA-256 of the translation unit and of each CUBIN: a folder compiled from other
+//! sources (other kernels than the ones tested) or a damaged file is refused. The
+//! checksums catch damage and mix-ups; the ownership checks keep others from planting.
 
 use std::fmt;
 use std::io;
@@ -72,6 +76,13 @@ pub enum PrebuiltError {
     },
     #[error("{0:?} is not a file name inside the folder")]
     BadName(String),
+    #[error("not used: {0}")]
+    Untrusted(String),
+}
+
+/// [`super::cubin_cache::installed`], as a refusal.
+fn installed(path: &Path) -> Result<(), PrebuiltError> {
+    super::cubin_cache::installed(path).map_err(|e| PrebuiltError::Untrusted(e.to_string()))
 }
 
 /// SHA-256 of the CUDA translation unit this binary compiles and launches.
@@ -82,7 +93,7 @@ pub fn source_sha256() -> Result<String, CudaError> {
 }
 
 /// Compiles a CUBIN for each of `archs` into `dir` (created if missing), then writes the
-/// manifest: a folder with a manifest is complete. Each file is written under a
+/// manifest (an old one is removed first): a folder with a manifest is complete. Each file is written under a
 /// temporary name and renamed.
 pub fn compile_into(dir: &Path, archs: &[String]) -> Result<Manifest, CompileIntoError> {
     let io = |path: &Path| {
@@ -95,6 +106,11 @@ pub fn compile_into(dir: &Path, archs: &[String]) -> Result<Manifest, CompileInt
         }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    // An old manifest would vouch for a half-replaced folder if this fails midway.
+    match std::fs::remove_file(dir.join(MANIFEST)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io(dir)(e)),
+        _ => {}
+    }
     let mut kernels = Vec::new();
     for arch in archs {
         let cubin = nvrtc::compile(arch, Output::Cubin).map_err(CompileIntoError::Compile)?;
@@ -132,6 +148,8 @@ pub enum CompileIntoError {
 /// binary's sources.
 pub fn manifest(dir: &Path) -> Result<Manifest, PrebuiltError> {
     let path = dir.join(MANIFEST);
+    installed(dir)?;
+    installed(&path)?;
     let bytes = std::fs::read(&path).map_err(|e| PrebuiltError::Io {
         path: path.clone(),
         reason: e.to_string(),
@@ -200,6 +218,7 @@ pub fn load(dir: &Path, arch: &str) -> Result<Vec<u8>, PrebuiltError> {
         return Err(PrebuiltError::BadName(entry.file.clone()));
     }
     let path = dir.join(&entry.file);
+    installed(&path)?;
     let cubin = std::fs::read(&path).map_err(|e| PrebuiltError::Io {
         path: path.clone(),
         reason: e.to_string(),
