@@ -6,8 +6,8 @@
 #   ./run.sh REPORT_DIR
 #
 # Writes into REPORT_DIR: info.txt, selftest-cuda.json, selftest-wgpu.json (when a
-# Vulkan driver is present), bench/ (report.json, report.md, plots), calibrate-*.toml
-# and .md, and summary.txt with each step's exit status and time. Exit 0 when every
+# Vulkan driver is present), bench/ (report.json, report.md, plots), calibrate-BACKEND
+# .toml and .md (CUDA's where it was checked, else wgpu's), and summary.txt with each step's exit status and time. Exit 0 when every
 # selftest that ran agreed on a GPU, 1 when one found a difference or crashed or ran out
 # of time, 2 when no GPU could be checked (a software adapter is checked, and reported,
 # but is no GPU). Every step has a time limit; together they fit in 8 minutes.
@@ -81,11 +81,13 @@ for backend in cuda wgpu; do
   esac
 done
 step bench.txt 120 "$vb" bench --quick --backend "$backends" --out "$out/bench"
+# Calibrate the device --backend auto would use: CUDA where it was checked, else wgpu.
 for backend in cuda wgpu; do
   case ",$backends," in
     *",$backend,"*)
-      step "calibrate-$backend.md" 60 "$vb" calibrate --backend "$backend" $quick \
+      step "calibrate-$backend.md" 120 "$vb" calibrate --backend "$backend" $quick \
         --out "$out/calibrate-$backend.toml"
+      break
       ;;
   esac
 done

@@ -174,7 +174,8 @@ fn primitives(quick: bool) -> Vec<Primitive> {
 }
 
 /// Times `primitive` on `device` and on `cpu` at each size, up to the sizes where the
-/// device has won twice in a row (it only gains from there).
+/// device has won twice in a row (it only gains from there), or where one call takes
+/// over two seconds (larger sizes would take minutes).
 fn measure(primitive: &Primitive, device: &dyn Backend, cpu: &dyn Backend, quick: bool) -> Curve {
     let mut curve = Curve {
         name: primitive.name,
@@ -199,7 +200,7 @@ fn measure(primitive: &Primitive, device: &dyn Backend, cpu: &dyn Backend, quick
         );
         curve.points.push((n, device_time, cpu_time));
         wins = if device_time < cpu_time { wins + 1 } else { 0 };
-        if wins == 2 {
+        if wins == 2 || device_time.max(cpu_time) > Duration::from_secs(2) {
             break;
         }
     }
