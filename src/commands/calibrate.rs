@@ -310,7 +310,13 @@ fn print_table(curves: &[Curve]) {
                 "{}: the device fell back to the CPU ({why}): never",
                 curve.name
             ),
-            None => outln!("{}: from {}", curve.name, Never(curve.crossover())),
+            None => match curve.crossover() {
+                usize::MAX => outln!(
+                    "{}: never (the CPU was faster at the largest size)",
+                    curve.name
+                ),
+                from => outln!("{}: from {from} {}", curve.name, curve.unit),
+            },
         }
     }
 }
