@@ -73,6 +73,9 @@ cargo fmt --all -- --check
 echo "--- cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "--- the engine without its GPU backends (--no-default-features): CPU only, no wgpu or cudarc"
+cargo clippy -p veribatch-engine --all-targets --locked --no-default-features -- -D warnings
+
 echo "--- cargo test"
 cargo test --workspace --locked
 

@@ -9,11 +9,14 @@
 //! kernels both read without conversion.
 
 pub mod cpu;
+#[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod device_checks;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod msm_plan;
 mod offload;
 pub mod watchdog;
+#[cfg(feature = "wgpu")]
 pub mod wgpu;
 
 use std::fmt;
@@ -202,32 +205,15 @@ pub struct BackendStatus {
 
 /// Every backend this build knows, for `veribatch info` and the service's GetInfo.
 pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
-    let cuda = cuda::availability();
-    let adapters = wgpu::adapters();
+    let cuda = cuda_state();
+    let adapters = wgpu_state();
     let cuda_selected = cuda.is_ok() && matches!(choice, BackendChoice::Auto | BackendChoice::Cuda);
     let wgpu_selected = !cuda_selected
         && match choice {
             BackendChoice::Cpu | BackendChoice::Cuda => false,
-            BackendChoice::Auto => adapters.iter().any(|a| a.is_gpu),
-            BackendChoice::Wgpu => !adapters.is_empty(),
+            BackendChoice::Auto => adapters.any_gpu,
+            BackendChoice::Wgpu => adapters.any,
         };
-    let wgpu_detail = if adapters.is_empty() {
-        "no wgpu adapter found (Vulkan, Metal or DX12 driver)".to_string()
-    } else {
-        adapters
-            .iter()
-            .map(|a| format!("{} ({}, {})", a.name, a.backend, a.device_type))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let cuda_detail = match &cuda {
-        Ok(devices) => devices
-            .iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join("; "),
-        Err(reason) => reason.to_string(),
-    };
     vec![
         BackendStatus {
             name: "cpu",
@@ -240,17 +226,77 @@ pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
         },
         BackendStatus {
             name: "wgpu",
-            available: !adapters.is_empty(),
+            available: adapters.any,
             selected: wgpu_selected,
-            detail: wgpu_detail,
+            detail: adapters.detail,
         },
         BackendStatus {
             name: "cuda",
             available: cuda.is_ok(),
             selected: cuda_selected,
-            detail: cuda_detail,
+            detail: cuda.unwrap_or_else(|reason| reason),
         },
     ]
+}
+
+/// Why a backend is missing from a build without its feature.
+#[cfg(not(all(feature = "wgpu", feature = "cuda")))]
+fn not_built(feature: &str) -> String {
+    format!("not in this build (veribatch-engine's `{feature}` feature is off)")
+}
+
+/// The CUDA devices in words, or why CUDA cannot run.
+#[cfg(feature = "cuda")]
+fn cuda_state() -> Result<String, String> {
+    cuda::availability()
+        .map(|devices| {
+            devices
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .map_err(|reason| reason.to_string())
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_state() -> Result<String, String> {
+    Err(not_built("cuda"))
+}
+
+/// The wgpu adapters present.
+struct Adapters {
+    any: bool,
+    any_gpu: bool,
+    /// Each adapter in words, or why there is none.
+    detail: String,
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_state() -> Adapters {
+    let adapters = wgpu::adapters();
+    Adapters {
+        any: !adapters.is_empty(),
+        any_gpu: adapters.iter().any(|a| a.is_gpu),
+        detail: if adapters.is_empty() {
+            "no wgpu adapter found (Vulkan, Metal or DX12 driver)".to_string()
+        } else {
+            adapters
+                .iter()
+                .map(|a| format!("{} ({}, {})", a.name, a.backend, a.device_type))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    }
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_state() -> Adapters {
+    Adapters {
+        any: false,
+        any_gpu: false,
+        detail: not_built("wgpu"),
+    }
 }
 
 /// Why `choice` cannot run here, if it cannot: `--backend cuda` without a CUDA driver,
@@ -258,7 +304,7 @@ pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
 /// and `auto` takes whatever is present.)
 pub fn check(choice: BackendChoice) -> Result<(), String> {
     match choice {
-        BackendChoice::Cuda => cuda::availability()
+        BackendChoice::Cuda => cuda_state()
             .map(|_| ())
             .map_err(|reason| format!("--backend cuda: {reason}")),
         _ => Ok(()),
@@ -274,28 +320,67 @@ pub fn select(
     checks: DeviceChecks,
 ) -> Arc<dyn Backend> {
     if matches!(choice, BackendChoice::Auto | BackendChoice::Cuda) {
-        let forced = choice == BackendChoice::Cuda;
-        let thresholds = if forced {
-            Thresholds::ALWAYS
-        } else {
-            thresholds
-        };
-        match cuda::CudaBackend::open(thresholds, checks) {
-            Ok(backend) => {
-                tracing::info!(device = %backend.device().name, "using CUDA");
-                return Arc::new(backend);
-            }
-            Err(error) if forced => {
-                tracing::warn!(%error, "--backend cuda: running on the CPU instead");
-                return Arc::new(cpu::CpuBackend::new());
-            }
-            Err(error) => tracing::info!(%error, "CUDA unavailable"),
+        if let Some(backend) = open_cuda(choice, thresholds, checks) {
+            return backend;
+        }
+        if choice == BackendChoice::Cuda {
+            return Arc::new(cpu::CpuBackend::new());
         }
     }
+    match choice {
+        BackendChoice::Cpu | BackendChoice::Cuda => Arc::new(cpu::CpuBackend::new()),
+        BackendChoice::Auto | BackendChoice::Wgpu => open_wgpu(choice, thresholds, checks),
+    }
+}
+
+/// The CUDA backend for `auto` or `cuda`, if it opens (forced, every primitive on it).
+#[cfg(feature = "cuda")]
+fn open_cuda(
+    choice: BackendChoice,
+    thresholds: Thresholds,
+    checks: DeviceChecks,
+) -> Option<Arc<dyn Backend>> {
+    let forced = choice == BackendChoice::Cuda;
+    let thresholds = if forced {
+        Thresholds::ALWAYS
+    } else {
+        thresholds
+    };
+    match cuda::CudaBackend::open(thresholds, checks) {
+        Ok(backend) => {
+            tracing::info!(device = %backend.device().name, "using CUDA");
+            Some(Arc::new(backend))
+        }
+        Err(error) if forced => {
+            tracing::warn!(%error, "--backend cuda: running on the CPU instead");
+            None
+        }
+        Err(error) => {
+            tracing::info!(%error, "CUDA unavailable");
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "cuda"))]
+fn open_cuda(choice: BackendChoice, _: Thresholds, _: DeviceChecks) -> Option<Arc<dyn Backend>> {
+    if choice == BackendChoice::Cuda {
+        tracing::warn!(error = %not_built("cuda"), "--backend cuda: running on the CPU instead");
+    }
+    None
+}
+
+/// The wgpu backend for `auto` (a real GPU, above the thresholds) or `wgpu` (any
+/// adapter, every primitive), else the CPU.
+#[cfg(feature = "wgpu")]
+fn open_wgpu(
+    choice: BackendChoice,
+    thresholds: Thresholds,
+    checks: DeviceChecks,
+) -> Arc<dyn Backend> {
     let opened = match choice {
-        BackendChoice::Cpu | BackendChoice::Cuda => return Arc::new(cpu::CpuBackend::new()),
-        BackendChoice::Auto => wgpu::WgpuBackend::open(true, thresholds, checks),
         BackendChoice::Wgpu => wgpu::WgpuBackend::open(false, Thresholds::ALWAYS, checks),
+        _ => wgpu::WgpuBackend::open(true, thresholds, checks),
     };
     match opened {
         Ok(backend) => {
@@ -311,4 +396,12 @@ pub fn select(
             Arc::new(cpu::CpuBackend::new())
         }
     }
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn open_wgpu(choice: BackendChoice, _: Thresholds, _: DeviceChecks) -> Arc<dyn Backend> {
+    if choice == BackendChoice::Wgpu {
+        tracing::warn!(error = %not_built("wgpu"), "--backend wgpu: running on the CPU instead");
+    }
+    Arc::new(cpu::CpuBackend::new())
 }

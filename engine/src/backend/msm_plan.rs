@@ -14,6 +14,8 @@ pub fn window_bits(n: usize, max_window: u32) -> u32 {
 /// matrix the device's bucket kernel walks.
 pub struct BucketPlan {
     pub window: u32,
+    /// Read by the wgpu host code only.
+    #[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
     pub windows: u32,
     /// Point index (within the job) | sign << 31, sorted by (window, bucket).
     pub entries: Vec<u32>,

@@ -174,39 +174,59 @@ impl GpuBackend {
 
 /// The device a selftest checks, opened directly. `Err` says why it is unavailable.
 pub enum OpenDevice {
+    #[cfg(feature = "wgpu")]
     Wgpu(Box<crate::backend::wgpu::Gpu>),
+    #[cfg(feature = "cuda")]
     Cuda(crate::backend::cuda::Cuda),
+    /// No GPU backend in this build: never made.
+    #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+    None(std::convert::Infallible),
 }
 
 impl OpenDevice {
     /// Opens `backend`'s device: for wgpu the best adapter, a software one included.
     pub fn open(backend: GpuBackend) -> Result<Self, String> {
         match backend {
+            #[cfg(feature = "wgpu")]
             GpuBackend::Wgpu => crate::backend::wgpu::Gpu::open(false)
                 .map(|gpu| Self::Wgpu(Box::new(gpu)))
                 .map_err(|e| e.to_string()),
+            #[cfg(feature = "cuda")]
             GpuBackend::Cuda => crate::backend::cuda::Cuda::open()
                 .map(Self::Cuda)
                 .map_err(|e| e.to_string()),
+            #[allow(unreachable_patterns)]
+            other => Err(format!(
+                "not in this build (veribatch-engine's `{}` feature is off)",
+                other.name()
+            )),
         }
     }
 
     /// Whether this is a software adapter (lavapipe): it checks the kernels, not a GPU.
     pub fn is_software(&self) -> bool {
         match self {
+            #[cfg(feature = "wgpu")]
             Self::Wgpu(gpu) => !gpu.adapter().is_gpu,
+            #[cfg(feature = "cuda")]
             Self::Cuda(_) => false,
+            #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+            Self::None(never) => match *never {},
         }
     }
 
     /// The adapter or device, in words.
     pub fn describe(&self) -> String {
         match self {
+            #[cfg(feature = "wgpu")]
             Self::Wgpu(gpu) => {
                 let a = gpu.adapter();
                 format!("{} ({}, {})", a.name, a.backend, a.device_type)
             }
+            #[cfg(feature = "cuda")]
             Self::Cuda(cuda) => cuda.description().to_string(),
+            #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+            Self::None(never) => match *never {},
         }
     }
 
@@ -214,6 +234,8 @@ impl OpenDevice {
     /// then no case's time includes a compilation. (CUDA compiles, or loads, at open.)
     pub fn compile_kernels(&self) -> Duration {
         let (_, took) = timed(|| {
+            #[cfg(feature = "wgpu")]
+            #[allow(irrefutable_let_patterns)] // a build without the cuda feature
             if let Self::Wgpu(gpu) = self {
                 gpu.compile_all();
             }
@@ -222,10 +244,15 @@ impl OpenDevice {
     }
 
     /// [`check`] on this device.
+    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(unused_variables))]
     pub fn check(&self, case: &Case, spoil: Option<Primitive>) -> Checked {
         match self {
+            #[cfg(feature = "wgpu")]
             Self::Wgpu(gpu) => check(&**gpu, case, spoil),
+            #[cfg(feature = "cuda")]
             Self::Cuda(cuda) => check(cuda, case, spoil),
+            #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+            Self::None(never) => match *never {},
         }
     }
 }
