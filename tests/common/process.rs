@@ -48,3 +48,20 @@ pub fn scratch(test: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Whether `out`, a `veribatch kernels compile --target cuda` run, found no NVRTC: then
+/// it exited 2 saying so, which fails the test where NVRTC is required
+/// (VERIBATCH_REQUIRE_NVRTC, set under CI) and is a skip elsewhere.
+pub fn skipped_without_nvrtc(out: &Output) -> bool {
+    if out.status.code() != Some(2) {
+        return false;
+    }
+    assert!(stderr(out).contains("NVRTC not found"), "{}", stderr(out));
+    assert!(
+        std::env::var_os("VERIBATCH_REQUIRE_NVRTC").is_none(),
+        "NVRTC required: {}",
+        stderr(out)
+    );
+    eprintln!("SKIPPED: no NVRTC on the library path");
+    true
+}

@@ -134,26 +134,38 @@ mod checks {
     /// others could use to swap it.
     pub fn trusted_dir(dir: &Path) -> Result<(), CacheRefused> {
         trusted_file(dir)?;
-        let canonical = std::fs::canonicalize(dir).map_err(|source| CacheRefused::Io {
-            path: dir.to_path_buf(),
+        no_swap_above(dir)
+    }
+
+    /// No folder above `path` belongs to another user (root aside) or may be written
+    /// by others without the sticky bit: none could be used to swap `path`.
+    fn no_swap_above(path: &Path) -> Result<(), CacheRefused> {
+        let canonical = std::fs::canonicalize(path).map_err(|source| CacheRefused::Io {
+            path: path.to_path_buf(),
             source,
         })?;
         for ancestor in canonical.ancestors().skip(1) {
             let meta = metadata(ancestor)?;
-            let (owner, mode) = (meta.uid(), meta.mode());
-            if owner != 0 && owner != uid() {
-                return Err(CacheRefused::Owner {
-                    path: ancestor.to_path_buf(),
-                    owner,
-                    uid: uid(),
-                });
-            }
+            owned_by_user_or_root(ancestor, &meta)?;
+            let mode = meta.mode();
             if mode & OTHERS_WRITE != 0 && mode & STICKY == 0 {
                 return Err(CacheRefused::Writable {
                     path: ancestor.to_path_buf(),
                     mode: mode & 0o7777,
                 });
             }
+        }
+        Ok(())
+    }
+
+    fn owned_by_user_or_root(path: &Path, meta: &std::fs::Metadata) -> Result<(), CacheRefused> {
+        let owner = meta.uid();
+        if owner != 0 && owner != uid() {
+            return Err(CacheRefused::Owner {
+                path: path.to_path_buf(),
+                owner,
+                uid: uid(),
+            });
         }
         Ok(())
     }
@@ -171,31 +183,14 @@ mod checks {
                 path: path.to_path_buf(),
             });
         }
-        let canonical = std::fs::canonicalize(path).map_err(|source| CacheRefused::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        for (i, ancestor) in canonical.ancestors().enumerate() {
-            let meta = metadata(ancestor)?;
-            let (owner, mode) = (meta.uid(), meta.mode());
-            if owner != 0 && owner != uid() {
-                return Err(CacheRefused::Owner {
-                    path: ancestor.to_path_buf(),
-                    owner,
-                    uid: uid(),
-                });
-            }
-            // The path itself must not be writable by others; a folder above it may be
-            // if it is sticky (/tmp), where others cannot rename what is not theirs.
-            let sticky_ok = i > 0 && mode & STICKY != 0;
-            if mode & OTHERS_WRITE != 0 && !sticky_ok {
-                return Err(CacheRefused::Writable {
-                    path: ancestor.to_path_buf(),
-                    mode: mode & 0o7777,
-                });
-            }
+        owned_by_user_or_root(path, &link)?;
+        if link.mode() & OTHERS_WRITE != 0 {
+            return Err(CacheRefused::Writable {
+                path: path.to_path_buf(),
+                mode: link.mode() & 0o7777,
+            });
         }
-        Ok(())
+        no_swap_above(path)
     }
 
     /// Owned by this user and writable by nobody else.
