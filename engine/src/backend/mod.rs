@@ -283,7 +283,7 @@ fn wgpu_state() -> Adapters {
         } else {
             adapters
                 .iter()
-                .map(|a| format!("{} ({}, {})", a.name, a.backend, a.device_type))
+                .map(|a| a.to_string())
                 .collect::<Vec<_>>()
                 .join("; ")
         },

@@ -219,10 +219,7 @@ impl OpenDevice {
     pub fn describe(&self) -> String {
         match self {
             #[cfg(feature = "wgpu")]
-            Self::Wgpu(gpu) => {
-                let a = gpu.adapter();
-                format!("{} ({}, {})", a.name, a.backend, a.device_type)
-            }
+            Self::Wgpu(gpu) => gpu.adapter().to_string(),
             #[cfg(feature = "cuda")]
             Self::Cuda(cuda) => cuda.description().to_string(),
             #[cfg(not(any(feature = "wgpu", feature = "cuda")))]

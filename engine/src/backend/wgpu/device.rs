@@ -47,6 +47,13 @@ pub struct AdapterDescription {
     pub is_gpu: bool,
 }
 
+/// "name (backend, device type)", as `info` and `selftest` name an adapter.
+impl std::fmt::Display for AdapterDescription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}, {})", self.name, self.backend, self.device_type)
+    }
+}
+
 impl AdapterDescription {
     fn new(info: &wgpu::AdapterInfo) -> Self {
         let driver = [info.driver.as_str(), info.driver_info.as_str()]
