@@ -151,6 +151,10 @@ async fn tls_and_mutual_tls() {
         // The client certificate's subject (CN=client) names the caller.
         "--register-keys-by",
         "client",
+        // Calls are counted on TLS connections too: a stream open past it keeps its
+        // connection (below).
+        "--idle-timeout-ms",
+        "1000",
     ]);
     let url = format!("https://{}", server.addr);
     let anonymous = Remote::connect(&url, Some(Path::new(&path("ca.pem")))).await;
@@ -186,6 +190,31 @@ async fn tls_and_mutual_tls() {
         registered.is_ok(),
         "the caller named by its certificate may register: {registered:?}"
     );
+    let (requests, receiver) = tokio::sync::mpsc::channel(1);
+    let mut answers = client
+        .verify_stream(tokio_stream::wrappers::ReceiverStream::new(receiver))
+        .await
+        .unwrap()
+        .into_inner();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    requests
+        .send(proto::VerifyStreamRequest {
+            id: 3,
+            request: Some(proto::verify_stream_request::Request::MerkleRoot(
+                proto::MerkleRootRequest {
+                    chunks: vec![0; 64],
+                    ..Default::default()
+                },
+            )),
+        })
+        .await
+        .unwrap();
+    let answer = answers.message().await;
+    assert!(
+        matches!(&answer, Ok(Some(a)) if a.id == 3),
+        "a stream open past the idle timeout over TLS was cut: {answer:?}"
+    );
+    drop(requests);
 
     // The CLI presents a client certificate with --remote-cert/--remote-key.
     let chunks = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/chunks.bin");

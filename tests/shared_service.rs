@@ -591,24 +591,108 @@ async fn a_silent_stream_does_not_block_its_connection() {
     drop(tx);
 }
 
-/// A TCP relay to `target` that counts the connections made through it.
-async fn counting_relay(
-    target: std::net::SocketAddr,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = count.clone();
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut outbound = tokio::net::TcpStream::connect(target).await.unwrap();
-                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-            });
+/// A TCP relay in front of a server, counting the connections made through it and the
+/// ones that have ended.
+struct Relay {
+    url: String,
+    opened: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    closed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Relay {
+    async fn start(target: std::net::SocketAddr) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let opened = std::sync::Arc::new(AtomicUsize::new(0));
+        let closed = std::sync::Arc::new(AtomicUsize::new(0));
+        let (counted, ended) = (opened.clone(), closed.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let ended = ended.clone();
+                tokio::spawn(async move {
+                    let mut outbound = tokio::net::TcpStream::connect(target).await.unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    ended.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Self {
+            url,
+            opened,
+            closed,
         }
-    });
-    (url, count)
+    }
+
+    fn opened(&self) -> usize {
+        self.opened.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn closed(&self) -> usize {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Idle means without a call, not without a byte: a client that pings the server every
+/// 100 ms (and answers its pings) but calls nothing is closed after `--idle-timeout-ms`,
+/// while a stream left quiet for three timeouts keeps its connection and is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_without_calls_is_closed_even_while_it_pings() {
+    let server = Server::start(&["--backend", "cpu", "--idle-timeout-ms", "1000"]);
+    let relay = Relay::start(server.addr).await;
+    let channel = tonic::transport::Endpoint::from_shared(relay.url.clone())
+        .unwrap()
+        .http2_keep_alive_interval(Duration::from_millis(100))
+        .keep_alive_while_idle(true)
+        .keep_alive_timeout(Duration::from_secs(20))
+        .connect()
+        .await
+        .unwrap();
+    let mut client = VerifierClient::new(channel);
+    let (requests, receiver) = tokio::sync::mpsc::channel::<proto::VerifyStreamRequest>(1);
+    let mut answers = client
+        .verify_stream(tokio_stream::wrappers::ReceiverStream::new(receiver))
+        .await
+        .unwrap()
+        .into_inner();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        relay.closed(),
+        0,
+        "a connection with a call open was closed"
+    );
+    requests
+        .send(proto::VerifyStreamRequest {
+            id: 7,
+            request: Some(proto::verify_stream_request::Request::VerifySignatures(
+                signatures(vec![set(1)]),
+            )),
+        })
+        .await
+        .unwrap();
+    let answer = answers.message().await.unwrap().expect("an answer");
+    assert_eq!(answer.id, 7);
+    drop(requests);
+    assert!(
+        answers.message().await.unwrap().is_none(),
+        "the stream ends"
+    );
+
+    // No call open now: pinging or not, the connection is closed.
+    let give_up = std::time::Instant::now() + Duration::from_secs(60);
+    while relay.closed() == 0 {
+        assert!(
+            std::time::Instant::now() < give_up,
+            "a connection without calls stayed open"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(relay.opened(), 1);
+    // The client connects again for its next call.
+    let answer = client.verify_signatures(signatures(vec![set(1)])).await;
+    assert_eq!(answer.unwrap().into_inner().verdicts.len(), 1);
+    assert_eq!(relay.opened(), 2);
 }
 
 /// Rolling restarts: a connection older than `--max-connection-age-s` is told to go
@@ -617,8 +701,8 @@ async fn counting_relay(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn old_connections_are_replaced_without_a_failed_call() {
     let server = Server::start(&["--backend", "cpu", "--max-connection-age-s", "1"]);
-    let (url, connections) = counting_relay(server.addr).await;
-    let channel = tonic::transport::Endpoint::from_shared(url)
+    let relay = Relay::start(server.addr).await;
+    let channel = tonic::transport::Endpoint::from_shared(relay.url.clone())
         .unwrap()
         .connect()
         .await
@@ -626,7 +710,7 @@ async fn old_connections_are_replaced_without_a_failed_call() {
     let mut client = VerifierClient::new(channel);
     let give_up = std::time::Instant::now() + Duration::from_secs(120);
     let mut calls = 0;
-    while connections.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+    while relay.opened() < 3 {
         assert!(
             std::time::Instant::now() < give_up,
             "the connection was never replaced"
@@ -636,7 +720,7 @@ async fn old_connections_are_replaced_without_a_failed_call() {
             answer.is_ok(),
             "call {calls} failed after {:?}, {} connections: {answer:?}",
             give_up.elapsed(),
-            connections.load(std::sync::atomic::Ordering::SeqCst)
+            relay.opened()
         );
         calls += 1;
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -1,13 +1,15 @@
 //! Accepting connections without running out of them: at most `--max-connections` open
 //! at once (beyond it a new socket is closed at once, instead of the process running out
-//! of file descriptors), each closed after `--idle-timeout-ms` without a byte either way
-//! (a socket that connects and says nothing, or a client that went away without a FIN),
-//! each closed outright at its end of life if one is set (the server's maximum connection
-//! age plus a grace: clients were told to go away at the age, and a connection still
-//! open after the grace is cut), and the open-file limit raised to its hard limit at
-//! start.
+//! of file descriptors), each closed after `--idle-timeout-ms` without a call open (a
+//! socket that connects and says nothing, a client that keeps a connection and answers
+//! pings but calls nothing; calls are counted by [`crate::open_calls`]), each closed
+//! outright at its end of life if one is set (the server's maximum connection age plus a
+//! grace: clients were told to go away at the age, and a connection still open after the
+//! grace is cut), and the open-file limit raised to its hard limit at start. Peers that
+//! vanish during a call are found by HTTP/2 keepalive pings (server.rs).
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,12 +22,14 @@ use tokio::time::{Instant, Sleep};
 use tokio_stream::Stream;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
+use crate::open_calls::{Calls, OpenCalls};
+
 /// How connections are limited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionLimits {
     /// Open connections at most; more are closed as soon as they are accepted.
     pub max_connections: usize,
-    /// A connection with no byte read or written for this long is closed.
+    /// A connection with no call open for this long is closed.
     pub idle_timeout: Duration,
     /// HTTP/2 streams (calls) open at once on one connection; more are refused.
     pub max_streams: u32,
@@ -74,13 +78,16 @@ pub fn raise_open_file_limit() -> Option<u64> {
     None
 }
 
-/// The accepted connections of `listener`, within `limits`, each closed `lifetime` after
-/// it was accepted (before any TLS handshake) if that is set. An accept task feeds them to the server; it stops
-/// when the server drops the stream.
+/// The accepted connections of `listener`, within `limits`, each registered in `calls`
+/// (whose [`TrackCalls`](crate::open_calls::TrackCalls) layer must be in front of the
+/// services, or every connection is idle) and closed `lifetime` after it was accepted
+/// (before any TLS handshake) if that is set. An accept task feeds them to the server; it
+/// stops when the server drops the stream.
 pub fn incoming(
     listener: TcpListener,
     limits: ConnectionLimits,
     lifetime: Option<Duration>,
+    calls: OpenCalls,
 ) -> impl Stream<Item = io::Result<Connection>> {
     let (send, receive) = tokio::sync::mpsc::channel(64);
     tokio::spawn(async move {
@@ -106,6 +113,9 @@ pub fn incoming(
             let _ = stream.set_nodelay(true);
             let connection = Connection {
                 stream,
+                peer,
+                calls: calls.register(peer),
+                registry: calls.clone(),
                 idle_timeout: limits.idle_timeout,
                 idle: Box::pin(tokio::time::sleep(limits.idle_timeout)),
                 end_of_life: lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
@@ -123,24 +133,39 @@ pub fn incoming(
 /// of life.
 pub struct Connection {
     stream: TcpStream,
+    peer: SocketAddr,
+    calls: Arc<Calls>,
+    registry: OpenCalls,
     idle_timeout: Duration,
+    /// Fires at the earliest moment the connection could have been idle for
+    /// `idle_timeout`; when it does, the calls say whether it has.
     idle: Pin<Box<Sleep>>,
     end_of_life: Option<Pin<Box<Sleep>>>,
     open: Arc<AtomicUsize>,
 }
 
 impl Connection {
-    fn active(&mut self) {
-        self.idle.as_mut().reset(Instant::now() + self.idle_timeout);
+    /// Whether the connection has had no call open for `idle_timeout`; if not, the
+    /// timer is set to the next moment it could have (and polled, so it wakes us).
+    fn idle(&mut self, cx: &mut Context<'_>) -> bool {
+        while self.idle.as_mut().poll(cx).is_ready() {
+            let next = match self.calls.quiet_since() {
+                Some(since) if since + self.idle_timeout <= Instant::now() => return true,
+                Some(since) => since + self.idle_timeout,
+                None => Instant::now() + self.idle_timeout,
+            };
+            self.idle.as_mut().reset(next);
+        }
+        false
     }
 
-    /// Why the connection must close now, if it must: the idle timer or the end of
-    /// life has run out (both are polled whenever the socket is).
+    /// Why the connection must close now, if it must: it is idle, or its end of life
+    /// has come (both are checked whenever the socket is polled and would wait).
     fn expired(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
-        if self.idle.as_mut().poll(cx).is_ready() {
+        if self.idle(cx) {
             return Some(io::Error::new(
                 io::ErrorKind::TimedOut,
-                "connection idle for too long",
+                "connection without a call for too long",
             ));
         }
         let ended = self
@@ -158,6 +183,7 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        self.registry.unregister(&self.peer);
         self.open.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -169,18 +195,12 @@ impl AsyncRead for Connection {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let before = buf.filled().len();
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
-            Poll::Ready(result) => {
-                if buf.filled().len() > before {
-                    this.active();
-                }
-                Poll::Ready(result)
-            }
             Poll::Pending => match this.expired(cx) {
                 Some(error) => Poll::Ready(Err(error)),
                 None => Poll::Pending,
             },
+            ready => ready,
         }
     }
 }
@@ -192,20 +212,15 @@ impl AsyncWrite for Connection {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let written = match Pin::new(&mut this.stream).poll_write(cx, buf) {
-            // A peer that stops reading is cut by the timers too.
-            Poll::Pending => {
-                return match this.expired(cx) {
-                    Some(error) => Poll::Ready(Err(error)),
-                    None => Poll::Pending,
-                };
-            }
-            Poll::Ready(written) => written,
-        };
-        if matches!(written, Ok(n) if n > 0) {
-            this.active();
+        match Pin::new(&mut this.stream).poll_write(cx, buf) {
+            // A peer that stops reading is cut at its end of life, or by the keepalive
+            // pings it cannot answer.
+            Poll::Pending => match this.expired(cx) {
+                Some(error) => Poll::Ready(Err(error)),
+                None => Poll::Pending,
+            },
+            ready => ready,
         }
-        Poll::Ready(written)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -8,6 +8,7 @@
 //!
 //! - [`server`]: binding, TLS, health, reflection, limits, graceful shutdown.
 //! - [`connections`]: accepting within a connection limit, closing idle connections.
+//! - [`open_calls`]: the calls open on each connection, which say whether it is idle.
 //! - [`settings`]: `veribatch serve`'s flags, environment variables and TOML file.
 //! - [`auth`]: who is calling (bearer tokens, client certificates).
 //! - [`quotas`]: what each caller may use (cost per second, in flight, keys).
@@ -22,6 +23,7 @@ pub mod connections;
 pub mod convert;
 pub mod limits;
 pub mod metrics;
+pub mod open_calls;
 pub mod quotas;
 pub mod server;
 pub mod settings;

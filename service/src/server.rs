@@ -23,6 +23,7 @@ use crate::by_method::ByMethod;
 use crate::connections::{self, ConnectionLimits};
 use crate::limits::RequestLimits;
 use crate::metrics::{self, Metrics};
+use crate::open_calls::{OpenCalls, TrackCalls};
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::verifier_server::VerifierServer;
 use crate::quotas::{QuotaConfig, Quotas};
@@ -344,13 +345,10 @@ impl Bound {
             // Requests at once per connection are bounded by the service itself, stream
             // requests included (verifier.rs); HTTP/2 bounds the streams.
             .max_concurrent_streams(Some(config.connections.max_streams))
-            // Pings find peers that vanished without a FIN (no answer within 20 s). They
-            // come at least twice per idle timeout, so a connection that speaks HTTP/2 is
-            // never cut mid-request by the idle timer (connections.rs), which closes the
-            // sockets that do not: silent ones, and peers that stopped answering.
-            .http2_keepalive_interval(Some(
-                Duration::from_secs(30).min(config.connections.idle_timeout / 2),
-            ))
+            // Pings find peers that vanished without a FIN during a call (no answer
+            // within 20 s); a connection without a call is closed by the idle timer
+            // (connections.rs), whether it answers pings or not.
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_keepalive_timeout(Some(Duration::from_secs(20)))
             // Flow-control windows that start at HTTP/2's 64 KiB and grow with the
             // connection's measured bandwidth-delay product, instead of a fixed 1 MiB:
@@ -369,7 +367,9 @@ impl Bound {
         }
         let (signalled_tx, signalled) = tokio::sync::oneshot::channel::<()>();
         let shutdown_health = health.clone();
+        let open_calls = OpenCalls::default();
         let serving = builder
+            .layer(TrackCalls(open_calls.clone()))
             .add_service(health_service)
             .add_service(reflection)
             .add_service(reflection_alpha)
@@ -381,6 +381,7 @@ impl Bound {
                     config
                         .max_connection_age
                         .and_then(|age| age.checked_add(config.max_connection_age_grace)),
+                    open_calls,
                 ),
                 async move {
                     shutdown.await;
