@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use veribatch_engine::error::Field;
 use veribatch_engine::{InputError, Verdict};
 
 use crate::input::Record;
@@ -166,14 +167,8 @@ impl VerdictWriter {
 }
 
 /// An engine verdict as the CLI reports it, with field names as the input file spells them.
-pub fn describe(verdict: Verdict, rename: &dyn Fn(&str) -> &str) -> Result<bool, String> {
-    verdict.map_err(|e: InputError| {
-        let field = rename(e.location.field);
-        match e.location.index {
-            Some(i) => format!("{field}[{i}]: {}", e.reason),
-            None => format!("{field}: {}", e.reason),
-        }
-    })
+pub fn describe(verdict: Verdict, rename: &dyn Fn(Field) -> &'static str) -> Result<bool, String> {
+    verdict.map_err(|e: InputError| e.located(rename(e.field)))
 }
 
 /// A progress bar on stderr (drawn only when stderr is a terminal).
@@ -214,8 +209,8 @@ pub struct BatchJob<'a, T> {
     /// A record into an engine input, or the reason it is malformed.
     pub parse: &'a dyn Fn(&Record) -> Result<T, String>,
     pub verify: &'a VerifyFn<'a, T>,
-    /// Engine field names as the input file spells them.
-    pub rename: &'a dyn Fn(&str) -> &str,
+    /// Engine fields as the input file spells them.
+    pub rename: &'a dyn Fn(Field) -> &'static str,
 }
 
 impl<T> BatchJob<'_, T> {

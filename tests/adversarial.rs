@@ -165,7 +165,13 @@ async fn the_service_takes_the_scheme_beside_the_tag() {
         .await
         .unwrap();
     let error = verdicts[0].clone().unwrap_err();
-    assert!(error.reason.contains("distinct messages"), "{error}");
+    // Read back from the reply's own fields, not parsed from its text.
+    assert_eq!(
+        error.field,
+        veribatch_engine::error::Field::Messages,
+        "{error}"
+    );
+    assert!(error.to_string().contains("distinct messages"), "{error}");
 
     let aug = Ciphersuite::new(&b"ANY_TAG"[..], Some(Scheme::MessageAugmentation)).unwrap();
     let aug_case = case("aug", "aggregate, one message four times");
@@ -344,7 +350,11 @@ fn every_forgeable_key_shape_is_named() {
     for (edit, message) in cases {
         let key = tampered_key(edit);
         let err = KeyFormat::SnarkjsJson.parse_key(&key).unwrap_err();
-        assert!(err.reason.contains(message), "{message}: {err}");
+        assert!(
+            matches!(err.kind, veribatch_engine::error::ErrorKind::Degenerate(_)),
+            "{err}"
+        );
+        assert!(err.to_string().contains(message), "{message}: {err}");
         assert!(
             KeyFormat::SnarkjsJson
                 .parse_key_with(&key, DegenerateKeys::Accept)
@@ -470,7 +480,7 @@ mod lying_server {
             vec![
                 Verdict {
                     valid: true,
-                    error: String::new()
+                    ..Default::default()
                 };
                 n
             ]

@@ -481,6 +481,48 @@ async fn malformed_requests_are_invalid_argument_naming_the_field() {
         .unwrap()
         .into_inner();
     assert_eq!(r.verdicts[0].error, "root: expected 32 bytes, got 31");
+    let malformed = r.verdicts[0].malformed.clone().expect("the error in parts");
+    assert_eq!(
+        (
+            malformed.field.as_str(),
+            malformed.index,
+            malformed.code(),
+            malformed.reason.as_str()
+        ),
+        (
+            "root",
+            None,
+            proto::InputErrorCode::Length,
+            "expected 32 bytes, got 31"
+        )
+    );
+
+    // The field and the index of an element of a repeated field, in parts.
+    let engine = engine();
+    let secret = [0x11; 32];
+    let r = c
+        .verify_signatures(proto::VerifySignaturesRequest {
+            sets: vec![proto::SignatureSet {
+                signature: engine
+                    .sign(&secret, b"m", &Ciphersuite::ETHEREUM)
+                    .unwrap()
+                    .to_vec(),
+                public_keys: vec![engine.public_key(&secret).unwrap().to_vec(), vec![0x11; 47]],
+                messages: vec![b"m".to_vec()],
+            }],
+            dst: vec![],
+            scheme: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let malformed = r.verdicts[0].malformed.clone().expect("the error in parts");
+    assert_eq!(
+        (malformed.field.as_str(), malformed.index, malformed.code()),
+        ("public_keys", Some(1), proto::InputErrorCode::Length),
+        "{}",
+        r.verdicts[0].error
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,8 @@
 //! Replies checked before they are believed: the scheme they were verified under, one
 //! verdict per item, and item errors read back.
 
+use veribatch_engine::Verdict;
 use veribatch_engine::bls::Scheme;
-use veribatch_engine::{InputError, Verdict};
 use veribatch_proto as proto;
 
 /// The scheme a reply says it was verified under must be the one asked for. A server
@@ -45,36 +45,10 @@ pub(crate) fn status(s: tonic::Status) -> String {
     format!("the server answered {:?}: {}", s.code(), s.message())
 }
 
-/// Verdicts as the engine gives them; a malformed item's error comes back as text.
+/// Verdicts as the engine gives them: a malformed item's field, index, code and reason
+/// come back in their own proto fields (veribatch-proto's conversion).
 pub fn verdicts(v: Vec<proto::Verdict>) -> Vec<Verdict> {
-    v.into_iter()
-        .map(|v| {
-            if v.error.is_empty() {
-                Ok(v.valid)
-            } else {
-                Err(remote_error(v.error))
-            }
-        })
-        .collect()
-}
-
-/// An item error reported by the server, split back into location and reason where the
-/// text allows, so the CLI prints it as it would locally.
-fn remote_error(text: String) -> InputError {
-    let (location, reason) = text.split_once(": ").unwrap_or(("", text.as_str()));
-    let (field, index) = match location.split_once('[') {
-        Some((f, rest)) => (f, rest.trim_end_matches(']').parse().ok()),
-        None => (location, None),
-    };
-    let field: &'static str = match field {
-        "signature" => "signature",
-        "public_keys" => "public_keys",
-        "messages" => "messages",
-        "proof" => "proof",
-        "public_inputs" => "public_inputs",
-        _ => return InputError::new("item", None, text),
-    };
-    InputError::new(field, index, reason)
+    v.into_iter().map(Verdict::from).collect()
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ impl Verifier for Fake {
                 verdicts: vec![
                     Verdict {
                         valid: true,
-                        error: String::new(),
+                        ..Default::default()
                     };
                     request.sets.len()
                 ],

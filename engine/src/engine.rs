@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::backend::{self, Backend, BackendChoice};
 use crate::bls::{self, Ciphersuite, PublicKeyCache, Scheme, SignatureSet};
-use crate::error::{InputError, Verdict};
+use crate::error::{ErrorKind, Field, InputError, Verdict};
 use crate::groth16::{
     self, DegenerateKeys, KeyFormat, KeyId, KeyRegistry, KeyStore, PreparedKey, PublicInput,
     verify::Statement,
@@ -263,12 +263,9 @@ impl Engine {
     ) -> Verdict {
         if suite.scheme() != Scheme::ProofOfPossession {
             return Err(InputError::new(
-                "scheme",
+                Field::Scheme,
                 None,
-                format!(
-                    "FastAggregateVerify is defined for the proof-of-possession scheme only, not {}",
-                    suite.scheme()
-                ),
+                ErrorKind::FastAggregateNeedsPop(suite.scheme()),
             ));
         }
         self.verify_one(
@@ -311,13 +308,13 @@ impl Engine {
     ) -> Verdict {
         if public_keys.len() != messages.len() {
             return Err(InputError::new(
-                "messages",
+                Field::Messages,
                 None,
-                format!(
-                    "{} messages for {} public keys: expected one per key",
-                    messages.len(),
-                    public_keys.len()
-                ),
+                ErrorKind::MessageCount {
+                    messages: messages.len(),
+                    keys: public_keys.len(),
+                    one_for_all: false,
+                },
             ));
         }
         self.verify_one(
@@ -446,24 +443,20 @@ impl Engine {
     ) -> Result<PreparedKey, InputError> {
         let format = format.or_else(|| KeyFormat::detect(bytes)).ok_or_else(|| {
             InputError::new(
-                "verifying_key",
+                Field::VerifyingKey,
                 None,
-                format!(
-                    "format not recognised ({} bytes, not JSON): name it explicitly",
-                    bytes.len()
-                ),
+                ErrorKind::UnknownKeyFormat(bytes.len()),
             )
         })?;
         let ic = format.ic_points(bytes)?;
         if ic > self.config.max_ic_points {
             return Err(InputError::new(
-                "verifying_key",
+                Field::VerifyingKey,
                 None,
-                format!(
-                    "{ic} IC points; at most {} per key ({} public inputs)",
-                    self.config.max_ic_points,
-                    self.config.max_ic_points.saturating_sub(1)
-                ),
+                ErrorKind::TooManyIcPoints {
+                    ic,
+                    limit: self.config.max_ic_points,
+                },
             ));
         }
         let key = format.parse_key_with(bytes, self.config.degenerate_groth16_keys)?;

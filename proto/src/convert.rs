@@ -1,8 +1,9 @@
 //! Engine values as the proto carries them, and back: the client sends what the server
 //! takes, with one mapping for both.
 
-use veribatch_engine::ProofInput;
 use veribatch_engine::bls::{Scheme, SignatureSet};
+use veribatch_engine::error::{ErrorCode, ErrorKind, Field};
+use veribatch_engine::{InputError, ProofInput};
 
 impl From<SignatureSet> for crate::SignatureSet {
     fn from(s: SignatureSet) -> Self {
@@ -48,12 +49,101 @@ impl From<veribatch_engine::Verdict> for crate::Verdict {
             Ok(valid) => Self {
                 valid,
                 error: String::new(),
+                malformed: None,
             },
             Err(e) => Self {
                 valid: false,
                 error: e.to_string(),
+                malformed: Some(crate::MalformedItem::from(&e)),
             },
         }
+    }
+}
+
+impl From<crate::Verdict> for veribatch_engine::Verdict {
+    /// A reply's verdict as the engine would have given it. A server older than
+    /// `malformed` sends the error as text only: it stands as the reason, for the item as a
+    /// whole, with no code.
+    fn from(v: crate::Verdict) -> Self {
+        match (v.malformed, v.error.is_empty()) {
+            (Some(m), _) => Err(m.into()),
+            (None, false) => Err(InputError::new(
+                Field::Item,
+                None,
+                ErrorKind::Reported {
+                    code: ErrorCode::Unspecified,
+                    reason: v.error,
+                },
+            )),
+            (None, true) => Ok(v.valid),
+        }
+    }
+}
+
+impl From<&InputError> for crate::MalformedItem {
+    fn from(e: &InputError) -> Self {
+        Self {
+            field: e.field.name().to_string(),
+            index: e.index.map(|i| i as u64),
+            code: crate::InputErrorCode::from(e.code()).into(),
+            reason: e.kind.to_string(),
+        }
+    }
+}
+
+impl From<crate::MalformedItem> for InputError {
+    fn from(m: crate::MalformedItem) -> Self {
+        let code = crate::InputErrorCode::try_from(m.code)
+            .map(ErrorCode::from)
+            .unwrap_or(ErrorCode::Unspecified);
+        InputError::new(
+            Field::from_name(&m.field),
+            m.index.and_then(|i| usize::try_from(i).ok()),
+            ErrorKind::Reported {
+                code,
+                reason: m.reason,
+            },
+        )
+    }
+}
+
+/// The engine's codes and the proto's, one to one.
+const CODES: [(ErrorCode, crate::InputErrorCode); 15] = {
+    use crate::InputErrorCode as P;
+    [
+        (ErrorCode::Unspecified, P::Unspecified),
+        (ErrorCode::Length, P::Length),
+        (ErrorCode::Encoding, P::Encoding),
+        (ErrorCode::NotOnCurve, P::NotOnCurve),
+        (ErrorCode::NotInSubgroup, P::NotInSubgroup),
+        (ErrorCode::Infinity, P::Infinity),
+        (ErrorCode::OutOfRange, P::OutOfRange),
+        (ErrorCode::Missing, P::Missing),
+        (ErrorCode::Count, P::Count),
+        (ErrorCode::Repeated, P::Repeated),
+        (ErrorCode::Scheme, P::Scheme),
+        (ErrorCode::Format, P::Format),
+        (ErrorCode::DegenerateKey, P::DegenerateKey),
+        (ErrorCode::TooLarge, P::TooLarge),
+        (ErrorCode::MerkleProof, P::MerkleProof),
+    ]
+};
+
+impl From<ErrorCode> for crate::InputErrorCode {
+    fn from(code: ErrorCode) -> Self {
+        CODES
+            .iter()
+            .find(|(e, _)| *e == code)
+            .map_or(Self::Unspecified, |(_, p)| *p)
+    }
+}
+
+impl From<crate::InputErrorCode> for ErrorCode {
+    fn from(code: crate::InputErrorCode) -> Self {
+        CODES
+            .iter()
+            .find(|(_, p)| *p == code)
+            .map_or(Self::Unspecified, |(e, _)| *e)
     }
 }
 
@@ -90,6 +180,69 @@ mod tests {
             ProofInput::from(crate::Groth16Proof::from(proof.clone())),
             proof
         );
+    }
+
+    #[test]
+    fn a_malformed_item_comes_back_with_its_field_index_code_and_reason() {
+        let error = InputError::new(
+            Field::PublicKeys,
+            Some(3),
+            veribatch_engine::points::DecodeError::NotInSubgroup,
+        );
+        let sent = crate::Verdict::from(Err(error.clone()));
+        assert_eq!(
+            sent.error,
+            "public_keys[3]: not in the prime-order subgroup"
+        );
+        let malformed = sent.malformed.clone().unwrap();
+        assert_eq!(
+            (malformed.field.as_str(), malformed.index, malformed.code()),
+            ("public_keys", Some(3), crate::InputErrorCode::NotInSubgroup)
+        );
+        let read = veribatch_engine::Verdict::from(sent).unwrap_err();
+        assert_eq!((read.field, read.index), (Field::PublicKeys, Some(3)));
+        assert_eq!(read.code(), ErrorCode::NotInSubgroup);
+        assert_eq!(read.to_string(), error.to_string());
+    }
+
+    #[test]
+    fn a_reply_from_a_server_before_malformed_keeps_its_text() {
+        let old = crate::Verdict {
+            valid: false,
+            error: "signature: not a point on the curve".into(),
+            malformed: None,
+        };
+        let read = veribatch_engine::Verdict::from(old).unwrap_err();
+        assert_eq!(read.field, Field::Item);
+        assert_eq!(read.code(), ErrorCode::Unspecified);
+        assert!(
+            read.to_string()
+                .contains("signature: not a point on the curve")
+        );
+        let valid = crate::Verdict {
+            valid: true,
+            error: String::new(),
+            malformed: None,
+        };
+        assert_eq!(veribatch_engine::Verdict::from(valid), Ok(true));
+    }
+
+    #[test]
+    fn every_input_error_code_has_its_own_proto_value() {
+        let mut seen = std::collections::HashSet::new();
+        for (engine, proto) in CODES {
+            assert!(seen.insert(proto as i32), "{proto:?} twice");
+            assert_eq!(ErrorCode::from(proto), engine);
+            assert_eq!(crate::InputErrorCode::from(engine), proto);
+        }
+    }
+
+    #[test]
+    fn every_field_name_reads_back() {
+        for field in Field::ALL {
+            assert_eq!(Field::from_name(field.name()), field);
+        }
+        assert_eq!(Field::from_name("a_field_of_tomorrow"), Field::Item);
     }
 
     #[test]

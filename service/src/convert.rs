@@ -1,56 +1,14 @@
 //! The server's side of the conversions: request fields the engine takes in its own
-//! terms (key formats, ciphersuites, Merkle proofs, deadlines), and engine errors as gRPC
-//! statuses. Sets, proofs, verdicts and schemes map one to one, in `veribatch-proto`.
+//! terms (key formats, ciphersuites, deadlines), and engine errors as gRPC statuses. Sets, proofs, verdicts and schemes map one to one, in `veribatch-proto`.
 
 use std::time::{Duration, Instant};
 
 use tonic::{Code, Status};
 use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme};
 use veribatch_engine::groth16::KeyFormat;
-use veribatch_engine::merkle::verify_multiproof;
 use veribatch_engine::scheduler::ScheduleError;
-use veribatch_engine::{InputError, Verdict};
 
 use crate::proto;
-
-/// The verdict on one Merkle multi-proof: 32-byte nodes, one leaf per generalized index.
-pub fn merkle_proof_verdict(p: &proto::MerkleProof) -> Verdict {
-    let node = |bytes: &[u8], field: &'static str, index: Option<usize>| {
-        <[u8; 32]>::try_from(bytes).map_err(|_| {
-            InputError::new(
-                field,
-                index,
-                format!("expected 32 bytes, got {}", bytes.len()),
-            )
-        })
-    };
-    let root = node(&p.root, "root", None)?;
-    if p.gindices.len() != p.leaves.len() {
-        return Err(InputError::new(
-            "leaves",
-            None,
-            format!(
-                "{} leaves for {} generalized indices",
-                p.leaves.len(),
-                p.gindices.len()
-            ),
-        ));
-    }
-    let leaves = p
-        .gindices
-        .iter()
-        .zip(&p.leaves)
-        .enumerate()
-        .map(|(i, (g, leaf))| Ok((*g, node(leaf, "leaves", Some(i))?)))
-        .collect::<Result<Vec<_>, InputError>>()?;
-    let proof = p
-        .proof
-        .iter()
-        .enumerate()
-        .map(|(i, n)| node(n, "proof", Some(i)))
-        .collect::<Result<Vec<_>, InputError>>()?;
-    verify_multiproof(&leaves, &proof, &root).map_err(|e| InputError::new("proof", None, e))
-}
 
 pub fn schedule_error(e: ScheduleError) -> Status {
     let code = match &e {

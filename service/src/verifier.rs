@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
 use veribatch_engine::groth16::{KeyId, PreparedKey};
+use veribatch_engine::merkle::multiproof_verdict;
 use veribatch_engine::scheduler::{Operation, Scheduler, Ticket};
 use veribatch_engine::{Engine, InputError, Verdict};
 
@@ -254,7 +255,7 @@ impl VerifierService {
                 request
                     .proofs
                     .iter()
-                    .map(convert::merkle_proof_verdict)
+                    .map(|p| multiproof_verdict(&p.root, &p.gindices, &p.leaves, &p.proof))
                     .collect::<Vec<_>>()
             })
             .await?;

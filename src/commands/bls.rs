@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme, SignatureSet};
+use veribatch_engine::error::Field;
 
 use super::{BackendArgs, RemoteArgs};
 use crate::input::{self, Record};
@@ -62,9 +63,9 @@ pub fn run(command: VerifyCommand) -> CommandResult {
         Some(d) if d.starts_with("0x") => input::hex(&d).map_err(|e| format!("--dst: {e}"))?,
         Some(d) => d.into_bytes(),
     };
-    let suite = Ciphersuite::new(dst, scheme).map_err(|e| match e.location.field {
-        "scheme" => format!("--scheme: {}", e.reason),
-        _ => format!("--dst: {}", e.reason),
+    let suite = Ciphersuite::new(dst, scheme).map_err(|e| match e.field {
+        Field::Scheme => format!("--scheme: {}", e.kind),
+        _ => format!("--dst: {}", e.kind),
     })?;
     let records = input::records(&input::read(&file)?)?;
     let job = |verify: &VerifyFn<'_, SignatureSet>| {
@@ -90,11 +91,11 @@ pub fn run(command: VerifyCommand) -> CommandResult {
     }
 }
 
-/// The engine's field names as the input file spells them.
-fn rename(field: &str) -> &str {
+/// The engine's fields as the input file spells them.
+fn rename(field: Field) -> &'static str {
     match field {
-        "public_keys" => "pubkeys",
-        other => other,
+        Field::PublicKeys => "pubkeys",
+        other => other.name(),
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde_json::Value;
+use veribatch_engine::error::Field;
 use veribatch_engine::groth16::formats::public_inputs_from_json;
 use veribatch_engine::groth16::{DegenerateKeys, KeyFormat, PreparedKey};
 use veribatch_engine::{Engine, ProofInput, Verdict};
@@ -164,11 +165,11 @@ pub fn run(command: Groth16Command) -> CommandResult {
     }
 }
 
-/// The engine's field names as the batch file spells them.
-fn rename(field: &str) -> &str {
+/// The engine's fields as the batch file spells them.
+fn rename(field: Field) -> &'static str {
     match field {
-        "public_inputs" => "public",
-        other => other,
+        Field::PublicInputs => "public",
+        other => other.name(),
     }
 }
 
@@ -182,7 +183,9 @@ fn proof_bytes(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
 
 /// Public inputs as the engine takes them, from a JSON array of decimal or 0x-hex strings.
 fn public_inputs(value: &Value) -> Result<Vec<Vec<u8>>, String> {
-    public_inputs_from_json(value).map(|inputs| inputs.iter().map(|x| x.to_vec()).collect())
+    public_inputs_from_json(value)
+        .map(|inputs| inputs.iter().map(|x| x.to_vec()).collect())
+        .map_err(|e| e.to_string())
 }
 
 /// One batch record: {"proof": <object or hex string>, "public": [...]}.

@@ -13,7 +13,7 @@ use tonic::{Code, Status};
 use veribatch_client::proto;
 use veribatch_client::{Remote, Retries};
 use veribatch_engine::workload::{self, Expected, Rng, Validators};
-use veribatch_engine::{Engine, EngineConfig};
+use veribatch_engine::{Engine, EngineConfig, Verdict};
 
 use super::attack::{self, Attack, AttackReport};
 use crate::output::{self, CommandResult, Outcome, outln};
@@ -214,11 +214,10 @@ impl Tally {
         }
         for (i, (v, e)) in verdicts.iter().zip(expected).enumerate() {
             self.items += 1;
-            if !e.matches(v.valid, !v.error.is_empty()) {
-                self.mismatch(format!(
-                    "item {i}: expected {e:?}, got valid={} error={:?}",
-                    v.valid, v.error
-                ));
+            // Read as the client reads it (veribatch-proto's conversion).
+            let v = Verdict::from(v.clone());
+            if !e.matches(v == Ok(true), v.is_err()) {
+                self.mismatch(format!("item {i}: expected {e:?}, got {v:?}"));
             }
         }
     }

@@ -21,7 +21,7 @@ pub use keys::{PublicKey, PublicKeyCache, Signature};
 pub use scheme::{Ciphersuite, Scheme};
 pub use sets::SignatureSet;
 
-use crate::error::InputError;
+use crate::error::{ErrorKind, Field, InputError};
 
 /// The Ethereum consensus domain separation tag (proof-of-possession scheme).
 pub const ETH_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
@@ -37,9 +37,9 @@ pub const SECRET_KEY_BYTES: usize = 32;
 pub fn check_dst(dst: &[u8]) -> Result<(), InputError> {
     if dst.is_empty() || dst.len() > 255 {
         return Err(InputError::new(
-            "dst",
+            Field::Dst,
             None,
-            format!("must have 1 to 255 bytes, has {}", dst.len()),
+            ErrorKind::DstLength(dst.len()),
         ));
     }
     Ok(())

@@ -5,7 +5,7 @@ use blst::*;
 use super::keys::{PublicKeyCache, Signature, signature_to_point};
 use super::{PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SIGNATURE_BYTES};
 use crate::backend::Backend;
-use crate::error::InputError;
+use crate::error::{ErrorKind, Field, InputError, Range};
 use crate::points::{compress_g1, compress_g2, p1_affine, p2_affine};
 
 /// Aggregate, exactly as the BLS draft and Ethereum's reference (py_ecc) define it: the
@@ -17,14 +17,18 @@ pub fn aggregate_signatures(
     signatures: &[impl AsRef<[u8]>],
 ) -> Result<[u8; SIGNATURE_BYTES], InputError> {
     if signatures.is_empty() {
-        return Err(InputError::new("signatures", None, "nothing to aggregate"));
+        return Err(InputError::new(
+            Field::Signatures,
+            None,
+            ErrorKind::NothingToAggregate,
+        ));
     }
     let points = signatures
         .iter()
         .enumerate()
         .map(|(i, bytes)| {
             signature_to_point(bytes.as_ref())
-                .map_err(|e| InputError::new("signatures", Some(i), e))
+                .map_err(|e| InputError::new(Field::Signatures, Some(i), e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(compress_g2(&p2_affine(&backend.g2_sum(&points))))
@@ -38,7 +42,11 @@ pub fn aggregate_public_keys(
     public_keys: &[impl AsRef<[u8]>],
 ) -> Result<[u8; PUBLIC_KEY_BYTES], InputError> {
     if public_keys.is_empty() {
-        return Err(InputError::new("public_keys", None, "nothing to aggregate"));
+        return Err(InputError::new(
+            Field::PublicKeys,
+            None,
+            ErrorKind::NothingToAggregate,
+        ));
     }
     let points = public_keys
         .iter()
@@ -47,7 +55,7 @@ pub fn aggregate_public_keys(
             cache
                 .get_or_decode(bytes.as_ref())
                 .map(|pk| *pk.point())
-                .map_err(|e| InputError::new("public_keys", Some(i), e))
+                .map_err(|e| InputError::new(Field::PublicKeys, Some(i), e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(compress_g1(&p1_affine(&backend.g1_sum(&points))))
@@ -60,9 +68,12 @@ impl SecretKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
         if bytes.len() != SECRET_KEY_BYTES {
             return Err(InputError::new(
-                "secret_key",
+                Field::SecretKey,
                 None,
-                format!("expected {SECRET_KEY_BYTES} bytes, got {}", bytes.len()),
+                ErrorKind::Length {
+                    expected: SECRET_KEY_BYTES,
+                    got: bytes.len(),
+                },
             ));
         }
         let mut scalar = blst_scalar::default();
@@ -71,9 +82,9 @@ impl SecretKey {
         // SAFETY: plain predicate: nonzero and below the group order.
         if !unsafe { blst_sk_check(&scalar) } {
             return Err(InputError::new(
-                "secret_key",
+                Field::SecretKey,
                 None,
-                "must be nonzero and below the group order r",
+                ErrorKind::OutOfRange(Range::SecretKey),
             ));
         }
         Ok(Self(scalar))

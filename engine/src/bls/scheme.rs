@@ -17,7 +17,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::ETH_DST;
-use crate::error::InputError;
+use crate::error::{ErrorKind, Field, InputError};
 
 /// A scheme of the BLS signature draft.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -115,21 +115,17 @@ impl Ciphersuite {
         let scheme = match (scheme, named) {
             (Some(given), Some(named)) if given != named => {
                 return Err(InputError::new(
-                    "scheme",
+                    Field::Scheme,
                     None,
-                    format!(
-                        "{given} contradicts the tag, whose suffix {} names {named}",
-                        String::from_utf8_lossy(named.suffix())
-                    ),
+                    ErrorKind::SchemeContradictsTag { given, named },
                 ));
             }
             (Some(scheme), _) | (None, Some(scheme)) => scheme,
             (None, None) => {
                 return Err(InputError::new(
-                    "scheme",
+                    Field::Scheme,
                     None,
-                    "the tag names no scheme (its suffix is not _NUL_, _AUG_ or _POP_): \
-                     give the scheme (basic, aug or pop)",
+                    ErrorKind::TagNamesNoScheme,
                 ));
             }
         };
@@ -168,8 +164,11 @@ mod tests {
             Ok(Scheme::ProofOfPossession)
         );
         let err = suite("MY_APP_V1").unwrap_err();
-        assert_eq!(err.location.field, "scheme");
-        assert!(err.reason.contains("names no scheme"), "{err}");
+        assert_eq!(
+            (err.field, &err.kind),
+            (Field::Scheme, &ErrorKind::TagNamesNoScheme)
+        );
+        assert!(err.to_string().contains("names no scheme"), "{err}");
     }
 
     #[test]
@@ -178,7 +177,14 @@ mod tests {
         assert_eq!(custom.scheme(), Scheme::Basic);
         assert_eq!(custom.dst(), b"MY_APP_V1");
         let err = Ciphersuite::new(ETH_DST, Some(Scheme::Basic)).unwrap_err();
-        assert!(err.reason.contains("contradicts"), "{err}");
+        assert_eq!(
+            err.kind,
+            ErrorKind::SchemeContradictsTag {
+                given: Scheme::Basic,
+                named: Scheme::ProofOfPossession
+            }
+        );
+        assert!(err.to_string().contains("contradicts"), "{err}");
         assert_eq!(
             Ciphersuite::new(ETH_DST, Some(Scheme::ProofOfPossession)),
             Ok(Ciphersuite::ETHEREUM)
@@ -186,9 +192,8 @@ mod tests {
         assert_eq!(
             Ciphersuite::new(Vec::new(), Some(Scheme::Basic))
                 .unwrap_err()
-                .location
-                .field,
-            "dst"
+                .kind,
+            ErrorKind::DstLength(0)
         );
     }
 

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::keys::{PublicKeyCache, Signature};
 use super::scheme::{self, Scheme};
 use crate::backend::Backend;
-use crate::error::InputError;
+use crate::error::{ErrorKind, Field, InputError};
 use crate::json;
 use crate::points::{self, compress_g1};
 
@@ -77,24 +77,28 @@ impl SignatureSet {
         backend: &dyn Backend,
     ) -> Result<Option<ValidSet<'a>>, InputError> {
         if self.public_keys.is_empty() {
-            return Err(InputError::new("public_keys", None, "no public keys"));
+            return Err(InputError::new(
+                Field::PublicKeys,
+                None,
+                ErrorKind::NoPublicKeys,
+            ));
         }
         if self.messages.len() != 1 && self.messages.len() != self.public_keys.len() {
             return Err(InputError::new(
-                "messages",
+                Field::Messages,
                 None,
-                format!(
-                    "{} messages for {} public keys: expected 1 (signed by every key) or one per key",
-                    self.messages.len(),
-                    self.public_keys.len()
-                ),
+                ErrorKind::MessageCount {
+                    messages: self.messages.len(),
+                    keys: self.public_keys.len(),
+                    one_for_all: true,
+                },
             ));
         }
         if scheme == Scheme::Basic {
             self.check_distinct_messages()?;
         }
         let signature = Signature::from_bytes(&self.signature)
-            .map_err(|e| InputError::new("signature", None, e))?;
+            .map_err(|e| InputError::new(Field::Signature, None, e))?;
         // A committee's keys are decoded on every core (a subgroup check each); the
         // first bad key is the one reported, whatever order the cores finish in.
         let decoded: Vec<Result<blst_p1_affine, _>> = self
@@ -106,7 +110,7 @@ impl SignatureSet {
         let keys = decoded
             .into_iter()
             .enumerate()
-            .map(|(i, key)| key.map_err(|e| InputError::new("public_keys", Some(i), e)))
+            .map(|(i, key)| key.map_err(|e| InputError::new(Field::PublicKeys, Some(i), e)))
             .collect::<Result<Vec<_>, _>>()?;
         let message = |i: usize| self.messages[i.min(self.messages.len() - 1)].as_slice();
         let pairs = if scheme == Scheme::MessageAugmentation {
@@ -141,14 +145,11 @@ impl SignatureSet {
     fn check_distinct_messages(&self) -> Result<(), InputError> {
         if self.messages.len() == 1 && self.public_keys.len() > 1 {
             return Err(InputError::new(
-                "messages",
+                Field::Messages,
                 None,
-                format!(
-                    "one message for {} public keys: the basic scheme requires a distinct \
-                     message per key (one message for many keys is proof of possession's \
-                     FastAggregateVerify)",
-                    self.public_keys.len()
-                ),
+                ErrorKind::OneMessageUnderBasic {
+                    keys: self.public_keys.len(),
+                },
             ));
         }
         let mut order: Vec<usize> = (0..self.messages.len()).collect();
@@ -160,9 +161,9 @@ impl SignatureSet {
             .min_by_key(|&(_, later)| later);
         match repeat {
             Some((first, later)) => Err(InputError::new(
-                "messages",
+                Field::Messages,
                 Some(later),
-                format!("repeats messages[{first}]: the basic scheme requires distinct messages"),
+                ErrorKind::RepeatedMessage { first },
             )),
             None => Ok(()),
         }

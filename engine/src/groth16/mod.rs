@@ -11,7 +11,7 @@ mod soundness;
 mod store;
 pub mod verify;
 
-pub use formats::{KeyFormat, parse_proof};
+pub use formats::{FormatError, KeyFormat, parse_proof};
 pub use registry::KeyRegistry;
 pub use scalar::{PublicInput, parse_decimal};
 pub use soundness::{DegenerateKeys, KeyDefect};

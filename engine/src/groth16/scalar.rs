@@ -2,7 +2,7 @@
 
 use blst::*;
 
-use crate::error::InputError;
+use crate::error::{ErrorKind, Field, InputError, Range};
 
 /// A canonical public input (an element of Fr below r), in blst's Montgomery form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,9 +14,12 @@ impl PublicInput {
     pub fn from_be_bytes(bytes: &[u8], index: usize) -> Result<Self, InputError> {
         if bytes.len() != 32 {
             return Err(InputError::new(
-                "public_inputs",
+                Field::PublicInputs,
                 Some(index),
-                format!("expected 32 big-endian bytes, got {}", bytes.len()),
+                ErrorKind::Length {
+                    expected: 32,
+                    got: bytes.len(),
+                },
             ));
         }
         let mut scalar = blst_scalar::default();
@@ -26,9 +29,9 @@ impl PublicInput {
         // SAFETY: plain predicate and conversion.
         if !unsafe { blst_scalar_fr_check(&scalar) } {
             return Err(InputError::new(
-                "public_inputs",
+                Field::PublicInputs,
                 Some(index),
-                "not canonical: must be below the scalar field modulus r",
+                ErrorKind::OutOfRange(Range::BelowScalarModulus),
             ));
         }
         unsafe { blst_fr_from_scalar(&mut fr, &scalar) };
@@ -94,14 +97,17 @@ mod tests {
     fn public_inputs_must_be_below_r() {
         let r = "52435875175126190479447740508185965837690552500527637822603658699938581184513";
         let r_bytes = parse_decimal(r).unwrap();
-        assert!(PublicInput::from_be_bytes(&r_bytes, 0).is_err());
+        assert_eq!(
+            PublicInput::from_be_bytes(&r_bytes, 0).unwrap_err().kind,
+            ErrorKind::OutOfRange(Range::BelowScalarModulus)
+        );
         let mut r_minus_one = r_bytes;
         r_minus_one[31] -= 1;
         assert!(PublicInput::from_be_bytes(&r_minus_one, 0).is_ok());
         let err = PublicInput::from_be_bytes(&[0; 31], 2).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "public_inputs[2]: expected 32 big-endian bytes, got 31"
+            "public_inputs[2]: expected 32 bytes, got 31"
         );
     }
 }

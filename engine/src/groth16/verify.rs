@@ -16,7 +16,7 @@ use blst::*;
 
 use super::{PreparedKey, Proof, PublicInput};
 use crate::backend::{Backend, Scalars};
-use crate::error::InputError;
+use crate::error::{ErrorKind, Field, InputError};
 use crate::points::neg_g1;
 use crate::scheduler::bisect;
 
@@ -37,9 +37,12 @@ impl Statement {
         let expected = key.key.public_inputs();
         if inputs.len() != expected {
             return Err(InputError::new(
-                "public_inputs",
+                Field::PublicInputs,
                 None,
-                format!("{} given, the key expects {expected}", inputs.len()),
+                ErrorKind::InputCount {
+                    given: inputs.len(),
+                    expected,
+                },
             ));
         }
         Ok(Self { proof, inputs })

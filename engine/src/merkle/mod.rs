@@ -8,7 +8,7 @@ pub mod file;
 mod proof;
 mod tree;
 
-pub use proof::{MultiProof, helper_count, helper_indices, verify_multiproof};
+pub use proof::{MultiProof, helper_count, helper_indices, multiproof_verdict, verify_multiproof};
 pub use tree::{Tree, depth_for, parent_level, root};
 
 use std::sync::OnceLock;
@@ -41,8 +41,18 @@ pub enum MerkleError {
     NoLeaves,
     #[error("indices[{position}]: leaf {index} appears twice")]
     DuplicateLeaf { position: usize, index: u64 },
-    #[error("{0}")]
-    BadProof(String),
+    #[error("leaves[{0}]: generalized indices start at 1")]
+    ZeroIndex(usize),
+    #[error("leaves: a generalized index appears twice")]
+    RepeatedIndex,
+    #[error("leaves[{position}]: generalized index {index} lies under another leaf, {ancestor}")]
+    NestedLeaf {
+        position: usize,
+        index: u64,
+        ancestor: u64,
+    },
+    #[error("proof: {given} nodes given, {needed} needed for these leaves")]
+    HelperCount { given: usize, needed: usize },
 }
 
 /// SHA-256(left ‖ right).

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{MerkleError, Node, hash_pair};
+use crate::error::{ErrorKind, Field, InputError, Verdict};
 
 /// A proof of some leaves of a tree, with the root it leads to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,9 +54,7 @@ pub fn helper_count(gindices: &[u64]) -> Result<usize, MerkleError> {
         return Err(MerkleError::NoLeaves);
     }
     if let Some(i) = gindices.iter().position(|&g| g == 0) {
-        return Err(MerkleError::BadProof(format!(
-            "leaves[{i}]: generalized indices start at 1"
-        )));
+        return Err(MerkleError::ZeroIndex(i));
     }
     // Depth-first (pre-)order: the index shifted so its leading 1 is the top bit, an
     // ancestor before its descendants.
@@ -70,17 +69,17 @@ pub fn helper_count(gindices: &[u64]) -> Result<usize, MerkleError> {
         let ((_, _, i), (_, _, j)) = (pair[0], pair[1]);
         let (a, b) = (gindices[i], gindices[j]);
         if a == b {
-            return Err(MerkleError::BadProof(
-                "leaves: a generalized index appears twice".into(),
-            ));
+            return Err(MerkleError::RepeatedIndex);
         }
         let common = common_ancestor_depth(a, b);
         // In depth-first order a leaf under another comes right after it (or after
         // another leaf under it).
         if common == depth(a) {
-            return Err(MerkleError::BadProof(format!(
-                "leaves[{j}]: generalized index {b} lies under another leaf, {a}"
-            )));
+            return Err(MerkleError::NestedLeaf {
+                position: j,
+                index: b,
+                ancestor: a,
+            });
         }
         union += u64::from(depth(b) - common);
     }
@@ -112,10 +111,10 @@ pub fn verify_multiproof(
     let gindices: Vec<u64> = leaves.iter().map(|(g, _)| *g).collect();
     let needed = helper_count(&gindices)?;
     if needed != proof.len() {
-        return Err(MerkleError::BadProof(format!(
-            "proof: {} nodes given, {needed} needed for these leaves",
-            proof.len(),
-        )));
+        return Err(MerkleError::HelperCount {
+            given: proof.len(),
+            needed,
+        });
     }
     let helpers = helper_indices(&gindices);
     let mut nodes: BTreeMap<u64, Node> = leaves.iter().copied().collect();
@@ -133,6 +132,52 @@ pub fn verify_multiproof(
         }
     }
     Ok(nodes.get(&1) == Some(root))
+}
+
+/// The verdict on a multi-proof as it arrives in a request: a 32-byte root, one 32-byte
+/// leaf per generalized index, 32-byte helper nodes. A node of another length, counts
+/// that disagree or a proof of the wrong shape make the proof malformed.
+pub fn multiproof_verdict(
+    root: &[u8],
+    gindices: &[u64],
+    leaves: &[Vec<u8>],
+    proof: &[Vec<u8>],
+) -> Verdict {
+    let node = |bytes: &[u8], field: Field, index: Option<usize>| {
+        Node::try_from(bytes).map_err(|_| {
+            InputError::new(
+                field,
+                index,
+                ErrorKind::Length {
+                    expected: 32,
+                    got: bytes.len(),
+                },
+            )
+        })
+    };
+    let root = node(root, Field::Root, None)?;
+    if gindices.len() != leaves.len() {
+        return Err(InputError::new(
+            Field::Leaves,
+            None,
+            ErrorKind::LeafCount {
+                leaves: leaves.len(),
+                gindices: gindices.len(),
+            },
+        ));
+    }
+    let leaves = gindices
+        .iter()
+        .zip(leaves)
+        .enumerate()
+        .map(|(i, (g, leaf))| Ok((*g, node(leaf, Field::Leaves, Some(i))?)))
+        .collect::<Result<Vec<_>, InputError>>()?;
+    let proof = proof
+        .iter()
+        .enumerate()
+        .map(|(i, n)| node(n, Field::Proof, Some(i)))
+        .collect::<Result<Vec<_>, InputError>>()?;
+    verify_multiproof(&leaves, &proof, &root).map_err(|e| InputError::new(Field::Proof, None, e))
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub use stats::{Histogram, OperationStats};
 
 use crate::backend::BackendChoice;
 use crate::bls::{Ciphersuite, SignatureSet};
-use crate::error::{InputError, Verdict};
+use crate::error::{ErrorKind, Field, InputError, Verdict};
 use crate::groth16::{KeyId, PreparedKey};
 use crate::{Engine, EngineConfig, Progress, ProofInput, Unfollowed};
 
@@ -418,9 +418,9 @@ impl Scheduler {
             if size > limit {
                 // Waiting would never help: the request alone is larger than the queues.
                 return Err(ScheduleError::Invalid(InputError::new(
-                    "items",
+                    Field::Items,
                     None,
-                    format!("{size} {unit} exceed the queue limit of {limit}; split the request"),
+                    ErrorKind::OverQueueLimit { size, unit, limit },
                 )));
             }
         }

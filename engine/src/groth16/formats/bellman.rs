@@ -1,6 +1,6 @@
 //! bellman's (zcash's) `VerifyingKey::write`: uncompressed points, a big-endian u32 count.
 
-use super::Reader;
+use super::{FormatError, Reader};
 use crate::groth16::VerifyingKey;
 
 /// Length of a key with no IC point.
@@ -8,7 +8,7 @@ pub const KEY_MIN: usize = 96 + 96 + 192 + 192 + 96 + 192 + 4;
 
 /// α_g1 ‖ β_g1 ‖ β_g2 ‖ γ_g2 ‖ δ_g1 ‖ δ_g2 ‖ IC count (u32 big-endian) ‖ IC, all points
 /// uncompressed. β_g1 and δ_g1 serve only the prover; they are validated all the same.
-pub fn parse_key(bytes: &[u8]) -> Result<VerifyingKey, String> {
+pub fn parse_key(bytes: &[u8]) -> Result<VerifyingKey, FormatError> {
     let mut r = Reader::new(bytes);
     let alpha_g1 = r.g1(96, "alpha_g1")?;
     r.g1(96, "beta_g1")?;
@@ -18,10 +18,10 @@ pub fn parse_key(bytes: &[u8]) -> Result<VerifyingKey, String> {
     let delta_g2 = r.g2(192, "delta_g2")?;
     let count = u32::from_be_bytes(r.take(4, "IC count")?.try_into().expect("4 bytes"));
     if (count as usize).checked_mul(96) != Some(r.remaining()) {
-        return Err(format!(
-            "IC count {count} does not match the {} bytes that follow",
-            r.remaining()
-        ));
+        return Err(FormatError::IcCount {
+            count: count.into(),
+            bytes: r.remaining(),
+        });
     }
     let ic = (0..count)
         .map(|i| r.g1(96, &format!("ic[{i}]")))

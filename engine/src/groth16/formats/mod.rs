@@ -15,16 +15,18 @@
 
 mod arkworks;
 mod bellman;
+mod error;
 mod snarkjs;
 
 use std::fmt;
 use std::str::FromStr;
 
+pub use error::FormatError;
 pub use snarkjs::{parse_public_json, public_inputs_from_json};
 
 use super::{DegenerateKeys, Proof, VerifyingKey};
-use crate::error::InputError;
-use crate::points::{self, DecodeError};
+use crate::error::{ErrorKind, Field, InputError};
+use crate::points;
 
 /// The encoding of a verifying key (and of the proofs made for it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,7 +59,7 @@ impl KeyFormat {
     /// (from the binary layouts' lengths, from the JSON's `IC` array): the cost of
     /// validating a key, known before it is paid.
     pub fn ic_points(self, bytes: &[u8]) -> Result<usize, InputError> {
-        let invalid = |reason: String| InputError::new("verifying_key", None, reason);
+        let invalid = |e: FormatError| InputError::new(Field::VerifyingKey, None, e);
         Ok(match self {
             Self::SnarkjsJson => snarkjs::ic_points(bytes).map_err(invalid)?,
             Self::Arkworks => bytes.len().saturating_sub(arkworks::KEY_MIN) / 48,
@@ -83,16 +85,16 @@ impl KeyFormat {
             Self::Arkworks => arkworks::parse_key(bytes),
             Self::Bellman => bellman::parse_key(bytes),
         }
-        .map_err(|reason| InputError::new("verifying_key", None, reason))?;
+        .map_err(|e| InputError::new(Field::VerifyingKey, None, e))?;
         if key.ic.is_empty() {
             return Err(InputError::new(
-                "verifying_key",
+                Field::VerifyingKey,
                 None,
-                "IC is empty: a key has one IC point more than public inputs",
+                ErrorKind::EmptyIc,
             ));
         }
         if let (Some(defect), DegenerateKeys::Refuse) = (key.defect(), degenerate) {
-            return Err(InputError::new("verifying_key", None, defect));
+            return Err(InputError::new(Field::VerifyingKey, None, defect));
         }
         Ok(key)
     }
@@ -108,7 +110,7 @@ pub fn parse_proof(bytes: &[u8]) -> Result<Proof, InputError> {
     } else {
         arkworks::parse_proof(bytes)
     }
-    .map_err(|reason| InputError::new("proof", None, reason))
+    .map_err(|e| InputError::new(Field::Proof, None, e))
 }
 
 impl FromStr for KeyFormat {
@@ -147,43 +149,40 @@ impl<'a> Reader<'a> {
         Self { bytes, offset: 0 }
     }
 
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], FormatError> {
         let end = self
             .offset
             .checked_add(n)
             .filter(|&e| e <= self.bytes.len());
         let Some(end) = end else {
-            return Err(format!(
-                "truncated: {what} needs {n} bytes at offset {}, {} left",
-                self.offset,
-                self.bytes.len() - self.offset
-            ));
+            return Err(FormatError::Truncated {
+                at: what.to_string(),
+                needed: n,
+                offset: self.offset,
+                left: self.bytes.len() - self.offset,
+            });
         };
         let out = &self.bytes[self.offset..end];
         self.offset = end;
         Ok(out)
     }
 
-    fn g1(&mut self, n: usize, what: &str) -> Result<blst::blst_p1_affine, String> {
-        points::decode_g1(self.take(n, what)?).map_err(|e| point_error(what, e))
+    fn g1(&mut self, n: usize, what: &str) -> Result<blst::blst_p1_affine, FormatError> {
+        points::decode_g1(self.take(n, what)?).map_err(|e| FormatError::point(what, e))
     }
 
-    fn g2(&mut self, n: usize, what: &str) -> Result<blst::blst_p2_affine, String> {
-        points::decode_g2(self.take(n, what)?).map_err(|e| point_error(what, e))
+    fn g2(&mut self, n: usize, what: &str) -> Result<blst::blst_p2_affine, FormatError> {
+        points::decode_g2(self.take(n, what)?).map_err(|e| FormatError::point(what, e))
     }
 
     fn remaining(&self) -> usize {
         self.bytes.len() - self.offset
     }
 
-    fn finish(&self) -> Result<(), String> {
+    fn finish(&self) -> Result<(), FormatError> {
         match self.remaining() {
             0 => Ok(()),
-            n => Err(format!("{n} unexpected bytes after the end")),
+            n => Err(FormatError::TrailingBytes(n)),
         }
     }
-}
-
-pub(super) fn point_error(what: &str, e: DecodeError) -> String {
-    format!("{what}: {e}")
 }

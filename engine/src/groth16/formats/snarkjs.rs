@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::point_error;
+use super::FormatError;
 use crate::groth16::scalar::decimal_be;
 use crate::groth16::{Proof, VerifyingKey, parse_decimal};
 use crate::points;
@@ -17,65 +17,74 @@ const P: [u8; 48] = [
     0x1e, 0xab, 0xff, 0xfe, 0xb1, 0x53, 0xff, 0xff, 0xb9, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xaa, 0xab,
 ];
 
-fn parse_json(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, String> {
+fn parse_json(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, FormatError> {
     match serde_json::from_slice(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err("expected a JSON object".into()),
-        Err(e) => Err(format!("not valid JSON: {e}")),
+        Ok(_) => Err(FormatError::NotObject),
+        Err(e) => Err(FormatError::Json(e.to_string())),
     }
 }
 
 /// The length of the key's `IC` array (after the header: a key for another curve says so).
-pub fn ic_points(bytes: &[u8]) -> Result<usize, String> {
+pub fn ic_points(bytes: &[u8]) -> Result<usize, FormatError> {
     let obj = parse_json(bytes)?;
     check_header(&obj)?;
     field(&obj, "IC")?
         .as_array()
         .map(Vec::len)
-        .ok_or_else(|| "IC: expected an array".to_string())
+        .ok_or_else(|| FormatError::NotArray {
+            at: "IC".into(),
+            len: None,
+        })
 }
 
 /// `protocol` and `curve`, where present, must say groth16 on BLS12-381.
-fn check_header(obj: &serde_json::Map<String, Value>) -> Result<(), String> {
+fn check_header(obj: &serde_json::Map<String, Value>) -> Result<(), FormatError> {
     if let Some(protocol) = obj.get("protocol")
         && protocol != "groth16"
     {
-        return Err(format!("protocol is {protocol}, expected \"groth16\""));
+        return Err(FormatError::Protocol(protocol.to_string()));
     }
     match obj.get("curve") {
         None => Ok(()),
         Some(c) if c == "bls12381" => Ok(()),
-        Some(c) => Err(format!(
-            "curve is {c}: only \"bls12381\" is supported (BN254 keys are not)"
-        )),
+        Some(c) => Err(FormatError::Curve(c.to_string())),
     }
 }
 
-fn field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a Value, String> {
-    obj.get(name)
-        .ok_or_else(|| format!("missing field {name:?}"))
+fn field<'a>(
+    obj: &'a serde_json::Map<String, Value>,
+    name: &'static str,
+) -> Result<&'a Value, FormatError> {
+    obj.get(name).ok_or(FormatError::MissingField(name))
 }
 
-fn decimal_str<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
-    v.as_str()
-        .ok_or_else(|| format!("{what}: expected a string, got {v}"))
+fn decimal_str<'a>(v: &'a Value, what: &str) -> Result<&'a str, FormatError> {
+    v.as_str().ok_or_else(|| FormatError::NotString {
+        at: what.to_string(),
+        got: v.to_string(),
+    })
 }
 
 /// A base field element: a decimal string below p.
-fn fp(v: &Value, what: &str) -> Result<[u8; 48], String> {
+fn fp(v: &Value, what: &str) -> Result<[u8; 48], FormatError> {
     let text = decimal_str(v, what)?;
     match decimal_be::<48, 6>(text) {
         Some(x) if x < P => Ok(x),
-        _ => Err(format!(
-            "{what}: {text:?} is not a decimal integer below the field modulus p"
-        )),
+        _ => Err(FormatError::NotFieldElement {
+            at: what.to_string(),
+            text: text.to_string(),
+        }),
     }
 }
 
-fn array<'a>(v: &'a Value, len: usize, what: &str) -> Result<&'a [Value], String> {
+fn array<'a>(v: &'a Value, len: usize, what: &str) -> Result<&'a [Value], FormatError> {
     match v.as_array() {
         Some(a) if a.len() == len => Ok(a),
-        _ => Err(format!("{what}: expected an array of {len} elements")),
+        _ => Err(FormatError::NotArray {
+            at: what.to_string(),
+            len: Some(len),
+        }),
     }
 }
 
@@ -88,7 +97,12 @@ fn one() -> [u8; 48] {
 
 /// Whether (x, y, z) is an affine point (z = 1) or the point at infinity, which snarkjs
 /// writes as x = 0, y = 1, z = 0. Any other form is rejected.
-fn is_affine(x: &[[u8; 48]], y: &[[u8; 48]], z: &[[u8; 48]], what: &str) -> Result<bool, String> {
+fn is_affine(
+    x: &[[u8; 48]],
+    y: &[[u8; 48]],
+    z: &[[u8; 48]],
+    what: &str,
+) -> Result<bool, FormatError> {
     let is =
         |c: &[[u8; 48]], first: [u8; 48]| c[0] == first && c[1..].iter().all(|e| *e == [0; 48]);
     if is(z, one()) {
@@ -96,13 +110,13 @@ fn is_affine(x: &[[u8; 48]], y: &[[u8; 48]], z: &[[u8; 48]], what: &str) -> Resu
     } else if is(z, [0; 48]) && is(x, [0; 48]) && is(y, one()) {
         Ok(false)
     } else {
-        Err(format!(
-            "{what}: expected z = 1 (affine) or the point at infinity written as (0, 1, 0)"
-        ))
+        Err(FormatError::NotAffine {
+            at: what.to_string(),
+        })
     }
 }
 
-fn g1(v: &Value, what: &str) -> Result<blst::blst_p1_affine, String> {
+fn g1(v: &Value, what: &str) -> Result<blst::blst_p1_affine, FormatError> {
     let c = array(v, 3, what)?;
     let (x, y, z) = (fp(&c[0], what)?, fp(&c[1], what)?, fp(&c[2], what)?);
     let mut encoding = [0u8; 96];
@@ -112,12 +126,12 @@ fn g1(v: &Value, what: &str) -> Result<blst::blst_p1_affine, String> {
     } else {
         encoding[0] = 0x40;
     }
-    points::decode_g1(&encoding).map_err(|e| point_error(what, e))
+    points::decode_g1(&encoding).map_err(|e| FormatError::point(what, e))
 }
 
-fn g2(v: &Value, what: &str) -> Result<blst::blst_p2_affine, String> {
+fn g2(v: &Value, what: &str) -> Result<blst::blst_p2_affine, FormatError> {
     let c = array(v, 3, what)?;
-    let pair = |i: usize| -> Result<[[u8; 48]; 2], String> {
+    let pair = |i: usize| -> Result<[[u8; 48]; 2], FormatError> {
         let p = array(&c[i], 2, what)?;
         Ok([fp(&p[0], what)?, fp(&p[1], what)?])
     };
@@ -131,15 +145,18 @@ fn g2(v: &Value, what: &str) -> Result<blst::blst_p2_affine, String> {
     } else {
         encoding[0] = 0x40;
     }
-    points::decode_g2(&encoding).map_err(|e| point_error(what, e))
+    points::decode_g2(&encoding).map_err(|e| FormatError::point(what, e))
 }
 
-pub fn parse_key(bytes: &[u8]) -> Result<VerifyingKey, String> {
+pub fn parse_key(bytes: &[u8]) -> Result<VerifyingKey, FormatError> {
     let obj = parse_json(bytes)?;
     check_header(&obj)?;
     let ic_values = field(&obj, "IC")?
         .as_array()
-        .ok_or("IC: expected an array of G1 points")?;
+        .ok_or_else(|| FormatError::NotArray {
+            at: "IC".into(),
+            len: None,
+        })?;
     let ic = ic_values
         .iter()
         .enumerate()
@@ -148,12 +165,10 @@ pub fn parse_key(bytes: &[u8]) -> Result<VerifyingKey, String> {
     if let Some(n) = obj.get("nPublic")
         && n.as_u64() != ic.len().checked_sub(1).map(|k| k as u64)
     {
-        {
-            return Err(format!(
-                "nPublic is {n} but IC has {} points (expected nPublic + 1)",
-                ic.len()
-            ));
-        }
+        return Err(FormatError::NPublic {
+            n: n.to_string(),
+            ic: ic.len(),
+        });
     }
     Ok(VerifyingKey {
         alpha_g1: g1(field(&obj, "vk_alpha_1")?, "vk_alpha_1")?,
@@ -164,7 +179,7 @@ pub fn parse_key(bytes: &[u8]) -> Result<VerifyingKey, String> {
     })
 }
 
-pub fn parse_proof(bytes: &[u8]) -> Result<Proof, String> {
+pub fn parse_proof(bytes: &[u8]) -> Result<Proof, FormatError> {
     let obj = parse_json(bytes)?;
     check_header(&obj)?;
     Ok(Proof {
@@ -175,18 +190,17 @@ pub fn parse_proof(bytes: &[u8]) -> Result<Proof, String> {
 }
 
 /// `public.json`: a JSON array of public inputs (see [`public_inputs_from_json`]).
-pub fn parse_public_json(bytes: &[u8]) -> Result<Vec<[u8; 32]>, String> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+pub fn parse_public_json(bytes: &[u8]) -> Result<Vec<[u8; 32]>, FormatError> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| FormatError::Json(e.to_string()))?;
     public_inputs_from_json(&value)
 }
 
 /// Public inputs from a JSON array of decimal strings (as snarkjs writes them) or 0x-hex
 /// strings, as 32-byte big-endian integers. Values of 2^256 or more are rejected here;
 /// values from r up are rejected when verified.
-pub fn public_inputs_from_json(value: &Value) -> Result<Vec<[u8; 32]>, String> {
-    let items = value
-        .as_array()
-        .ok_or("public: expected a JSON array of decimal or 0x-hex strings")?;
+pub fn public_inputs_from_json(value: &Value) -> Result<Vec<[u8; 32]>, FormatError> {
+    let items = value.as_array().ok_or(FormatError::InputsNotArray)?;
     items
         .iter()
         .enumerate()
@@ -194,10 +208,13 @@ pub fn public_inputs_from_json(value: &Value) -> Result<Vec<[u8; 32]>, String> {
             let what = format!("public[{i}]");
             let text = decimal_str(item, &what)?;
             match text.strip_prefix("0x") {
-                Some(digits) => hex_be32(digits)
-                    .ok_or_else(|| format!("{what}: {text:?} is not hex of at most 32 bytes")),
-                None => parse_decimal(text).ok_or_else(|| {
-                    format!("{what}: {text:?} is not a decimal integer below 2^256")
+                Some(digits) => hex_be32(digits).ok_or_else(|| FormatError::NotHex32 {
+                    at: what.clone(),
+                    text: text.to_string(),
+                }),
+                None => parse_decimal(text).ok_or_else(|| FormatError::NotDecimal256 {
+                    at: what.clone(),
+                    text: text.to_string(),
                 }),
             }
         })
