@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::backend::{self, Backend, BackendChoice};
+use crate::batch;
 use crate::bls::{self, Ciphersuite, PublicKeyCache, Scheme, SignatureSet};
 use crate::error::{ErrorKind, Field, InputError, Verdict};
 use crate::groth16::{
@@ -13,7 +14,6 @@ use crate::groth16::{
 };
 use crate::merkle::{self, MerkleError, Node, Tree};
 use crate::points;
-use crate::scheduler::bisect;
 
 /// How an [`Engine`] is set up.
 #[derive(Clone, Debug)]
@@ -64,8 +64,9 @@ pub struct ProofInput {
 pub struct Engine {
     config: EngineConfig,
     backend: Arc<dyn Backend>,
-    public_keys: PublicKeyCache,
-    groth16_keys: KeyRegistry,
+    /// Shared with [`Engine::on_cpu`]'s twin: validated keys are the same on every backend.
+    public_keys: Arc<PublicKeyCache>,
+    groth16_keys: Arc<KeyRegistry>,
 }
 
 /// Told about a batch while the engine verifies it.
@@ -75,7 +76,7 @@ pub trait Progress: Sync {
     fn decided(&self, index: usize, verdict: &Verdict);
     /// The batch failed its combined check and the search for its invalid items begins:
     /// on the pool returned, or on the current one
-    /// ([`crate::scheduler::bisect::Listener::searching`]).
+    /// ([`crate::batch::Listener::searching`]).
     fn searching(&self) -> Option<&rayon::ThreadPool> {
         None
     }
@@ -96,7 +97,7 @@ impl Progress for Unfollowed {
 fn verify_decoded<T>(
     decoded: Vec<Result<Option<T>, InputError>>,
     groups: &[usize],
-    verify: impl FnOnce(&[T], &[usize], &dyn bisect::Listener) -> Vec<bool>,
+    verify: impl FnOnce(&[T], &[usize], &dyn batch::Listener) -> Vec<bool>,
     progress: &dyn Progress,
 ) -> Vec<Verdict> {
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(decoded.len());
@@ -146,7 +147,7 @@ struct ByPosition<'a> {
     progress: &'a dyn Progress,
 }
 
-impl bisect::Listener for ByPosition<'_> {
+impl batch::Listener for ByPosition<'_> {
     fn decided(&self, items: &[usize], valid: bool) {
         for &k in items {
             self.progress.decided(self.positions[k], &Ok(valid));
@@ -165,8 +166,25 @@ impl Engine {
         Self {
             config: config.clone(),
             backend,
-            public_keys: PublicKeyCache::new(config.public_key_cache),
-            groth16_keys: KeyRegistry::new(config.groth16_keys),
+            public_keys: Arc::new(PublicKeyCache::new(config.public_key_cache)),
+            groth16_keys: Arc::new(KeyRegistry::new(config.groth16_keys)),
+        }
+    }
+
+    /// This engine on the CPU backend, sharing its caches of validated public keys and
+    /// registered Groth16 keys: where a batch that failed on this engine (a panic, a
+    /// wrong number of verdicts) is run again, without decoding and validating every key
+    /// from the start.
+    pub fn on_cpu(&self) -> Engine {
+        let config = EngineConfig {
+            backend: BackendChoice::Cpu,
+            ..self.config.clone()
+        };
+        Engine {
+            backend: backend::select(config.backend, config.gpu_thresholds, config.device_checks),
+            config,
+            public_keys: Arc::clone(&self.public_keys),
+            groth16_keys: Arc::clone(&self.groth16_keys),
         }
     }
 
@@ -528,4 +546,39 @@ fn decode_statement(key: &PreparedKey, input: &ProofInput) -> Result<Statement, 
         .map(|(i, bytes)| PublicInput::from_be_bytes(bytes, i))
         .collect::<Result<_, _>>()?;
     Statement::new(key, proof, inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{self, GROTH16_KEY, Rng, Validators};
+
+    /// The CPU twin a failed batch is run again on knows the keys its engine validated
+    /// and registered, and runs on the CPU.
+    #[test]
+    fn the_cpu_twin_shares_the_key_caches() {
+        let engine = Engine::new(&EngineConfig {
+            backend: BackendChoice::Cpu,
+            ..EngineConfig::default()
+        });
+        let mut rng = Rng::new(5);
+        let validators = Validators::new(&engine, 3, &mut rng);
+        let sets: Vec<SignatureSet> =
+            workload::signature_sets(&engine, &validators, 6, 2, 0, &mut rng)
+                .into_iter()
+                .map(|(set, _)| set)
+                .collect();
+        assert!(
+            engine
+                .verify_signature_sets(&sets, &Ciphersuite::ETHEREUM)
+                .iter()
+                .all(|v| *v == Ok(true))
+        );
+        let key = engine.register_groth16_key(GROTH16_KEY, None).unwrap();
+        let twin = engine.on_cpu();
+        assert_eq!(twin.backend().name(), "cpu");
+        assert!(engine.cached_public_keys() > 0);
+        assert_eq!(twin.cached_public_keys(), engine.cached_public_keys());
+        assert!(twin.groth16_key(key.id()).is_some());
+    }
 }

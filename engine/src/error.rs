@@ -24,6 +24,7 @@ pub enum Field {
     Proof,
     PublicInputs,
     Root,
+    Gindices,
     Leaves,
     Items,
     /// The item as a whole: what a reply from a server names when it names no field this
@@ -32,7 +33,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 14] = [
+    pub const ALL: [Field; 15] = [
         Field::Signature,
         Field::PublicKeys,
         Field::Messages,
@@ -44,6 +45,7 @@ impl Field {
         Field::Proof,
         Field::PublicInputs,
         Field::Root,
+        Field::Gindices,
         Field::Leaves,
         Field::Items,
         Field::Item,
@@ -63,6 +65,7 @@ impl Field {
             Field::Proof => "proof",
             Field::PublicInputs => "public_inputs",
             Field::Root => "root",
+            Field::Gindices => "gindices",
             Field::Leaves => "leaves",
             Field::Items => "items",
             Field::Item => "item",
@@ -142,8 +145,8 @@ pub enum ErrorKind {
     Format(#[from] FormatError),
     #[error("{leaves} leaves for {gindices} generalized indices")]
     LeafCount { leaves: usize, gindices: usize },
-    /// A Merkle multi-proof whose shape is wrong.
-    #[error(transparent)]
+    /// A Merkle multi-proof whose shape is wrong (its location is the error's field).
+    #[error("{}", .0.reason())]
     Merkle(#[from] MerkleError),
     #[error("{size} {unit} exceed the queue limit of {limit}; split the request")]
     OverQueueLimit {
@@ -212,13 +215,15 @@ impl ErrorKind {
     pub fn code(&self) -> ErrorCode {
         match self {
             ErrorKind::Length { .. } | ErrorKind::DstLength(_) => ErrorCode::Length,
-            ErrorKind::Point(e) => match e {
+            ErrorKind::Point(e) | ErrorKind::Format(FormatError::Point { error: e, .. }) => match e
+            {
                 DecodeError::Length { .. } | DecodeError::Lengths { .. } => ErrorCode::Length,
                 DecodeError::Encoding => ErrorCode::Encoding,
                 DecodeError::NotOnCurve => ErrorCode::NotOnCurve,
                 DecodeError::NotInSubgroup => ErrorCode::NotInSubgroup,
                 DecodeError::Infinity => ErrorCode::Infinity,
             },
+            ErrorKind::Format(FormatError::ProofLength(_)) => ErrorCode::Length,
             ErrorKind::OutOfRange(_) => ErrorCode::OutOfRange,
             ErrorKind::NoPublicKeys | ErrorKind::NothingToAggregate | ErrorKind::EmptyIc => {
                 ErrorCode::Missing
@@ -268,12 +273,14 @@ impl InputError {
         self.kind.code()
     }
 
-    /// `field[index]` or `field`, with the field as `name` spells it (a file's own
-    /// spelling, say).
+    /// `field[index]: reason` or `field: reason`, with the field as `name` spells it (a
+    /// file's own spelling, say). [`Field::Item`] names no place: its reason is shown alone
+    /// (a reply from an older server, whose text says where).
     pub fn located(&self, name: &str) -> String {
-        match self.index {
-            Some(i) => format!("{name}[{i}]: {}", self.kind),
-            None => format!("{name}: {}", self.kind),
+        match (self.field, self.index) {
+            (Field::Item, _) => self.kind.to_string(),
+            (_, Some(i)) => format!("{name}[{i}]: {}", self.kind),
+            (_, None) => format!("{name}: {}", self.kind),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! validated public keys and prepared Groth16 keys. This crate has no network code.
 
 pub mod backend;
+pub mod batch;
 pub mod bls;
 mod engine;
 pub mod error;
@@ -18,7 +19,6 @@ pub mod groth16;
 pub mod json;
 pub mod merkle;
 pub mod points;
-mod random;
 pub mod scheduler;
 pub mod selftest;
 pub mod workload;

@@ -8,6 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use prost::Message;
 use veribatch_engine::ProofInput;
 use veribatch_engine::bls::SignatureSet;
+use veribatch_engine::merkle::multiproof_verdict;
 use veribatch_service::convert;
 use veribatch_service::proto::verify_stream_request::Request;
 use veribatch_service::proto::{RegisterVerifyingKeyRequest, VerifyStreamRequest};
@@ -63,7 +64,8 @@ fuzz_target!(|data: &[u8]| {
         }
         Some(Request::VerifyMerkleProofs(r)) => {
             for proof in r.proofs.iter().take(MAX_ITEMS) {
-                let _ = convert::merkle_proof_verdict(proof);
+                let _ =
+                    multiproof_verdict(&proof.root, &proof.gindices, &proof.leaves, &proof.proof);
             }
         }
         Some(Request::AggregateSignatures(r)) => {

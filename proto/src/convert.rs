@@ -66,6 +66,15 @@ impl From<crate::Verdict> for veribatch_engine::Verdict {
     /// whole, with no code.
     fn from(v: crate::Verdict) -> Self {
         match (v.malformed, v.error.is_empty()) {
+            // A field a newer server names and this build does not know: its whole text.
+            (Some(m), _) if Field::from_name(&m.field) == Field::Item => Err(InputError::new(
+                Field::Item,
+                None,
+                ErrorKind::Reported {
+                    code: code_of(m.code),
+                    reason: v.error,
+                },
+            )),
             (Some(m), _) => Err(m.into()),
             (None, false) => Err(InputError::new(
                 Field::Item,
@@ -93,18 +102,22 @@ impl From<&InputError> for crate::MalformedItem {
 
 impl From<crate::MalformedItem> for InputError {
     fn from(m: crate::MalformedItem) -> Self {
-        let code = crate::InputErrorCode::try_from(m.code)
-            .map(ErrorCode::from)
-            .unwrap_or(ErrorCode::Unspecified);
         InputError::new(
             Field::from_name(&m.field),
             m.index.and_then(|i| usize::try_from(i).ok()),
             ErrorKind::Reported {
-                code,
+                code: code_of(m.code),
                 reason: m.reason,
             },
         )
     }
+}
+
+/// The engine's code of a proto code; `Unspecified` for one this build does not know.
+fn code_of(code: i32) -> ErrorCode {
+    crate::InputErrorCode::try_from(code)
+        .map(ErrorCode::from)
+        .unwrap_or(ErrorCode::Unspecified)
 }
 
 /// The engine's codes and the proto's, one to one.
@@ -215,16 +228,30 @@ mod tests {
         let read = veribatch_engine::Verdict::from(old).unwrap_err();
         assert_eq!(read.field, Field::Item);
         assert_eq!(read.code(), ErrorCode::Unspecified);
-        assert!(
-            read.to_string()
-                .contains("signature: not a point on the curve")
-        );
+        assert_eq!(read.to_string(), "signature: not a point on the curve");
         let valid = crate::Verdict {
             valid: true,
             error: String::new(),
             malformed: None,
         };
         assert_eq!(veribatch_engine::Verdict::from(valid), Ok(true));
+    }
+
+    #[test]
+    fn a_field_from_a_newer_server_keeps_the_whole_text() {
+        let newer = crate::Verdict {
+            valid: false,
+            error: "nonce[2]: reused".into(),
+            malformed: Some(crate::MalformedItem {
+                field: "nonce".into(),
+                index: Some(2),
+                code: crate::InputErrorCode::Repeated.into(),
+                reason: "reused".into(),
+            }),
+        };
+        let read = veribatch_engine::Verdict::from(newer).unwrap_err();
+        assert_eq!(read.to_string(), "nonce[2]: reused");
+        assert_eq!(read.code(), ErrorCode::Repeated);
     }
 
     #[test]

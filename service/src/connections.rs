@@ -111,13 +111,19 @@ pub fn incoming(
                 continue;
             }
             let _ = stream.set_nodelay(true);
+            // Within what a timer can hold (a year), and never zero (the idle check
+            // would spin).
+            let idle_timeout = limits
+                .idle_timeout
+                .clamp(Duration::from_millis(1), Duration::from_secs(365 * 86_400));
             let connection = Connection {
                 stream,
                 peer,
                 calls: calls.register(peer),
                 registry: calls.clone(),
-                idle_timeout: limits.idle_timeout,
-                idle: Box::pin(tokio::time::sleep(limits.idle_timeout)),
+                idle_timeout,
+                idle: Box::pin(tokio::time::sleep(idle_timeout)),
+                closing: None,
                 end_of_life: lifetime.map(|l| Box::pin(tokio::time::sleep(l))),
                 open: open.clone(),
             };
@@ -138,21 +144,61 @@ pub struct Connection {
     registry: OpenCalls,
     idle_timeout: Duration,
     /// Fires at the earliest moment the connection could have been idle for
-    /// `idle_timeout`; when it does, the calls say whether it has.
+    /// `idle_timeout` (or at the end of the closing grace); when it does, the calls say
+    /// whether it has.
     idle: Pin<Box<Sleep>>,
+    /// Set once the connection has been idle for `idle_timeout`: it closes at the end of
+    /// the grace unless a call starts or a byte arrives meanwhile.
+    closing: Option<Closing>,
     end_of_life: Option<Pin<Box<Sleep>>>,
     open: Arc<AtomicUsize>,
 }
 
+/// How long an idle connection is watched before it is closed. A call is counted when
+/// hyper first polls its stream's task, which runs just after the connection task has
+/// read the call's headers, so a request read at the moment the idle time ran out would
+/// be cut if the connection closed at once. A byte read during the grace restarts it (the
+/// call it carries is counted within the next); so does nothing a client that pings less
+/// often than this, which is closed.
+const CLOSING_GRACE: Duration = Duration::from_millis(50);
+
+#[derive(Clone, Copy)]
+struct Closing {
+    /// The calls started when the grace began: another since then is a call.
+    started: u64,
+    /// Whether a byte was read during the grace.
+    read: bool,
+}
+
 impl Connection {
-    /// Whether the connection has had no call open for `idle_timeout`; if not, the
-    /// timer is set to the next moment it could have (and polled, so it wakes us).
+    /// Whether the connection has had no call open for `idle_timeout` and nothing read
+    /// during the closing grace after it; if not, the timer is set to the next moment
+    /// that could be so (and polled, so it wakes the connection).
     fn idle(&mut self, cx: &mut Context<'_>) -> bool {
         while self.idle.as_mut().poll(cx).is_ready() {
-            let next = match self.calls.quiet_since() {
-                Some(since) if since + self.idle_timeout <= Instant::now() => return true,
-                Some(since) => since + self.idle_timeout,
-                None => Instant::now() + self.idle_timeout,
+            let now = Instant::now();
+            let started = self.calls.started();
+            let next = match (self.calls.quiet_since(), self.closing.take()) {
+                // A call is open.
+                (None, _) => now + self.idle_timeout,
+                (Some(since), closing) => {
+                    let idle_at = since + self.idle_timeout;
+                    match closing {
+                        Some(c) if c.started == started && !c.read => return true,
+                        // A call started (and ended) during the grace: idle counts
+                        // from its end.
+                        Some(c) if c.started != started => idle_at.max(now),
+                        _ if idle_at > now => idle_at,
+                        // Idle now, or bytes read during the grace: watch a grace more.
+                        _ => {
+                            self.closing = Some(Closing {
+                                started,
+                                read: false,
+                            });
+                            now + CLOSING_GRACE
+                        }
+                    }
+                }
             };
             self.idle.as_mut().reset(next);
         }
@@ -183,7 +229,7 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        self.registry.unregister(&self.peer);
+        self.registry.unregister(&self.peer, &self.calls);
         self.open.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -195,12 +241,18 @@ impl AsyncRead for Connection {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let before = buf.filled().len();
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
             Poll::Pending => match this.expired(cx) {
                 Some(error) => Poll::Ready(Err(error)),
                 None => Poll::Pending,
             },
-            ready => ready,
+            ready => {
+                if let Some(closing) = &mut this.closing {
+                    closing.read |= buf.filled().len() > before;
+                }
+                ready
+            }
         }
     }
 }

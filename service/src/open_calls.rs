@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -33,15 +33,20 @@ impl OpenCalls {
     pub(crate) fn register(&self, peer: SocketAddr) -> Arc<Calls> {
         let calls = Arc::new(Calls {
             open: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
             quiet_since: Mutex::new(Instant::now()),
         });
         self.lock().insert(peer, calls.clone());
         calls
     }
 
-    /// Forgets a closed connection.
-    pub(crate) fn unregister(&self, peer: &SocketAddr) {
-        self.lock().remove(peer);
+    /// Forgets a closed connection (not a newer one from the same address, accepted
+    /// after a reset before this one was dropped).
+    pub(crate) fn unregister(&self, peer: &SocketAddr, calls: &Arc<Calls>) {
+        let mut by_peer = self.lock();
+        if by_peer.get(peer).is_some_and(|c| Arc::ptr_eq(c, calls)) {
+            by_peer.remove(peer);
+        }
     }
 
     fn find(&self, peer: &SocketAddr) -> Option<Arc<Calls>> {
@@ -54,9 +59,11 @@ impl OpenCalls {
     }
 }
 
-/// One connection's calls: how many are open, and since when none has been.
+/// One connection's calls: how many are open, how many have started, and since when
+/// none has been open.
 pub(crate) struct Calls {
     open: AtomicUsize,
+    started: AtomicU64,
     quiet_since: Mutex<Instant>,
 }
 
@@ -72,8 +79,14 @@ impl Calls {
         (self.open.load(Ordering::Acquire) == 0).then_some(*since)
     }
 
+    /// Calls started on the connection so far.
+    pub(crate) fn started(&self) -> u64 {
+        self.started.load(Ordering::Acquire)
+    }
+
     fn start(self: &Arc<Self>) -> CallGuard {
         self.open.fetch_add(1, Ordering::AcqRel);
+        self.started.fetch_add(1, Ordering::AcqRel);
         CallGuard(self.clone())
     }
 }
@@ -130,9 +143,9 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        // Counted here, not in the future: hyper calls the service as soon as it has read
-        // the headers, before the connection is polled again, so the idle check never
-        // sees a call that has arrived but is not yet counted.
+        // Counted when the call's stream task first polls the service, just after the
+        // connection task read its headers; the idle check's closing grace
+        // (connections.rs) covers the moment between.
         let guard = peer(&request)
             .and_then(|peer| self.calls.find(&peer))
             .map(|calls| calls.start());

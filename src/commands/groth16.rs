@@ -70,7 +70,7 @@ pub struct KeyArgs {
 /// Where proofs for the loaded key are verified.
 enum KeyedVerifier {
     Local(Engine, Arc<PreparedKey>),
-    Remote(Connection, Vec<u8>),
+    Remote(Box<Connection>, Vec<u8>),
 }
 
 impl KeyedVerifier {
@@ -93,7 +93,7 @@ impl KeyArgs {
                 let id = service
                     .call(async |r| r.register_key(bytes, self.format).await)
                     .map_err(|e| format!("{}: {e}", vk.display()))?;
-                Ok(KeyedVerifier::Remote(service, id))
+                Ok(KeyedVerifier::Remote(Box::new(service), id))
             }
             None => {
                 let mut config = self.backend.engine_config();

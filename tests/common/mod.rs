@@ -22,10 +22,13 @@ pub fn engine() -> Engine {
             .expect("VERIBATCH_TEST_BACKEND names a backend"),
         Err(_) => veribatch_engine::backend::BackendChoice::Auto,
     };
-    let engine = Engine::new(&EngineConfig {
+    let mut config = EngineConfig {
         backend,
         ..EngineConfig::default()
-    });
+    };
+    config.device_checks.strict =
+        std::env::var_os("VERIBATCH_STRICT_DEVICE").is_some_and(|v| v == "1");
+    let engine = Engine::new(&config);
     if backend != veribatch_engine::backend::BackendChoice::Auto {
         assert_eq!(
             engine.backend().name(),

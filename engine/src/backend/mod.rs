@@ -13,7 +13,7 @@ pub mod cpu;
 pub mod cuda;
 pub mod device_checks;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
-mod msm_plan;
+mod gpu;
 mod offload;
 pub mod watchdog;
 #[cfg(feature = "wgpu")]

@@ -195,6 +195,10 @@ pub struct DeviceChecks {
     pub watchdog: Watchdog,
     /// A fault injected into every device answer: tests of the fallback and the checks.
     pub fault: Option<Fault>,
+    /// A device error, timeout or wrong answer panics instead of running on the CPU:
+    /// for test runs of a device, which must see every failure the fallback would hide
+    /// from users (the tests set it from `VERIBATCH_STRICT_DEVICE=1`).
+    pub strict: bool,
 }
 
 /// A [`Device`] for the primitives it has and the sizes where it wins; the CPU for the
@@ -210,6 +214,7 @@ pub struct Offload<D> {
     checker: Arc<Checker>,
     watchdog: Watchdog,
     fault: Option<Fault>,
+    strict: bool,
 }
 
 /// Why a device call gave no usable answer.
@@ -230,6 +235,7 @@ impl<D: Device + 'static> Offload<D> {
             checker: Arc::new(Checker::new(checks.spot)),
             watchdog: checks.watchdog,
             fault: checks.fault,
+            strict: checks.strict,
         }
     }
 
@@ -363,8 +369,8 @@ impl<D: Device + 'static> Offload<D> {
                 if !result.same(&reference) {
                     self.checker.record_mismatch(backend, primitive, size);
                     assert!(
-                        !strict(),
-                        "{backend}'s {primitive} of size {size} differs from the CPU's (VERIBATCH_STRICT_DEVICE is set)"
+                        !self.strict,
+                        "{backend}'s {primitive} of size {size} differs from the CPU's (strict device checks)"
                     );
                 }
                 return reference;
@@ -374,16 +380,16 @@ impl<D: Device + 'static> Offload<D> {
             Err(Failure::TimedOut(why)) => {
                 self.checker.record_timeout(backend, primitive, size, &why);
                 assert!(
-                    !strict(),
-                    "{backend}'s {primitive} of size {size}: {why} (VERIBATCH_STRICT_DEVICE is set)"
+                    !self.strict,
+                    "{backend}'s {primitive} of size {size}: {why} (strict device checks)"
                 );
                 return on_cpu(&self.cpu);
             }
         };
         self.checker.record_fallback(primitive, size, &error);
         assert!(
-            !strict(),
-            "{backend} failed on {primitive} of size {size}: {error} (VERIBATCH_STRICT_DEVICE is set)"
+            !self.strict,
+            "{backend} failed on {primitive} of size {size}: {error} (strict device checks)"
         );
         tracing::warn!(backend, primitive, size, %error, "device failed; running on the CPU instead");
         on_cpu(&self.cpu)
@@ -521,14 +527,6 @@ impl<D: Device + 'static> Backend for Offload<D> {
     fn final_exp_is_one(&self, f: &blst_fp12) -> bool {
         self.cpu.final_exp_is_one(f)
     }
-}
-
-/// Whether VERIBATCH_STRICT_DEVICE is set: the GPU test runs of ci/test.sh and
-/// ci/gpu-test.sh make a device error fail the test instead of being hidden by the
-/// CPU fallback.
-fn strict() -> bool {
-    static STRICT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *STRICT.get_or_init(|| std::env::var_os("VERIBATCH_STRICT_DEVICE").is_some_and(|v| v == "1"))
 }
 
 #[cfg(test)]

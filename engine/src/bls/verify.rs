@@ -9,8 +9,8 @@
 //!
 //! The keys are combined per distinct message first, so a batch costs one Miller loop per
 //! distinct message plus one, not one per set: most attestations in an Ethereum batch sign
-//! one of a few messages. A failed batch is searched for its bad sets with
-//! [`crate::scheduler::bisect`]; every set gets its own verdict.
+//! one of a few messages. A failed batch is searched for its bad sets by [`crate::batch`];
+//! every set gets its own verdict.
 
 use std::collections::HashMap;
 
@@ -19,8 +19,8 @@ use rayon::prelude::*;
 
 use super::sets::ValidSet;
 use crate::backend::{Backend, Scalars};
+use crate::batch::{self, BatchEquation};
 use crate::points::{neg_g1_generator, p1s_to_affine, p2_affine};
-use crate::scheduler::bisect;
 
 /// Verifies `sets`, giving one verdict per set; each is also reported as soon as known.
 pub(crate) fn verify_sets(
@@ -28,20 +28,15 @@ pub(crate) fn verify_sets(
     sets: &[ValidSet<'_>],
     dst: &[u8],
     groups: &[usize],
-    listener: &dyn bisect::Listener,
+    listener: &dyn batch::Listener,
 ) -> Vec<bool> {
     let hashes = hash_messages(backend, sets, dst);
-    let batch = Batch {
+    let equation = Batch {
         backend,
         sets,
         hashes: &hashes,
     };
-    bisect::verdicts(
-        sets.len(),
-        groups,
-        |indices, coefficients| batch.equation_holds(indices, coefficients),
-        listener,
-    )
+    batch::verdicts(&equation, groups, listener)
 }
 
 /// H(m) for every distinct message of the sets, computed once for the whole search.
@@ -66,10 +61,12 @@ struct Batch<'s, 'a> {
     hashes: &'s HashMap<&'s [u8], blst_p2_affine>,
 }
 
-impl Batch<'_, '_> {
-    /// Whether the combined equation holds for the sets at `indices`, set `indices[k]`
-    /// weighted by `coefficients[k]`.
-    fn equation_holds(&self, indices: &[usize], coefficients: &[u64]) -> bool {
+impl BatchEquation for Batch<'_, '_> {
+    fn items(&self) -> usize {
+        self.sets.len()
+    }
+
+    fn holds(&self, indices: &[usize], coefficients: &[u64]) -> bool {
         // Keys per distinct message, each weighted by its set's coefficient.
         let mut groups: HashMap<&[u8], (Vec<blst_p1_affine>, Vec<u64>)> = HashMap::new();
         for (&i, &r) in indices.iter().zip(coefficients) {

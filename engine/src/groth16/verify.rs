@@ -10,15 +10,15 @@
 //! where L_i = IC₀ + Σ_j x_ij·IC_{j+1}. Σ_i z_i·L_i is one MSM over the key's IC points
 //! with scalars (Σ_i z_i, Σ_i z_i·x_i1, …) computed in Fr, so a batch of n proofs costs
 //! n + 3 Miller loops and a single final exponentiation, against 3n + n for one by one.
-//! A failed batch is searched for its bad proofs with [`crate::scheduler::bisect`].
+//! A failed batch is searched for its bad proofs by [`crate::batch`].
 
 use blst::*;
 
 use super::{PreparedKey, Proof, PublicInput};
 use crate::backend::{Backend, Scalars};
+use crate::batch::{self, BatchEquation};
 use crate::error::{ErrorKind, Field, InputError};
 use crate::points::neg_g1;
-use crate::scheduler::bisect;
 
 /// A decoded proof with its decoded public inputs, as many as its key expects (the only
 /// constructor, [`Statement::new`], checks the count).
@@ -55,14 +55,31 @@ pub(crate) fn verify_statements(
     key: &PreparedKey,
     statements: &[Statement],
     groups: &[usize],
-    listener: &dyn bisect::Listener,
+    listener: &dyn batch::Listener,
 ) -> Vec<bool> {
-    bisect::verdicts(
-        statements.len(),
-        groups,
-        |indices, z| equation_holds(backend, key, statements, indices, z),
-        listener,
-    )
+    let equation = Batch {
+        backend,
+        key,
+        statements,
+    };
+    batch::verdicts(&equation, groups, listener)
+}
+
+/// The statements of one key, batched.
+struct Batch<'a> {
+    backend: &'a dyn Backend,
+    key: &'a PreparedKey,
+    statements: &'a [Statement],
+}
+
+impl BatchEquation for Batch<'_> {
+    fn items(&self) -> usize {
+        self.statements.len()
+    }
+
+    fn holds(&self, indices: &[usize], z: &[u64]) -> bool {
+        equation_holds(self.backend, self.key, self.statements, indices, z)
+    }
 }
 
 /// Whether the combined equation holds for the statements at `indices`, statement

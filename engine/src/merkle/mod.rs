@@ -11,6 +11,7 @@ mod tree;
 pub use proof::{MultiProof, helper_count, helper_indices, multiproof_verdict, verify_multiproof};
 pub use tree::{Tree, depth_for, parent_level, root};
 
+use std::fmt;
 use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
@@ -22,38 +23,112 @@ pub type Node = [u8; 32];
 /// spare for `mix_in_length`.
 pub const MAX_DEPTH: u32 = 62;
 
-/// Why a tree cannot be built or a proof checked.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a tree cannot be built or a proof checked. Shown as `location: reason`
+/// (`indices[3]: leaf 9 appears twice`); the two parts are [`MerkleError::location`] and
+/// [`MerkleError::reason`], for callers that name the place in their own terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MerkleError {
-    #[error("chunks: {0} bytes is not a multiple of 32")]
     NotChunks(usize),
-    #[error("chunks: {count} chunks exceed the limit of {limit}")]
-    OverLimit { count: u64, limit: u64 },
-    #[error("{0} chunks need a tree deeper than {MAX_DEPTH} levels")]
+    OverLimit {
+        count: u64,
+        limit: u64,
+    },
     TooDeep(u64),
-    #[error("indices[{position}]: leaf {index} is outside a tree of {width} leaves")]
     LeafOutOfRange {
         position: usize,
         index: u64,
         width: u64,
     },
-    #[error("indices: no leaf to prove")]
     NoLeaves,
-    #[error("indices[{position}]: leaf {index} appears twice")]
-    DuplicateLeaf { position: usize, index: u64 },
-    #[error("leaves[{0}]: generalized indices start at 1")]
+    DuplicateLeaf {
+        position: usize,
+        index: u64,
+    },
+    /// A generalized index of 0 (they start at 1, the root).
     ZeroIndex(usize),
-    #[error("leaves: a generalized index appears twice")]
     RepeatedIndex,
-    #[error("leaves[{position}]: generalized index {index} lies under another leaf, {ancestor}")]
     NestedLeaf {
         position: usize,
         index: u64,
         ancestor: u64,
     },
-    #[error("proof: {given} nodes given, {needed} needed for these leaves")]
-    HelperCount { given: usize, needed: usize },
+    HelperCount {
+        given: usize,
+        needed: usize,
+    },
 }
+
+impl MerkleError {
+    /// The input the defect is in (`chunks`, `indices`: the leaves to prove; `leaves`:
+    /// the generalized indices of a proof's leaves; `proof`: its helper nodes) and the
+    /// element's position, where there is one.
+    pub fn location(&self) -> Option<(&'static str, Option<usize>)> {
+        match *self {
+            MerkleError::NotChunks(_) | MerkleError::OverLimit { .. } => Some(("chunks", None)),
+            MerkleError::TooDeep(_) => None,
+            MerkleError::LeafOutOfRange { position, .. }
+            | MerkleError::DuplicateLeaf { position, .. } => Some(("indices", Some(position))),
+            MerkleError::NoLeaves => Some(("indices", None)),
+            MerkleError::ZeroIndex(position) | MerkleError::NestedLeaf { position, .. } => {
+                Some(("leaves", Some(position)))
+            }
+            MerkleError::RepeatedIndex => Some(("leaves", None)),
+            MerkleError::HelperCount { .. } => Some(("proof", None)),
+        }
+    }
+
+    /// What is wrong, without the location.
+    pub fn reason(&self) -> impl fmt::Display + '_ {
+        Reason(self)
+    }
+}
+
+struct Reason<'a>(&'a MerkleError);
+
+impl fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self.0 {
+            MerkleError::NotChunks(bytes) => write!(f, "{bytes} bytes is not a multiple of 32"),
+            MerkleError::OverLimit { count, limit } => {
+                write!(f, "{count} chunks exceed the limit of {limit}")
+            }
+            MerkleError::TooDeep(chunks) => {
+                write!(
+                    f,
+                    "{chunks} chunks need a tree deeper than {MAX_DEPTH} levels"
+                )
+            }
+            MerkleError::LeafOutOfRange { index, width, .. } => {
+                write!(f, "leaf {index} is outside a tree of {width} leaves")
+            }
+            MerkleError::NoLeaves => f.write_str("no leaf to prove"),
+            MerkleError::DuplicateLeaf { index, .. } => write!(f, "leaf {index} appears twice"),
+            MerkleError::ZeroIndex(_) => f.write_str("generalized indices start at 1"),
+            MerkleError::RepeatedIndex => f.write_str("a generalized index appears twice"),
+            MerkleError::NestedLeaf {
+                index, ancestor, ..
+            } => write!(
+                f,
+                "generalized index {index} lies under another leaf, {ancestor}"
+            ),
+            MerkleError::HelperCount { given, needed } => {
+                write!(f, "{given} nodes given, {needed} needed for these leaves")
+            }
+        }
+    }
+}
+
+impl fmt::Display for MerkleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location() {
+            Some((name, Some(i))) => write!(f, "{name}[{i}]: {}", self.reason()),
+            Some((name, None)) => write!(f, "{name}: {}", self.reason()),
+            None => write!(f, "{}", self.reason()),
+        }
+    }
+}
+
+impl std::error::Error for MerkleError {}
 
 /// SHA-256(left ‖ right).
 pub fn hash_pair(left: &Node, right: &Node) -> Node {

@@ -177,7 +177,14 @@ pub fn multiproof_verdict(
         .enumerate()
         .map(|(i, n)| node(n, Field::Proof, Some(i)))
         .collect::<Result<Vec<_>, InputError>>()?;
-    verify_multiproof(&leaves, &proof, &root).map_err(|e| InputError::new(Field::Proof, None, e))
+    verify_multiproof(&leaves, &proof, &root).map_err(|e| {
+        // The proto's names: `leaves` here are the generalized indices.
+        let (field, index) = match e.location() {
+            Some(("leaves" | "indices", index)) => (Field::Gindices, index),
+            _ => (Field::Proof, None),
+        };
+        InputError::new(field, index, e)
+    })
 }
 
 #[cfg(test)]

@@ -19,7 +19,6 @@
 //! request is verified on its own, and only the requests that still fail get an internal
 //! error.
 
-pub mod bisect;
 pub mod cost;
 pub mod search_pool;
 pub mod stats;
@@ -35,11 +34,10 @@ use tokio::sync::oneshot;
 
 pub use stats::{Histogram, OperationStats};
 
-use crate::backend::BackendChoice;
 use crate::bls::{Ciphersuite, SignatureSet};
 use crate::error::{ErrorKind, Field, InputError, Verdict};
 use crate::groth16::{KeyId, PreparedKey};
-use crate::{Engine, EngineConfig, Progress, ProofInput, Unfollowed};
+use crate::{Engine, Progress, ProofInput, Unfollowed};
 
 /// How batches are formed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,7 +277,8 @@ struct Batch {
 
 struct Shared {
     engine: Arc<Engine>,
-    /// A CPU engine for batches the primary engine failed on, made when first needed.
+    /// The engine on the CPU ([`Engine::on_cpu`], sharing its key caches), for batches
+    /// it failed on; made when first needed.
     cpu_fallback: OnceLock<Engine>,
     config: SchedulerConfig,
     state: Mutex<State>,
@@ -727,12 +726,7 @@ fn verify_with_fallback(
             items,
             "the engine failed on a batch; running it again on the CPU"
         );
-        let cpu = shared.cpu_fallback.get_or_init(|| {
-            Engine::new(&EngineConfig {
-                backend: BackendChoice::Cpu,
-                ..shared.engine.config().clone()
-            })
-        });
+        let cpu = shared.cpu_fallback.get_or_init(|| shared.engine.on_cpu());
         attempt(cpu)
     })
 }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 
 use super::*;
+use crate::EngineConfig;
+use crate::backend::BackendChoice;
 use crate::bls::Ciphersuite;
 
 /// What one set of a request is: its verdict is known before it is verified.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::EngineConfig;
 use crate::bls::Ciphersuite;
 
 fn engine() -> Arc<Engine> {

@@ -13,7 +13,7 @@ use blst::*;
 use sha2::{Digest, Sha256};
 
 use crate::backend::cpu::CpuBackend;
-use crate::backend::msm_plan::{BucketPlan, window_bits};
+use crate::backend::gpu::msm_plan::{BucketPlan, window_bits};
 use crate::backend::{Backend, Scalars};
 use crate::workload::{self, Rng};
 

@@ -3,32 +3,32 @@
 //! limbs, Montgomery form with R = 2^384), so affine inputs are copied as they are, and
 //! projective results (X : Y : Z) become blst's Jacobian (X·Z, Y·Z², Z).
 
-use blst::{
-    blst_fp, blst_fp_mul, blst_fp_sqr, blst_fp2, blst_fp2_mul, blst_fp2_sqr, blst_p1,
-    blst_p1_add_or_double, blst_p1_affine, blst_p1_double, blst_p2, blst_p2_add_or_double,
-    blst_p2_affine, blst_p2_double,
-};
+use blst::{blst_fp, blst_p1, blst_p1_affine};
 use veribatch_kernels::cuda::SUM_THREADS;
 
 use super::CudaError;
 use super::device::{Arg, Cuda, Job};
 use crate::backend::Scalars;
-use crate::backend::msm_plan::{BucketPlan, window_bits};
+use crate::backend::gpu::{
+    self,
+    msm_plan::{BucketPlan, window_bits},
+    recombine_windows,
+};
+pub use crate::backend::gpu::{G1, G2};
 use crate::merkle::{Node, zero_hash};
 
-/// A curve as the kernels see it.
-pub trait Curve {
-    type Affine: Copy;
-    type Point: Copy + Default;
+/// A curve as the CUDA kernels see it: coordinate size and kernel names. The host
+/// arithmetic is the shared [`gpu::Curve`].
+pub trait Curve: gpu::Curve {
     /// `g1` or `g2`: the kernels' name prefix.
     const PREFIX: &'static str;
     /// Bytes of one coordinate.
-    const FIELD_BYTES: usize;
+    const FIELD_BYTES: usize = Self::DEGREE * FP_BYTES;
 
-    fn add(a: &Self::Point, b: &Self::Point) -> Self::Point;
-    fn double(a: &Self::Point) -> Self::Point;
     /// The blst point of the kernels' projective bytes.
-    fn from_projective(bytes: &[u8]) -> Self::Point;
+    fn point_from_bytes(bytes: &[u8]) -> Self::Point {
+        gpu::projective_point::<Self>(|i| fp(&bytes[i * FP_BYTES..(i + 1) * FP_BYTES]))
+    }
 
     fn kernel(name: &str) -> &'static str {
         match (Self::PREFIX, name) {
@@ -45,8 +45,8 @@ pub trait Curve {
     }
 }
 
-pub enum G1 {}
-pub enum G2 {}
+/// Bytes of one Fp element: blst's six 64-bit limbs.
+const FP_BYTES: usize = 48;
 
 fn fp(bytes: &[u8]) -> blst_fp {
     let mut x = blst_fp::default();
@@ -56,82 +56,12 @@ fn fp(bytes: &[u8]) -> blst_fp {
     x
 }
 
-fn fp2(bytes: &[u8]) -> blst_fp2 {
-    blst_fp2 {
-        fp: [fp(&bytes[..48]), fp(&bytes[48..96])],
-    }
-}
-
 impl Curve for G1 {
-    type Affine = blst_p1_affine;
-    type Point = blst_p1;
     const PREFIX: &'static str = "g1";
-    const FIELD_BYTES: usize = 48;
-
-    fn add(a: &blst_p1, b: &blst_p1) -> blst_p1 {
-        let mut out = blst_p1::default();
-        // SAFETY: plain addition of valid points.
-        unsafe { blst_p1_add_or_double(&mut out, a, b) };
-        out
-    }
-
-    fn double(a: &blst_p1) -> blst_p1 {
-        let mut out = blst_p1::default();
-        // SAFETY: plain doubling of a valid point.
-        unsafe { blst_p1_double(&mut out, a) };
-        out
-    }
-
-    fn from_projective(bytes: &[u8]) -> blst_p1 {
-        let (x, y, z) = (fp(&bytes[..48]), fp(&bytes[48..96]), fp(&bytes[96..144]));
-        let mut p = blst_p1 { x, y, z };
-        let mut zz = blst_fp::default();
-        // SAFETY: field operations on valid elements.
-        unsafe {
-            blst_fp_sqr(&mut zz, &z);
-            blst_fp_mul(&mut p.x, &x, &z);
-            blst_fp_mul(&mut p.y, &y, &zz);
-        }
-        p
-    }
 }
 
 impl Curve for G2 {
-    type Affine = blst_p2_affine;
-    type Point = blst_p2;
     const PREFIX: &'static str = "g2";
-    const FIELD_BYTES: usize = 96;
-
-    fn add(a: &blst_p2, b: &blst_p2) -> blst_p2 {
-        let mut out = blst_p2::default();
-        // SAFETY: plain addition of valid points.
-        unsafe { blst_p2_add_or_double(&mut out, a, b) };
-        out
-    }
-
-    fn double(a: &blst_p2) -> blst_p2 {
-        let mut out = blst_p2::default();
-        // SAFETY: plain doubling of a valid point.
-        unsafe { blst_p2_double(&mut out, a) };
-        out
-    }
-
-    fn from_projective(bytes: &[u8]) -> blst_p2 {
-        let (x, y, z) = (
-            fp2(&bytes[..96]),
-            fp2(&bytes[96..192]),
-            fp2(&bytes[192..288]),
-        );
-        let mut p = blst_p2 { x, y, z };
-        let mut zz = blst_fp2::default();
-        // SAFETY: field operations on valid elements.
-        unsafe {
-            blst_fp2_sqr(&mut zz, &z);
-            blst_fp2_mul(&mut p.x, &x, &z);
-            blst_fp2_mul(&mut p.y, &y, &zz);
-        }
-        p
-    }
 }
 
 fn point_bytes<C: Curve>() -> usize {
@@ -150,7 +80,7 @@ fn affine_bytes<C: Curve>(points: &[C::Affine]) -> &[u8] {
 fn points_from<C: Curve>(bytes: &[u8]) -> Vec<C::Point> {
     bytes
         .chunks_exact(point_bytes::<C>())
-        .map(C::from_projective)
+        .map(C::point_from_bytes)
         .collect()
 }
 
@@ -284,17 +214,7 @@ fn msm_part<C: Curve>(
         job.read(&out)
     })?;
     let reduced = points_from::<C>(&reduced);
-    // Σ_w 2^(c·w)·window_w, by Horner from the top window.
-    let mut result = C::Point::default();
-    for w in (0..windows as usize).rev() {
-        for _ in 0..window {
-            result = C::double(&result);
-        }
-        for segment in &reduced[w * segments as usize..(w + 1) * segments as usize] {
-            result = C::add(&result, segment);
-        }
-    }
-    Ok(result)
+    Ok(recombine_windows::<C>(&reduced, segments as usize, window))
 }
 
 /// scalars[i]·points[i] for each i, one thread per point.

@@ -6,12 +6,11 @@
 //! which acts on the representation linearly) gives exactly the device's value; a blst
 //! Montgomery product with the raw constant 2^378 (2^6 / 2^384) brings it back. Words are 32-bit, least significant first.
 
-use blst::{
-    blst_fp, blst_fp_lshift, blst_fp_mul, blst_fp_sqr, blst_fp2, blst_fp2_mul, blst_fp2_sqr,
-    blst_p1, blst_p1_add_or_double, blst_p1_affine, blst_p1_double, blst_p2, blst_p2_add_or_double,
-    blst_p2_affine, blst_p2_double,
-};
+use blst::{blst_fp, blst_fp_lshift, blst_fp_mul, blst_fp2, blst_p1_affine, blst_p2_affine};
 use veribatch_kernels::wgsl::{self, Module};
+
+use crate::backend::gpu;
+pub use crate::backend::gpu::{G1, G2};
 
 /// Words of one Fp element.
 pub const FP_WORDS: usize = 12;
@@ -50,128 +49,39 @@ fn fp2_words(x: &blst_fp2, out: &mut Vec<u32>) {
     fp_words(&x.fp[1], out);
 }
 
-fn fp2_from_words(words: &[u32]) -> blst_fp2 {
-    blst_fp2 {
-        fp: [
-            fp_from_words(&words[..FP_WORDS]),
-            fp_from_words(&words[FP_WORDS..2 * FP_WORDS]),
-        ],
-    }
-}
-
-/// A curve as the device sees it: coordinate size, storage forms, and the blst types on
-/// the host side.
-pub trait Curve {
-    type Affine: Copy + Send + Sync;
-    type Point: Copy + Default + Send;
+/// A curve as the wgpu kernels see it: coordinate size and storage form. The host
+/// arithmetic is the shared [`gpu::Curve`].
+pub trait Curve: gpu::Curve {
     /// Words of one coordinate.
-    const FIELD_WORDS: usize;
+    const FIELD_WORDS: usize = Self::DEGREE * FP_WORDS;
     /// Workgroup size of the module's point sums (`SUM_WORKGROUP` in its curve file).
     const SUM_WORKGROUP: u32;
     const MODULE: Module;
 
-    fn add(a: &Self::Point, b: &Self::Point) -> Self::Point;
-    fn double(a: &Self::Point) -> Self::Point;
-
     fn push_affine(point: &Self::Affine, out: &mut Vec<u32>);
 
-    /// Device words of a projective point (X : Y : Z) as blst's Jacobian point
-    /// (X·Z, Y·Z², Z), which has the same affine form; Z = 0 is the identity in both.
-    fn point_from_words(words: &[u32]) -> Self::Point;
+    /// Device words of a projective point (X : Y : Z) as blst's Jacobian point.
+    fn point_from_words(words: &[u32]) -> Self::Point {
+        gpu::projective_point::<Self>(|i| fp_from_words(&words[i * FP_WORDS..(i + 1) * FP_WORDS]))
+    }
 }
 
-/// Tag type for G1.
-pub struct G1;
-/// Tag type for G2.
-pub struct G2;
-
 impl Curve for G1 {
-    type Affine = blst_p1_affine;
-    type Point = blst_p1;
-    const FIELD_WORDS: usize = FP_WORDS;
     const SUM_WORKGROUP: u32 = 32;
     const MODULE: Module = wgsl::G1;
-
-    fn add(a: &blst_p1, b: &blst_p1) -> blst_p1 {
-        let mut r = blst_p1::default();
-        // SAFETY: blst point operations on valid points.
-        unsafe { blst_p1_add_or_double(&mut r, a, b) };
-        r
-    }
-
-    fn double(a: &blst_p1) -> blst_p1 {
-        let mut r = blst_p1::default();
-        // SAFETY: as above.
-        unsafe { blst_p1_double(&mut r, a) };
-        r
-    }
 
     fn push_affine(point: &blst_p1_affine, out: &mut Vec<u32>) {
         fp_words(&point.x, out);
         fp_words(&point.y, out);
     }
-
-    fn point_from_words(words: &[u32]) -> blst_p1 {
-        let x = fp_from_words(&words[..FP_WORDS]);
-        let y = fp_from_words(&words[FP_WORDS..2 * FP_WORDS]);
-        let z = fp_from_words(&words[2 * FP_WORDS..3 * FP_WORDS]);
-        let mut p = blst_p1 {
-            z,
-            ..Default::default()
-        };
-        let mut zz = blst_fp::default();
-        // SAFETY: blst field operations on valid, initialized elements.
-        unsafe {
-            blst_fp_mul(&mut p.x, &x, &z);
-            blst_fp_sqr(&mut zz, &z);
-            blst_fp_mul(&mut p.y, &y, &zz);
-        }
-        p
-    }
 }
 
 impl Curve for G2 {
-    type Affine = blst_p2_affine;
-    type Point = blst_p2;
-    const FIELD_WORDS: usize = 2 * FP_WORDS;
     const SUM_WORKGROUP: u32 = 16;
     const MODULE: Module = wgsl::G2;
-
-    fn add(a: &blst_p2, b: &blst_p2) -> blst_p2 {
-        let mut r = blst_p2::default();
-        // SAFETY: blst point operations on valid points.
-        unsafe { blst_p2_add_or_double(&mut r, a, b) };
-        r
-    }
-
-    fn double(a: &blst_p2) -> blst_p2 {
-        let mut r = blst_p2::default();
-        // SAFETY: as above.
-        unsafe { blst_p2_double(&mut r, a) };
-        r
-    }
 
     fn push_affine(point: &blst_p2_affine, out: &mut Vec<u32>) {
         fp2_words(&point.x, out);
         fp2_words(&point.y, out);
-    }
-
-    fn point_from_words(words: &[u32]) -> blst_p2 {
-        let w = Self::FIELD_WORDS;
-        let x = fp2_from_words(&words[..w]);
-        let y = fp2_from_words(&words[w..2 * w]);
-        let z = fp2_from_words(&words[2 * w..3 * w]);
-        let mut p = blst_p2 {
-            z,
-            ..Default::default()
-        };
-        let mut zz = blst_fp2::default();
-        // SAFETY: as above.
-        unsafe {
-            blst_fp2_mul(&mut p.x, &x, &z);
-            blst_fp2_sqr(&mut zz, &z);
-            blst_fp2_mul(&mut p.y, &y, &zz);
-        }
-        p
     }
 }

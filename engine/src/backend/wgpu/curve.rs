@@ -3,7 +3,8 @@
 use super::convert::Curve;
 use super::device::{Gpu, GpuError, Job};
 use crate::backend::Scalars;
-use crate::backend::msm_plan::{BucketPlan, bits_at, window_bits};
+use crate::backend::gpu::msm_plan::{BucketPlan, bits_at, window_bits};
+use crate::backend::gpu::recombine_windows;
 
 /// Workgroups of the first pass of a sum, at most: enough to fill a large GPU, few
 /// enough that one workgroup sums their results in the second pass.
@@ -193,19 +194,15 @@ fn msm_job<C: Curve>(
         reduced,
         (plan.windows * segments) as usize * words_per_point::<C>(),
     )?;
-    // Σ_w 2^(c·w)·window_w, by Horner from the top window.
-    let mut result = C::Point::default();
-    for w in (0..plan.windows as usize).rev() {
-        for _ in 0..plan.window {
-            result = C::double(&result);
-        }
-        for s in 0..segments as usize {
-            let at = (w * segments as usize + s) * words_per_point::<C>();
-            let partial = C::point_from_words(&words[at..at + words_per_point::<C>()]);
-            result = C::add(&result, &partial);
-        }
-    }
-    Ok(result)
+    let partials: Vec<C::Point> = words
+        .chunks_exact(words_per_point::<C>())
+        .map(C::point_from_words)
+        .collect();
+    Ok(recombine_windows::<C>(
+        &partials,
+        segments as usize,
+        plan.window,
+    ))
 }
 
 /// scalars[i]·points[i] for each i.

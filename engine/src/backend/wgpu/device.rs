@@ -267,14 +267,7 @@ impl Gpu {
         work: impl FnOnce(&mut Job<'_>) -> Result<T, GpuError>,
     ) -> Result<T, GpuError> {
         let _busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(reason) = self
-            .lost
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        {
-            return Err(GpuError::Lost(reason));
-        }
+        self.check_not_lost()?;
         if self.poisoned.load(Ordering::Relaxed) {
             return Err(GpuError::Device(
                 "an earlier job panicked inside wgpu".into(),
@@ -306,15 +299,22 @@ impl Gpu {
         if let Some(error) = validation.or(out_of_memory) {
             return Err(GpuError::Device(error.to_string()));
         }
-        if let Some(reason) = self
+        self.check_not_lost()?;
+        result
+    }
+
+    /// An error if the device was lost (its callback says why), before a job or after
+    /// one: a lost device's results cannot be trusted.
+    fn check_not_lost(&self) -> Result<(), GpuError> {
+        match self
             .lost
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
         {
-            return Err(GpuError::Lost(reason));
+            Some(reason) => Err(GpuError::Lost(reason)),
+            None => Ok(()),
         }
-        result
     }
 
     fn new_encoder(&self) -> wgpu::CommandEncoder {
@@ -584,15 +584,7 @@ impl Job<'_> {
         }
         drop(view);
         staging.unmap();
-        if let Some(reason) = self
-            .gpu
-            .lost
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        {
-            return Err(GpuError::Lost(reason));
-        }
+        self.gpu.check_not_lost()?;
         Ok(out)
     }
 }

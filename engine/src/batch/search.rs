@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use crate::random;
+use super::{BatchEquation, coefficients};
 
 /// At or below this many items, each is checked on its own.
 const SINGLE_CHECKS_AT: usize = 4;
@@ -33,8 +33,9 @@ pub trait Listener: Sync {
     /// `items` are decided: all valid, or all invalid. Every item is decided once.
     fn decided(&self, items: &[usize], valid: bool);
     /// The batch failed and the search for its invalid items begins: on the pool
-    /// returned (a low-priority [`search_pool`](super::search_pool), so that whoever
-    /// runs the batch may start other work beside it), or on the current one.
+    /// returned (the scheduler's low-priority
+    /// [`search_pool`](crate::scheduler::search_pool), so that whoever runs the batch
+    /// may start other work beside it), or on the current one.
     fn searching(&self) -> Option<&rayon::ThreadPool> {
         None
     }
@@ -46,13 +47,11 @@ impl<F: Fn(&[usize], bool) + Sync> Listener for F {
     }
 }
 
-/// One verdict per item of a batch of `n` items, by random linear combination.
+/// One verdict per item of `equation`'s batch, by random linear combination.
 ///
-/// `equation_holds(indices, coefficients)` checks the combined equation of the items at
-/// `indices`, item `indices[k]` weighted by `coefficients[k]`. A lone item is checked
-/// with coefficient one, exactly; a batch with fresh coefficients from the OS CSPRNG,
-/// searched with [`find_invalid`] if it fails. Every item is reported once, as soon as
-/// its verdict is known.
+/// A lone item is checked with coefficient one, exactly; a batch with fresh coefficients
+/// from the OS CSPRNG, searched with [`find_invalid`] if it fails. Every item is reported
+/// once, as soon as its verdict is known.
 ///
 /// `groups` are the lengths of consecutive runs of items that belong together (the
 /// requests of different callers merged into one batch; empty: one group). A failed
@@ -61,16 +60,13 @@ impl<F: Fn(&[usize], bool) + Sync> Listener for F {
 /// of the others. Only then, and only for the groups that failed, does the search begin,
 /// on the pool the listener gives ([`Listener::searching`]): the callers whose items
 /// are bad wait for it, at low priority, and everyone else's batches keep the cores.
-pub fn verdicts<E>(
-    n: usize,
+pub fn verdicts(
+    equation: &(impl BatchEquation + ?Sized),
     groups: &[usize],
-    equation_holds: E,
     listener: &dyn Listener,
-) -> Vec<bool>
-where
-    E: Fn(&[usize], &[u64]) -> bool + Sync,
-{
-    let item_holds = |i: usize| equation_holds(&[i], &[1]);
+) -> Vec<bool> {
+    let n = equation.items();
+    let item_holds = |i: usize| equation.holds(&[i], &[1]);
     let report = &|items: &[usize], valid: bool| listener.decided(items, valid);
     match n {
         0 => return Vec::new(),
@@ -81,10 +77,10 @@ where
         }
         _ => {}
     }
-    let coefficients = random::coefficients(n);
+    let coefficients = coefficients(n);
     let batch_holds = |indices: &[usize]| {
         let weights: Vec<u64> = indices.iter().map(|&i| coefficients[i]).collect();
-        equation_holds(indices, &weights)
+        equation.holds(indices, &weights)
     };
     let all: Vec<usize> = (0..n).collect();
     let mut verdicts = vec![true; n];
@@ -268,19 +264,23 @@ mod tests {
     /// without bad ones are reported valid before the search in the other half ends.
     #[test]
     fn every_item_is_reported_once_with_its_verdict() {
+        struct Items<'a>(&'a [usize]);
+        impl BatchEquation for Items<'_> {
+            fn items(&self) -> usize {
+                512
+            }
+            fn holds(&self, indices: &[usize], _: &[u64]) -> bool {
+                indices.iter().all(|i| !self.0.contains(i))
+            }
+        }
         let bad = [7usize, 300, 301];
         let reported = std::sync::Mutex::new(vec![None; 512]);
-        let verdicts = verdicts(
-            512,
-            &[300, 1, 211],
-            |indices, _| indices.iter().all(|i| !bad.contains(i)),
-            &|indices: &[usize], valid| {
-                let mut reported = reported.lock().unwrap();
-                for &i in indices {
-                    assert!(reported[i].replace(valid).is_none(), "{i} reported twice");
-                }
-            },
-        );
+        let verdicts = verdicts(&Items(&bad), &[300, 1, 211], &|indices: &[usize], valid| {
+            let mut reported = reported.lock().unwrap();
+            for &i in indices {
+                assert!(reported[i].replace(valid).is_none(), "{i} reported twice");
+            }
+        });
         let reported: Vec<bool> = reported
             .into_inner()
             .unwrap()

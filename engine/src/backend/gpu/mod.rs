@@ -1,0 +1,184 @@
+//! What both GPU drivers (`wgpu/`, `cuda/`) share on the host: the curves as the host
+//! combines the kernels' partial results (blst's arithmetic, and the projective points
+//! the kernels write turned into blst's Jacobian ones), the recombination of an MSM's
+//! windows, and the plan that sorts points into buckets ([`msm_plan`]). The drivers keep
+//! only what differs between them: how a coordinate is laid out in device memory, and
+//! which kernels run.
+
+pub mod msm_plan;
+
+use blst::{
+    blst_fp, blst_fp_mul, blst_fp_sqr, blst_fp2, blst_fp2_mul, blst_fp2_sqr, blst_p1,
+    blst_p1_add_or_double, blst_p1_affine, blst_p1_double, blst_p2, blst_p2_add_or_double,
+    blst_p2_affine, blst_p2_double,
+};
+
+/// A curve's group as the host sees it around the kernels.
+pub trait Curve {
+    type Affine: Copy + Send + Sync;
+    type Point: Copy + Default + Send;
+    /// One coordinate: Fp for G1, Fp2 for G2, in blst's form.
+    type Field: Copy;
+    /// Fp elements in one coordinate.
+    const DEGREE: usize;
+
+    fn add(a: &Self::Point, b: &Self::Point) -> Self::Point;
+    fn double(a: &Self::Point) -> Self::Point;
+
+    /// The coordinate of its Fp elements (`DEGREE` of them, c0 first).
+    fn field(elements: &[blst_fp]) -> Self::Field;
+
+    /// blst's Jacobian point with the affine form of the kernels' projective (X : Y : Z):
+    /// (X·Z, Y·Z², Z). Z = 0 is the identity in both.
+    fn from_projective(x: Self::Field, y: Self::Field, z: Self::Field) -> Self::Point;
+}
+
+/// BLS12-381 G1.
+pub enum G1 {}
+/// BLS12-381 G2.
+pub enum G2 {}
+
+impl Curve for G1 {
+    type Affine = blst_p1_affine;
+    type Point = blst_p1;
+    type Field = blst_fp;
+    const DEGREE: usize = 1;
+
+    fn add(a: &blst_p1, b: &blst_p1) -> blst_p1 {
+        let mut out = blst_p1::default();
+        // SAFETY: addition of valid points.
+        unsafe { blst_p1_add_or_double(&mut out, a, b) };
+        out
+    }
+
+    fn double(a: &blst_p1) -> blst_p1 {
+        let mut out = blst_p1::default();
+        // SAFETY: doubling of a valid point.
+        unsafe { blst_p1_double(&mut out, a) };
+        out
+    }
+
+    fn field(elements: &[blst_fp]) -> blst_fp {
+        elements[0]
+    }
+
+    fn from_projective(x: blst_fp, y: blst_fp, z: blst_fp) -> blst_p1 {
+        let mut p = blst_p1 { x, y, z };
+        let mut zz = blst_fp::default();
+        // SAFETY: field operations on valid elements.
+        unsafe {
+            blst_fp_sqr(&mut zz, &z);
+            blst_fp_mul(&mut p.x, &x, &z);
+            blst_fp_mul(&mut p.y, &y, &zz);
+        }
+        p
+    }
+}
+
+impl Curve for G2 {
+    type Affine = blst_p2_affine;
+    type Point = blst_p2;
+    type Field = blst_fp2;
+    const DEGREE: usize = 2;
+
+    fn add(a: &blst_p2, b: &blst_p2) -> blst_p2 {
+        let mut out = blst_p2::default();
+        // SAFETY: addition of valid points.
+        unsafe { blst_p2_add_or_double(&mut out, a, b) };
+        out
+    }
+
+    fn double(a: &blst_p2) -> blst_p2 {
+        let mut out = blst_p2::default();
+        // SAFETY: doubling of a valid point.
+        unsafe { blst_p2_double(&mut out, a) };
+        out
+    }
+
+    fn field(elements: &[blst_fp]) -> blst_fp2 {
+        blst_fp2 {
+            fp: [elements[0], elements[1]],
+        }
+    }
+
+    fn from_projective(x: blst_fp2, y: blst_fp2, z: blst_fp2) -> blst_p2 {
+        let mut p = blst_p2 { x, y, z };
+        let mut zz = blst_fp2::default();
+        // SAFETY: field operations on valid elements.
+        unsafe {
+            blst_fp2_sqr(&mut zz, &z);
+            blst_fp2_mul(&mut p.x, &x, &z);
+            blst_fp2_mul(&mut p.y, &y, &zz);
+        }
+        p
+    }
+}
+
+/// The point of the kernels' projective coordinates X, Y, Z, of `C::DEGREE` Fp elements
+/// each: `fp(i)` reads the i-th element of the nine (G2) or three (G1) from the device's
+/// words or bytes.
+pub fn projective_point<C: Curve + ?Sized>(fp: impl Fn(usize) -> blst_fp) -> C::Point {
+    let coordinate = |c: usize| {
+        let elements: Vec<blst_fp> = (0..C::DEGREE).map(|k| fp(c * C::DEGREE + k)).collect();
+        C::field(&elements)
+    };
+    C::from_projective(coordinate(0), coordinate(1), coordinate(2))
+}
+
+/// Σ_w 2^(bits·w)·window_w, by Horner from the top window, where window w is the sum of
+/// `partials[w·segments .. (w+1)·segments]` (the segments the kernels reduced it to).
+pub fn recombine_windows<C: Curve>(partials: &[C::Point], segments: usize, bits: u32) -> C::Point {
+    let mut result = C::Point::default();
+    for window in partials.chunks(segments.max(1)).rev() {
+        for _ in 0..bits {
+            result = C::double(&result);
+        }
+        for segment in window {
+            result = C::add(&result, segment);
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::points::p1_affine;
+
+    fn multiple(k: u64) -> blst_p1 {
+        let mut p = blst_p1::default();
+        // SAFETY: additions of the generator, a valid point.
+        for _ in 0..k {
+            unsafe { blst_p1_add_or_double(&mut p, &p, blst::blst_p1_generator()) };
+        }
+        p
+    }
+
+    /// Windows of 2 bits, 2 segments each: Σ_w 4^w (a_w + b_w), compared with the sum
+    /// computed directly.
+    #[test]
+    fn windows_recombine_by_powers_of_two() {
+        let partials: Vec<blst_p1> = [1u64, 2, 3, 0, 5, 1].into_iter().map(multiple).collect();
+        // Windows: (1 + 2), (3 + 0), (5 + 1) at weights 1, 4, 16: 3 + 12 + 96 = 111.
+        let got = recombine_windows::<G1>(&partials, 2, 2);
+        assert_eq!(p1_affine(&got), p1_affine(&multiple(111)));
+    }
+
+    /// (X : Y : Z) with Z = 5 is the point (X/Z, Y/Z) of the curve.
+    #[test]
+    fn projective_points_become_the_same_jacobian_points() {
+        let g = p1_affine(&multiple(7));
+        let mut z = blst_fp::default();
+        // SAFETY: conversion of a small integer into Montgomery form.
+        unsafe { blst::blst_fp_from_uint64(&mut z, [5u64, 0, 0, 0, 0, 0].as_ptr()) };
+        let scaled = |c: &blst_fp| {
+            let mut out = blst_fp::default();
+            // SAFETY: field multiplication of valid elements.
+            unsafe { blst_fp_mul(&mut out, c, &z) };
+            out
+        };
+        let coordinates = [scaled(&g.x), scaled(&g.y), z];
+        let p = projective_point::<G1>(|i| coordinates[i]);
+        assert_eq!(p1_affine(&p), g);
+    }
+}
