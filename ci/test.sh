@@ -76,6 +76,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "--- the engine without its GPU backends (--no-default-features): CPU only, no wgpu or cudarc"
 cargo clippy -p veribatch-engine --all-targets --locked --no-default-features -- -D warnings
 
+echo "--- the binary without veribatch bench (--no-default-features): what deploy/Dockerfile ships"
+cargo clippy --bin veribatch --locked --no-default-features -- -D warnings
+
 echo "--- cargo test"
 cargo test --workspace --locked
 

@@ -45,6 +45,7 @@ enum Command {
     /// Serve the gRPC API (see the README for the API, flags and metrics).
     Serve(Box<veribatch_service::settings::Settings>),
     /// Benchmark report: every workload beside its anchor, as JSON, Markdown and plots.
+    #[cfg(feature = "bench")]
     Bench(commands::bench::BenchArgs),
     /// Drive a running service with requests of known answers; check every verdict.
     Load(commands::load::LoadArgs),
@@ -82,6 +83,7 @@ fn main() -> ExitCode {
         Command::Merkle(cmd) => commands::merkle::run(cmd),
         Command::Groth16(cmd) => commands::groth16::run(cmd),
         Command::Serve(args) => commands::serve::run(*args),
+        #[cfg(feature = "bench")]
         Command::Bench(args) => commands::bench::run(args),
         Command::Load(args) => commands::load::run(args),
         Command::Health(args) => commands::health::run(&args),

@@ -1,5 +1,6 @@
 //! `veribatch bench` as a process: a quick run's report.json against the schema of
 //! docs/BENCH-REPORT.md, its Markdown and plots, and `bench compare`. Never timings.
+#![cfg(feature = "bench")]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -8,13 +8,17 @@ use tonic::Status;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
 
+use crate::ClientError;
+
 /// Reads a bearer token from a file (its first line; surrounding space ignored).
-pub fn read_token(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+pub fn read_token(path: &Path) -> Result<String, ClientError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ClientError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let token = text.lines().next().unwrap_or("").trim().to_string();
     if token.is_empty() {
-        return Err(format!("{}: no token in the file", path.display()));
+        return Err(ClientError::EmptyTokenFile(path.to_path_buf()));
     }
     Ok(token)
 }
@@ -51,10 +55,10 @@ pub struct Stamp {
 
 impl Stamp {
     /// A stamp with `token` (the text after `Bearer `).
-    pub fn with_token(token: &str) -> Result<Self, String> {
+    pub fn with_token(token: &str) -> Result<Self, ClientError> {
         let value = format!("Bearer {}", token.trim())
             .parse::<AsciiMetadataValue>()
-            .map_err(|_| "the token holds characters a header cannot carry".to_string())?;
+            .map_err(|_| ClientError::TokenNotHeader)?;
         Ok(Self {
             token: Some(value),
             timeout: None,

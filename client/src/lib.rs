@@ -14,6 +14,7 @@
 
 mod auth;
 mod encoded;
+mod error;
 pub mod pool;
 mod replies;
 mod retries;
@@ -36,6 +37,7 @@ pub use veribatch_proto as proto;
 
 pub use auth::{Stamp, read_token, unauthenticated};
 pub use encoded::Encoded;
+pub use error::ClientError;
 pub use pool::{PROBE_EVERY, RESOLVE_EVERY};
 pub use replies::verdicts;
 pub use retries::Retries;
@@ -43,7 +45,7 @@ pub use retries::Retries;
 use encoded::Preencoded;
 use proto::KeyFormat as ProtoKeyFormat;
 use proto::verifier_client::VerifierClient;
-use replies::{applied_scheme, counted, status};
+use replies::{applied_scheme, counted};
 
 /// Messages up to this size each way (the server's default limit).
 const MAX_MESSAGE_BYTES: usize = 64 << 20;
@@ -83,7 +85,7 @@ impl Remote {
     /// Connects to `target` (`http://host:port`, or `https://…` with `ca` the PEM of the
     /// certificate authority that signed the server's certificate); see
     /// [`Remote::connect_tls`] for several replicas.
-    pub async fn connect(target: &str, ca: Option<&Path>) -> Result<Self, String> {
+    pub async fn connect(target: &str, ca: Option<&Path>) -> Result<Self, ClientError> {
         Self::connect_tls(target, ca, None).await
     }
 
@@ -99,7 +101,7 @@ impl Remote {
         target: &str,
         ca: Option<&Path>,
         identity: Option<(&Path, &Path)>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         let channel = pool::connect(target, pool::tls_config(ca, identity)?).await?;
         let stamp = Stamp::default();
         Ok(Self {
@@ -251,7 +253,7 @@ impl Remote {
 
     /// Sends `token` as `authorization: Bearer TOKEN` with every call, to a service that
     /// identifies its callers (`--auth-token-file`).
-    pub fn with_token(mut self, token: &str) -> Result<Self, String> {
+    pub fn with_token(mut self, token: &str) -> Result<Self, ClientError> {
         self.stamp = Stamp::with_token(token)?;
         self.client = client(self.channel.clone(), self.stamp.clone());
         Ok(self)
@@ -259,15 +261,14 @@ impl Remote {
 
     /// Whether the health service says `service` ("" is the server as a whole) is
     /// serving; an error if it cannot be asked.
-    pub async fn serving(&self, service: &str) -> Result<bool, String> {
+    pub async fn serving(&self, service: &str) -> Result<bool, ClientError> {
         use tonic_health::pb::health_check_response::ServingStatus;
         use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
         let answer = HealthClient::new(self.channel.clone())
             .check(HealthCheckRequest {
                 service: service.into(),
             })
-            .await
-            .map_err(status)?;
+            .await?;
         Ok(answer.into_inner().status == ServingStatus::Serving as i32)
     }
 
@@ -301,7 +302,7 @@ impl Remote {
         &mut self,
         sets: &[SignatureSet],
         suite: &Ciphersuite,
-    ) -> Result<Vec<Verdict>, String> {
+    ) -> Result<Vec<Verdict>, ClientError> {
         let request = proto::VerifySignaturesRequest {
             sets: sets.iter().cloned().map(Into::into).collect(),
             dst: suite.dst().to_vec(),
@@ -312,8 +313,7 @@ impl Remote {
                 let request = request.clone();
                 async move { c.verify_signatures(request).await }
             })
-            .await
-            .map_err(status)?;
+            .await?;
         applied_scheme(response.scheme, suite.scheme())?;
         counted(verdicts(response.verdicts), sets.len(), "sets")
     }
@@ -323,7 +323,7 @@ impl Remote {
         chunks: Vec<u8>,
         limit: Option<u64>,
         mix_in_length: Option<u64>,
-    ) -> Result<[u8; 32], String> {
+    ) -> Result<[u8; 32], ClientError> {
         let request = proto::MerkleRootRequest {
             chunks,
             limit: limit.unwrap_or(0),
@@ -335,11 +335,10 @@ impl Remote {
                 let request = request.clone();
                 async move { c.merkle_root(request).await }
             })
-            .await
-            .map_err(status)?
+            .await?
             .root;
         root.try_into()
-            .map_err(|r: Vec<u8>| format!("the server sent a root of {} bytes", r.len()))
+            .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))
     }
 
     /// Registers a key; returns its id. The key is remembered, so that a replica that
@@ -349,7 +348,7 @@ impl Remote {
         &mut self,
         key: Vec<u8>,
         format: Option<KeyFormat>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, ClientError> {
         let format = match format {
             None => ProtoKeyFormat::Unspecified,
             Some(KeyFormat::SnarkjsJson) => ProtoKeyFormat::SnarkjsJson,
@@ -365,8 +364,7 @@ impl Remote {
                 let request = request.clone();
                 async move { c.register_verifying_key(request).await }
             })
-            .await
-            .map_err(status)?
+            .await?
             .key_id;
         self.keys
             .lock()
@@ -382,14 +380,14 @@ impl Remote {
         &mut self,
         key_id: &[u8],
         proofs: &[ProofInput],
-    ) -> Result<Vec<Verdict>, String> {
+    ) -> Result<Vec<Verdict>, ClientError> {
         let request = proto::VerifyGroth16Request {
             key_id: key_id.to_vec(),
             proofs: proofs.iter().cloned().map(Into::into).collect(),
             verifying_key: Vec::new(),
             format: ProtoKeyFormat::Unspecified as i32,
         };
-        let response = self.send_groth16(request).await.map_err(status)?;
+        let response = self.send_groth16(request).await?;
         counted(verdicts(response.verdicts), proofs.len(), "proofs")
     }
 

@@ -16,6 +16,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tonic::transport::channel::Change;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+use crate::ClientError;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -33,11 +35,16 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 pub(crate) fn tls_config(
     ca: Option<&Path>,
     identity: Option<(&Path, &Path)>,
-) -> Result<Option<ClientTlsConfig>, String> {
+) -> Result<Option<ClientTlsConfig>, ClientError> {
     if ca.is_none() && identity.is_none() {
         return Ok(None);
     }
-    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|source| ClientError::Read {
+            path: p.to_path_buf(),
+            source,
+        })
+    };
     let mut tls = ClientTlsConfig::new();
     if let Some(ca) = ca {
         tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
@@ -54,7 +61,7 @@ pub(crate) fn tls_config(
 pub(crate) async fn connect(
     target: &str,
     mut tls: Option<ClientTlsConfig>,
-) -> Result<Channel, String> {
+) -> Result<Channel, ClientError> {
     let targets = if let Some(name) = target.strip_prefix("dns:///") {
         let scheme = if tls.is_some() { "https" } else { "http" };
         // Endpoints are addresses; the certificate names the Service.
@@ -75,11 +82,17 @@ pub(crate) async fn connect(
         return endpoint(target, tls.as_ref())?
             .connect()
             .await
-            .map_err(|e| format!("cannot connect to {target}: {e}"));
+            .map_err(|source| ClientError::Connect {
+                target: target.to_string(),
+                source,
+            });
     };
     let first = targets.urls().await?;
     if first.is_empty() {
-        return Err(format!("{target}: no address"));
+        return Err(ClientError::Target {
+            target: target.to_string(),
+            reason: "no address".into(),
+        });
     }
     for url in &first {
         endpoint(url, tls.as_ref())?;
@@ -99,12 +112,13 @@ pub(crate) async fn connect(
     Ok(channel)
 }
 
-fn endpoint(url: &str, tls: Option<&ClientTlsConfig>) -> Result<Endpoint, String> {
-    let endpoint = Endpoint::from_shared(url.to_string()).map_err(|e| format!("{url}: {e}"))?;
+fn endpoint(url: &str, tls: Option<&ClientTlsConfig>) -> Result<Endpoint, ClientError> {
+    let endpoint = Endpoint::from_shared(url.to_string()).map_err(|e| ClientError::Target {
+        target: url.to_string(),
+        reason: e.to_string(),
+    })?;
     match tls {
-        Some(tls) => endpoint
-            .tls_config(tls.clone())
-            .map_err(|e| format!("TLS: {e}")),
+        Some(tls) => endpoint.tls_config(tls.clone()).map_err(ClientError::Tls),
         None => Ok(endpoint),
     }
 }
@@ -117,13 +131,16 @@ enum Targets {
 
 impl Targets {
     /// The replicas' URLs now.
-    async fn urls(&self) -> Result<HashSet<String>, String> {
+    async fn urls(&self) -> Result<HashSet<String>, ClientError> {
         match self {
             Self::List(urls) => Ok(urls.iter().cloned().collect()),
             Self::Dns { name, scheme } => tokio::net::lookup_host(name)
                 .await
                 .map(|addresses| addresses.map(|a| format!("{scheme}://{a}")).collect())
-                .map_err(|e| format!("dns:///{name}: {e}")),
+                .map_err(|e| ClientError::Target {
+                    target: format!("dns:///{name}"),
+                    reason: e.to_string(),
+                }),
         }
     }
 }

@@ -5,10 +5,12 @@ use veribatch_engine::Verdict;
 use veribatch_engine::bls::Scheme;
 use veribatch_proto as proto;
 
+use crate::ClientError;
+
 /// The scheme a reply says it was verified under must be the one asked for. A server
 /// older than the scheme field says nothing and verifies as proof of possession: its
 /// verdicts stand only for that scheme.
-pub(crate) fn applied_scheme(replied: i32, asked: Scheme) -> Result<(), String> {
+pub(crate) fn applied_scheme(replied: i32, asked: Scheme) -> Result<(), ClientError> {
     let replied = proto::BlsScheme::try_from(replied).unwrap_or(proto::BlsScheme::Unspecified);
     let expected = proto::BlsScheme::from(asked);
     let old_server_pop =
@@ -16,11 +18,10 @@ pub(crate) fn applied_scheme(replied: i32, asked: Scheme) -> Result<(), String> 
     if replied == expected || old_server_pop {
         Ok(())
     } else {
-        Err(format!(
-            "the server verified under {} instead of the {asked} scheme asked for (a server \
-             older than the scheme field?): not trusting the reply",
-            replied.as_str_name()
-        ))
+        Err(ClientError::WrongScheme {
+            replied: replied.as_str_name().to_string(),
+            asked,
+        })
     }
 }
 
@@ -29,20 +30,17 @@ pub(crate) fn applied_scheme(replied: i32, asked: Scheme) -> Result<(), String> 
 pub(crate) fn counted(
     verdicts: Vec<Verdict>,
     items: usize,
-    what: &str,
-) -> Result<Vec<Verdict>, String> {
+    what: &'static str,
+) -> Result<Vec<Verdict>, ClientError> {
     if verdicts.len() == items {
         Ok(verdicts)
     } else {
-        Err(format!(
-            "the server answered {} verdicts for {items} {what}: not trusting the reply",
-            verdicts.len()
-        ))
+        Err(ClientError::VerdictCount {
+            got: verdicts.len(),
+            items,
+            what,
+        })
     }
-}
-
-pub(crate) fn status(s: tonic::Status) -> String {
-    format!("the server answered {:?}: {}", s.code(), s.message())
 }
 
 /// Verdicts as the engine gives them: a malformed item's field, index, code and reason
@@ -61,7 +59,20 @@ mod tests {
         assert!(applied_scheme(P::Basic as i32, Scheme::Basic).is_ok());
         assert!(applied_scheme(P::Unspecified as i32, Scheme::ProofOfPossession).is_ok());
         let old = applied_scheme(P::Unspecified as i32, Scheme::Basic).unwrap_err();
-        assert!(old.contains("older than the scheme field"), "{old}");
+        assert!(
+            matches!(
+                &old,
+                ClientError::WrongScheme {
+                    asked: Scheme::Basic,
+                    ..
+                }
+            ),
+            "{old}"
+        );
+        assert!(
+            old.to_string().contains("older than the scheme field"),
+            "{old}"
+        );
         assert!(applied_scheme(P::ProofOfPossession as i32, Scheme::MessageAugmentation).is_err());
     }
 
@@ -69,7 +80,10 @@ mod tests {
     fn a_reply_with_the_wrong_number_of_verdicts_is_refused() {
         assert!(counted(vec![Ok(true)], 1, "sets").is_ok());
         let fewer = counted(vec![Ok(true)], 2, "sets").unwrap_err();
-        assert!(fewer.contains("1 verdicts for 2 sets"), "{fewer}");
+        assert!(
+            fewer.to_string().contains("1 verdicts for 2 sets"),
+            "{fewer}"
+        );
         assert!(counted(vec![Ok(true), Ok(true)], 1, "proofs").is_err());
     }
 }

@@ -292,6 +292,53 @@ pub fn groth16_proofs(n: usize, bad_percent: u64, rng: &mut Rng) -> Vec<(ProofIn
         .collect()
 }
 
+/// The `n`-th of a family of distinct, sound Groth16 keys (one public input) in arkworks'
+/// compressed layout: every point a different multiple of the generator, so no two keys
+/// are equal and none is degenerate (`veribatch load --attack register-flood`).
+pub fn distinct_groth16_key(n: u64) -> Vec<u8> {
+    let base = n.wrapping_mul(1_000_003).wrapping_add(7);
+    let g1 = |k: u64| crate::points::compress_g1(&multiple_of_generator_g1(base * k));
+    let g2 = |k: u64| crate::points::compress_g2(&multiple_of_generator_g2(base * k));
+    let mut key = Vec::with_capacity(48 + 3 * 96 + 8 + 2 * 48);
+    key.extend_from_slice(&g1(2));
+    for k in [3, 5, 7] {
+        key.extend_from_slice(&g2(k));
+    }
+    key.extend_from_slice(&2u64.to_le_bytes());
+    for k in [11, 13] {
+        key.extend_from_slice(&g1(k));
+    }
+    key
+}
+
+fn multiple_of_generator_g1(k: u64) -> blst_p1_affine {
+    let mut p = blst_p1::default();
+    // SAFETY: the generator times a 64-bit scalar given as 8 little-endian bytes.
+    unsafe {
+        blst::blst_p1_mult(
+            &mut p,
+            blst::blst_p1_generator(),
+            k.to_le_bytes().as_ptr(),
+            64,
+        )
+    };
+    crate::points::p1_affine(&p)
+}
+
+fn multiple_of_generator_g2(k: u64) -> blst_p2_affine {
+    let mut p = blst_p2::default();
+    // SAFETY: as above, in G2.
+    unsafe {
+        blst::blst_p2_mult(
+            &mut p,
+            blst::blst_p2_generator(),
+            k.to_le_bytes().as_ptr(),
+            64,
+        )
+    };
+    crate::points::p2_affine(&p)
+}
+
 /// The scalar field modulus r, big-endian: the smallest non-canonical public input.
 const R_BE: [u8; 32] = [
     0x73, 0xed, 0xa7, 0x53, 0x29, 0x9d, 0x7d, 0x48, 0x33, 0x39, 0xd8, 0x08, 0x09, 0xa1, 0xd8, 0x05,
@@ -319,6 +366,19 @@ mod tests {
         }
         assert!(items.iter().any(|i| i.1 == Expected::Invalid));
         assert!(items.iter().any(|i| i.1 == Expected::Malformed));
+
+        for n in [0, 1, 1 << 40] {
+            let key = distinct_groth16_key(n);
+            assert_eq!(
+                crate::groth16::KeyFormat::detect(&key),
+                Some(crate::groth16::KeyFormat::Arkworks)
+            );
+            let registered = engine
+                .register_groth16_key(&key, None)
+                .expect("a sound key");
+            assert_eq!(registered.key().public_inputs(), 1);
+        }
+        assert_ne!(distinct_groth16_key(1), distinct_groth16_key(2));
 
         let key = engine.register_groth16_key(GROTH16_KEY, None).unwrap();
         let proofs = groth16_proofs(40, 40, &mut rng);

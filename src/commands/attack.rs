@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ark_ec::PrimeGroup;
-use ark_serialize::CanonicalSerialize;
 use clap::ValueEnum;
 use serde::Serialize;
 use veribatch_client::proto;
@@ -72,7 +70,7 @@ pub async fn run(
             Hostile::Encoded(r) => code(client.send_encoded(r).await),
             Hostile::Register => {
                 flood += 1;
-                let key = distinct_key(flood);
+                let key = workload::distinct_groth16_key(flood);
                 code(
                     client
                         .inner()
@@ -166,25 +164,4 @@ fn signatures(request: proto::VerifySignaturesRequest) -> Hostile {
         "/veribatch.v1.Verifier/VerifySignatures",
         &request,
     ))
-}
-
-/// The `n`-th of a family of distinct, sound Groth16 keys in arkworks' layout: every
-/// point a different multiple of the generator.
-fn distinct_key(n: u64) -> Vec<u8> {
-    use ark_bls12_381::{Bls12_381, Fr, G1Projective, G2Projective};
-    let base = Fr::from(n.wrapping_mul(1_000_003).wrapping_add(7));
-    let scalar = |k: u64| base * Fr::from(k);
-    let g1 = |k: u64| (G1Projective::generator() * scalar(k)).into();
-    let g2 = |k: u64| (G2Projective::generator() * scalar(k)).into();
-    let key = ark_groth16::VerifyingKey::<Bls12_381> {
-        alpha_g1: g1(2),
-        beta_g2: g2(3),
-        gamma_g2: g2(5),
-        delta_g2: g2(7),
-        gamma_abc_g1: vec![g1(11), g1(13)],
-    };
-    let mut bytes = Vec::new();
-    key.serialize_compressed(&mut bytes)
-        .expect("a key serializes");
-    bytes
 }

@@ -5,7 +5,7 @@ use veribatch_engine::backend::{self, BackendChoice};
 use veribatch_engine::backend::{cuda, wgpu};
 
 use super::BackendArgs;
-use super::bench::machine::cpu_features;
+use super::cpu::cpu_features;
 use crate::output::{CommandResult, Outcome, outln};
 
 pub fn run(args: &BackendArgs) -> CommandResult {

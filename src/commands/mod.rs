@@ -2,9 +2,11 @@
 //! engine results into output; none holds verification logic of its own.
 
 pub mod attack;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod bls;
 pub mod calibrate;
+pub mod cpu;
 pub mod groth16;
 pub mod health;
 pub mod info;
@@ -17,7 +19,7 @@ pub mod serve;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use veribatch_client::{self as client, Remote};
+use veribatch_client::{self as client, ClientError, Remote};
 use veribatch_engine::backend::{self, BackendChoice};
 use veribatch_engine::backend::{DeviceChecks, Fault, Thresholds};
 use veribatch_engine::{Engine, EngineConfig};
@@ -124,10 +126,10 @@ impl Connection {
     /// Runs one call against the service and waits for it.
     pub fn call<T>(
         &self,
-        f: impl AsyncFnOnce(&mut Remote) -> Result<T, String>,
+        f: impl AsyncFnOnce(&mut Remote) -> Result<T, ClientError>,
     ) -> Result<T, String> {
         let mut remote = self.remote.clone();
-        self.runtime.block_on(f(&mut remote))
+        Ok(self.runtime.block_on(f(&mut remote))?)
     }
 }
 

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use veribatch_engine::backend::{cuda, wgpu};
 
+use crate::commands::cpu::cpu_features;
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Machine {
     /// The CPU's model name, as the OS reports it.
@@ -140,27 +142,6 @@ fn memory_bytes() -> Option<u64> {
         .parse()
         .ok()?;
     Some(kib * 1024)
-}
-
-/// The x86-64 features blst, hashtree and sha2 pick up at run time, as detected here.
-pub fn cpu_features() -> Vec<&'static str> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let mut found = Vec::new();
-        macro_rules! check {
-            ($($f:tt),*) => {$(
-                if std::arch::is_x86_feature_detected!($f) {
-                    found.push($f);
-                }
-            )*};
-        }
-        check!("sha", "avx2", "avx512f", "adx", "bmi2");
-        found
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        vec!["(feature detection is implemented for x86-64 only)"]
-    }
 }
 
 fn compiled_target_features() -> Vec<String> {
