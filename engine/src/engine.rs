@@ -7,13 +7,13 @@ use rayon::prelude::*;
 use crate::backend::{self, Backend, BackendChoice};
 use crate::batch;
 use crate::bls::{self, Ciphersuite, PublicKeyCache, Scheme, SignatureSet};
+use crate::curves::bls12_381 as points;
 use crate::error::{ErrorKind, Field, InputError, Verdict};
 use crate::groth16::{
     self, DegenerateKeys, KeyFormat, KeyId, KeyRegistry, KeyStore, PreparedKey, PublicInput,
     verify::Statement,
 };
 use crate::merkle::{self, MerkleError, Node, Tree};
-use crate::points;
 
 /// How an [`Engine`] is set up.
 #[derive(Clone, Debug)]

@@ -6,9 +6,9 @@
 use std::fmt;
 
 use crate::bls::Scheme;
+use crate::curves::bls12_381::DecodeError;
 use crate::groth16::{FormatError, KeyDefect};
 use crate::merkle::MerkleError;
-use crate::points::DecodeError;
 
 /// The field of a request (the proto's name) or of a record that holds a malformed input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

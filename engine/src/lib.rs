@@ -13,12 +13,12 @@
 pub mod backend;
 pub mod batch;
 pub mod bls;
+pub mod curves;
 mod engine;
 pub mod error;
 pub mod groth16;
 pub mod json;
 pub mod merkle;
-pub mod points;
 pub mod scheduler;
 pub mod selftest;
 pub mod workload;

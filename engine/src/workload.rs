@@ -5,10 +5,11 @@
 //! a known corruption (another message, another key, swapped signatures), malformed ones
 //! by truncation. Groth16 items reuse the snarkjs fixtures of the test suite.
 
-use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
+use blst::{blst_p1_affine, blst_p2_affine};
 
 use crate::backend::Scalars;
 use crate::bls::{Ciphersuite, SignatureSet};
+use crate::curves::bls12_381 as curve;
 use crate::engine::{Engine, ProofInput};
 
 /// A deterministic byte stream (SplitMix64): the same seed, the same workload.
@@ -168,54 +169,23 @@ pub fn chunks(n: usize, rng: &mut Rng) -> Vec<u8> {
 /// `n` distinct points of G1: P, 2P, 3P, … for a random P (one addition each, so large
 /// inputs are cheap to make; the primitives' speed does not depend on the points).
 pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<blst_p1_affine> {
-    let seed = rng.bytes(32);
-    let mut start = blst_p1::default();
-    // SAFETY: plain hash to curve of `seed` into `start`.
-    unsafe {
-        blst::blst_hash_to_g1(
-            &mut start,
-            seed.as_ptr(),
-            seed.len(),
-            [].as_ptr(),
-            0,
-            [].as_ptr(),
-            0,
-        )
-    };
-    crate::points::p1s_to_affine(&multiples(start, n, blst::blst_p1_add_or_double))
+    let start = curve::g1_hash(&rng.bytes(32));
+    curve::p1s_to_affine(&multiples(start, n, curve::g1_add))
 }
 
 /// `n` distinct points of G2, made as [`g1_points`].
 pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<blst_p2_affine> {
-    let seed = rng.bytes(32);
-    let mut start = blst_p2::default();
-    // SAFETY: plain hash to curve of `seed` into `start`.
-    unsafe {
-        blst::blst_hash_to_g2(
-            &mut start,
-            seed.as_ptr(),
-            seed.len(),
-            [].as_ptr(),
-            0,
-            [].as_ptr(),
-            0,
-        )
-    };
-    crate::points::p2s_to_affine(&multiples(start, n, blst::blst_p2_add_or_double))
+    let start = curve::g2_hash(&rng.bytes(32));
+    curve::p2s_to_affine(&multiples(start, n, curve::g2_add))
 }
 
-/// start, 2·start, …, n·start, with blst's addition `add` (out, a, b).
-fn multiples<P: Copy>(
-    start: P,
-    n: usize,
-    add: unsafe extern "C" fn(*mut P, *const P, *const P),
-) -> Vec<P> {
+/// start, 2·start, …, n·start.
+fn multiples<P: Copy>(start: P, n: usize, add: fn(&P, &P) -> P) -> Vec<P> {
     let mut point = start;
     (0..n)
         .map(|_| {
             let current = point;
-            // SAFETY: blst's addition of two valid points of the same group.
-            unsafe { add(&mut point, &current, &start) };
+            point = add(&current, &start);
             current
         })
         .collect()
@@ -297,8 +267,8 @@ pub fn groth16_proofs(n: usize, bad_percent: u64, rng: &mut Rng) -> Vec<(ProofIn
 /// are equal and none is degenerate (`veribatch load --attack register-flood`).
 pub fn distinct_groth16_key(n: u64) -> Vec<u8> {
     let base = n.wrapping_mul(1_000_003).wrapping_add(7);
-    let g1 = |k: u64| crate::points::compress_g1(&multiple_of_generator_g1(base * k));
-    let g2 = |k: u64| crate::points::compress_g2(&multiple_of_generator_g2(base * k));
+    let g1 = |k: u64| curve::compress_g1(&curve::p1_affine(&curve::g1_generator_times(base * k)));
+    let g2 = |k: u64| curve::compress_g2(&curve::p2_affine(&curve::g2_generator_times(base * k)));
     let mut key = Vec::with_capacity(48 + 3 * 96 + 8 + 2 * 48);
     key.extend_from_slice(&g1(2));
     for k in [3, 5, 7] {
@@ -309,34 +279,6 @@ pub fn distinct_groth16_key(n: u64) -> Vec<u8> {
         key.extend_from_slice(&g1(k));
     }
     key
-}
-
-fn multiple_of_generator_g1(k: u64) -> blst_p1_affine {
-    let mut p = blst_p1::default();
-    // SAFETY: the generator times a 64-bit scalar given as 8 little-endian bytes.
-    unsafe {
-        blst::blst_p1_mult(
-            &mut p,
-            blst::blst_p1_generator(),
-            k.to_le_bytes().as_ptr(),
-            64,
-        )
-    };
-    crate::points::p1_affine(&p)
-}
-
-fn multiple_of_generator_g2(k: u64) -> blst_p2_affine {
-    let mut p = blst_p2::default();
-    // SAFETY: as above, in G2.
-    unsafe {
-        blst::blst_p2_mult(
-            &mut p,
-            blst::blst_p2_generator(),
-            k.to_le_bytes().as_ptr(),
-            64,
-        )
-    };
-    crate::points::p2_affine(&p)
 }
 
 /// The scalar field modulus r, big-endian: the smallest non-canonical public input.

@@ -200,7 +200,7 @@ mod tests {
         let error = InputError::new(
             Field::PublicKeys,
             Some(3),
-            veribatch_engine::points::DecodeError::NotInSubgroup,
+            veribatch_engine::curves::bls12_381::DecodeError::NotInSubgroup,
         );
         let sent = crate::Verdict::from(Err(error.clone()));
         assert_eq!(

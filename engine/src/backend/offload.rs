@@ -398,14 +398,9 @@ impl<D: Device + 'static> Offload<D> {
 
 /// The probe's input: the first multiples of the G1 generator.
 fn probe_points() -> Vec<blst_p1_affine> {
-    let mut points = Vec::with_capacity(8);
-    let mut p = blst_p1::default();
-    for _ in 0..8 {
-        // SAFETY: additions of valid points.
-        unsafe { blst::blst_p1_add_or_double(&mut p, &p, blst::blst_p1_generator()) };
-        points.push(p);
-    }
-    crate::points::p1s_to_affine(&points)
+    use crate::curves::bls12_381::{g1_generator_times, p1s_to_affine};
+    let points: Vec<blst_p1> = (1..=8).map(g1_generator_times).collect();
+    p1s_to_affine(&points)
 }
 
 impl<D: Device + 'static> Backend for Offload<D> {

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use blst::{blst_p1_affine, blst_p2_affine};
 
 use super::{PUBLIC_KEY_BYTES, SIGNATURE_BYTES};
-use crate::points::{self, DecodeError, compress_g1, compress_g2};
+use crate::curves::bls12_381::{self as points, DecodeError, compress_g1, compress_g2};
 
 /// A public key that passed KeyValidate: a G1 point of the prime-order subgroup, not
 /// the point at infinity.

@@ -5,8 +5,8 @@ use blst::*;
 use super::keys::{PublicKeyCache, Signature, signature_to_point};
 use super::{PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SIGNATURE_BYTES};
 use crate::backend::Backend;
+use crate::curves::bls12_381::{compress_g1, compress_g2, p1_affine, p2_affine};
 use crate::error::{ErrorKind, Field, InputError, Range};
-use crate::points::{compress_g1, compress_g2, p1_affine, p2_affine};
 
 /// Aggregate, exactly as the BLS draft and Ethereum's reference (py_ecc) define it: the
 /// sum of the signatures, each of which must be a canonical compressed encoding of a

@@ -16,9 +16,9 @@ use rayon::prelude::*;
 use super::keys::{PublicKeyCache, Signature};
 use super::scheme::{self, Scheme};
 use crate::backend::Backend;
+use crate::curves::bls12_381::{self as points, compress_g1};
 use crate::error::{ErrorKind, Field, InputError};
 use crate::json;
-use crate::points::{self, compress_g1};
 
 /// A signature set as received, still in bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use super::sets::ValidSet;
 use crate::backend::{Backend, Scalars};
 use crate::batch::{self, BatchEquation};
-use crate::points::{neg_g1_generator, p1s_to_affine, p2_affine};
+use crate::curves::bls12_381::{neg_g1_generator, p1s_to_affine, p2_affine};
 
 /// Verifies `sets`, giving one verdict per set; each is also reported as soon as known.
 pub(crate) fn verify_sets(

@@ -20,7 +20,7 @@ pub use store::{KeyStore, KeyStoreError};
 use blst::{blst_p1_affine, blst_p2_affine};
 use sha2::{Digest, Sha256};
 
-use crate::points::{compress_g1, compress_g2};
+use crate::curves::bls12_381::{compress_g1, compress_g2};
 
 /// A verifying key whose points all passed validation: only the format parsers make one.
 ///

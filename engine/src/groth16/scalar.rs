@@ -1,41 +1,33 @@
 //! Public inputs: elements of the scalar field Fr, canonical (below r) only.
 
-use blst::*;
-
+use crate::curves::bls12_381::Fr;
 use crate::error::{ErrorKind, Field, InputError, Range};
 
-/// A canonical public input (an element of Fr below r), in blst's Montgomery form.
+/// A canonical public input (an element of Fr below r).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PublicInput(pub(crate) blst_fr);
+pub struct PublicInput(pub(crate) Fr);
 
 impl PublicInput {
     /// A 32-byte big-endian integer below r. Anything else is rejected: an input of r or
     /// more would alias a smaller one and let one proof verify for two statements.
     pub fn from_be_bytes(bytes: &[u8], index: usize) -> Result<Self, InputError> {
-        if bytes.len() != 32 {
-            return Err(InputError::new(
+        let bytes: &[u8; 32] = bytes.try_into().map_err(|_| {
+            InputError::new(
                 Field::PublicInputs,
                 Some(index),
                 ErrorKind::Length {
                     expected: 32,
                     got: bytes.len(),
                 },
-            ));
-        }
-        let mut scalar = blst_scalar::default();
-        let mut fr = blst_fr::default();
-        // SAFETY: `bytes` holds the 32 bytes blst reads.
-        unsafe { blst_scalar_from_bendian(&mut scalar, bytes.as_ptr()) };
-        // SAFETY: plain predicate and conversion.
-        if !unsafe { blst_scalar_fr_check(&scalar) } {
-            return Err(InputError::new(
+            )
+        })?;
+        Fr::from_be_bytes_canonical(bytes).map(Self).ok_or_else(|| {
+            InputError::new(
                 Field::PublicInputs,
                 Some(index),
                 ErrorKind::OutOfRange(Range::BelowScalarModulus),
-            ));
-        }
-        unsafe { blst_fr_from_scalar(&mut fr, &scalar) };
-        Ok(Self(fr))
+            )
+        })
     }
 }
 

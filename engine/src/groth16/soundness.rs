@@ -19,7 +19,7 @@
 use blst::blst_p1_affine;
 
 use super::VerifyingKey;
-use crate::points::{compress_g1, compress_g2, g1_is_infinity, g2_is_infinity};
+use crate::curves::bls12_381::{compress_g1, compress_g2, g1_is_infinity, g2_is_infinity};
 
 /// Why a key lets anyone forge proofs.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -17,8 +17,8 @@ use blst::*;
 use super::{PreparedKey, Proof, PublicInput};
 use crate::backend::{Backend, Scalars};
 use crate::batch::{self, BatchEquation};
+use crate::curves::bls12_381::{Fr, neg_g1};
 use crate::error::{ErrorKind, Field, InputError};
-use crate::points::neg_g1;
 
 /// A decoded proof with its decoded public inputs, as many as its key expects (the only
 /// constructor, [`Statement::new`], checks the count).
@@ -96,25 +96,25 @@ fn equation_holds(
     let z_scalars = Scalars::from_u64s(z);
 
     // Σ z_i·L_i as one MSM over IC: scalars (Σ z_i, Σ z_i·x_i1, ...) in Fr.
-    let mut ic_scalars = vec![blst_fr::default(); key.ic.len()];
+    let mut ic_scalars = vec![Fr::default(); key.ic.len()];
     for (&i, &zi) in indices.iter().zip(z) {
-        let zi = fr_from_u64(zi);
-        add_assign(&mut ic_scalars[0], &zi);
+        let zi = Fr::from_u64(zi);
+        ic_scalars[0] += zi;
         for (acc, x) in ic_scalars[1..].iter_mut().zip(&statements[i].inputs) {
-            let mut t = blst_fr::default();
-            // SAFETY: plain field multiplication.
-            unsafe { blst_fr_mul(&mut t, &zi, &x.0) };
-            add_assign(acc, &t);
+            *acc += zi * x.0;
         }
     }
     let z_sum = ic_scalars[0];
-    let ic_bytes: Vec<[u8; 32]> = ic_scalars.iter().map(fr_to_le).collect();
+    let ic_bytes: Vec<[u8; 32]> = ic_scalars.iter().map(Fr::to_le_bytes).collect();
     let combined_inputs = backend.g1_msm(&key.ic, &Scalars::from_fr_le(&ic_bytes));
 
     let a: Vec<blst_p1_affine> = proofs.iter().map(|p| p.a).collect();
     let c: Vec<blst_p1_affine> = proofs.iter().map(|p| p.c).collect();
     let combined_c = backend.g1_msm(&c, &z_scalars);
-    let alpha = backend.g1_msm(&[key.alpha_g1], &Scalars::from_fr_le(&[fr_to_le(&z_sum)]));
+    let alpha = backend.g1_msm(
+        &[key.alpha_g1],
+        &Scalars::from_fr_le(&[z_sum.to_le_bytes()]),
+    );
 
     let mut g1 = if z.iter().all(|&zi| zi == 1) {
         a
@@ -131,25 +131,4 @@ fn equation_holds(
 
     let f = backend.multi_miller_loop(&g1, &g2);
     backend.final_exp_is_one(&f)
-}
-
-fn fr_from_u64(v: u64) -> blst_fr {
-    let mut out = blst_fr::default();
-    // SAFETY: blst reads four limbs.
-    unsafe { blst_fr_from_uint64(&mut out, [v, 0, 0, 0].as_ptr()) };
-    out
-}
-
-fn add_assign(acc: &mut blst_fr, x: &blst_fr) {
-    let a = *acc;
-    // SAFETY: plain field addition.
-    unsafe { blst_fr_add(acc, &a, x) };
-}
-
-/// The canonical little-endian bytes of an Fr element.
-fn fr_to_le(x: &blst_fr) -> [u8; 32] {
-    let mut s = blst_scalar::default();
-    // SAFETY: plain conversion out of Montgomery form.
-    unsafe { blst_scalar_from_fr(&mut s, x) };
-    s.b
 }

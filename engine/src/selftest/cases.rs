@@ -7,7 +7,7 @@ use std::fmt;
 use blst::{blst_p1_affine, blst_p2_affine};
 
 use crate::backend::Scalars;
-use crate::points::{neg_g1_affine, neg_g2_affine};
+use crate::curves::bls12_381::{neg_g1_affine, neg_g2_affine};
 use crate::workload::{self, Rng};
 
 /// How much to check: `Quick` fits a software device (lavapipe) in CI; `Full` adds the
@@ -326,7 +326,7 @@ mod tests {
     fn edge_points_are_in_place() {
         let mut rng = Rng::new(1);
         let points = g1_points(8, &mut rng);
-        assert!(crate::points::g1_is_infinity(&points[1]));
+        assert!(crate::curves::bls12_381::g1_is_infinity(&points[1]));
         assert_eq!(points[3], points[2]);
         assert_eq!(neg_g1_affine(&points[5]), points[4]);
     }

@@ -18,7 +18,7 @@ pub use operations::{Engines, Operation, OperationCheck, operations};
 use crate::backend::cpu::CpuBackend;
 use crate::backend::device_checks::{Corrupt, Fault};
 use crate::backend::{Backend, BackendChoice, Device};
-use crate::points::{compress_g1, compress_g2, p1_affine, p2_affine};
+use crate::curves::bls12_381::{compress_g1, compress_g2, p1_affine, p2_affine};
 use crate::workload::{self, Rng};
 
 /// Whether the device agreed with the CPU.

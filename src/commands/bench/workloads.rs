@@ -359,7 +359,7 @@ impl Primitive {
 
     /// The result as bytes, to compare backends.
     fn run(&self, backend: &dyn Backend) -> Vec<u8> {
-        use veribatch_engine::points::{compress_g1, compress_g2, p1_affine, p2_affine};
+        use veribatch_engine::curves::bls12_381::{compress_g1, compress_g2, p1_affine, p2_affine};
         match self {
             Self::Sha256(blocks) => {
                 let mut digests = vec![0u8; blocks.len() / 2];

@@ -173,7 +173,7 @@ pub fn g1_scale(points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_aff
                     p
                 })
                 .collect();
-            crate::points::p1s_to_affine_serial(&projective)
+            crate::curves::bls12_381::p1s_to_affine_serial(&projective)
         })
         .collect()
 }
@@ -293,7 +293,7 @@ mod tests {
                 blst_p1_add_or_double(&mut acc, &acc, &q);
             }
         }
-        crate::points::p1_affine(&acc)
+        crate::curves::bls12_381::p1_affine(&acc)
     }
 
     fn naive_g2(points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2_affine {
@@ -306,7 +306,7 @@ mod tests {
                 blst_p2_add_or_double(&mut acc, &acc, &q);
             }
         }
-        crate::points::p2_affine(&acc)
+        crate::curves::bls12_381::p2_affine(&acc)
     }
 
     /// Scalars with the edge values 0, 1 and all-ones among pseudo-random ones.
@@ -339,12 +339,12 @@ mod tests {
             }
             let s = scalars64(n);
             assert_eq!(
-                crate::points::p1_affine(&g1_msm(&g1, &s)),
+                crate::curves::bls12_381::p1_affine(&g1_msm(&g1, &s)),
                 naive_g1(&g1, &s),
                 "g1, n = {n}"
             );
             assert_eq!(
-                crate::points::p2_affine(&g2_msm(&g2, &s)),
+                crate::curves::bls12_381::p2_affine(&g2_msm(&g2, &s)),
                 naive_g2(&g2, &s),
                 "g2, n = {n}"
             );
@@ -358,7 +358,7 @@ mod tests {
                 .collect();
             let s = Scalars::from_fr_le(&wide);
             assert_eq!(
-                crate::points::p1_affine(&g1_msm(&g1, &s)),
+                crate::curves::bls12_381::p1_affine(&g1_msm(&g1, &s)),
                 naive_g1(&g1, &s),
                 "g1 255-bit, n = {n}"
             );
@@ -372,12 +372,12 @@ mod tests {
             let g2 = g2_points(n);
             let ones = Scalars::from_u64s(&vec![1; n]);
             assert_eq!(
-                crate::points::p1_affine(&g1_sum(&g1)),
+                crate::curves::bls12_381::p1_affine(&g1_sum(&g1)),
                 naive_g1(&g1, &ones),
                 "n = {n}"
             );
             assert_eq!(
-                crate::points::p2_affine(&g2_sum(&g2)),
+                crate::curves::bls12_381::p2_affine(&g2_sum(&g2)),
                 naive_g2(&g2, &ones),
                 "n = {n}"
             );

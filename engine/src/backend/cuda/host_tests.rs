@@ -224,7 +224,7 @@ impl Blst for G1 {
 
     fn projective(p: &blst_p1_affine, lambda: &blst_fp) -> [blst_fp; 3] {
         let mut out = [blst_fp::default(), *lambda, blst_fp::default()];
-        if crate::points::g1_is_infinity(p) {
+        if crate::curves::bls12_381::g1_is_infinity(p) {
             return out;
         }
         // SAFETY: field operations on valid elements.
@@ -244,7 +244,7 @@ impl Blst for G1 {
             blst_p1_from_affine(&mut p, a);
             blst_p1_add_or_double_affine(&mut q, &p, b);
         }
-        crate::points::p1_affine(&q)
+        crate::curves::bls12_381::p1_affine(&q)
     }
 
     fn neg(a: &blst_p1_affine) -> blst_p1_affine {
@@ -254,15 +254,15 @@ impl Blst for G1 {
             blst_p1_from_affine(&mut p, a);
             blst_p1_cneg(&mut p, true);
         }
-        crate::points::p1_affine(&p)
+        crate::curves::bls12_381::p1_affine(&p)
     }
 
     fn sum(points: &[blst_p1_affine]) -> blst_p1_affine {
-        crate::points::p1_affine(&CpuBackend::new().g1_sum(points))
+        crate::curves::bls12_381::p1_affine(&CpuBackend::new().g1_sum(points))
     }
 
     fn msm(points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1_affine {
-        crate::points::p1_affine(&CpuBackend::new().g1_msm(points, scalars))
+        crate::curves::bls12_381::p1_affine(&CpuBackend::new().g1_msm(points, scalars))
     }
 }
 
@@ -284,7 +284,7 @@ impl Blst for G2 {
 
     fn projective(p: &blst_p2_affine, lambda: &blst_fp2) -> [blst_fp2; 3] {
         let mut out = [blst_fp2::default(), *lambda, blst_fp2::default()];
-        if crate::points::g2_is_infinity(p) {
+        if crate::curves::bls12_381::g2_is_infinity(p) {
             return out;
         }
         // SAFETY: field operations on valid elements.
@@ -304,7 +304,7 @@ impl Blst for G2 {
             blst_p2_from_affine(&mut p, a);
             blst_p2_add_or_double_affine(&mut q, &p, b);
         }
-        crate::points::p2_affine(&q)
+        crate::curves::bls12_381::p2_affine(&q)
     }
 
     fn neg(a: &blst_p2_affine) -> blst_p2_affine {
@@ -314,15 +314,15 @@ impl Blst for G2 {
             blst_p2_from_affine(&mut p, a);
             blst_p2_cneg(&mut p, true);
         }
-        crate::points::p2_affine(&p)
+        crate::curves::bls12_381::p2_affine(&p)
     }
 
     fn sum(points: &[blst_p2_affine]) -> blst_p2_affine {
-        crate::points::p2_affine(&CpuBackend::new().g2_sum(points))
+        crate::curves::bls12_381::p2_affine(&CpuBackend::new().g2_sum(points))
     }
 
     fn msm(points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2_affine {
-        crate::points::p2_affine(&CpuBackend::new().g2_msm(points, scalars))
+        crate::curves::bls12_381::p2_affine(&CpuBackend::new().g2_msm(points, scalars))
     }
 }
 

@@ -27,7 +27,7 @@ pub use nvrtc::{
 
 use super::Scalars;
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
-use crate::points::p1s_to_affine;
+use crate::curves::bls12_381::p1s_to_affine;
 use primitives::{G1, G2};
 
 /// Why CUDA cannot run, or what failed on the device.

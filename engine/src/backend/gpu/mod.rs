@@ -7,11 +7,9 @@
 
 pub mod msm_plan;
 
-use blst::{
-    blst_fp, blst_fp_mul, blst_fp_sqr, blst_fp2, blst_fp2_mul, blst_fp2_sqr, blst_p1,
-    blst_p1_add_or_double, blst_p1_affine, blst_p1_double, blst_p2, blst_p2_add_or_double,
-    blst_p2_affine, blst_p2_double,
-};
+use blst::{blst_fp, blst_fp2, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
+
+use crate::curves::bls12_381 as curve;
 
 /// A curve's group as the host sees it around the kernels.
 pub trait Curve {
@@ -45,17 +43,11 @@ impl Curve for G1 {
     const DEGREE: usize = 1;
 
     fn add(a: &blst_p1, b: &blst_p1) -> blst_p1 {
-        let mut out = blst_p1::default();
-        // SAFETY: addition of valid points.
-        unsafe { blst_p1_add_or_double(&mut out, a, b) };
-        out
+        curve::g1_add(a, b)
     }
 
     fn double(a: &blst_p1) -> blst_p1 {
-        let mut out = blst_p1::default();
-        // SAFETY: doubling of a valid point.
-        unsafe { blst_p1_double(&mut out, a) };
-        out
+        curve::g1_double(a)
     }
 
     fn field(elements: &[blst_fp]) -> blst_fp {
@@ -63,15 +55,7 @@ impl Curve for G1 {
     }
 
     fn from_projective(x: blst_fp, y: blst_fp, z: blst_fp) -> blst_p1 {
-        let mut p = blst_p1 { x, y, z };
-        let mut zz = blst_fp::default();
-        // SAFETY: field operations on valid elements.
-        unsafe {
-            blst_fp_sqr(&mut zz, &z);
-            blst_fp_mul(&mut p.x, &x, &z);
-            blst_fp_mul(&mut p.y, &y, &zz);
-        }
-        p
+        curve::g1_from_projective(x, y, z)
     }
 }
 
@@ -82,17 +66,11 @@ impl Curve for G2 {
     const DEGREE: usize = 2;
 
     fn add(a: &blst_p2, b: &blst_p2) -> blst_p2 {
-        let mut out = blst_p2::default();
-        // SAFETY: addition of valid points.
-        unsafe { blst_p2_add_or_double(&mut out, a, b) };
-        out
+        curve::g2_add(a, b)
     }
 
     fn double(a: &blst_p2) -> blst_p2 {
-        let mut out = blst_p2::default();
-        // SAFETY: doubling of a valid point.
-        unsafe { blst_p2_double(&mut out, a) };
-        out
+        curve::g2_double(a)
     }
 
     fn field(elements: &[blst_fp]) -> blst_fp2 {
@@ -102,15 +80,7 @@ impl Curve for G2 {
     }
 
     fn from_projective(x: blst_fp2, y: blst_fp2, z: blst_fp2) -> blst_p2 {
-        let mut p = blst_p2 { x, y, z };
-        let mut zz = blst_fp2::default();
-        // SAFETY: field operations on valid elements.
-        unsafe {
-            blst_fp2_sqr(&mut zz, &z);
-            blst_fp2_mul(&mut p.x, &x, &z);
-            blst_fp2_mul(&mut p.y, &y, &zz);
-        }
-        p
+        curve::g2_from_projective(x, y, z)
     }
 }
 
@@ -143,15 +113,11 @@ pub fn recombine_windows<C: Curve>(partials: &[C::Point], segments: usize, bits:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::points::p1_affine;
+    use crate::curves::bls12_381::p1_affine;
+    use blst::blst_fp_mul;
 
     fn multiple(k: u64) -> blst_p1 {
-        let mut p = blst_p1::default();
-        // SAFETY: additions of the generator, a valid point.
-        for _ in 0..k {
-            unsafe { blst_p1_add_or_double(&mut p, &p, blst::blst_p1_generator()) };
-        }
-        p
+        curve::g1_generator_times(k)
     }
 
     /// Windows of 2 bits, 2 segments each: Σ_w 4^w (a_w + b_w), compared with the sum

@@ -15,7 +15,7 @@ pub use device::{AdapterDescription, Gpu, GpuError, adapters};
 
 use super::Scalars;
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
-use crate::points::p1s_to_affine;
+use crate::curves::bls12_381::p1s_to_affine;
 use convert::{G1, G2};
 
 /// The primitives of the wgpu device, the rest on the CPU.

@@ -1,7 +1,7 @@
 //! Why the bytes of a key or proof are not one, in the terms of its format. `at` names
 //! the place in the file (`vk_alpha_1`, `IC[3]`, `public[0]`).
 
-use crate::points::DecodeError;
+use crate::curves::bls12_381::DecodeError;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {

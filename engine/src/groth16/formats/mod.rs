@@ -25,8 +25,8 @@ pub use error::FormatError;
 pub use snarkjs::{parse_public_json, public_inputs_from_json};
 
 use super::{DegenerateKeys, Proof, VerifyingKey};
+use crate::curves::bls12_381 as points;
 use crate::error::{ErrorKind, Field, InputError};
-use crate::points;
 
 /// The encoding of a verifying key (and of the proofs made for it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

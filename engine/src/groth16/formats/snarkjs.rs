@@ -6,9 +6,9 @@
 use serde_json::Value;
 
 use super::FormatError;
+use crate::curves::bls12_381 as points;
 use crate::groth16::scalar::decimal_be;
 use crate::groth16::{Proof, VerifyingKey, parse_decimal};
-use crate::points;
 
 /// The base field modulus p, big-endian.
 const P: [u8; 48] = [

@@ -1,5 +1,4 @@
-//! Decoding, encoding and small conversions of BLS12-381 points, shared by the BLS and
-//! Groth16 code. Encodings are the zcash/IETF ones used by Ethereum, blst, bellman and
+//! Decoding and encoding of BLS12-381 points, shared by the BLS and Groth16 code. Encodings are the zcash/IETF ones used by Ethereum, blst, bellman and
 //! arkworks: big-endian coordinates, three flag bits in the first byte (compressed,
 //! infinity, sign of y), G2 coordinates written c1 before c0.
 
@@ -91,16 +90,6 @@ pub fn decode_g2_on_curve(bytes: &[u8]) -> Result<blst_p2_affine, DecodeError> {
     Ok(point)
 }
 
-pub fn g1_is_infinity(point: &blst_p1_affine) -> bool {
-    // SAFETY: plain predicate.
-    unsafe { blst_p1_affine_is_inf(point) }
-}
-
-pub fn g2_is_infinity(point: &blst_p2_affine) -> bool {
-    // SAFETY: plain predicate.
-    unsafe { blst_p2_affine_is_inf(point) }
-}
-
 /// 48-byte compressed encoding of a G1 point.
 pub fn compress_g1(point: &blst_p1_affine) -> [u8; 48] {
     let mut out = [0u8; 48];
@@ -133,90 +122,10 @@ pub fn serialize_g2(point: &blst_p2_affine) -> [u8; 192] {
     out
 }
 
-pub fn p1_affine(p: &blst_p1) -> blst_p1_affine {
-    let mut out = blst_p1_affine::default();
-    // SAFETY: plain conversion (infinity maps to blst's affine infinity).
-    unsafe { blst_p1_to_affine(&mut out, p) };
-    out
-}
-
-pub fn p2_affine(p: &blst_p2) -> blst_p2_affine {
-    let mut out = blst_p2_affine::default();
-    // SAFETY: plain conversion (infinity maps to blst's affine infinity).
-    unsafe { blst_p2_to_affine(&mut out, p) };
-    out
-}
-
-/// Many G1 points to affine form with one shared field inversion per parallel task.
-pub fn p1s_to_affine(points: &[blst_p1]) -> Vec<blst_p1_affine> {
-    use rayon::prelude::*;
-    let per_task = points.len().div_ceil(rayon::current_num_threads()).max(256);
-    points
-        .par_chunks(per_task)
-        .flat_map_iter(p1s_to_affine_serial)
-        .collect()
-}
-
-/// [`p1s_to_affine`] on the calling thread. Points at infinity are allowed.
-pub fn p1s_to_affine_serial(points: &[blst_p1]) -> Vec<blst_p1_affine> {
-    let mut out = vec![blst_p1_affine::default(); points.len()];
-    if !points.is_empty() {
-        let p = [points.as_ptr(), std::ptr::null()];
-        // SAFETY: `points.len()` contiguous points in, as many affine points out; blst
-        // maps points at infinity to the affine infinity.
-        unsafe { blst_p1s_to_affine(out.as_mut_ptr(), p.as_ptr(), points.len()) };
-    }
-    out
-}
-
-/// Many G2 points to affine form with one shared field inversion. Points at infinity
-/// are allowed.
-pub fn p2s_to_affine(points: &[blst_p2]) -> Vec<blst_p2_affine> {
-    let mut out = vec![blst_p2_affine::default(); points.len()];
-    if !points.is_empty() {
-        let p = [points.as_ptr(), std::ptr::null()];
-        // SAFETY: `points.len()` contiguous points in, as many affine points out.
-        unsafe { blst_p2s_to_affine(out.as_mut_ptr(), p.as_ptr(), points.len()) };
-    }
-    out
-}
-
-/// −p for an affine G1 point (the point at infinity is its own negation).
-pub fn neg_g1_affine(p: &blst_p1_affine) -> blst_p1_affine {
-    let mut q = blst_p1::default();
-    // SAFETY: plain conversion of a point to projective form.
-    unsafe { blst_p1_from_affine(&mut q, p) };
-    neg_g1(&q)
-}
-
-/// −p for an affine G2 point.
-pub fn neg_g2_affine(p: &blst_p2_affine) -> blst_p2_affine {
-    let mut q = blst_p2::default();
-    // SAFETY: plain conversion and negation.
-    unsafe {
-        blst_p2_from_affine(&mut q, p);
-        blst_p2_cneg(&mut q, true);
-    }
-    p2_affine(&q)
-}
-
-/// −p for a G1 point in projective form, returned in affine form.
-pub fn neg_g1(p: &blst_p1) -> blst_p1_affine {
-    let mut q = *p;
-    // SAFETY: plain negation.
-    unsafe { blst_p1_cneg(&mut q, true) };
-    p1_affine(&q)
-}
-
-/// −g1, the negated generator of G1.
-pub fn neg_g1_generator() -> blst_p1_affine {
-    // SAFETY: blst_p1_generator points to a static constant.
-    neg_g1(unsafe { &*blst_p1_generator() })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::curves::bls12_381::g1_is_infinity;
 
     /// Found by the `points` fuzz target (fuzz/regressions/points): the uncompressed
     /// encoding of the point at infinity (0x40 then zeros) decodes, and re-serializes to

@@ -1,0 +1,234 @@
+//! Group operations on BLS12-381 points: sums, doublings, negation, multiples of the
+//! generators, hashing to a point, and the conversions to affine form.
+
+use blst::*;
+
+pub fn g1_is_infinity(point: &blst_p1_affine) -> bool {
+    // SAFETY: plain predicate.
+    unsafe { blst_p1_affine_is_inf(point) }
+}
+
+pub fn g2_is_infinity(point: &blst_p2_affine) -> bool {
+    // SAFETY: plain predicate.
+    unsafe { blst_p2_affine_is_inf(point) }
+}
+
+pub fn p1_affine(p: &blst_p1) -> blst_p1_affine {
+    let mut out = blst_p1_affine::default();
+    // SAFETY: plain conversion (infinity maps to blst's affine infinity).
+    unsafe { blst_p1_to_affine(&mut out, p) };
+    out
+}
+
+pub fn p2_affine(p: &blst_p2) -> blst_p2_affine {
+    let mut out = blst_p2_affine::default();
+    // SAFETY: plain conversion (infinity maps to blst's affine infinity).
+    unsafe { blst_p2_to_affine(&mut out, p) };
+    out
+}
+
+/// Many G1 points to affine form with one shared field inversion per parallel task.
+pub fn p1s_to_affine(points: &[blst_p1]) -> Vec<blst_p1_affine> {
+    use rayon::prelude::*;
+    let per_task = points.len().div_ceil(rayon::current_num_threads()).max(256);
+    points
+        .par_chunks(per_task)
+        .flat_map_iter(p1s_to_affine_serial)
+        .collect()
+}
+
+/// [`p1s_to_affine`] on the calling thread. Points at infinity are allowed.
+pub fn p1s_to_affine_serial(points: &[blst_p1]) -> Vec<blst_p1_affine> {
+    let mut out = vec![blst_p1_affine::default(); points.len()];
+    if !points.is_empty() {
+        let p = [points.as_ptr(), std::ptr::null()];
+        // SAFETY: `points.len()` contiguous points in, as many affine points out; blst
+        // maps points at infinity to the affine infinity.
+        unsafe { blst_p1s_to_affine(out.as_mut_ptr(), p.as_ptr(), points.len()) };
+    }
+    out
+}
+
+/// Many G2 points to affine form with one shared field inversion. Points at infinity
+/// are allowed.
+pub fn p2s_to_affine(points: &[blst_p2]) -> Vec<blst_p2_affine> {
+    let mut out = vec![blst_p2_affine::default(); points.len()];
+    if !points.is_empty() {
+        let p = [points.as_ptr(), std::ptr::null()];
+        // SAFETY: `points.len()` contiguous points in, as many affine points out.
+        unsafe { blst_p2s_to_affine(out.as_mut_ptr(), p.as_ptr(), points.len()) };
+    }
+    out
+}
+
+/// −p for an affine G1 point (the point at infinity is its own negation).
+pub fn neg_g1_affine(p: &blst_p1_affine) -> blst_p1_affine {
+    let mut q = blst_p1::default();
+    // SAFETY: plain conversion of a point to projective form.
+    unsafe { blst_p1_from_affine(&mut q, p) };
+    neg_g1(&q)
+}
+
+/// −p for an affine G2 point.
+pub fn neg_g2_affine(p: &blst_p2_affine) -> blst_p2_affine {
+    let mut q = blst_p2::default();
+    // SAFETY: plain conversion and negation.
+    unsafe {
+        blst_p2_from_affine(&mut q, p);
+        blst_p2_cneg(&mut q, true);
+    }
+    p2_affine(&q)
+}
+
+/// −p for a G1 point in projective form, returned in affine form.
+pub fn neg_g1(p: &blst_p1) -> blst_p1_affine {
+    let mut q = *p;
+    // SAFETY: plain negation.
+    unsafe { blst_p1_cneg(&mut q, true) };
+    p1_affine(&q)
+}
+
+/// −g1, the negated generator of G1.
+pub fn neg_g1_generator() -> blst_p1_affine {
+    // SAFETY: blst_p1_generator points to a static constant.
+    neg_g1(unsafe { &*blst_p1_generator() })
+}
+
+/// a + b in G1 (blst's complete addition: a = b and the identity are handled).
+pub fn g1_add(a: &blst_p1, b: &blst_p1) -> blst_p1 {
+    let mut out = blst_p1::default();
+    // SAFETY: addition of valid points.
+    unsafe { blst_p1_add_or_double(&mut out, a, b) };
+    out
+}
+
+pub fn g1_double(a: &blst_p1) -> blst_p1 {
+    let mut out = blst_p1::default();
+    // SAFETY: doubling of a valid point.
+    unsafe { blst_p1_double(&mut out, a) };
+    out
+}
+
+/// a + b in G2.
+pub fn g2_add(a: &blst_p2, b: &blst_p2) -> blst_p2 {
+    let mut out = blst_p2::default();
+    // SAFETY: addition of valid points.
+    unsafe { blst_p2_add_or_double(&mut out, a, b) };
+    out
+}
+
+pub fn g2_double(a: &blst_p2) -> blst_p2 {
+    let mut out = blst_p2::default();
+    // SAFETY: doubling of a valid point.
+    unsafe { blst_p2_double(&mut out, a) };
+    out
+}
+
+/// blst's Jacobian point (X·Z, Y·Z², Z) with the affine form of the projective
+/// (X : Y : Z), the form the GPU kernels write. Z = 0 is the identity in both.
+pub fn g1_from_projective(x: blst_fp, y: blst_fp, z: blst_fp) -> blst_p1 {
+    let mut p = blst_p1 { x, y, z };
+    let mut zz = blst_fp::default();
+    // SAFETY: field operations on valid elements.
+    unsafe {
+        blst_fp_sqr(&mut zz, &z);
+        blst_fp_mul(&mut p.x, &x, &z);
+        blst_fp_mul(&mut p.y, &y, &zz);
+    }
+    p
+}
+
+/// [`g1_from_projective`] in G2.
+pub fn g2_from_projective(x: blst_fp2, y: blst_fp2, z: blst_fp2) -> blst_p2 {
+    let mut p = blst_p2 { x, y, z };
+    let mut zz = blst_fp2::default();
+    // SAFETY: field operations on valid elements.
+    unsafe {
+        blst_fp2_sqr(&mut zz, &z);
+        blst_fp2_mul(&mut p.x, &x, &z);
+        blst_fp2_mul(&mut p.y, &y, &zz);
+    }
+    p
+}
+
+/// The generator of G1.
+pub fn g1_generator() -> blst_p1 {
+    // SAFETY: blst_p1_generator points to a static constant.
+    unsafe { *blst_p1_generator() }
+}
+
+/// The generator of G2.
+pub fn g2_generator() -> blst_p2 {
+    // SAFETY: blst_p2_generator points to a static constant.
+    unsafe { *blst_p2_generator() }
+}
+
+/// k·G1's generator.
+pub fn g1_generator_times(k: u64) -> blst_p1 {
+    let mut p = blst_p1::default();
+    // SAFETY: the generator times a 64-bit scalar given as 8 little-endian bytes.
+    unsafe { blst_p1_mult(&mut p, blst_p1_generator(), k.to_le_bytes().as_ptr(), 64) };
+    p
+}
+
+/// k·G2's generator.
+pub fn g2_generator_times(k: u64) -> blst_p2 {
+    let mut p = blst_p2::default();
+    // SAFETY: as above, in G2.
+    unsafe { blst_p2_mult(&mut p, blst_p2_generator(), k.to_le_bytes().as_ptr(), 64) };
+    p
+}
+
+/// A point of G1 from `message`, by hash to curve with an empty tag: a random point for
+/// inputs whose discrete log nobody knows.
+pub fn g1_hash(message: &[u8]) -> blst_p1 {
+    let mut p = blst_p1::default();
+    // SAFETY: blst reads `message` and writes one point.
+    unsafe {
+        blst_hash_to_g1(
+            &mut p,
+            message.as_ptr(),
+            message.len(),
+            [].as_ptr(),
+            0,
+            [].as_ptr(),
+            0,
+        )
+    };
+    p
+}
+
+/// A point of G2 from `message`, as [`g1_hash`].
+pub fn g2_hash(message: &[u8]) -> blst_p2 {
+    let mut p = blst_p2::default();
+    // SAFETY: blst reads `message` and writes one point.
+    unsafe {
+        blst_hash_to_g2(
+            &mut p,
+            message.as_ptr(),
+            message.len(),
+            [].as_ptr(),
+            0,
+            [].as_ptr(),
+            0,
+        )
+    };
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multiples_of_the_generator_add_up() {
+        let two = g1_double(&g1_generator());
+        let three = g1_add(&two, &g1_generator());
+        assert_eq!(p1_affine(&three), p1_affine(&g1_generator_times(3)));
+        let two = g2_double(&g2_generator());
+        let three = g2_add(&two, &g2_generator());
+        assert_eq!(p2_affine(&three), p2_affine(&g2_generator_times(3)));
+        assert_eq!(neg_g1_generator(), neg_g1(&g1_generator()));
+        assert!(g1_is_infinity(&p1_affine(&g1_generator_times(0))));
+    }
+}

@@ -1,0 +1,97 @@
+//! The scalar field Fr of BLS12-381 (the group order r), in blst's Montgomery form.
+
+use blst::{
+    blst_fr, blst_fr_add, blst_fr_from_scalar, blst_fr_from_uint64, blst_fr_mul, blst_scalar,
+    blst_scalar_fr_check, blst_scalar_from_bendian, blst_scalar_from_fr,
+};
+
+/// An element of Fr.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Fr(blst_fr);
+
+impl Fr {
+    pub fn from_u64(v: u64) -> Self {
+        let mut out = blst_fr::default();
+        // SAFETY: blst reads four limbs.
+        unsafe { blst_fr_from_uint64(&mut out, [v, 0, 0, 0].as_ptr()) };
+        Self(out)
+    }
+
+    /// The element of a 32-byte big-endian integer if it is below r (canonical), else
+    /// `None`: an integer of r or more would alias a smaller one.
+    pub fn from_be_bytes_canonical(bytes: &[u8; 32]) -> Option<Self> {
+        let mut scalar = blst_scalar::default();
+        // SAFETY: `bytes` holds the 32 bytes blst reads.
+        unsafe { blst_scalar_from_bendian(&mut scalar, bytes.as_ptr()) };
+        // SAFETY: plain predicate.
+        if !unsafe { blst_scalar_fr_check(&scalar) } {
+            return None;
+        }
+        let mut fr = blst_fr::default();
+        // SAFETY: plain conversion into Montgomery form.
+        unsafe { blst_fr_from_scalar(&mut fr, &scalar) };
+        Some(Self(fr))
+    }
+
+    /// The canonical little-endian bytes (the form MSM scalars take).
+    pub fn to_le_bytes(&self) -> [u8; 32] {
+        let mut s = blst_scalar::default();
+        // SAFETY: plain conversion out of Montgomery form.
+        unsafe { blst_scalar_from_fr(&mut s, &self.0) };
+        s.b
+    }
+}
+
+impl std::ops::Add for Fr {
+    type Output = Fr;
+
+    fn add(self, other: Fr) -> Fr {
+        let mut out = blst_fr::default();
+        // SAFETY: plain field addition.
+        unsafe { blst_fr_add(&mut out, &self.0, &other.0) };
+        Fr(out)
+    }
+}
+
+impl std::ops::AddAssign for Fr {
+    fn add_assign(&mut self, other: Fr) {
+        *self = *self + other;
+    }
+}
+
+impl std::ops::Mul for Fr {
+    type Output = Fr;
+
+    fn mul(self, other: Fr) -> Fr {
+        let mut out = blst_fr::default();
+        // SAFETY: plain field multiplication.
+        unsafe { blst_fr_mul(&mut out, &self.0, &other.0) };
+        Fr(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// r, big-endian.
+    const R: [u8; 32] = [
+        0x73, 0xed, 0xa7, 0x53, 0x29, 0x9d, 0x7d, 0x48, 0x33, 0x39, 0xd8, 0x08, 0x09, 0xa1, 0xd8,
+        0x05, 0x53, 0xbd, 0xa4, 0x02, 0xff, 0xfe, 0x5b, 0xfe, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00,
+        0x00, 0x01,
+    ];
+
+    #[test]
+    fn arithmetic_and_the_canonical_bound() {
+        assert_eq!(Fr::from_u64(6) * Fr::from_u64(7), Fr::from_u64(42));
+        assert_eq!(Fr::from_u64(40) + Fr::from_u64(2), Fr::from_u64(42));
+        assert_eq!(Fr::from_u64(0x0102).to_le_bytes()[..2], [0x02, 0x01]);
+        assert_eq!(Fr::from_be_bytes_canonical(&R), None);
+        let mut r_minus_one = R;
+        r_minus_one[31] = 0;
+        let max = Fr::from_be_bytes_canonical(&r_minus_one).expect("r - 1 is canonical");
+        // (r − 1) + 1 = 0.
+        assert_eq!(max + Fr::from_u64(1), Fr::from_u64(0));
+    }
+}
