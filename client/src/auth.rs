@@ -12,7 +12,7 @@ use crate::ClientError;
 
 /// Reads a bearer token from a file (its first line; surrounding space ignored).
 pub fn read_token(path: &Path) -> Result<String, ClientError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ClientError::Read {
+    let text = std::fs::read_to_string(path).map_err(|source| ClientError::TokenFile {
         path: path.to_path_buf(),
         source,
     })?;

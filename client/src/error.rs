@@ -12,6 +12,11 @@ pub enum ClientError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read the token file {}: {source}", path.display())]
+    TokenFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: no token in the file", .0.display())]
     EmptyTokenFile(PathBuf),
     #[error("the token holds characters a header cannot carry")]

@@ -266,9 +266,11 @@ pub fn groth16_proofs(n: usize, bad_percent: u64, rng: &mut Rng) -> Vec<(ProofIn
 /// compressed layout: every point a different multiple of the generator, so no two keys
 /// are equal and none is degenerate (`veribatch load --attack register-flood`).
 pub fn distinct_groth16_key(n: u64) -> Vec<u8> {
-    let base = n.wrapping_mul(1_000_003).wrapping_add(7);
-    let g1 = |k: u64| curve::compress_g1(&curve::p1_affine(&curve::g1_generator_times(base * k)));
-    let g2 = |k: u64| curve::compress_g2(&curve::p2_affine(&curve::g2_generator_times(base * k)));
+    // In Fr: n·1000003 + 7 times small k overflows no integer and is never zero.
+    let base = curve::Fr::from_u64(n) * curve::Fr::from_u64(1_000_003) + curve::Fr::from_u64(7);
+    let scalar = |k: u64| base * curve::Fr::from_u64(k);
+    let g1 = |k: u64| curve::compress_g1(&curve::p1_affine(&scalar(k).times_g1_generator()));
+    let g2 = |k: u64| curve::compress_g2(&curve::p2_affine(&scalar(k).times_g2_generator()));
     let mut key = Vec::with_capacity(48 + 3 * 96 + 8 + 2 * 48);
     key.extend_from_slice(&g1(2));
     for k in [3, 5, 7] {
@@ -309,7 +311,7 @@ mod tests {
         assert!(items.iter().any(|i| i.1 == Expected::Invalid));
         assert!(items.iter().any(|i| i.1 == Expected::Malformed));
 
-        for n in [0, 1, 1 << 40] {
+        for n in [0, 1, 1 << 40, u64::MAX] {
             let key = distinct_groth16_key(n);
             assert_eq!(
                 crate::groth16::KeyFormat::detect(&key),

@@ -157,17 +157,23 @@ pub struct Connection {
 /// How long an idle connection is watched before it is closed. A call is counted when
 /// hyper first polls its stream's task, which runs just after the connection task has
 /// read the call's headers, so a request read at the moment the idle time ran out would
-/// be cut if the connection closed at once. A byte read during the grace restarts it (the
-/// call it carries is counted within the next); so does nothing a client that pings less
-/// often than this, which is closed.
+/// be cut if the connection closed at once. A byte read during the grace starts another
+/// (the call it carries is counted within it), at most [`CLOSING_GRACES`] in all, so a
+/// client that sends pings or window updates faster than that is closed too. What is
+/// left: a request whose stream task waits longer than the graces to run (a starved
+/// runtime), or that arrives in the last one, meets a closed connection, as a request
+/// racing any idle close does; clients resend (ours does on a transport error).
 const CLOSING_GRACE: Duration = Duration::from_millis(50);
+const CLOSING_GRACES: u32 = 4;
 
 #[derive(Clone, Copy)]
 struct Closing {
-    /// The calls started when the grace began: another since then is a call.
+    /// The calls started when the first grace began: another since then is a call.
     started: u64,
-    /// Whether a byte was read during the grace.
+    /// Whether a byte was read during this grace.
     read: bool,
+    /// Graces watched so far.
+    graces: u32,
 }
 
 impl Connection {
@@ -184,16 +190,25 @@ impl Connection {
                 (Some(since), closing) => {
                     let idle_at = since + self.idle_timeout;
                     match closing {
-                        Some(c) if c.started == started && !c.read => return true,
-                        // A call started (and ended) during the grace: idle counts
+                        // A call started (and ended) during the graces: idle counts
                         // from its end.
                         Some(c) if c.started != started => idle_at.max(now),
-                        _ if idle_at > now => idle_at,
-                        // Idle now, or bytes read during the grace: watch a grace more.
-                        _ => {
+                        Some(c) if !c.read || c.graces >= CLOSING_GRACES => return true,
+                        // Bytes read during the grace: watch one more.
+                        Some(c) => {
+                            self.closing = Some(Closing {
+                                read: false,
+                                graces: c.graces + 1,
+                                ..c
+                            });
+                            now + CLOSING_GRACE
+                        }
+                        None if idle_at > now => idle_at,
+                        None => {
                             self.closing = Some(Closing {
                                 started,
                                 read: false,
+                                graces: 1,
                             });
                             now + CLOSING_GRACE
                         }

@@ -27,11 +27,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use blst::{
-    blst_p1, blst_p1_add_or_double_affine, blst_p1_affine, blst_p1_affine_is_equal,
-    blst_p1_generator, blst_p1_is_equal, blst_p2, blst_p2_add_or_double_affine, blst_p2_generator,
-    blst_p2_is_equal, blst_p2_to_affine,
-};
+use blst::{blst_p1, blst_p1_affine, blst_p2};
+
+use crate::curves::bls12_381 as curve;
 
 /// How often device answers are recomputed on the CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,25 +307,23 @@ pub trait Same {
 
 impl Same for blst_p1 {
     fn same(&self, other: &Self) -> bool {
-        // SAFETY: plain comparison of projective points.
-        unsafe { blst_p1_is_equal(self, other) }
+        curve::g1_eq(self, other)
     }
 }
 
 impl Same for blst_p2 {
     fn same(&self, other: &Self) -> bool {
-        // SAFETY: plain comparison of projective points.
-        unsafe { blst_p2_is_equal(self, other) }
+        curve::g2_eq(self, other)
     }
 }
 
 impl Same for Vec<blst_p1_affine> {
     fn same(&self, other: &Self) -> bool {
         self.len() == other.len()
-            && self.iter().zip(other).all(|(a, b)| {
-                // SAFETY: plain comparison of affine points.
-                unsafe { blst_p1_affine_is_equal(a, b) }
-            })
+            && self
+                .iter()
+                .zip(other)
+                .all(|(a, b)| curve::g1_affine_eq(a, b))
     }
 }
 
@@ -348,29 +344,16 @@ pub trait Corrupt: Sized {
     fn corrupt(self, fault: Fault) -> Self;
 }
 
+/// A point plus the generator: wrong, and still a point.
 impl Corrupt for blst_p1 {
     fn corrupt(self, _: Fault) -> Self {
-        let mut out = blst_p1::default();
-        // SAFETY: the generator is a valid point; plain addition.
-        unsafe {
-            let mut g = blst::blst_p1_affine::default();
-            blst::blst_p1_to_affine(&mut g, blst_p1_generator());
-            blst_p1_add_or_double_affine(&mut out, &self, &g);
-        }
-        out
+        curve::g1_add(&self, &curve::g1_generator())
     }
 }
 
 impl Corrupt for blst_p2 {
     fn corrupt(self, _: Fault) -> Self {
-        let mut out = blst_p2::default();
-        // SAFETY: the generator is a valid point; plain addition.
-        unsafe {
-            let mut g = blst::blst_p2_affine::default();
-            blst_p2_to_affine(&mut g, blst_p2_generator());
-            blst_p2_add_or_double_affine(&mut out, &self, &g);
-        }
-        out
+        curve::g2_add(&self, &curve::g2_generator())
     }
 }
 
@@ -382,12 +365,7 @@ impl Corrupt for Vec<blst_p1_affine> {
             }
             _ => {
                 if let Some(first) = self.first_mut() {
-                    let mut p = blst_p1::default();
-                    // SAFETY: plain conversion of a valid point.
-                    unsafe { blst::blst_p1_from_affine(&mut p, first) };
-                    let p = p.corrupt(fault);
-                    // SAFETY: plain conversion.
-                    unsafe { blst::blst_p1_to_affine(first, &p) };
+                    *first = curve::p1_affine(&curve::g1_from_affine(first).corrupt(fault));
                 }
             }
         }

@@ -1,11 +1,9 @@
 //! Aggregation, signing and hashing to G2.
 
-use blst::*;
-
 use super::keys::{PublicKeyCache, Signature, signature_to_point};
 use super::{PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SIGNATURE_BYTES};
 use crate::backend::Backend;
-use crate::curves::bls12_381::{compress_g1, compress_g2, p1_affine, p2_affine};
+use crate::curves::bls12_381::{Scalar, compress_g1, compress_g2, p1_affine, p2_affine};
 use crate::error::{ErrorKind, Field, InputError, Range};
 
 /// Aggregate, exactly as the BLS draft and Ethereum's reference (py_ecc) define it: the
@@ -62,7 +60,7 @@ pub fn aggregate_public_keys(
 }
 
 /// A secret key: a big-endian scalar in [1, r).
-pub struct SecretKey(blst_scalar);
+pub struct SecretKey(Scalar);
 
 impl SecretKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, InputError> {
@@ -76,38 +74,26 @@ impl SecretKey {
                 },
             ));
         }
-        let mut scalar = blst_scalar::default();
-        // SAFETY: `bytes` holds the 32 bytes blst reads.
-        unsafe { blst_scalar_from_bendian(&mut scalar, bytes.as_ptr()) };
-        // SAFETY: plain predicate: nonzero and below the group order.
-        if !unsafe { blst_sk_check(&scalar) } {
-            return Err(InputError::new(
-                Field::SecretKey,
-                None,
-                ErrorKind::OutOfRange(Range::SecretKey),
-            ));
-        }
-        Ok(Self(scalar))
+        let bytes: &[u8; 32] = bytes.try_into().expect("length checked above");
+        Scalar::from_be_bytes_nonzero(bytes)
+            .map(Self)
+            .ok_or_else(|| {
+                InputError::new(
+                    Field::SecretKey,
+                    None,
+                    ErrorKind::OutOfRange(Range::SecretKey),
+                )
+            })
     }
 
     /// SkToPk: the 48-byte compressed public key sk·g1.
     pub fn public_key(&self) -> [u8; PUBLIC_KEY_BYTES] {
-        let mut p = blst_p1::default();
-        // SAFETY: plain scalar multiplication of the generator.
-        unsafe { blst_sk_to_pk_in_g1(&mut p, &self.0) };
-        compress_g1(&p1_affine(&p))
+        compress_g1(&p1_affine(&self.0.times_g1_generator()))
     }
 
     /// CoreSign: sk·H(message).
     pub fn sign(&self, backend: &dyn Backend, message: &[u8], dst: &[u8]) -> Signature {
         let hash = backend.hash_to_g2(&[message], dst)[0];
-        let mut h = blst_p2::default();
-        let mut sig = blst_p2::default();
-        // SAFETY: plain conversions and scalar multiplication.
-        unsafe {
-            blst_p2_from_affine(&mut h, &hash);
-            blst_sign_pk_in_g1(&mut sig, &h, &self.0);
-        }
-        Signature::from_point(p2_affine(&sig))
+        Signature::from_point(p2_affine(&self.0.times_g2(&hash)))
     }
 }

@@ -94,6 +94,37 @@ pub fn neg_g1_generator() -> blst_p1_affine {
     neg_g1(unsafe { &*blst_p1_generator() })
 }
 
+/// Whether a and b are the same point of G1 (whatever their projective coordinates).
+pub fn g1_eq(a: &blst_p1, b: &blst_p1) -> bool {
+    // SAFETY: plain comparison of projective points.
+    unsafe { blst_p1_is_equal(a, b) }
+}
+
+pub fn g2_eq(a: &blst_p2, b: &blst_p2) -> bool {
+    // SAFETY: plain comparison of projective points.
+    unsafe { blst_p2_is_equal(a, b) }
+}
+
+pub fn g1_affine_eq(a: &blst_p1_affine, b: &blst_p1_affine) -> bool {
+    // SAFETY: plain comparison of affine points.
+    unsafe { blst_p1_affine_is_equal(a, b) }
+}
+
+/// An affine point in projective form.
+pub fn g1_from_affine(p: &blst_p1_affine) -> blst_p1 {
+    let mut out = blst_p1::default();
+    // SAFETY: plain conversion of a valid point.
+    unsafe { blst_p1_from_affine(&mut out, p) };
+    out
+}
+
+pub fn g2_from_affine(p: &blst_p2_affine) -> blst_p2 {
+    let mut out = blst_p2::default();
+    // SAFETY: plain conversion of a valid point.
+    unsafe { blst_p2_from_affine(&mut out, p) };
+    out
+}
+
 /// a + b in G1 (blst's complete addition: a = b and the identity are handled).
 pub fn g1_add(a: &blst_p1, b: &blst_p1) -> blst_p1 {
     let mut out = blst_p1::default();

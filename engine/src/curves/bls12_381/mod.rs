@@ -10,4 +10,4 @@ mod scalar;
 
 pub use encoding::*;
 pub use group::*;
-pub use scalar::Fr;
+pub use scalar::{Fr, Scalar};

@@ -1,9 +1,12 @@
 //! The scalar field Fr of BLS12-381 (the group order r), in blst's Montgomery form.
 
 use blst::{
-    blst_fr, blst_fr_add, blst_fr_from_scalar, blst_fr_from_uint64, blst_fr_mul, blst_scalar,
-    blst_scalar_fr_check, blst_scalar_from_bendian, blst_scalar_from_fr,
+    blst_fr, blst_fr_add, blst_fr_from_scalar, blst_fr_from_uint64, blst_fr_mul, blst_p1, blst_p2,
+    blst_p2_affine, blst_scalar, blst_scalar_fr_check, blst_scalar_from_bendian,
+    blst_scalar_from_fr, blst_sign_pk_in_g1, blst_sk_check, blst_sk_to_pk_in_g1,
 };
+
+use super::g2_from_affine;
 
 /// An element of Fr.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,6 +35,36 @@ impl Fr {
         // SAFETY: plain conversion into Montgomery form.
         unsafe { blst_fr_from_scalar(&mut fr, &scalar) };
         Some(Self(fr))
+    }
+
+    /// self·g1, G1's generator.
+    pub fn times_g1_generator(&self) -> blst::blst_p1 {
+        let mut p = blst::blst_p1::default();
+        // SAFETY: the generator times 255 bits of a little-endian scalar.
+        unsafe {
+            blst::blst_p1_mult(
+                &mut p,
+                blst::blst_p1_generator(),
+                self.to_le_bytes().as_ptr(),
+                255,
+            )
+        };
+        p
+    }
+
+    /// self·g2, G2's generator.
+    pub fn times_g2_generator(&self) -> blst::blst_p2 {
+        let mut p = blst::blst_p2::default();
+        // SAFETY: as above, in G2.
+        unsafe {
+            blst::blst_p2_mult(
+                &mut p,
+                blst::blst_p2_generator(),
+                self.to_le_bytes().as_ptr(),
+                255,
+            )
+        };
+        p
     }
 
     /// The canonical little-endian bytes (the form MSM scalars take).
@@ -71,6 +104,39 @@ impl std::ops::Mul for Fr {
     }
 }
 
+/// An integer in [1, r) in plain (not Montgomery) form, as scalar multiplication takes
+/// it: a BLS secret key.
+#[derive(Clone)]
+#[repr(transparent)]
+pub struct Scalar(blst_scalar);
+
+impl Scalar {
+    /// The scalar of a 32-byte big-endian integer if it is nonzero and below r.
+    pub fn from_be_bytes_nonzero(bytes: &[u8; 32]) -> Option<Self> {
+        let mut scalar = blst_scalar::default();
+        // SAFETY: `bytes` holds the 32 bytes blst reads.
+        unsafe { blst_scalar_from_bendian(&mut scalar, bytes.as_ptr()) };
+        // SAFETY: plain predicate: nonzero and below the group order.
+        unsafe { blst_sk_check(&scalar) }.then_some(Self(scalar))
+    }
+
+    /// self·g1, G1's generator.
+    pub fn times_g1_generator(&self) -> blst_p1 {
+        let mut p = blst_p1::default();
+        // SAFETY: plain scalar multiplication of the generator.
+        unsafe { blst_sk_to_pk_in_g1(&mut p, &self.0) };
+        p
+    }
+
+    /// self·p for a point of G2.
+    pub fn times_g2(&self, p: &blst_p2_affine) -> blst_p2 {
+        let mut out = blst_p2::default();
+        // SAFETY: plain scalar multiplication of a valid point.
+        unsafe { blst_sign_pk_in_g1(&mut out, &g2_from_affine(p), &self.0) };
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +159,25 @@ mod tests {
         let max = Fr::from_be_bytes_canonical(&r_minus_one).expect("r - 1 is canonical");
         // (r − 1) + 1 = 0.
         assert_eq!(max + Fr::from_u64(1), Fr::from_u64(0));
+        // (r − 1)·G = −G.
+        use crate::curves::bls12_381::{g1_generator_times, neg_g1, p1_affine};
+        assert_eq!(
+            p1_affine(&max.times_g1_generator()),
+            neg_g1(&g1_generator_times(1))
+        );
+    }
+
+    #[test]
+    fn secret_scalars_are_nonzero_and_below_r() {
+        use crate::curves::bls12_381::{g1_generator_times, p1_affine};
+        assert!(Scalar::from_be_bytes_nonzero(&[0; 32]).is_none());
+        assert!(Scalar::from_be_bytes_nonzero(&R).is_none());
+        let mut seven = [0; 32];
+        seven[31] = 7;
+        let s = Scalar::from_be_bytes_nonzero(&seven).unwrap();
+        assert_eq!(
+            p1_affine(&s.times_g1_generator()),
+            p1_affine(&g1_generator_times(7))
+        );
     }
 }
