@@ -7,7 +7,9 @@
 use libfuzzer_sys::fuzz_target;
 use veribatch_engine::bls::keys::{deserialize_g1, signature_to_point};
 use veribatch_engine::bls::{PublicKey, Signature};
-use veribatch_engine::curves::bls12_381::{self as points, compress_g1, compress_g2, serialize_g1, serialize_g2};
+use veribatch_engine::curves::bls12_381::{
+    self as points, compress_g1, compress_g2, serialize_g1, serialize_g2,
+};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(p) = points::decode_g1(data) {

@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use prost::Message;
 use veribatch_engine::ProofInput;
 use veribatch_engine::bls::SignatureSet;
-use veribatch_engine::merkle::multiproof_verdict;
+use veribatch_engine::merkle::{mixed_length, multiproof_verdict};
 use veribatch_service::convert;
 use veribatch_service::proto::verify_stream_request::Request;
 use veribatch_service::proto::{RegisterVerifyingKeyRequest, VerifyStreamRequest};
@@ -55,8 +55,7 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             let limit = (r.limit != 0).then_some(r.limit);
-            let mix = (r.mix_in_length || r.length.is_some())
-                .then(|| r.length.unwrap_or((r.chunks.len() / 32) as u64));
+            let mix = mixed_length(&r.chunks, r.mix_in_length, r.length);
             // Two code paths: the streaming root and the whole tree kept for proofs.
             let root = engine.merkle_root(&r.chunks, limit, mix);
             let tree = engine.merkle_tree(&r.chunks, limit, mix).map(|t| t.root());

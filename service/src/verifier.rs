@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
 use veribatch_engine::groth16::{KeyId, PreparedKey};
-use veribatch_engine::merkle::multiproof_verdict;
+use veribatch_engine::merkle::{mixed_length, multiproof_verdict};
 use veribatch_engine::scheduler::{Operation, Scheduler, Ticket};
 use veribatch_engine::{Engine, InputError, Verdict};
 
@@ -229,9 +229,7 @@ impl VerifierService {
         let cost = self.limits.check_merkle_root(request.chunks.len())?;
         let _admitted = self.admit(caller, cost)?;
         let limit = (request.limit != 0).then_some(request.limit);
-        let mix_in = request.length.or(request
-            .mix_in_length
-            .then_some((request.chunks.len() / 32) as u64));
+        let mix_in = mixed_length(&request.chunks, request.mix_in_length, request.length);
         let root = self
             .blocking(&self.pools.merkle, move |e| {
                 e.merkle_root(&request.chunks, limit, mix_in)

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use veribatch_engine::merkle::file::{ProofFile, Shape, hex32, node};
-use veribatch_engine::merkle::{MAX_DEPTH, depth_for, verify_multiproof};
+use veribatch_engine::merkle::{MAX_DEPTH, depth_for, mixed_length, verify_multiproof};
 
 use super::{BackendArgs, RemoteArgs};
 use crate::input;
@@ -103,8 +103,7 @@ pub struct TreeArgs {
 
 impl TreeArgs {
     fn mix_in(&self, chunks: &[u8]) -> Option<u64> {
-        self.length
-            .or(self.mix_in_length.then_some((chunks.len() / 32) as u64))
+        mixed_length(chunks, self.mix_in_length, self.length)
     }
 }
 

@@ -155,9 +155,31 @@ pub fn mix_in_length(root: &Node, length: u64) -> Node {
     hash_pair(root, &length_chunk(length))
 }
 
+/// The length mixed into a root (`mix_in_length`), as requests say it: `length` if given
+/// (an SSZ list's length in elements, for lists of packed values), else the number of
+/// chunks when `mix_in_chunk_count`; `None` for a plain root. The one rule the service,
+/// the CLI and the fuzz targets share.
+pub fn mixed_length(chunks: &[u8], mix_in_chunk_count: bool, length: Option<u64>) -> Option<u64> {
+    length.or(mix_in_chunk_count.then_some((chunks.len() / 32) as u64))
+}
+
 /// A length as SSZ serializes it into a chunk: a 256-bit little-endian integer.
 pub fn length_chunk(length: u64) -> Node {
     let mut chunk = [0u8; 32];
     chunk[..8].copy_from_slice(&length.to_le_bytes());
     chunk
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_given_length_is_mixed_in_before_the_chunk_count() {
+        let chunks = [0u8; 96];
+        assert_eq!(mixed_length(&chunks, false, None), None);
+        assert_eq!(mixed_length(&chunks, true, None), Some(3));
+        assert_eq!(mixed_length(&chunks, true, Some(70)), Some(70));
+        assert_eq!(mixed_length(&chunks, false, Some(70)), Some(70));
+    }
 }
