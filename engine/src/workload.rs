@@ -169,13 +169,13 @@ pub fn chunks(n: usize, rng: &mut Rng) -> Vec<u8> {
 /// `n` distinct points of G1: P, 2P, 3P, … for a random P (one addition each, so large
 /// inputs are cheap to make; the primitives' speed does not depend on the points).
 pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<blst_p1_affine> {
-    let start = curve::g1_hash(&rng.bytes(32));
+    let start = curve::g1_hash(&rng.bytes(32), b"");
     curve::p1s_to_affine(&multiples(start, n, curve::g1_add))
 }
 
 /// `n` distinct points of G2, made as [`g1_points`].
 pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<blst_p2_affine> {
-    let start = curve::g2_hash(&rng.bytes(32));
+    let start = curve::g2_hash(&rng.bytes(32), b"");
     curve::p2s_to_affine(&multiples(start, n, curve::g2_add))
 }
 

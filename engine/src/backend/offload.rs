@@ -398,8 +398,10 @@ impl<D: Device + 'static> Offload<D> {
 
 /// The probe's input: the first multiples of the G1 generator.
 fn probe_points() -> Vec<blst_p1_affine> {
-    use crate::curves::bls12_381::{g1_generator_times, p1s_to_affine};
-    let points: Vec<blst_p1> = (1..=8).map(g1_generator_times).collect();
+    use crate::curves::bls12_381::{Fr, p1s_to_affine};
+    let points: Vec<blst_p1> = (1..=8)
+        .map(|k| Fr::from_u64(k).times_g1_generator())
+        .collect();
     p1s_to_affine(&points)
 }
 

@@ -12,6 +12,7 @@ use blst::*;
 use rayon::prelude::*;
 
 use crate::backend::Scalars;
+use crate::curves::bls12_381::{g2_hash, p2_affine};
 
 /// Below this many points an MSM is a loop of scalar multiplications; above it, Pippenger.
 const PIPPENGER_MIN_POINTS: usize = 8;
@@ -182,28 +183,10 @@ pub fn g1_scale(points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_aff
 pub fn hash_to_g2(messages: &[&[u8]], dst: &[u8]) -> Vec<blst_p2_affine> {
     messages
         .par_iter()
-        .map(|msg| {
-            let mut p = blst_p2::default();
-            let mut out = blst_p2_affine::default();
-            // SAFETY: pointers and lengths come from live slices; no augmentation string.
-            unsafe {
-                blst_hash_to_g2(
-                    &mut p,
-                    msg.as_ptr(),
-                    msg.len(),
-                    dst.as_ptr(),
-                    dst.len(),
-                    ptr::null(),
-                    0,
-                );
-                blst_p2_to_affine(&mut out, &p);
-            }
-            out
-        })
+        .map(|msg| p2_affine(&g2_hash(msg, dst)))
         .collect()
 }
 
-/// Product of the Miller loops of the pairs, skipping pairs with a point at infinity.
 pub fn multi_miller_loop(g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12 {
     assert_eq!(
         g1.len(),

@@ -23,8 +23,8 @@ pub trait Curve {
     fn add(a: &Self::Point, b: &Self::Point) -> Self::Point;
     fn double(a: &Self::Point) -> Self::Point;
 
-    /// The coordinate of its Fp elements (`DEGREE` of them, c0 first).
-    fn field(elements: &[blst_fp]) -> Self::Field;
+    /// The coordinate whose Fp elements (`DEGREE` of them, c0 first) `element(k)` reads.
+    fn field(element: impl Fn(usize) -> blst_fp) -> Self::Field;
 
     /// blst's Jacobian point with the affine form of the kernels' projective (X : Y : Z):
     /// (X·Z, Y·Z², Z). Z = 0 is the identity in both.
@@ -50,8 +50,8 @@ impl Curve for G1 {
         curve::g1_double(a)
     }
 
-    fn field(elements: &[blst_fp]) -> blst_fp {
-        elements[0]
+    fn field(element: impl Fn(usize) -> blst_fp) -> blst_fp {
+        element(0)
     }
 
     fn from_projective(x: blst_fp, y: blst_fp, z: blst_fp) -> blst_p1 {
@@ -73,9 +73,9 @@ impl Curve for G2 {
         curve::g2_double(a)
     }
 
-    fn field(elements: &[blst_fp]) -> blst_fp2 {
+    fn field(element: impl Fn(usize) -> blst_fp) -> blst_fp2 {
         blst_fp2 {
-            fp: [elements[0], elements[1]],
+            fp: [element(0), element(1)],
         }
     }
 
@@ -88,10 +88,7 @@ impl Curve for G2 {
 /// each: `fp(i)` reads the i-th element of the nine (G2) or three (G1) from the device's
 /// words or bytes.
 pub fn projective_point<C: Curve + ?Sized>(fp: impl Fn(usize) -> blst_fp) -> C::Point {
-    let coordinate = |c: usize| {
-        let elements: Vec<blst_fp> = (0..C::DEGREE).map(|k| fp(c * C::DEGREE + k)).collect();
-        C::field(&elements)
-    };
+    let coordinate = |c: usize| C::field(|k| fp(c * C::DEGREE + k));
     C::from_projective(coordinate(0), coordinate(1), coordinate(2))
 }
 
@@ -117,7 +114,7 @@ mod tests {
     use blst::blst_fp_mul;
 
     fn multiple(k: u64) -> blst_p1 {
-        curve::g1_generator_times(k)
+        curve::Fr::from_u64(k).times_g1_generator()
     }
 
     /// Windows of 2 bits, 2 segments each: Σ_w 4^w (a_w + b_w), compared with the sum

@@ -14,6 +14,7 @@ use super::{WgpuBackend, hash};
 use crate::backend::Backend;
 use crate::backend::Thresholds;
 use crate::backend::cpu::CpuBackend;
+use crate::curves::bls12_381::{g1_hash, g2_hash};
 use crate::selftest::{self, Agreement, Level, Primitive, ScalarKind};
 use crate::workload::Rng;
 
@@ -258,37 +259,11 @@ fn fp2_operations_match_blst() {
 }
 
 fn random_g1(rng: &mut Rng) -> blst_p1 {
-    let msg = rng.next_u64().to_le_bytes();
-    let mut p = blst_p1::default();
-    unsafe {
-        blst_hash_to_g1(
-            &mut p,
-            msg.as_ptr(),
-            msg.len(),
-            b"T".as_ptr(),
-            1,
-            std::ptr::null(),
-            0,
-        )
-    };
-    p
+    g1_hash(&rng.next_u64().to_le_bytes(), b"T")
 }
 
 fn random_g2(rng: &mut Rng) -> blst_p2 {
-    let msg = rng.next_u64().to_le_bytes();
-    let mut p = blst_p2::default();
-    unsafe {
-        blst_hash_to_g2(
-            &mut p,
-            msg.as_ptr(),
-            msg.len(),
-            b"T".as_ptr(),
-            1,
-            std::ptr::null(),
-            0,
-        )
-    };
-    p
+    g2_hash(&rng.next_u64().to_le_bytes(), b"T")
 }
 
 /// Host-side helpers the point tests need for both curves.

@@ -194,53 +194,37 @@ pub fn g2_generator() -> blst_p2 {
     unsafe { *blst_p2_generator() }
 }
 
-/// k·G1's generator.
-pub fn g1_generator_times(k: u64) -> blst_p1 {
+/// hash_to_curve of `message` into G1 under the tag `dst` (RFC 9380, SSWU, random
+/// oracle): a point whose discrete log nobody knows.
+pub fn g1_hash(message: &[u8], dst: &[u8]) -> blst_p1 {
     let mut p = blst_p1::default();
-    // SAFETY: the generator times a 64-bit scalar given as 8 little-endian bytes.
-    unsafe { blst_p1_mult(&mut p, blst_p1_generator(), k.to_le_bytes().as_ptr(), 64) };
-    p
-}
-
-/// k·G2's generator.
-pub fn g2_generator_times(k: u64) -> blst_p2 {
-    let mut p = blst_p2::default();
-    // SAFETY: as above, in G2.
-    unsafe { blst_p2_mult(&mut p, blst_p2_generator(), k.to_le_bytes().as_ptr(), 64) };
-    p
-}
-
-/// A point of G1 from `message`, by hash to curve with an empty tag: a random point for
-/// inputs whose discrete log nobody knows.
-pub fn g1_hash(message: &[u8]) -> blst_p1 {
-    let mut p = blst_p1::default();
-    // SAFETY: blst reads `message` and writes one point.
+    // SAFETY: blst reads `message` and `dst` and writes one point; no augmentation string.
     unsafe {
         blst_hash_to_g1(
             &mut p,
             message.as_ptr(),
             message.len(),
-            [].as_ptr(),
-            0,
-            [].as_ptr(),
+            dst.as_ptr(),
+            dst.len(),
+            std::ptr::null(),
             0,
         )
     };
     p
 }
 
-/// A point of G2 from `message`, as [`g1_hash`].
-pub fn g2_hash(message: &[u8]) -> blst_p2 {
+/// hash_to_curve into G2, as [`g1_hash`] (the BLS signatures' H(m)).
+pub fn g2_hash(message: &[u8], dst: &[u8]) -> blst_p2 {
     let mut p = blst_p2::default();
-    // SAFETY: blst reads `message` and writes one point.
+    // SAFETY: as above.
     unsafe {
         blst_hash_to_g2(
             &mut p,
             message.as_ptr(),
             message.len(),
-            [].as_ptr(),
-            0,
-            [].as_ptr(),
+            dst.as_ptr(),
+            dst.len(),
+            std::ptr::null(),
             0,
         )
     };
@@ -250,16 +234,25 @@ pub fn g2_hash(message: &[u8]) -> blst_p2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::curves::bls12_381::Fr;
 
     #[test]
     fn multiples_of_the_generator_add_up() {
         let two = g1_double(&g1_generator());
         let three = g1_add(&two, &g1_generator());
-        assert_eq!(p1_affine(&three), p1_affine(&g1_generator_times(3)));
+        assert_eq!(
+            p1_affine(&three),
+            p1_affine(&Fr::from_u64(3).times_g1_generator())
+        );
         let two = g2_double(&g2_generator());
         let three = g2_add(&two, &g2_generator());
-        assert_eq!(p2_affine(&three), p2_affine(&g2_generator_times(3)));
+        assert_eq!(
+            p2_affine(&three),
+            p2_affine(&Fr::from_u64(3).times_g2_generator())
+        );
         assert_eq!(neg_g1_generator(), neg_g1(&g1_generator()));
-        assert!(g1_is_infinity(&p1_affine(&g1_generator_times(0))));
+        assert!(g1_is_infinity(&p1_affine(
+            &Fr::from_u64(0).times_g1_generator()
+        )));
     }
 }
