@@ -52,7 +52,43 @@ macro_rules! part {
 pub struct Module {
     pub name: &'static str,
     pub parts: &'static [Part],
-    pub entry_points: &'static [&'static str],
+    pub entry_points: &'static [Entry],
+}
+
+/// A compute entry point of the WGSL modules: dispatches name kernels by this type, and
+/// validation checks that each module defines the ones it lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Entry {
+    /// SHA-256 parents of a Merkle level.
+    MerkleLevel,
+    /// One Fp operation per invocation (differential tests).
+    FpOps,
+    /// One Fp2 operation per invocation (differential tests).
+    Fp2Ops,
+    /// One point operation per invocation (differential tests).
+    PointOps,
+    SumPoints,
+    BucketSum,
+    SegmentSum,
+    WindowReduce,
+    ScalePoints,
+}
+
+impl Entry {
+    /// The function's name in the WGSL source.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entry::MerkleLevel => "merkle_level",
+            Entry::FpOps => "fp_ops",
+            Entry::Fp2Ops => "fp2_ops",
+            Entry::PointOps => "point_ops",
+            Entry::SumPoints => "sum_points",
+            Entry::BucketSum => "bucket_sum",
+            Entry::SegmentSum => "segment_sum",
+            Entry::WindowReduce => "window_reduce",
+            Entry::ScalePoints => "scale_points",
+        }
+    }
 }
 
 /// SHA-256 of 64-byte blocks and Merkle tree levels.
@@ -63,7 +99,7 @@ pub const SHA256: Module = Module {
         part!("hash/sha256.wgsl"),
         part!("hash/merkle.wgsl"),
     ],
-    entry_points: &["merkle_level"],
+    entry_points: &[Entry::MerkleLevel],
 };
 
 /// Fp and Fp2 arithmetic, one operation per invocation (for differential tests).
@@ -77,7 +113,7 @@ pub const FIELDS: Module = Module {
         part!("ff/fp2.wgsl"),
         part!("ff/ops.wgsl"),
     ],
-    entry_points: &["fp_ops", "fp2_ops"],
+    entry_points: &[Entry::FpOps, Entry::Fp2Ops],
 };
 
 /// The curve kernels shared by G1 and G2, after the field and the curve's constants.
@@ -90,13 +126,13 @@ const CURVE_KERNELS: [Part; 6] = [
     part!("msm/scale.wgsl"),
 ];
 
-const CURVE_ENTRY_POINTS: &[&str] = &[
-    "point_ops",
-    "sum_points",
-    "bucket_sum",
-    "segment_sum",
-    "window_reduce",
-    "scale_points",
+const CURVE_ENTRY_POINTS: &[Entry] = &[
+    Entry::PointOps,
+    Entry::SumPoints,
+    Entry::BucketSum,
+    Entry::SegmentSum,
+    Entry::WindowReduce,
+    Entry::ScalePoints,
 ];
 
 /// G1 point arithmetic, sums, MSM and scaling.
@@ -196,7 +232,7 @@ impl Module {
         })?;
         let entry_points: Vec<String> =
             module.entry_points.iter().map(|e| e.name.clone()).collect();
-        for expected in self.entry_points {
+        for expected in self.entry_points.iter().map(|e| e.name()) {
             if !entry_points.iter().any(|e| e == expected) {
                 return Err(invalid(format!("entry point {expected} is missing"), None));
             }
@@ -292,8 +328,8 @@ mod tests {
                 path: "a.wgsl",
                 source: Source::File("fn f() {}\n"),
             }],
-            entry_points: &["main"],
+            entry_points: &[Entry::FpOps],
         };
-        assert!(EMPTY.validate().unwrap_err().message.contains("main"));
+        assert!(EMPTY.validate().unwrap_err().message.contains("fp_ops"));
     }
 }

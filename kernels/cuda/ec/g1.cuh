@@ -1,7 +1,7 @@
 // G1 of BLS12-381: y^2 = x^3 + 4 over Fp.
 #pragma once
 #include "ff/fp.cuh"
-#include "ec/point.cuh"
+#include "ec/formulas.cuh"
 
 namespace vb {
 

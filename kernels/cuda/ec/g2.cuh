@@ -1,7 +1,7 @@
 // G2 of BLS12-381 (the sextic twist): y^2 = x^3 + 4·(1 + u) over Fp2.
 #pragma once
 #include "ff/fp2.cuh"
-#include "ec/point.cuh"
+#include "ec/formulas.cuh"
 
 namespace vb {
 

@@ -7,9 +7,21 @@
 // and the host adds the segments and combines the windows. scale is the plain
 // per-point product for small batches.
 #pragma once
-#include "ec/point.cuh"
+#include "ec/formulas.cuh"
 
 namespace vb {
+
+// k·P for a small k (bucket weights in the MSM window reduction), right to left.
+template <class F>
+VB_HD xyz<F> mul_small(xyz<F> p, u32 k) {
+    xyz<F> acc = identity<F>();
+    while (k != 0) {
+        if (k & 1) acc = add(acc, p);
+        k >>= 1;
+        if (k != 0) p = dbl(p);
+    }
+    return acc;
+}
 
 // Σ ±points[entry & 0x7fffffff] over entries[begin..end); bit 31 of an entry negates the
 // point (the layout of the host's bucket plan, engine/src/backend/msm_plan.rs).

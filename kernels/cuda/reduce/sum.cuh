@@ -2,7 +2,7 @@
 // strided slice of the input, then a block of SUM_THREADS threads folds its partial sums
 // as a tree in shared memory. The host adds the per-block results.
 #pragma once
-#include "ec/point.cuh"
+#include "ec/formulas.cuh"
 
 // Threads per block of the sum kernels; a power of two for the tree. 128 G2 partial sums
 // (288 bytes each) are 36 KiB of static shared memory, under the 48 KiB limit.

@@ -191,6 +191,11 @@ static std::string curve_op(const std::string& op, const args_t& a) {
         const A r = to_affine(add(parse_one<P>(a[0]), parse_one<P>(a[1])));
         return hex_encode(&r, sizeof r);
     }
+    if (op == "add_affine") {
+        need(a, 2);
+        const A r = to_affine(add(parse_one<P>(a[0]), parse_one<A>(a[1])));
+        return hex_encode(&r, sizeof r);
+    }
     if (op == "dbl") {
         need(a, 1);
         const A r = to_affine(dbl(parse_one<P>(a[0])));

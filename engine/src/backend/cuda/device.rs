@@ -2,7 +2,6 @@
 //! (cudarc's dynamic loading), so this code builds and runs on machines without CUDA and
 //! reports why CUDA is unavailable instead of failing.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cudarc::driver::{
@@ -10,6 +9,8 @@ use cudarc::driver::{
     ValidAsZeroBits, sys,
 };
 use cudarc::nvrtc::Ptx;
+
+use veribatch_kernels::cuda::Kernel;
 
 use super::nvrtc;
 use super::{CudaError, guarded};
@@ -94,7 +95,7 @@ fn probe() -> Result<Vec<DeviceDescription>, CudaError> {
 }
 
 fn driver(e: cudarc::driver::DriverError) -> CudaError {
-    CudaError::Driver(format!("{e:?}"))
+    CudaError::Driver(e)
 }
 
 /// One device with the kernels compiled for it (a CUBIN for its exact architecture,
@@ -102,7 +103,8 @@ fn driver(e: cudarc::driver::DriverError) -> CudaError {
 pub struct Cuda {
     description: DeviceDescription,
     stream: Arc<CudaStream>,
-    functions: HashMap<&'static str, CudaFunction>,
+    /// Every kernel's function, in the order of [`Kernel::ALL`].
+    functions: Vec<CudaFunction>,
     /// One job at a time: jobs share the stream and its buffers' lifetimes.
     lock: Mutex<()>,
 }
@@ -128,10 +130,10 @@ impl Cuda {
         guarded(|| {
             let ctx = CudaContext::new(description.ordinal).map_err(driver)?;
             let module = ctx.load_module(Ptx::from_binary(cubin)).map_err(driver)?;
-            let mut functions = HashMap::new();
-            for name in veribatch_kernels::cuda::KERNELS {
-                functions.insert(name, module.load_function(name).map_err(driver)?);
-            }
+            let functions = Kernel::ALL
+                .iter()
+                .map(|kernel| module.load_function(kernel.name()).map_err(driver))
+                .collect::<Result<_, _>>()?;
             Ok(Self {
                 stream: ctx.default_stream(),
                 description,
@@ -186,16 +188,12 @@ impl Job<'_> {
     /// Launches `kernel` on `blocks` × `threads` with `args` in order.
     pub fn launch(
         &self,
-        kernel: &'static str,
+        kernel: Kernel,
         blocks: u32,
         threads: u32,
         args: &[Arg],
     ) -> Result<(), CudaError> {
-        let function = self
-            .cuda
-            .functions
-            .get(kernel)
-            .ok_or_else(|| CudaError::Driver(format!("no kernel {kernel}")))?;
+        let function = &self.cuda.functions[kernel.index()];
         let mut launch = self.cuda.stream.launch_builder(function);
         for arg in args {
             match arg {
@@ -218,13 +216,13 @@ impl Job<'_> {
     /// Launches a one-thread-per-item kernel over `items` items.
     pub fn launch_items(
         &self,
-        kernel: &'static str,
+        kernel: Kernel,
         items: usize,
         args: &[Arg],
     ) -> Result<(), CudaError> {
         const THREADS: u32 = 256;
         let blocks = u32::try_from(items.div_ceil(THREADS as usize))
-            .map_err(|_| CudaError::Driver(format!("{items} items are too many for one launch")))?;
+            .map_err(|_| CudaError::TooManyItems(items))?;
         self.launch(kernel, blocks, THREADS, args)
     }
 }

@@ -326,8 +326,8 @@ impl Blst for G2 {
     }
 }
 
-/// Add and double on random projective forms, including P + P, P + (−P) and the
-/// identity on either side.
+/// Add (projective and mixed) and double on random projective forms, including P + P,
+/// P + (−P) and the identity on either side.
 fn check_point_formulas<C: Blst>(seed: u64) {
     let mut rng = Rng::new(seed);
     let mut points = C::points(40, &mut rng);
@@ -346,6 +346,13 @@ fn check_point_formulas<C: Blst>(seed: u64) {
             let pa = C::projective(&a, &C::field(&mut rng));
             let pb = C::projective(&b, &C::field(&mut rng));
             lines.push(format!("{}_add {} {}", C::NAME, hex_of(&pa), hex_of(&pb)));
+            expected.push(hex_of(&[C::add(&a, &b)]));
+            lines.push(format!(
+                "{}_add_affine {} {}",
+                C::NAME,
+                hex_of(&pa),
+                hex_of(&[b])
+            ));
             expected.push(hex_of(&[C::add(&a, &b)]));
         }
         let pa = C::projective(p, &C::field(&mut rng));

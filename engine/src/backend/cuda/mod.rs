@@ -43,10 +43,25 @@ pub enum CudaError {
          folder to LD_LIBRARY_PATH, or use kernels compiled ahead of time (--cuda-kernels)"
     )]
     NoNvrtc,
-    #[error("NVRTC: {0}")]
-    Compile(String),
-    #[error("CUDA driver: {0}")]
-    Driver(String),
+    /// An NVRTC call failed (its name and NVRTC's description of the status).
+    #[error("NVRTC: {call}: {message}")]
+    Nvrtc { call: &'static str, message: String },
+    /// NVRTC compiled the kernels with errors: its log.
+    #[error("NVRTC could not compile the kernels for {arch}:\n{log}")]
+    Compile { arch: String, log: String },
+    #[error("{0:?} is not a GPU architecture: expected sm_XY, e.g. sm_80 or sm_90")]
+    NotAnArchitecture(String),
+    #[error("the CUDA sources: {0}")]
+    Source(#[from] veribatch_kernels::cuda::SourceError),
+    #[error("the CUDA sources hold a NUL byte")]
+    NulInSource,
+    #[error("CUDA driver: {0:?}")]
+    Driver(cudarc::driver::DriverError),
+    #[error("{0} items are too many for one launch")]
+    TooManyItems(usize),
+    /// cudarc panicked (a missing symbol in an old driver or NVRTC, say): its message.
+    #[error("cudarc panicked: {0}")]
+    Panicked(String),
     #[error("precompiled CUDA kernels refused: {0}")]
     Prebuilt(#[from] prebuilt::PrebuiltError),
 }
@@ -60,7 +75,7 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, CudaError>) -> Result<T, 
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown panic".into());
-        Err(CudaError::Driver(format!("cudarc panicked: {message}")))
+        Err(CudaError::Panicked(message))
     })
 }
 

@@ -39,8 +39,7 @@ pub fn version() -> Result<String, CudaError> {
     let (mut major, mut minor) = (0, 0);
     // SAFETY: the pointers are to live integers.
     let status = unsafe { (lib.version)(&mut major, &mut minor) };
-    lib.check("nvrtcVersion", status)
-        .map_err(CudaError::Compile)?;
+    lib.check("nvrtcVersion", status)?;
     Ok(format!("{major}.{minor}"))
 }
 
@@ -52,14 +51,10 @@ pub fn compile(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
 fn compile_unguarded(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
     let lib = library()?;
     if !is_arch(arch) {
-        return Err(CudaError::Compile(format!(
-            "{arch:?} is not a GPU architecture: expected sm_XY, e.g. sm_80 or sm_90"
-        )));
+        return Err(CudaError::NotAnArchitecture(arch.to_string()));
     }
-    let source = veribatch_kernels::cuda::translation_unit()
-        .map_err(|e| CudaError::Compile(e.to_string()))?;
-    let source = CString::new(source)
-        .map_err(|_| CudaError::Compile("a NUL byte in the CUDA sources".into()))?;
+    let source = veribatch_kernels::cuda::translation_unit()?;
+    let source = CString::new(source).map_err(|_| CudaError::NulInSource)?;
     let program = Program::create(lib, &source)?;
     let options = [
         CString::new(format!("--gpu-architecture={arch}")).expect("no NUL"),
@@ -69,9 +64,11 @@ fn compile_unguarded(arch: &str, output: Output) -> Result<Vec<u8>, CudaError> {
     // SAFETY: `program` is alive; `pointers` holds as many live C strings as it says.
     let status =
         unsafe { (lib.compile_program)(program.raw, pointers.len() as i32, pointers.as_ptr()) };
-    if let Err(e) = lib.check("nvrtcCompileProgram", status) {
-        let log = program.log();
-        return Err(CudaError::Compile(format!("{e} for {arch}:\n{log}")));
+    if lib.check("nvrtcCompileProgram", status).is_err() {
+        return Err(CudaError::Compile {
+            arch: arch.to_string(),
+            log: program.log(),
+        });
     }
     match output {
         Output::Ptx => {
@@ -93,8 +90,7 @@ pub fn cached_cubin(arch: &str) -> Result<Vec<u8>, CudaError> {
 }
 
 fn cached_cubin_in(dir: Option<PathBuf>, arch: &str) -> Result<Vec<u8>, CudaError> {
-    let source = veribatch_kernels::cuda::translation_unit()
-        .map_err(|e| CudaError::Compile(e.to_string()))?;
+    let source = veribatch_kernels::cuda::translation_unit()?;
     let key = Sha256::digest(format!("{arch}\n{}\n{source}", version()?));
     let name = format!("{arch}-{}.cubin", hex::encode(&key[..16]));
     let cache = dir.and_then(|dir| {
@@ -156,8 +152,7 @@ impl Program {
                 std::ptr::null(),
             )
         };
-        lib.check("nvrtcCreateProgram", status)
-            .map_err(CudaError::Compile)?;
+        lib.check("nvrtcCreateProgram", status)?;
         Ok(Self { lib, raw })
     }
 
@@ -165,18 +160,18 @@ impl Program {
     /// contents functions for it.
     fn read(
         &self,
-        what: &str,
+        what: &'static str,
         size_of: Getter<usize>,
         contents: Getter<c_char>,
     ) -> Result<Vec<u8>, CudaError> {
         let mut size = 0usize;
         // SAFETY: the program is alive; `size` is a live integer.
         let status = unsafe { size_of(self.raw, &mut size) };
-        self.lib.check(what, status).map_err(CudaError::Compile)?;
+        self.lib.check(what, status)?;
         let mut bytes = vec![0u8; size];
         // SAFETY: `bytes` has the `size` bytes NVRTC writes.
         let status = unsafe { contents(self.raw, bytes.as_mut_ptr().cast()) };
-        self.lib.check(what, status).map_err(CudaError::Compile)?;
+        self.lib.check(what, status)?;
         Ok(bytes)
     }
 
@@ -277,7 +272,8 @@ mod tests {
         }
         let cubin = compile("sm_90", Output::Cubin).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(&cubin[..4], b"\x7fELF", "a CUBIN is an ELF image");
-        for kernel in veribatch_kernels::cuda::KERNELS {
+        for kernel in veribatch_kernels::cuda::Kernel::ALL {
+            let kernel = kernel.name();
             let symbol = format!("{kernel}\0");
             assert!(
                 cubin.windows(symbol.len()).any(|w| w == symbol.as_bytes()),
@@ -286,7 +282,7 @@ mod tests {
         }
         assert!(matches!(
             compile("sm_9", Output::Ptx),
-            Err(CudaError::Compile(_))
+            Err(CudaError::NotAnArchitecture(_))
         ));
     }
 

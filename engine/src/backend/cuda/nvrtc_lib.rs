@@ -8,6 +8,8 @@
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::OnceLock;
 
+use super::CudaError;
+
 /// The library names tried, in order.
 pub const CANDIDATES: [&str; 3] = ["libnvrtc.so.12", "libnvrtc.so.13", "libnvrtc.so"];
 
@@ -42,13 +44,16 @@ pub struct Nvrtc {
 
 impl Nvrtc {
     /// `Ok` for NVRTC_SUCCESS, else NVRTC's name for the error, after `call`.
-    pub fn check(&self, call: &str, status: Status) -> Result<(), String> {
+    pub fn check(&self, call: &'static str, status: Status) -> Result<(), CudaError> {
         if status == 0 {
             return Ok(());
         }
         // SAFETY: nvrtcGetErrorString returns a static NUL-terminated string for any code.
         let text = unsafe { CStr::from_ptr((self.error_string)(status)) };
-        Err(format!("{call}: {}", text.to_string_lossy()))
+        Err(CudaError::Nvrtc {
+            call,
+            message: text.to_string_lossy().into_owned(),
+        })
     }
 }
 

@@ -87,8 +87,7 @@ fn installed(path: &Path) -> Result<(), PrebuiltError> {
 
 /// SHA-256 of the CUDA translation unit this binary compiles and launches.
 pub fn source_sha256() -> Result<String, CudaError> {
-    let source = veribatch_kernels::cuda::translation_unit()
-        .map_err(|e| CudaError::Compile(e.to_string()))?;
+    let source = veribatch_kernels::cuda::translation_unit()?;
     Ok(hex::encode(Sha256::digest(source.as_bytes())))
 }
 

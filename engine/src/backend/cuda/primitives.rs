@@ -4,7 +4,7 @@
 //! projective results (X : Y : Z) become blst's Jacobian (X·Z, Y·Z², Z).
 
 use blst::{blst_fp, blst_p1, blst_p1_affine};
-use veribatch_kernels::cuda::SUM_THREADS;
+use veribatch_kernels::cuda::{Kernel, SUM_THREADS};
 
 use super::CudaError;
 use super::device::{Arg, Cuda, Job};
@@ -17,31 +17,19 @@ use crate::backend::gpu::{
 pub use crate::backend::gpu::{G1, G2};
 use crate::merkle::{Node, zero_hash};
 
-/// A curve as the CUDA kernels see it: coordinate size and kernel names. The host
+/// A curve as the CUDA kernels see it: coordinate size and kernels. The host
 /// arithmetic is the shared [`gpu::Curve`].
 pub trait Curve: gpu::Curve {
-    /// `g1` or `g2`: the kernels' name prefix.
-    const PREFIX: &'static str;
+    const SUM_AFFINE: Kernel;
+    const SUM_PROJECTIVE: Kernel;
+    const BUCKET_SUM: Kernel;
+    const WINDOW_SEGMENT: Kernel;
     /// Bytes of one coordinate.
     const FIELD_BYTES: usize = Self::DEGREE * FP_BYTES;
 
     /// The blst point of the kernels' projective bytes.
     fn point_from_bytes(bytes: &[u8]) -> Self::Point {
         gpu::projective_point::<Self>(|i| fp(&bytes[i * FP_BYTES..(i + 1) * FP_BYTES]))
-    }
-
-    fn kernel(name: &str) -> &'static str {
-        match (Self::PREFIX, name) {
-            ("g1", "sum_affine") => "g1_sum_affine",
-            ("g1", "sum_projective") => "g1_sum_projective",
-            ("g1", "bucket_sum") => "g1_bucket_sum",
-            ("g1", "window_segment") => "g1_window_segment",
-            ("g2", "sum_affine") => "g2_sum_affine",
-            ("g2", "sum_projective") => "g2_sum_projective",
-            ("g2", "bucket_sum") => "g2_bucket_sum",
-            ("g2", "window_segment") => "g2_window_segment",
-            _ => unreachable!("no kernel {name} for {}", Self::PREFIX),
-        }
     }
 }
 
@@ -57,11 +45,17 @@ fn fp(bytes: &[u8]) -> blst_fp {
 }
 
 impl Curve for G1 {
-    const PREFIX: &'static str = "g1";
+    const SUM_AFFINE: Kernel = Kernel::G1SumAffine;
+    const SUM_PROJECTIVE: Kernel = Kernel::G1SumProjective;
+    const BUCKET_SUM: Kernel = Kernel::G1BucketSum;
+    const WINDOW_SEGMENT: Kernel = Kernel::G1WindowSegment;
 }
 
 impl Curve for G2 {
-    const PREFIX: &'static str = "g2";
+    const SUM_AFFINE: Kernel = Kernel::G2SumAffine;
+    const SUM_PROJECTIVE: Kernel = Kernel::G2SumProjective;
+    const BUCKET_SUM: Kernel = Kernel::G2BucketSum;
+    const WINDOW_SEGMENT: Kernel = Kernel::G2WindowSegment;
 }
 
 fn point_bytes<C: Curve>() -> usize {
@@ -85,8 +79,7 @@ fn points_from<C: Curve>(bytes: &[u8]) -> Vec<C::Point> {
 }
 
 fn count(n: usize) -> Result<u32, CudaError> {
-    u32::try_from(n)
-        .map_err(|_| CudaError::Driver(format!("{n} items are too many for one launch")))
+    u32::try_from(n).map_err(|_| CudaError::TooManyItems(n))
 }
 
 /// Blocks of the first pass of a sum, at most: enough to fill a large GPU, few enough
@@ -100,7 +93,7 @@ pub fn sum<C: Curve>(cuda: &Cuda, points: &[C::Affine]) -> Result<C::Point, Cuda
     }
     cuda.run(|job| {
         let input = job.upload(affine_bytes::<C>(points))?;
-        let total = device_sum::<C>(job, &input, points.len(), C::kernel("sum_affine"))?;
+        let total = device_sum::<C>(job, &input, points.len(), C::SUM_AFFINE)?;
         Ok(points_from::<C>(&job.read(&total)?)[0])
     })
 }
@@ -111,7 +104,7 @@ fn device_sum<C: Curve>(
     job: &Job,
     input: &cudarc::driver::CudaSlice<u8>,
     n: usize,
-    kernel: &'static str,
+    kernel: Kernel,
 ) -> Result<cudarc::driver::CudaSlice<u8>, CudaError> {
     let blocks = n.div_ceil(SUM_THREADS as usize).clamp(1, SUM_BLOCKS);
     let partial = job.zeros::<u8>(blocks * point_bytes::<C>())?;
@@ -126,7 +119,7 @@ fn device_sum<C: Curve>(
     }
     let total = job.zeros::<u8>(point_bytes::<C>())?;
     job.launch(
-        C::kernel("sum_projective"),
+        C::SUM_PROJECTIVE,
         1,
         SUM_THREADS,
         &[Arg::U8(&partial), Arg::U32(blocks as u32), Arg::U8(&total)],
@@ -188,7 +181,7 @@ fn msm_part<C: Curve>(
         let offsets = job.upload(&plan.offsets)?;
         let buckets = job.zeros::<u8>(bucket_count * point_bytes::<C>())?;
         job.launch_items(
-            C::kernel("bucket_sum"),
+            C::BUCKET_SUM,
             bucket_count,
             &[
                 Arg::U8(&input),
@@ -201,7 +194,7 @@ fn msm_part<C: Curve>(
         let items = (windows * segments) as usize;
         let out = job.zeros::<u8>(items * point_bytes::<C>())?;
         job.launch_items(
-            C::kernel("window_segment"),
+            C::WINDOW_SEGMENT,
             items,
             &[
                 Arg::U8(&buckets),
@@ -231,7 +224,7 @@ pub fn scale(
         let scalar_bytes = job.upload(scalars.as_bytes())?;
         let out = job.zeros::<u8>(points.len() * point_bytes::<G1>())?;
         job.launch_items(
-            "g1_scale",
+            Kernel::G1Scale,
             points.len(),
             &[
                 Arg::U8(&input),
@@ -256,7 +249,7 @@ pub fn hash_blocks(cuda: &Cuda, blocks: &[u8], digests: &mut [u8]) -> Result<(),
         let input = job.upload(blocks)?;
         let output = job.zeros::<u8>(32 * n)?;
         job.launch_items(
-            "sha256_blocks",
+            Kernel::Sha256Blocks,
             n,
             &[Arg::U8(&input), Arg::U8(&output), Arg::U32(count(n)?)],
         )?;
@@ -280,7 +273,7 @@ pub fn merkle_root(cuda: &Cuda, chunks: &[u8], depth: u32) -> Result<Node, CudaE
             let next = job.zeros::<u8>(32 * parents)?;
             let zero = job.upload(&zero_hash(height))?;
             job.launch_items(
-                "merkle_level",
+                Kernel::MerkleLevel,
                 parents,
                 &[
                     Arg::U8(&level),

@@ -1,5 +1,7 @@
 //! Point sums, multi-scalar multiplication and scaling on the device, for G1 and G2.
 
+use veribatch_kernels::wgsl::Entry;
+
 use super::convert::Curve;
 use super::device::{Gpu, GpuError, Job};
 use crate::backend::Scalars;
@@ -91,7 +93,7 @@ fn sum_job<C: Curve>(job: &mut Job<'_>, points: &[C::Affine]) -> Result<C::Point
     let partials = job.output(groups as usize * words_per_point::<C>());
     job.dispatch_groups(
         &module,
-        "sum_points",
+        Entry::SumPoints,
         [count, 0, 0, 0],
         [Some(input), None, None],
         partials,
@@ -101,7 +103,7 @@ fn sum_job<C: Curve>(job: &mut Job<'_>, points: &[C::Affine]) -> Result<C::Point
         let total = job.output(words_per_point::<C>());
         job.dispatch_groups(
             &module,
-            "sum_points",
+            Entry::SumPoints,
             [groups, 1, 0, 0],
             [Some(partials), None, None],
             total,
@@ -154,7 +156,7 @@ fn msm_job<C: Curve>(
     let mut bucket_sums = job.output(count as usize * words_per_point::<C>());
     job.dispatch(
         &module,
-        "bucket_sum",
+        Entry::BucketSum,
         [count, 0, 0, 0],
         [Some(input), Some(entries), Some(bounds)],
         bucket_sums,
@@ -172,7 +174,7 @@ fn msm_job<C: Curve>(
         let sums = job.output(count as usize * words_per_point::<C>());
         job.dispatch(
             &module,
-            "segment_sum",
+            Entry::SegmentSum,
             [count, 0, 0, 0],
             [Some(bucket_sums), None, Some(bounds)],
             sums,
@@ -184,7 +186,7 @@ fn msm_job<C: Curve>(
     let reduced = job.output((plan.windows * segments) as usize * words_per_point::<C>());
     job.dispatch(
         &module,
-        "window_reduce",
+        Entry::WindowReduce,
         [plan.windows * segments, buckets, segments, plan.window - 1],
         [Some(bucket_sums), None, None],
         reduced,
@@ -238,7 +240,7 @@ pub fn scale<C: Curve>(
                 let output = job.output(chunk.len() * words_per_point::<C>());
                 job.dispatch(
                     &C::MODULE,
-                    "scale_points",
+                    Entry::ScalePoints,
                     [count, words_per_scalar as u32, top, bottom | first],
                     [Some(input), Some(scalar_buffer), accumulators],
                     output,

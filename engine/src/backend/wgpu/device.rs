@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use veribatch_kernels::wgsl::Module;
+use veribatch_kernels::wgsl::{Entry, Module};
 use wgpu::util::DeviceExt;
 
 use super::super::offload::Compilations;
@@ -24,16 +24,47 @@ const POOL_BUFFERS: usize = 32;
 const POOL_BYTES: u64 = 1 << 29;
 
 /// Why the device could not do the work.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum GpuError {
-    #[error("no wgpu adapter found{0}")]
-    NoAdapter(String),
+    #[error("no wgpu adapter found{}", if *gpu_only { " that is a GPU" } else { "" })]
+    NoAdapter { gpu_only: bool },
     #[error("could not open the wgpu device: {0}")]
-    Open(String),
-    #[error("the wgpu device was lost: {0}")]
-    Lost(String),
-    #[error("wgpu error: {0}")]
-    Device(String),
+    Open(#[source] wgpu::RequestDeviceError),
+    #[error("the wgpu device was lost ({reason:?}): {message}")]
+    Lost {
+        reason: wgpu::DeviceLostReason,
+        message: String,
+    },
+    #[error("the wgpu device ran out of memory")]
+    OutOfMemory,
+    /// wgpu refused a call of the job (a bug of veribatch's, or a limit of the adapter).
+    #[error("wgpu validation: {0}")]
+    Validation(String),
+    #[error("wgpu internal error: {0}")]
+    Internal(String),
+    /// A call inside the job panicked in wgpu; the device is not used again.
+    #[error("wgpu panicked: {0}")]
+    Panicked(String),
+    #[error("an earlier job panicked inside wgpu: the device is not used again")]
+    Poisoned,
+    #[error("waiting for the wgpu device: {0}")]
+    Poll(#[source] wgpu::PollError),
+    #[error("a readback buffer could not be mapped: {0}")]
+    Map(#[source] wgpu::BufferAsyncError),
+    #[error("a readback buffer was never mapped")]
+    NeverMapped,
+    #[error("a mapped readback buffer could not be read: {0}")]
+    MapRange(#[source] wgpu::MapRangeError),
+}
+
+impl From<wgpu::Error> for GpuError {
+    fn from(error: wgpu::Error) -> Self {
+        match error {
+            wgpu::Error::OutOfMemory { .. } => Self::OutOfMemory,
+            wgpu::Error::Validation { description, .. } => Self::Validation(description),
+            wgpu::Error::Internal { description, .. } => Self::Internal(description),
+        }
+    }
 }
 
 /// An adapter as `veribatch info` lists it.
@@ -129,13 +160,13 @@ pub struct Gpu {
     bind_layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
-    pipelines: Mutex<HashMap<(&'static str, &'static str), wgpu::ComputePipeline>>,
+    pipelines: Mutex<HashMap<(&'static str, Entry), wgpu::ComputePipeline>>,
     /// Pipeline compilations started and finished, for the watchdog.
     compiles_started: AtomicU64,
     compiles_finished: AtomicU64,
     pool: Mutex<Vec<wgpu::Buffer>>,
     placeholder: wgpu::Buffer,
-    lost: Arc<Mutex<Option<String>>>,
+    lost: Arc<Mutex<Option<(wgpu::DeviceLostReason, String)>>>,
     poisoned: AtomicBool,
     busy: Mutex<()>,
 }
@@ -155,13 +186,10 @@ impl Gpu {
         let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
         adapters.retain(|a| !gpu_only || is_gpu(a.get_info().device_type));
         adapters.sort_by_key(|a| rank(a.get_info().device_type));
-        let adapter = adapters.into_iter().next().ok_or_else(|| {
-            GpuError::NoAdapter(if gpu_only {
-                " that is a GPU".into()
-            } else {
-                String::new()
-            })
-        })?;
+        let adapter = adapters
+            .into_iter()
+            .next()
+            .ok_or(GpuError::NoAdapter { gpu_only })?;
         let info = adapter.get_info();
         // The adapter's own limits: the defaults cap workgroup memory and bindings lower
         // than most devices allow.
@@ -174,14 +202,13 @@ impl Gpu {
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
-        .map_err(|e| GpuError::Open(e.to_string()))?;
+        .map_err(GpuError::Open)?;
 
         let lost = Arc::new(Mutex::new(None));
         let lost_flag = Arc::clone(&lost);
         device.set_device_lost_callback(move |reason, message| {
             tracing::error!(?reason, %message, "wgpu device lost");
-            *lost_flag.lock().unwrap_or_else(PoisonError::into_inner) =
-                Some(format!("{reason:?}: {message}"));
+            *lost_flag.lock().unwrap_or_else(PoisonError::into_inner) = Some((reason, message));
         });
         // Errors outside a job's scopes are logged, never a panic.
         device.on_uncaptured_error(Arc::new(|error| {
@@ -269,9 +296,7 @@ impl Gpu {
         let _busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
         self.check_not_lost()?;
         if self.poisoned.load(Ordering::Relaxed) {
-            return Err(GpuError::Device(
-                "an earlier job panicked inside wgpu".into(),
-            ));
+            return Err(GpuError::Poisoned);
         }
         let out_of_memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -293,11 +318,11 @@ impl Gpu {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "panic".into());
-                return Err(GpuError::Device(message));
+                return Err(GpuError::Panicked(message));
             }
         };
         if let Some(error) = validation.or(out_of_memory) {
-            return Err(GpuError::Device(error.to_string()));
+            return Err(error.into());
         }
         self.check_not_lost()?;
         result
@@ -312,7 +337,7 @@ impl Gpu {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
         {
-            Some(reason) => Err(GpuError::Lost(reason)),
+            Some((reason, message)) => Err(GpuError::Lost { reason, message }),
             None => Ok(()),
         }
     }
@@ -323,7 +348,7 @@ impl Gpu {
     }
 
     /// Compiles the pipeline of `entry` now, if it is not already.
-    pub fn compile(&self, module: &Module, entry: &'static str) {
+    pub fn compile(&self, module: &Module, entry: Entry) {
         self.pipeline(module, entry);
     }
 
@@ -331,7 +356,7 @@ impl Gpu {
     /// cache), so that later calls are timed without compilation.
     pub fn compile_all(&self) {
         for module in veribatch_kernels::wgsl::MODULES {
-            for entry in module.entry_points {
+            for &entry in module.entry_points {
                 self.compile(&module, entry);
             }
         }
@@ -346,7 +371,7 @@ impl Gpu {
     }
 
     /// The pipeline of `entry` in `module`, compiled on first use.
-    fn pipeline(&self, module: &Module, entry: &'static str) -> wgpu::ComputePipeline {
+    fn pipeline(&self, module: &Module, entry: Entry) -> wgpu::ComputePipeline {
         let mut pipelines = self
             .pipelines
             .lock()
@@ -366,10 +391,10 @@ impl Gpu {
                 });
                 self.device
                     .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                        label: Some(entry),
+                        label: Some(entry.name()),
                         layout: Some(&self.pipeline_layout),
                         module: shader,
-                        entry_point: Some(entry),
+                        entry_point: Some(entry.name()),
                         compilation_options: Default::default(),
                         cache: None,
                     })
@@ -476,7 +501,7 @@ impl Job<'_> {
     pub fn dispatch(
         &mut self,
         module: &Module,
-        entry: &'static str,
+        entry: Entry,
         params: [u32; 4],
         inputs: Inputs,
         output: Buf,
@@ -492,7 +517,7 @@ impl Job<'_> {
     pub fn dispatch_groups(
         &mut self,
         module: &Module,
-        entry: &'static str,
+        entry: Entry,
         params: [u32; 4],
         inputs: Inputs,
         output: Buf,
@@ -543,7 +568,7 @@ impl Job<'_> {
         let mut pass = self
             .encoder
             .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(entry),
+                label: Some(entry.name()),
                 timestamp_writes: None,
             });
         pass.set_pipeline(&pipeline);
@@ -570,14 +595,12 @@ impl Job<'_> {
         self.gpu
             .device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| GpuError::Device(e.to_string()))?;
+            .map_err(GpuError::Poll)?;
         receiver
             .recv()
-            .map_err(|_| GpuError::Device("the readback was never mapped".into()))?
-            .map_err(|e| GpuError::Device(e.to_string()))?;
-        let view = staging
-            .get_mapped_range(..)
-            .map_err(|e| GpuError::Device(e.to_string()))?;
+            .map_err(|_| GpuError::NeverMapped)?
+            .map_err(GpuError::Map)?;
+        let view = staging.get_mapped_range(..).map_err(GpuError::MapRange)?;
         let mut out = vec![0u32; words];
         for (word, chunk) in out.iter_mut().zip(view.chunks_exact(4)) {
             *word = u32::from_le_bytes(chunk.try_into().expect("four bytes"));

@@ -1,6 +1,6 @@
 //! SHA-256 of 64-byte blocks, and whole Merkle trees built level by level on the device.
 
-use veribatch_kernels::wgsl;
+use veribatch_kernels::wgsl::{self, Entry};
 
 use super::device::{Buf, Gpu, GpuError, Job};
 use std::borrow::Cow;
@@ -24,7 +24,7 @@ fn level_up(job: &mut Job<'_>, level: Buf, ladder: Buf, count: u32, height: u32)
     let next = job.output(parents as usize * 8);
     job.dispatch(
         &wgsl::SHA256,
-        "merkle_level",
+        Entry::MerkleLevel,
         [count, height, 0, 0],
         [Some(level), Some(ladder), None],
         next,

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use blst::*;
 use sha2::{Digest, Sha256};
-use veribatch_kernels::wgsl;
+use veribatch_kernels::wgsl::{self, Entry};
 
 use super::convert::{Curve, FP_WORDS, G1, G2, fp_from_words, fp_words};
 use super::device::Gpu;
@@ -97,14 +97,7 @@ fn fp_eq(a: &blst_fp, b: &blst_fp) -> bool {
 }
 
 /// Runs `entry` of the fields module over operand pairs given as words.
-fn run_field_op(
-    gpu: &Gpu,
-    entry: &'static str,
-    op: u32,
-    a: &[u32],
-    b: &[u32],
-    width: usize,
-) -> Vec<u32> {
+fn run_field_op(gpu: &Gpu, entry: Entry, op: u32, a: &[u32], b: &[u32], width: usize) -> Vec<u32> {
     let count = (a.len() / width) as u32;
     gpu.run(|job| {
         let a_buffer = job.upload(a);
@@ -171,7 +164,7 @@ fn fp_operations_match_blst() {
         fp_words(b, &mut b_words);
     }
     for (op, name, reference) in ops {
-        let out = run_field_op(gpu, "fp_ops", op, &a_words, &b_words, FP_WORDS);
+        let out = run_field_op(gpu, Entry::FpOps, op, &a_words, &b_words, FP_WORDS);
         for (i, (a, b)) in xs.iter().zip(&ys).enumerate() {
             let got = fp_from_words(&out[i * FP_WORDS..(i + 1) * FP_WORDS]);
             assert!(fp_eq(&got, &reference(a, b)), "Fp {name} of sample {i}");
@@ -242,7 +235,7 @@ fn fp2_operations_match_blst() {
         }
     }
     for (op, name, reference) in ops {
-        let out = run_field_op(gpu, "fp2_ops", op, &a_words, &b_words, 2 * FP_WORDS);
+        let out = run_field_op(gpu, Entry::Fp2Ops, op, &a_words, &b_words, 2 * FP_WORDS);
         for (i, (a, b)) in xs.iter().zip(&ys).enumerate() {
             let at = i * 2 * FP_WORDS;
             let expected = reference(a, b);
@@ -386,7 +379,7 @@ fn point_ops_match<C: TestCurve>() {
                 let out = job.output(pairs.len() * width);
                 job.dispatch(
                     &C::MODULE,
-                    "point_ops",
+                    Entry::PointOps,
                     [count, op, 0, 0],
                     [Some(a), Some(b), None],
                     out,
@@ -513,10 +506,10 @@ fn the_forced_backend_matches_the_cpu() {
 fn pipeline_compile_times() {
     let gpu = require_gpu!();
     for module in veribatch_kernels::wgsl::MODULES {
-        for entry in module.entry_points {
+        for &entry in module.entry_points {
             let start = std::time::Instant::now();
             gpu.compile(&module, entry);
-            eprintln!("{} {entry}: {:?}", module.name, start.elapsed());
+            eprintln!("{} {}: {:?}", module.name, entry.name(), start.elapsed());
         }
     }
 }
@@ -532,7 +525,7 @@ fn device_errors_are_errors_and_fall_back_to_the_cpu() {
         let out = job.output(8);
         job.dispatch(
             &wgsl::SHA256,
-            "merkle_level",
+            Entry::MerkleLevel,
             [2, 0, 0, 0],
             [Some(input), Some(input), None],
             out,
@@ -541,7 +534,7 @@ fn device_errors_are_errors_and_fall_back_to_the_cpu() {
         job.read(out, 8)
     });
     assert!(
-        matches!(result, Err(super::GpuError::Device(_))),
+        matches!(result, Err(super::GpuError::Validation(_))),
         "{result:?}"
     );
     // The device still works afterwards.
@@ -557,7 +550,7 @@ fn device_errors_are_errors_and_fall_back_to_the_cpu() {
         0,
         |_: &[u8; 32]| true,
         || (),
-        |_, ()| Err(super::GpuError::Device("injected".into())),
+        |_, ()| Err(super::GpuError::OutOfMemory),
         |_| [42u8; 32],
     );
     assert_eq!(answer, [42u8; 32]);
