@@ -38,4 +38,7 @@ pub fn records(bytes: &[u8]) -> Result<Vec<Record>, String> {
         .collect())
 }
 
-pub use veribatch_engine::json::hex;
+/// Bytes from a hex string, with or without `0x`.
+pub fn hex(text: &str) -> Result<Vec<u8>, String> {
+    veribatch_engine::json::hex(text).map_err(|e| format!("bad hex: {e}"))
+}

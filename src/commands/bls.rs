@@ -101,5 +101,5 @@ fn rename(field: Field) -> &'static str {
 
 /// One set from its JSON record.
 fn parse_set(record: &Record) -> Result<SignatureSet, String> {
-    SignatureSet::from_json(record.as_ref().map_err(Clone::clone)?)
+    SignatureSet::from_json(record.as_ref().map_err(Clone::clone)?).map_err(|e| e.to_string())
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use veribatch_engine::json::Location;
 use veribatch_engine::merkle::file::{ProofFile, Shape, hex32, node};
 use veribatch_engine::merkle::{MAX_DEPTH, depth_for, mixed_length, verify_multiproof};
 
@@ -156,9 +157,11 @@ pub fn run(command: MerkleCommand) -> CommandResult {
         } => {
             let file = ProofFile::parse(&input::read(&proof)?)
                 .map_err(|e| format!("{}: {e}", proof.display()))?;
-            let checked = file.check(shape.shape()?)?;
+            let checked = file.check(shape.shape()?).map_err(|e| e.to_string())?;
             let root = match (root, trust_proof_root) {
-                (Some(root), _) => node(&root, "--root")?,
+                (Some(root), _) => {
+                    node(&root, Location::field("--root")).map_err(|e| e.to_string())?
+                }
                 (None, true) => checked.claimed_root,
                 (None, false) => return Err("give --root (or --trust-proof-root)".into()),
             };

@@ -18,7 +18,7 @@ use super::scheme::{self, Scheme};
 use crate::backend::Backend;
 use crate::curves::bls12_381::{self as points, compress_g1};
 use crate::error::{ErrorKind, Field, InputError};
-use crate::json;
+use crate::json::{self, JsonError};
 
 /// A signature set as received, still in bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,15 +45,15 @@ impl SignatureSet {
     /// A set from its JSON record, as `veribatch verify bls` reads them:
     /// `{"signature": "0x…", "pubkeys": ["0x…", …], "messages": ["0x…", …]}`, with
     /// `"message": "0x…"` accepted for one message.
-    pub fn from_json(record: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_json(record: &serde_json::Value) -> Result<Self, JsonError> {
         if !record.is_object() {
-            return Err("expected a JSON object".into());
+            return Err(JsonError::NotAnObject);
         }
         let messages = match (record.get("messages"), record.get("message")) {
             (Some(_), None) => json::hex_list_field(record, "messages")?,
             (None, Some(_)) => vec![json::hex_field(record, "message")?],
-            (Some(_), Some(_)) => return Err("give \"messages\" or \"message\", not both".into()),
-            (None, None) => return Err("missing field \"messages\"".into()),
+            (Some(_), Some(_)) => return Err(JsonError::Both("messages", "message")),
+            (None, None) => return Err(JsonError::Missing("messages")),
         };
         Ok(Self {
             signature: json::hex_field(record, "signature")?,

@@ -15,8 +15,47 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{MultiProof, Node, helper_count, helper_indices};
-use crate::json;
+use super::{MerkleError, MultiProof, Node, helper_count, helper_indices};
+use crate::json::{self, JsonError, Location};
+
+/// Why a proof file cannot be checked, naming the leaf (its place in `leaves`) at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofFileError {
+    #[error("not a proof file: {0}")]
+    NotAProofFile(#[source] serde_json::Error),
+    #[error(transparent)]
+    Node(#[from] JsonError),
+    #[error(
+        "leaves[{leaf}] claims chunk index {index}: give the tree's shape (--depth, or \
+         --limit and --mix-in-length as the proof was made) to check it"
+    )]
+    IndexWithoutShape { leaf: usize, index: u64 },
+    #[error("leaves[{leaf}]: generalized index {gindex} is not a chunk of a tree of depth {depth}")]
+    NotAChunk {
+        leaf: usize,
+        gindex: u64,
+        depth: u32,
+    },
+    #[error(
+        "leaves[{leaf}]: generalized index {gindex} is not chunk {index} of a tree of depth {depth}"
+    )]
+    NotTheClaimedChunk {
+        leaf: usize,
+        gindex: u64,
+        index: u64,
+        depth: u32,
+    },
+    #[error("leaves[{leaf}]: chunk index {position} is beyond the tree's {positions} chunks")]
+    BeyondTheTree {
+        leaf: usize,
+        position: u64,
+        positions: u64,
+    },
+    #[error(transparent)]
+    Leaves(#[from] MerkleError),
+    #[error("helper_gindices: not the helpers of these leaves")]
+    NotTheHelpers,
+}
 
 /// A proof file as written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,12 +102,9 @@ pub fn hex32(node: &Node) -> String {
     format!("0x{}", hex::encode(node))
 }
 
-/// A node from hex text, naming `what` on error.
-pub fn node(text: &str, what: &str) -> Result<Node, String> {
-    let bytes = json::hex(text).map_err(|e| format!("{what}: {e}"))?;
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("{what}: expected 32 bytes, got {}", b.len()))
+/// A node from hex text at `location`.
+pub fn node(text: &str, location: Location) -> Result<Node, JsonError> {
+    json::hex_array(text, location)
 }
 
 impl ProofFile {
@@ -92,29 +128,31 @@ impl ProofFile {
     }
 
     /// Parses a file's JSON.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        serde_json::from_slice(bytes).map_err(|e| format!("not a proof file: {e}"))
+    pub fn parse(bytes: &[u8]) -> Result<Self, ProofFileError> {
+        serde_json::from_slice(bytes).map_err(ProofFileError::NotAProofFile)
     }
 
     /// The decoded leaves and helpers, once every claim agrees with them: a leaf with an
     /// `index` needs `shape` and must be that chunk of it.
-    pub fn check(&self, shape: Option<Shape>) -> Result<CheckedProof, String> {
+    pub fn check(&self, shape: Option<Shape>) -> Result<CheckedProof, ProofFileError> {
         let leaves = self
             .leaves
             .iter()
             .enumerate()
-            .map(|(i, l)| Ok((l.gindex, node(&l.leaf, &format!("leaves[{i}].leaf"))?)))
-            .collect::<Result<Vec<_>, String>>()?;
+            .map(|(i, l)| {
+                Ok((
+                    l.gindex,
+                    node(&l.leaf, Location::item("leaves", i).member("leaf"))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, JsonError>>()?;
         for (i, leaf) in self.leaves.iter().enumerate() {
             match (shape, leaf.index) {
                 // Without a shape, a leaf is a node at a generalized index, and claims no
                 // chunk position.
                 (None, None) => {}
                 (None, Some(index)) => {
-                    return Err(format!(
-                        "leaves[{i}] claims chunk index {index}: give the tree's shape (--depth, \
-                         or --limit and --mix-in-length as the proof was made) to check it"
-                    ));
+                    return Err(ProofFileError::IndexWithoutShape { leaf: i, index });
                 }
                 // With a shape, every leaf must be one of the tree's chunks (the position it
                 // claims, if it claims one).
@@ -122,46 +160,51 @@ impl ProofFile {
                     let first = 1u64.checked_shl(depth).unwrap_or(0);
                     let position = leaf.gindex.checked_sub(first).filter(|_| first != 0);
                     let Some(position) = position.filter(|&p| p < first) else {
-                        return Err(format!(
-                            "leaves[{i}]: generalized index {} is not a chunk of a tree of depth {depth}",
-                            leaf.gindex
-                        ));
+                        return Err(ProofFileError::NotAChunk {
+                            leaf: i,
+                            gindex: leaf.gindex,
+                            depth,
+                        });
                     };
                     if let Some(index) = claimed
                         && index != position
                     {
-                        return Err(format!(
-                            "leaves[{i}]: generalized index {} is not chunk {index} of a tree of depth {depth}",
-                            leaf.gindex
-                        ));
+                        return Err(ProofFileError::NotTheClaimedChunk {
+                            leaf: i,
+                            gindex: leaf.gindex,
+                            index,
+                            depth,
+                        });
                     }
                     if position >= positions {
-                        return Err(format!(
-                            "leaves[{i}]: chunk index {position} is beyond the tree's {positions} chunks"
-                        ));
+                        return Err(ProofFileError::BeyondTheTree {
+                            leaf: i,
+                            position,
+                            positions,
+                        });
                     }
                 }
             }
         }
         let gindices: Vec<u64> = leaves.iter().map(|(g, _)| *g).collect();
         // The count first: it costs the leaves' number, the indices their depth.
-        let needed = helper_count(&gindices).map_err(|e| e.to_string())?;
+        let needed = helper_count(&gindices)?;
         if !self.helper_gindices.is_empty()
             && (self.helper_gindices.len() != needed
                 || self.helper_gindices != helper_indices(&gindices))
         {
-            return Err("helper_gindices: not the helpers of these leaves".into());
+            return Err(ProofFileError::NotTheHelpers);
         }
         let helpers = self
             .proof
             .iter()
             .enumerate()
-            .map(|(i, n)| node(n, &format!("proof[{i}]")))
-            .collect::<Result<Vec<_>, String>>()?;
+            .map(|(i, n)| node(n, Location::item("proof", i)))
+            .collect::<Result<Vec<_>, JsonError>>()?;
         Ok(CheckedProof {
             leaves,
             helpers,
-            claimed_root: node(&self.root, "root")?,
+            claimed_root: node(&self.root, Location::field("root"))?,
         })
     }
 }
