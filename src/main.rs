@@ -1,4 +1,5 @@
-//! `veribatch`: verify BLS signatures, Merkle trees and Groth16 proofs in bulk.
+//! `veribatch`: verify BLS signatures, Merkle trees, transparency-log proofs and Groth16
+//! proofs in bulk.
 //!
 //! Exit codes, for scripts: 0 everything verified valid; 1 something is invalid or
 //! malformed; 2 the command could not run (unreadable file, bad flags, no items); 130
@@ -39,6 +40,9 @@ enum Command {
     /// SSZ Merkle roots and proofs.
     #[command(subcommand)]
     Merkle(commands::merkle::MerkleCommand),
+    /// Transparency-log trees (RFC 9162): tree heads, inclusion and consistency proofs.
+    #[command(subcommand)]
+    Log(commands::log::LogCommand),
     /// Groth16 proofs on BLS12-381.
     #[command(subcommand)]
     Groth16(commands::groth16::Groth16Command),
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Verify(cmd) => commands::bls::run(cmd),
         Command::Merkle(cmd) => commands::merkle::run(cmd),
+        Command::Log(cmd) => commands::log::run(cmd),
         Command::Groth16(cmd) => commands::groth16::run(cmd),
         Command::Serve(args) => commands::serve::run(*args),
         #[cfg(feature = "bench")]
@@ -105,26 +110,37 @@ fn main() -> ExitCode {
 /// prints `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` when the
 /// variable is unset (a container, a service account): an error to a user's eye, about
 /// nothing veribatch uses (it draws no window). Where it is unset, point it at a folder
-/// of this user's own, as a login session would.
+/// of this user's own, as a login session would. Setting a variable in a running process
+/// needs `unsafe` (a thread may read the environment meanwhile), so this program starts
+/// itself again in place with the variable set: `exec` keeps the process id, the
+/// arguments and the open files, and the new image finds the variable set and goes on.
 fn quiet_wayland_probe() {
     if std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_absolute()) {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("veribatch-runtime-{}", uid()));
+    let uid = rustix::process::geteuid().as_raw();
+    let dir = std::env::temp_dir().join(format!("veribatch-runtime-{uid}"));
     let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
     // Only a folder of this user's own, private, not a link: another user could have
     // made the predictable name first, with a socket of theirs in it.
     let own = std::fs::symlink_metadata(&dir).is_ok_and(|m| {
         use std::os::unix::fs::MetadataExt;
-        m.is_dir() && m.uid() == uid() && m.mode() & 0o077 == 0
+        m.is_dir() && m.uid() == uid && m.mode() & 0o077 == 0
     });
-    if own {
-        // SAFETY: called first in main, before any other thread exists.
-        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    let Ok(program) = std::env::current_exe() else {
+        return;
+    };
+    if !own {
+        return;
     }
-}
-
-fn uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    use std::os::unix::process::CommandExt;
+    let mut args = std::env::args_os();
+    let arg0 = args.next().unwrap_or_default();
+    // exec returns only if it failed (the binary replaced meanwhile): go on as we are,
+    // with the message Mesa may print.
+    let _ = std::process::Command::new(program)
+        .arg0(arg0)
+        .args(args)
+        .env("XDG_RUNTIME_DIR", &dir)
+        .exec();
 }

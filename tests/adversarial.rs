@@ -240,37 +240,23 @@ fn gamma_is_delta(key: &mut Value) {
 /// A proof of any public inputs x for a key with γ = δ, made from the key alone:
 /// A = α, B = β, C = −(IC₀ + Σ x_j·IC_j), here with x = (1, 2, 3).
 fn forged_proof(key: &[u8]) -> Vec<u8> {
-    use blst::*;
+    use veribatch_engine::curves::bls12_381::{
+        compress_g1, decode_g1, g1_add, g1_from_affine, neg_g1,
+    };
     let key = KeyFormat::SnarkjsJson
         .parse_key_with(key, DegenerateKeys::Accept)
         .unwrap()
         .canonical_bytes();
     let (alpha, beta) = (&key[..48], &key[48..144]);
     let ic = &key[48 + 3 * 96 + 8..];
-    let point = |k: usize| {
-        let mut p = blst_p1_affine::default();
-        // SAFETY: 48 bytes of a compressed point are read.
-        assert_eq!(
-            unsafe { blst_p1_uncompress(&mut p, ic[48 * k..].as_ptr()) },
-            BLST_ERROR::BLST_SUCCESS
-        );
-        p
-    };
-    let mut l = blst_p1::default();
-    // SAFETY: plain conversions and additions of valid points.
-    unsafe {
-        blst_p1_from_affine(&mut l, &point(0));
-        for (k, times) in [(1, 1), (2, 2), (3, 3)] {
-            for _ in 0..times {
-                let sum = l;
-                blst_p1_add_or_double_affine(&mut l, &sum, &point(k));
-            }
+    let point = |k: usize| g1_from_affine(&decode_g1(&ic[48 * k..48 * (k + 1)]).unwrap());
+    let mut l = point(0);
+    for (k, times) in [(1, 1), (2, 2), (3, 3)] {
+        for _ in 0..times {
+            l = g1_add(&l, &point(k));
         }
-        blst_p1_cneg(&mut l, true);
     }
-    let mut c = [0u8; 48];
-    // SAFETY: 48 bytes are written.
-    unsafe { blst_p1_compress(c.as_mut_ptr(), &l) };
+    let c = compress_g1(&neg_g1(&l));
     [alpha, beta, &c[..]].concat()
 }
 

@@ -120,20 +120,8 @@ fn invalid_signatures_that_cancel_out_are_caught() {
 }
 
 fn negate_g2(sig: &[u8; 96]) -> [u8; 96] {
-    let mut affine = blst::blst_p2_affine::default();
-    let mut p = blst::blst_p2::default();
-    let mut out = [0u8; 96];
-    // SAFETY: plain blst calls on owned buffers of the right sizes.
-    unsafe {
-        assert_eq!(
-            blst::blst_p2_uncompress(&mut affine, sig.as_ptr()),
-            blst::BLST_ERROR::BLST_SUCCESS
-        );
-        blst::blst_p2_from_affine(&mut p, &affine);
-        blst::blst_p2_cneg(&mut p, true);
-        blst::blst_p2_compress(out.as_mut_ptr(), &p);
-    }
-    out
+    use veribatch_engine::curves::bls12_381::{compress_g2, decode_g2, neg_g2_affine};
+    compress_g2(&neg_g2_affine(&decode_g2(sig).expect("a valid signature")))
 }
 
 #[test]

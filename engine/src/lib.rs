@@ -21,6 +21,7 @@ pub mod json;
 pub mod merkle;
 pub mod scheduler;
 pub mod selftest;
+pub mod transparency_log;
 pub mod workload;
 
 pub use engine::{Engine, EngineConfig, Progress, ProofInput, Unfollowed};

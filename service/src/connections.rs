@@ -51,28 +51,20 @@ impl Default for ConnectionLimits {
 pub fn raise_open_file_limit() -> Option<u64> {
     #[cfg(unix)]
     {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        // `None` is unlimited.
+        let limit = getrlimit(Resource::Nofile);
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
         };
-        // SAFETY: getrlimit and setrlimit read and write the struct given.
-        unsafe {
-            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-                return None;
-            }
-            if limit.rlim_cur < limit.rlim_max {
-                let raised = libc::rlimit {
-                    rlim_cur: limit.rlim_max,
-                    rlim_max: limit.rlim_max,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                    limit = raised;
-                }
-            }
-        }
-        // rlim_t is u64 on Linux, not on every Unix.
-        #[allow(clippy::unnecessary_cast)]
-        Some(limit.rlim_cur as u64)
+        let in_force =
+            if limit.current != limit.maximum && setrlimit(Resource::Nofile, raised).is_ok() {
+                raised
+            } else {
+                limit
+            };
+        Some(in_force.current.unwrap_or(u64::MAX))
     }
     #[cfg(not(unix))]
     None

@@ -12,6 +12,7 @@ pub mod health;
 pub mod info;
 pub mod kernels;
 pub mod load;
+pub mod log;
 pub mod merkle;
 pub mod selftest;
 pub mod serve;

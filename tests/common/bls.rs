@@ -25,16 +25,11 @@ impl Validators {
 
 /// SkToPk with blst directly, so keys do not come from the code under test.
 pub fn public_key(sk: &[u8]) -> Vec<u8> {
-    let mut scalar = blst::blst_scalar::default();
-    let mut p = blst::blst_p1::default();
-    let mut out = [0u8; 48];
-    // SAFETY: plain blst calls on owned buffers of the right sizes.
-    unsafe {
-        blst::blst_scalar_from_bendian(&mut scalar, sk.as_ptr());
-        blst::blst_sk_to_pk_in_g1(&mut p, &scalar);
-        blst::blst_p1_compress(out.as_mut_ptr(), &p);
-    }
-    out.to_vec()
+    blst::min_pk::SecretKey::from_bytes(sk)
+        .expect("a secret key below r")
+        .sk_to_pk()
+        .compress()
+        .to_vec()
 }
 
 /// `n` valid single-key sets whose messages cycle through `distinct_messages` messages.

@@ -30,13 +30,9 @@ pub fn build() -> Option<rayon::ThreadPool> {
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: setpriority reads no memory; who is this thread's id.
-        let tid = unsafe { libc::gettid() };
-        if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE) } != 0 {
-            tracing::warn!(
-                error = %std::io::Error::last_os_error(),
-                "a search thread keeps normal priority"
-            );
+        let this_thread = rustix::thread::gettid();
+        if let Err(error) = rustix::process::setpriority_process(Some(this_thread), NICE) {
+            tracing::warn!(error = %std::io::Error::from(error), "a search thread keeps normal priority");
         }
     }
 }
@@ -47,8 +43,8 @@ mod tests {
     #[test]
     fn searches_run_below_normal_priority() {
         let nice_of_this_thread = || {
-            // SAFETY: as in lower_priority; getpriority only reads the thread's nice.
-            unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+            rustix::process::getpriority_process(Some(rustix::thread::gettid()))
+                .expect("a thread may read its own priority")
         };
         let outside = nice_of_this_thread();
         let pool = super::build().expect("a search pool starts");

@@ -24,15 +24,7 @@ fn sets(engine: &Engine, n: usize) -> Vec<SignatureSet> {
                 .sign(&sk, &message, &Ciphersuite::ETHEREUM)
                 .unwrap()
                 .to_vec();
-            let mut pk = blst::blst_p1::default();
-            let mut scalar = blst::blst_scalar::default();
-            let mut public_key = [0u8; 48];
-            // SAFETY: plain blst calls on owned buffers.
-            unsafe {
-                blst::blst_scalar_from_bendian(&mut scalar, sk.as_ptr());
-                blst::blst_sk_to_pk_in_g1(&mut pk, &scalar);
-                blst::blst_p1_compress(public_key.as_mut_ptr(), &pk);
-            }
+            let public_key = engine.public_key(&sk).unwrap();
             SignatureSet {
                 signature,
                 public_keys: vec![public_key.to_vec()],

@@ -108,8 +108,7 @@ mod checks {
     const STICKY: u32 = 0o1000;
 
     fn uid() -> u32 {
-        // SAFETY: geteuid cannot fail and has no preconditions.
-        unsafe { libc::geteuid() }
+        rustix::process::geteuid().as_raw()
     }
 
     fn metadata(path: &Path) -> Result<std::fs::Metadata, CacheRefused> {
@@ -317,8 +316,7 @@ mod tests {
         chmod(&dir.join("k.cubin"), 0o600);
         assert!(cache.load("k.cubin").is_some());
         // Owned by another user (only root can make one here).
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } == 0 {
+        if rustix::process::geteuid().is_root() {
             std::os::unix::fs::chown(dir.join("k.cubin"), Some(12345), None).unwrap();
             assert_eq!(cache.load("k.cubin"), None);
         }

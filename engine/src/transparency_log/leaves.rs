@@ -1,0 +1,205 @@
+//! Leaves from text: one leaf per line, its data in hex (`0x` optional; `0x` alone is a
+//! leaf of no bytes), as `veribatch log` reads them from a file or stdin.
+//!
+//! Lines are read in batches and each batch's leaves are decoded and hashed on all cores,
+//! so memory is one batch (its lines and their hashes), whatever the file's size.
+
+use std::io::{self, BufRead};
+
+use rayon::prelude::*;
+
+use super::{Hash, leaf_hash};
+
+/// The largest leaf a line may hold, in bytes (a line is at most twice that in hex): a
+/// bound on memory, far above what logs store in a leaf (certificates, entries' hashes).
+pub const MAX_LEAF_BYTES: usize = 1 << 20;
+
+/// Why the leaves cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LeafError {
+    #[error("cannot read the leaves: {0}")]
+    Io(#[from] io::Error),
+    #[error("line {line}: empty (a leaf of no bytes is written 0x)")]
+    Empty { line: u64 },
+    #[error("line {line}: bad hex: {error}")]
+    BadHex { line: u64, error: hex::FromHexError },
+    #[error("line {line}: a leaf of more than {MAX_LEAF_BYTES} bytes")]
+    TooLong { line: u64 },
+}
+
+/// One batch of leaves: their lines and their leaf hashes, from leaf index `first`.
+#[derive(Debug, Default)]
+pub struct LeafBatch {
+    pub first: u64,
+    /// The batch's lines, one after another (ends in `ends`).
+    text: Vec<u8>,
+    ends: Vec<usize>,
+    pub hashes: Vec<Hash>,
+}
+
+impl LeafBatch {
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// The data of leaf `first + i`.
+    pub fn leaf(&self, i: usize) -> Vec<u8> {
+        let line = self.first + i as u64 + 1;
+        decode(self.line(i), line, |data| data.to_vec()).expect("decoded when read")
+    }
+
+    fn line(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+/// Reads leaves from `reader` in batches, stopping after `limit` leaves if given (the
+/// lines after it are not read).
+pub struct LeafLines<R> {
+    reader: R,
+    limit: Option<u64>,
+    /// Leaves read so far.
+    read: u64,
+}
+
+impl<R: BufRead> LeafLines<R> {
+    pub fn new(reader: R, limit: Option<u64>) -> Self {
+        Self {
+            reader,
+            limit,
+            read: 0,
+        }
+    }
+
+    /// Leaves read so far.
+    pub fn count(&self) -> u64 {
+        self.read
+    }
+
+    /// The next batch of at most `max` leaves; an empty batch at the end.
+    pub fn next_batch(&mut self, max: usize) -> Result<LeafBatch, LeafError> {
+        let mut batch = LeafBatch {
+            first: self.read,
+            ..LeafBatch::default()
+        };
+        let want = match self.limit {
+            Some(limit) => max.min(usize::try_from(limit - self.read).unwrap_or(usize::MAX)),
+            None => max,
+        };
+        while batch.ends.len() < want
+            && self.next_line(&mut batch.text, batch.first + batch.ends.len() as u64 + 1)?
+        {
+            batch.ends.push(batch.text.len());
+        }
+        self.read += batch.ends.len() as u64;
+        let hashed: Vec<Result<Hash, LeafError>> = (0..batch.ends.len())
+            .into_par_iter()
+            .map(|i| decode(batch.line(i), batch.first + i as u64 + 1, leaf_hash))
+            .collect();
+        batch.hashes = hashed.into_iter().collect::<Result<_, _>>()?;
+        Ok(batch)
+    }
+
+    /// Appends line number `line` (without its end) to `text`; false at the end of input.
+    fn next_line(&mut self, text: &mut Vec<u8>, line: u64) -> Result<bool, LeafError> {
+        let start = text.len();
+        let limit = 2 * MAX_LEAF_BYTES as u64 + 4;
+        let n = io::Read::take(self.reader.by_ref(), limit).read_until(b'\n', text)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        if text.last() == Some(&b'\n') {
+            text.pop();
+        } else if n as u64 == limit {
+            return Err(LeafError::TooLong { line });
+        }
+        if text.len() > start && text.last() == Some(&b'\r') {
+            text.pop();
+        }
+        Ok(true)
+    }
+}
+
+/// `with` of a leaf's bytes, decoded from its line (number `line`, from 1) into a buffer
+/// on the stack where they fit.
+fn decode<T>(text: &[u8], line: u64, with: impl FnOnce(&[u8]) -> T) -> Result<T, LeafError> {
+    let text = text.trim_ascii();
+    if text.is_empty() {
+        return Err(LeafError::Empty { line });
+    }
+    let digits = text.strip_prefix(b"0x").unwrap_or(text);
+    if digits.len() > 2 * MAX_LEAF_BYTES {
+        return Err(LeafError::TooLong { line });
+    }
+    if digits.len() % 2 == 1 {
+        return Err(LeafError::BadHex {
+            line,
+            error: hex::FromHexError::OddLength,
+        });
+    }
+    let mut small = [0u8; 256];
+    let mut large = Vec::new();
+    let out = match digits.len() / 2 {
+        n if n <= small.len() => &mut small[..n],
+        n => {
+            large.resize(n, 0);
+            &mut large[..]
+        }
+    };
+    hex::decode_to_slice(digits, out).map_err(|error| LeafError::BadHex { line, error })?;
+    Ok(with(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(text: &str, limit: Option<u64>, batch: usize) -> Result<Vec<Vec<u8>>, LeafError> {
+        let mut leaves = LeafLines::new(text.as_bytes(), limit);
+        let mut all = Vec::new();
+        loop {
+            let b = leaves.next_batch(batch)?;
+            if b.is_empty() {
+                return Ok(all);
+            }
+            assert_eq!(b.first as usize, all.len());
+            for i in 0..b.len() {
+                assert_eq!(b.hashes[i], leaf_hash(&b.leaf(i)));
+                all.push(b.leaf(i));
+            }
+        }
+    }
+
+    #[test]
+    fn lines_are_hex_leaves_with_or_without_0x() {
+        let text = "0x00\r\n0x\nabcd\n  0XAB\n";
+        assert!(read_all(text, None, 2).is_err(), "0X is not a prefix");
+        let leaves = read_all("0x00\r\n0x\nabcd\n0xff", None, 2).unwrap();
+        assert_eq!(leaves, vec![vec![0], vec![], vec![0xab, 0xcd], vec![0xff]]);
+        assert_eq!(read_all("0x00\n0x01\n", Some(1), 8).unwrap(), vec![vec![0]]);
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let e = read_all("0x00\n\n0x01\n", None, 8).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 2: empty (a leaf of no bytes is written 0x)"
+        );
+        let e = read_all("0x00\n0x01\n0xzz\n", None, 2).unwrap_err();
+        assert!(e.to_string().starts_with("line 3: bad hex"), "{e}");
+        let long = format!("0x{}\n", "ab".repeat(MAX_LEAF_BYTES + 1));
+        let e = read_all(&long, None, 2).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("line 1: a leaf of more than {MAX_LEAF_BYTES} bytes")
+        );
+        // After the limit nothing is read, good or bad.
+        assert_eq!(read_all("0x00\nnot hex\n", Some(1), 8).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,157 @@
+//! `veribatch log root|prove|verify`: transparency-log trees (RFC 9162) of leaves read
+//! from text, one hex leaf per line, in memory that does not grow with the file.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use veribatch_engine::transparency_log::{
+    LeafBatch, LeafLines, LogProof, Prover, TreeHead, record, verify_all,
+};
+
+use crate::output::{BatchJob, CommandResult, Outcome, outln};
+
+/// Leaves read and hashed at a time: enough to keep every core busy, a few MiB at most.
+const LEAVES_PER_BATCH: usize = 1 << 16;
+
+/// Proofs verified per call.
+const PROOFS_PER_BATCH: usize = 8192;
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Print the tree head (RFC 9162's Merkle Tree Hash) of LEAVES as 0x….
+    ///
+    /// LEAVES holds one leaf per line: its data in hex (0x optional; 0x alone is a leaf of
+    /// no bytes), not its hash. - reads stdin.
+    Root {
+        /// The head of the first N leaves [default: all of them].
+        #[arg(long, value_name = "N")]
+        size: Option<u64>,
+        #[arg(value_name = "LEAVES")]
+        leaves: PathBuf,
+    },
+    /// Print an inclusion proof (--index) or a consistency proof (--old-size) as one JSON
+    /// record, as `log verify` reads them.
+    Prove {
+        /// Prove that leaf I (from 0) is in the tree.
+        #[arg(long, value_name = "I", required_unless_present = "old_size")]
+        index: Option<u64>,
+        /// Prove that the tree extends its first M leaves.
+        #[arg(long, value_name = "M", conflicts_with = "index")]
+        old_size: Option<u64>,
+        /// The tree of the first N leaves [default: all of them].
+        #[arg(long, value_name = "N")]
+        size: Option<u64>,
+        #[arg(value_name = "LEAVES")]
+        leaves: PathBuf,
+    },
+    /// Verify proofs from FILE (NDJSON or a JSON array of records
+    /// {"type":"inclusion","size":N,"root":"0x…","index":I,"leaf":"0x…","path":["0x…",…]}
+    /// or {"type":"consistency","old_size":M,"old_root":"0x…","size":N,"root":"0x…",
+    /// "path":[…]}; "leaf_hash" may replace "leaf").
+    ///
+    /// Prints one line per record, in input order: {"index":N,"valid":true|false,
+    /// "error":null|"…"}. Exit status: 0 all valid, 1 any invalid or malformed, 2 cannot
+    /// run.
+    Verify {
+        /// Write verdicts here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Exit 0 on an input with no records (otherwise exit 2).
+        #[arg(long)]
+        allow_empty: bool,
+        /// The input file, or - for stdin.
+        file: PathBuf,
+    },
+}
+
+pub fn run(command: LogCommand) -> CommandResult {
+    match command {
+        LogCommand::Root { size, leaves } => {
+            let mut head = TreeHead::new();
+            let read = for_each_batch(&leaves, size, |batch| head.extend(&batch.hashes))?;
+            short_of(read, size, &leaves)?;
+            outln!("0x{}", hex::encode(head.root()));
+            Ok(Outcome::AllValid)
+        }
+        LogCommand::Prove {
+            index,
+            old_size,
+            size,
+            leaves,
+        } => {
+            let mut prover = match (index, old_size) {
+                (Some(index), _) => Prover::inclusion(index, size),
+                (None, Some(old_size)) => Prover::consistency(old_size, size),
+                (None, None) => unreachable!("clap requires --index or --old-size"),
+            }
+            .map_err(|e| e.to_string())?;
+            for_each_batch(&leaves, size, |batch| prover.add(batch))?;
+            let line = if index.is_some() {
+                let (proof, leaf) = prover.finish_inclusion().map_err(|e| e.to_string())?;
+                record::inclusion_line(&proof, &leaf)
+            } else {
+                record::consistency_line(&prover.finish_consistency().map_err(|e| e.to_string())?)
+            };
+            outln!("{line}");
+            Ok(Outcome::AllValid)
+        }
+        LogCommand::Verify {
+            output,
+            allow_empty,
+            file,
+        } => {
+            let records = crate::input::records(&crate::input::read(&file)?)?;
+            let parse = |r: &crate::input::Record| -> Result<LogProof, String> {
+                record::from_json(r.as_ref().map_err(Clone::clone)?).map_err(|e| e.to_string())
+            };
+            BatchJob {
+                what: "proofs",
+                per_batch: PROOFS_PER_BATCH,
+                allow_empty,
+                output: output.as_deref(),
+                parse: &parse,
+                verify: &|proofs: &[LogProof]| Ok(verify_all(proofs).into_iter().map(Ok).collect()),
+                rename: &|field| field.name(),
+            }
+            .run(&records)
+        }
+    }
+}
+
+/// Reads the leaves of `path` (stdin for `-`), the first `size` if given, batch by batch;
+/// returns how many were read.
+fn for_each_batch(
+    path: &Path,
+    size: Option<u64>,
+    mut each: impl FnMut(&LeafBatch),
+) -> Result<u64, String> {
+    let reader: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(BufReader::with_capacity(1 << 20, io::stdin().lock()))
+    } else {
+        let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Box::new(BufReader::with_capacity(1 << 20, file))
+    };
+    let mut lines = LeafLines::new(reader, size);
+    loop {
+        let batch = lines
+            .next_batch(LEAVES_PER_BATCH)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if batch.is_empty() {
+            return Ok(lines.count());
+        }
+        each(&batch);
+    }
+}
+
+/// An error if fewer leaves were read than `--size` asked for.
+fn short_of(read: u64, size: Option<u64>, path: &Path) -> Result<(), String> {
+    match size {
+        Some(size) if read < size => Err(format!(
+            "{} has {read} leaves, fewer than --size {size}",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
+}

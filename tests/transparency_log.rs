@@ -1,0 +1,490 @@
+//! Transparency-log trees (RFC 9162): the engine against the RFC's definitions written
+//! plainly here, against pymerkle's heads and proofs (tests/vectors/rfc9162, made by its
+//! generate.py), and `veribatch log` as a process.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::process::{scratch, stderr, stdout, veribatch, veribatch_with_stdin};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use veribatch_engine::transparency_log::{
+    ConsistencyProof, Hash, InclusionProof, LeafLines, LogProof, Prover, TreeHead, record,
+    verify_all, verify_consistency, verify_inclusion,
+};
+
+// RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1, as written there.
+
+fn sha256(parts: &[&[u8]]) -> Hash {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// The largest power of two smaller than n (n > 1).
+fn k(n: usize) -> usize {
+    let mut k = 1;
+    while 2 * k < n {
+        k *= 2;
+    }
+    k
+}
+
+fn mth(d: &[Vec<u8>]) -> Hash {
+    match d.len() {
+        0 => sha256(&[]),
+        1 => sha256(&[&[0], &d[0]]),
+        n => sha256(&[&[1], &mth(&d[..k(n)]), &mth(&d[k(n)..])]),
+    }
+}
+
+fn path(m: usize, d: &[Vec<u8>]) -> Vec<Hash> {
+    let n = d.len();
+    if n == 1 {
+        return vec![];
+    }
+    let k = k(n);
+    if m < k {
+        [path(m, &d[..k]), vec![mth(&d[k..])]].concat()
+    } else {
+        [path(m - k, &d[k..]), vec![mth(&d[..k])]].concat()
+    }
+}
+
+fn subproof(m: usize, d: &[Vec<u8>], b: bool) -> Vec<Hash> {
+    let n = d.len();
+    if m == n {
+        return if b { vec![] } else { vec![mth(d)] };
+    }
+    let k = k(n);
+    if m <= k {
+        [subproof(m, &d[..k], b), vec![mth(&d[k..])]].concat()
+    } else {
+        [subproof(m - k, &d[k..], false), vec![mth(&d[..k])]].concat()
+    }
+}
+
+fn leaves(n: usize) -> Vec<Vec<u8>> {
+    (0..n).map(|i| vec![i as u8; i % 5]).collect()
+}
+
+fn as_text(d: &[Vec<u8>]) -> String {
+    d.iter()
+        .map(|l| format!("0x{}\n", hex::encode(l)))
+        .collect()
+}
+
+/// Runs `prover` over `text`'s leaves in batches of `batch`.
+fn prove(mut prover: Prover, text: &str, size: Option<u64>, batch: usize) -> Prover {
+    let mut lines = LeafLines::new(text.as_bytes(), size);
+    loop {
+        let b = lines.next_batch(batch).unwrap();
+        if b.is_empty() {
+            return prover;
+        }
+        prover.add(&b);
+    }
+}
+
+fn head(text: &str, size: Option<u64>) -> Hash {
+    let mut lines = LeafLines::new(text.as_bytes(), size);
+    let mut head = TreeHead::new();
+    loop {
+        let b = lines.next_batch(7).unwrap();
+        if b.is_empty() {
+            return head.root();
+        }
+        head.extend(&b.hashes);
+    }
+}
+
+#[test]
+fn heads_and_proofs_are_the_rfc_definitions() {
+    let d = leaves(45);
+    let text = as_text(&d);
+    for n in 0..=d.len() {
+        assert_eq!(head(&text, Some(n as u64)), mth(&d[..n]), "head of {n}");
+        for m in 0..n {
+            // The size given, or taken from the end of the leaves.
+            for (size, batch) in [(Some(n as u64), 4), (None, 1 << 10)] {
+                let upto = as_text(&d[..n]);
+                let (proof, leaf) = prove(
+                    Prover::inclusion(m as u64, size).unwrap(),
+                    &upto,
+                    size,
+                    batch,
+                )
+                .finish_inclusion()
+                .unwrap();
+                assert_eq!(proof.path, path(m, &d[..n]), "leaf {m} of {n}");
+                assert_eq!((proof.root, leaf), (mth(&d[..n]), d[m].clone()));
+            }
+        }
+        for m in 1..n {
+            let proof = prove(
+                Prover::consistency(m as u64, Some(n as u64)).unwrap(),
+                &text,
+                Some(n as u64),
+                3,
+            )
+            .finish_consistency()
+            .unwrap();
+            assert_eq!(proof.path, subproof(m, &d[..n], true), "{m} to {n}");
+            assert_eq!((proof.old_root, proof.root), (mth(&d[..m]), mth(&d[..n])));
+        }
+    }
+}
+
+/// Every way of changing a valid proof by a little: each must fail. Not the tree's size
+/// alone: a path can have the same shape in a tree of the next size (leaf 0 of 3 and of
+/// 4), and the RFC's algorithm then accepts it for both, rightly (the head of the one
+/// tree cannot be the head of a tree of the other size without a SHA-256 collision).
+fn tampered(proof: &LogProof) -> Vec<(String, LogProof)> {
+    let mut out = Vec::new();
+    let flip = |h: &Hash, bit: usize| {
+        let mut h = *h;
+        h[bit / 8] ^= 1 << (bit % 8);
+        h
+    };
+    match proof {
+        LogProof::Inclusion(p) => {
+            let mut with = |what: String, f: &dyn Fn(&mut InclusionProof)| {
+                let mut q = p.clone();
+                f(&mut q);
+                out.push((what, LogProof::Inclusion(q)));
+            };
+            with("root".into(), &|q| q.root = flip(&q.root, 3));
+            with("leaf".into(), &|q| q.leaf_hash = flip(&q.leaf_hash, 255));
+            with("index + 1".into(), &|q| q.index += 1);
+            if p.index > 0 {
+                with("index - 1".into(), &|q| q.index -= 1);
+            }
+            with("a node more".into(), &|q| q.path.push([0; 32]));
+            with("index + size".into(), &|q| q.index += q.size);
+            for i in 0..p.path.len() {
+                with(format!("path[{i}]"), &|q| q.path[i] = flip(&q.path[i], 100));
+                with(format!("without path[{i}]"), &|q| {
+                    q.path.remove(i);
+                });
+            }
+        }
+        LogProof::Consistency(p) => {
+            let mut with = |what: String, f: &dyn Fn(&mut ConsistencyProof)| {
+                let mut q = p.clone();
+                f(&mut q);
+                out.push((what, LogProof::Consistency(q)));
+            };
+            with("root".into(), &|q| q.root = flip(&q.root, 0));
+            with("old root".into(), &|q| q.old_root = flip(&q.old_root, 77));
+            with("swapped roots".into(), &|q| {
+                std::mem::swap(&mut q.root, &mut q.old_root)
+            });
+            with("old size + 1".into(), &|q| q.old_size += 1);
+            with("old size - 1".into(), &|q| q.old_size -= 1);
+            with("a node more".into(), &|q| q.path.push([0; 32]));
+            with("no path".into(), &|q| q.path.clear());
+            for i in 0..p.path.len() {
+                with(format!("path[{i}]"), &|q| q.path[i] = flip(&q.path[i], 200));
+                with(format!("without path[{i}]"), &|q| {
+                    q.path.remove(i);
+                });
+            }
+        }
+    }
+    out
+}
+
+fn vector_records(name: &str) -> Vec<(String, LogProof)> {
+    let text = std::fs::read_to_string(common::vectors().join("rfc9162").join(name)).unwrap();
+    text.lines()
+        .map(|line| {
+            let proof = record::from_json(&serde_json::from_str(line).unwrap()).unwrap();
+            (line.to_string(), proof)
+        })
+        .collect()
+}
+
+fn vector_leaves() -> String {
+    std::fs::read_to_string(common::vectors().join("rfc9162/leaves.txt")).unwrap()
+}
+
+#[test]
+fn pymerkle_heads_are_ours() {
+    let text = vector_leaves();
+    let heads: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(common::vectors().join("rfc9162/heads.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(heads.len(), 71);
+    for h in heads {
+        let size = h["size"].as_u64().unwrap();
+        assert_eq!(
+            format!("0x{}", hex::encode(head(&text, Some(size)))),
+            h["root"].as_str().unwrap(),
+            "head of {size}"
+        );
+    }
+}
+
+#[test]
+fn pymerkle_proofs_verify_and_are_what_we_prove() {
+    let text = vector_leaves();
+    let inclusion = vector_records("inclusion.ndjson");
+    let consistency = vector_records("consistency.ndjson");
+    assert_eq!((inclusion.len(), consistency.len()), (383, 361));
+    for (line, proof) in inclusion.iter().chain(&consistency) {
+        let ours = match proof {
+            LogProof::Inclusion(p) => {
+                let (mine, leaf) = prove(
+                    Prover::inclusion(p.index, Some(p.size)).unwrap(),
+                    &text,
+                    Some(p.size),
+                    16,
+                )
+                .finish_inclusion()
+                .unwrap();
+                record::inclusion_line(&mine, &leaf)
+            }
+            LogProof::Consistency(p) => record::consistency_line(
+                &prove(
+                    Prover::consistency(p.old_size, Some(p.size)).unwrap(),
+                    &text,
+                    Some(p.size),
+                    16,
+                )
+                .finish_consistency()
+                .unwrap(),
+            ),
+        };
+        assert_eq!(&ours, line, "the record we write is pymerkle's");
+    }
+    let proofs: Vec<LogProof> = inclusion
+        .iter()
+        .chain(&consistency)
+        .map(|(_, p)| p.clone())
+        .collect();
+    assert!(verify_all(&proofs).into_iter().all(|v| v));
+    // Every small change to any of them is caught.
+    let mut changed = Vec::new();
+    for proof in &proofs {
+        changed.extend(tampered(proof));
+    }
+    assert!(changed.len() > 5000);
+    let verdicts = verify_all(&changed.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>());
+    for ((what, proof), valid) in changed.iter().zip(verdicts) {
+        assert!(!valid, "{what} of {proof:?} passed");
+    }
+}
+
+#[test]
+fn proofs_outside_the_rfc_ranges_are_only_the_trivial_ones() {
+    let d = leaves(5);
+    let (root, empty) = (mth(&d), mth(&[]));
+    let consistency = |old_size, old_root, size, root, path: Vec<Hash>| {
+        verify_consistency(&ConsistencyProof {
+            old_size,
+            old_root,
+            size,
+            root,
+            path,
+        })
+    };
+    // A tree is consistent with itself, by an empty proof only.
+    assert!(consistency(5, root, 5, root, vec![]));
+    assert!(!consistency(5, root, 5, root, vec![root]));
+    assert!(!consistency(5, mth(&d[..4]), 5, root, vec![]));
+    // Every tree extends the empty one, whose head is SHA-256 of nothing.
+    assert!(consistency(0, empty, 5, root, vec![]));
+    assert!(!consistency(0, root, 5, root, vec![]));
+    // A larger old tree never.
+    assert!(!consistency(6, root, 5, root, vec![]));
+    // No leaf is in the empty tree, nor beyond the size.
+    let inclusion = |index, size, path: Vec<Hash>| {
+        verify_inclusion(&InclusionProof {
+            size,
+            index,
+            leaf_hash: sha256(&[&[0], &d[0]]),
+            path,
+            root: mth(&d[..1]),
+        })
+    };
+    assert!(inclusion(0, 1, vec![]));
+    assert!(!inclusion(0, 0, vec![]));
+    assert!(!inclusion(1, 1, vec![]));
+}
+
+// `veribatch log` as a process.
+
+fn leaves_file(dir: &std::path::Path) -> String {
+    let path = dir.join("leaves.txt");
+    std::fs::write(&path, vector_leaves()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn log_root_prints_the_head_of_a_file_or_stdin() {
+    let dir = scratch("log-root");
+    let file = leaves_file(&dir);
+    let heads: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(common::vectors().join("rfc9162/heads.json")).unwrap(),
+    )
+    .unwrap();
+    let all = veribatch(&["log", "root", &file]);
+    assert_eq!(all.status.code(), Some(0), "{}", stderr(&all));
+    assert_eq!(stdout(&all).trim(), heads[70]["root"]);
+    let some = veribatch(&["log", "root", "--size", "33", &file]);
+    assert_eq!(stdout(&some).trim(), heads[33]["root"]);
+    let piped = veribatch_with_stdin(&["log", "root", "--size", "0", "-"], b"");
+    assert_eq!(stdout(&piped).trim(), heads[0]["root"]);
+    let piped = veribatch_with_stdin(&["log", "root", "-"], vector_leaves().as_bytes());
+    assert_eq!(stdout(&piped).trim(), heads[70]["root"]);
+
+    let short = veribatch(&["log", "root", "--size", "71", &file]);
+    assert_eq!(short.status.code(), Some(2));
+    assert!(
+        stderr(&short).contains("has 70 leaves, fewer than --size 71"),
+        "{}",
+        stderr(&short)
+    );
+    let bad = veribatch_with_stdin(&["log", "root", "-"], b"0x00\n0x0g\n");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("-: line 2: bad hex"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn log_prove_writes_the_records_pymerkle_agrees_with() {
+    let dir = scratch("log-prove");
+    let file = leaves_file(&dir);
+    let lines: BTreeMap<_, _> = vector_records("inclusion.ndjson")
+        .into_iter()
+        .chain(vector_records("consistency.ndjson"))
+        .map(|(line, proof)| {
+            let key = match proof {
+                LogProof::Inclusion(p) => ("index", p.index, p.size),
+                LogProof::Consistency(p) => ("old-size", p.old_size, p.size),
+            };
+            (key, line)
+        })
+        .collect();
+    for key in [
+        ("index", 0, 1),
+        ("index", 12, 13),
+        ("index", 40, 70),
+        ("old-size", 3, 7),
+        ("old-size", 32, 33),
+        ("old-size", 31, 70),
+    ] {
+        let (flag, value, size) = key;
+        let out = veribatch(&[
+            "log",
+            "prove",
+            &format!("--{flag}"),
+            &value.to_string(),
+            "--size",
+            &size.to_string(),
+            &file,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stdout(&out).trim_end(), lines[&key], "{key:?}");
+    }
+    // Without --size: the whole file.
+    let out = veribatch(&["log", "prove", "--index", "40", &file]);
+    assert_eq!(stdout(&out).trim_end(), lines[&("index", 40, 70)]);
+
+    let out = veribatch(&["log", "prove", "--index", "70", &file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("there is no leaf 70"),
+        "{}",
+        stderr(&out)
+    );
+    let out = veribatch(&["log", "prove", "--old-size", "9", "--size", "8", &file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("old size 9 is larger"),
+        "{}",
+        stderr(&out)
+    );
+    let out = veribatch(&["log", "prove", &file]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--index or --old-size is required"
+    );
+}
+
+#[test]
+fn log_verify_gives_one_verdict_per_record_in_order() {
+    let dir = scratch("log-verify");
+    let valid: Vec<String> = vector_records("inclusion.ndjson")
+        .into_iter()
+        .take(3)
+        .chain(
+            vector_records("consistency.ndjson")
+                .into_iter()
+                .skip(100)
+                .take(2),
+        )
+        .map(|(line, _)| line)
+        .collect();
+    let mut wrong: Value = serde_json::from_str(&valid[1]).unwrap();
+    wrong["index"] = 5.into();
+    let text = [
+        valid[0].clone(),
+        wrong.to_string(),
+        "{not json".into(),
+        valid[3].clone(),
+        r#"{"type":"inclusion","size":1}"#.into(),
+        valid[4].clone(),
+    ]
+    .join("\n");
+    let file = dir.join("proofs.ndjson");
+    std::fs::write(&file, text).unwrap();
+    let out_file = dir.join("verdicts.ndjson");
+    let out = veribatch(&[
+        "log",
+        "verify",
+        "--output",
+        out_file.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let verdicts: Vec<Value> = std::fs::read_to_string(&out_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let verdict: Vec<bool> = verdicts
+        .iter()
+        .map(|v| v["valid"].as_bool().unwrap())
+        .collect();
+    assert_eq!(verdict, [true, false, false, true, false, true]);
+    assert!(
+        verdicts[1]["error"].is_null(),
+        "a wrong index is invalid, not malformed"
+    );
+    assert!(
+        verdicts[2]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not valid JSON")
+    );
+    assert_eq!(verdicts[4]["error"], r#"missing field "index""#);
+    assert!(
+        stderr(&out).contains("6 proofs: 3 valid, 1 invalid, 2 malformed"),
+        "{}",
+        stderr(&out)
+    );
+
+    let all_valid = veribatch_with_stdin(&["log", "verify", "-"], valid[0].as_bytes());
+    assert_eq!(all_valid.status.code(), Some(0), "{}", stderr(&all_valid));
+    let empty = veribatch_with_stdin(&["log", "verify", "-"], b"");
+    assert_eq!(empty.status.code(), Some(2));
+}
