@@ -525,6 +525,20 @@ mod lying_server {
         ) -> Result<Response<VerifyMerkleProofsResponse>, Status> {
             refused()
         }
+        async fn log_root(
+            &self,
+            _: Request<LogRootRequest>,
+        ) -> Result<Response<LogRootResponse>, Status> {
+            refused()
+        }
+        async fn verify_log_proofs(
+            &self,
+            request: Request<VerifyLogProofsRequest>,
+        ) -> Result<Response<VerifyLogProofsResponse>, Status> {
+            Ok(Response::new(VerifyLogProofsResponse {
+                verdicts: self.verdicts(request.into_inner().proofs.len()),
+            }))
+        }
         async fn register_verifying_key(
             &self,
             _: Request<RegisterVerifyingKeyRequest>,
@@ -577,10 +591,13 @@ fn a_reply_with_the_wrong_number_of_verdicts_is_refused() {
     let vk = example("groth16/verification_key.json");
     let batch = example("groth16/batch.ndjson");
     let valid = example("valid.ndjson");
+    let log_proofs = common::vectors().join("rfc9162/inclusion.ndjson");
+    let log_proofs = log_proofs.to_str().unwrap();
     for extra in [-1, 1] {
         let url = format!("http://{}", start_liar(extra));
         for args in [
             vec!["verify", "bls", "--remote", &url, &valid],
+            vec!["log", "verify", "--remote", &url, log_proofs],
             vec![
                 "groth16",
                 "verify-batch",

@@ -488,3 +488,119 @@ fn log_verify_gives_one_verdict_per_record_in_order() {
     let empty = veribatch_with_stdin(&["log", "verify", "-"], b"");
     assert_eq!(empty.status.code(), Some(2));
 }
+
+// The service: LogRoot and VerifyLogProofs on a real `veribatch serve`.
+
+fn vector_heads() -> Vec<Value> {
+    serde_json::from_str(
+        &std::fs::read_to_string(common::vectors().join("rfc9162/heads.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn vector_leaf_data() -> Vec<Vec<u8>> {
+    vector_leaves()
+        .lines()
+        .map(|l| hex::decode(&l[2..]).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_gives_the_heads_and_verdicts_of_the_engine() {
+    use veribatch_service::proto;
+    let server = common::server::Server::start(&[]);
+    let mut client = server.client().await;
+    let heads = vector_heads();
+    let head = |n: usize| heads[n]["root"].as_str().unwrap().to_string();
+
+    let leaves = vector_leaf_data();
+    let (root, size) = client.log_root(leaves.clone(), None).await.unwrap();
+    assert_eq!((format!("0x{}", hex::encode(root)), size), (head(70), 70));
+    let (root, size) = client.log_root(leaves.clone(), Some(33)).await.unwrap();
+    assert_eq!((format!("0x{}", hex::encode(root)), size), (head(33), 33));
+    let (root, _) = client.log_root(Vec::new(), None).await.unwrap();
+    assert_eq!(format!("0x{}", hex::encode(root)), head(0));
+    let e = client
+        .log_root(leaves[..3].to_vec(), Some(4))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("size: 4, but 3 leaves were sent"),
+        "{e}"
+    );
+
+    let mut proofs: Vec<LogProof> = vector_records("inclusion.ndjson")
+        .into_iter()
+        .chain(vector_records("consistency.ndjson"))
+        .map(|(_, p)| p)
+        .collect();
+    let mut bad = proofs[100].clone();
+    if let LogProof::Inclusion(p) = &mut bad {
+        p.root[0] ^= 1;
+    }
+    proofs.push(bad);
+    let verdicts = client.verify_log_proofs(&proofs).await.unwrap();
+    assert_eq!(verdicts.len(), 745);
+    assert!(verdicts[..744].iter().all(|v| *v == Ok(true)));
+    assert_eq!(verdicts[744], Ok(false));
+
+    // Malformed proofs get verdicts naming the part; the others are verified.
+    let mut short_node: proto::LogProof = proofs[300].clone().into();
+    if let Some(proto::log_proof::Proof::Inclusion(p)) = &mut short_node.proof {
+        p.path[1].pop();
+    }
+    let request = proto::VerifyLogProofsRequest {
+        proofs: vec![
+            proofs[0].clone().into(),
+            short_node,
+            proto::LogProof { proof: None },
+        ],
+    };
+    let r = client
+        .inner()
+        .verify_log_proofs(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.verdicts[0].valid);
+    let malformed = r.verdicts[1].malformed.clone().unwrap();
+    assert_eq!(
+        (malformed.field.as_str(), malformed.index, malformed.code()),
+        ("path", Some(1), proto::InputErrorCode::Length)
+    );
+    assert_eq!(r.verdicts[1].error, "path[1]: expected 32 bytes, got 31");
+    assert_eq!(
+        r.verdicts[2].malformed.clone().unwrap().code(),
+        proto::InputErrorCode::Missing
+    );
+
+    // A path longer than any limit is refused before any work.
+    let mut long: proto::LogProof = proofs[0].clone().into();
+    if let Some(proto::log_proof::Proof::Inclusion(p)) = &mut long.proof {
+        p.path = vec![vec![0; 32]; (1 << 20) + 1];
+    }
+    let e = client
+        .inner()
+        .verify_log_proofs(proto::VerifyLogProofsRequest { proofs: vec![long] })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+    assert!(
+        e.message().contains("proofs[0]: 1048577 path nodes"),
+        "{}",
+        e.message()
+    );
+
+    // The CLI through the service prints what it prints alone.
+    let dir = scratch("log-remote");
+    let file = leaves_file(&dir);
+    let url = server.url();
+    let out = veribatch(&["log", "root", "--remote", &url, "--size", "12", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), head(12));
+    let proofs = common::vectors().join("rfc9162/consistency.ndjson");
+    let remote = veribatch(&["log", "verify", "--remote", &url, proofs.to_str().unwrap()]);
+    let local = veribatch(&["log", "verify", proofs.to_str().unwrap()]);
+    assert_eq!(remote.status.code(), Some(0), "{}", stderr(&remote));
+    assert_eq!(stdout(&remote), stdout(&local));
+}

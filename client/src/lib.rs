@@ -31,6 +31,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::groth16::KeyFormat;
+use veribatch_engine::transparency_log::LogProof;
 use veribatch_engine::{ProofInput, Verdict};
 /// The wire format, for callers that build requests themselves (`veribatch load`).
 pub use veribatch_proto as proto;
@@ -339,6 +340,44 @@ impl Remote {
             .root;
         root.try_into()
             .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))
+    }
+
+    /// The transparency-log tree head of the first `size` of `leaves` (all if `None`),
+    /// with the size the server says it is of.
+    pub async fn log_root(
+        &mut self,
+        leaves: Vec<Vec<u8>>,
+        size: Option<u64>,
+    ) -> Result<([u8; 32], u64), ClientError> {
+        let request = proto::LogRootRequest { leaves, size };
+        let response = self
+            .retrying(|mut c| {
+                let request = request.clone();
+                async move { c.log_root(request).await }
+            })
+            .await?;
+        let root = response
+            .root
+            .try_into()
+            .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))?;
+        Ok((root, response.size))
+    }
+
+    /// Verifies RFC 9162 proofs; exactly one verdict per proof, or an error.
+    pub async fn verify_log_proofs(
+        &mut self,
+        proofs: &[LogProof],
+    ) -> Result<Vec<Verdict>, ClientError> {
+        let request = proto::VerifyLogProofsRequest {
+            proofs: proofs.iter().cloned().map(Into::into).collect(),
+        };
+        let response = self
+            .retrying(|mut c| {
+                let request = request.clone();
+                async move { c.verify_log_proofs(request).await }
+            })
+            .await?;
+        counted(verdicts(response.verdicts), proofs.len(), "proofs")
     }
 
     /// Registers a key; returns its id. The key is remembered, so that a replica that

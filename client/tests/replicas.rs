@@ -100,6 +100,18 @@ impl Verifier for Fake {
     ) -> Result<Response<VerifyMerkleProofsResponse>, Status> {
         refused()
     }
+    async fn log_root(
+        &self,
+        _: Request<LogRootRequest>,
+    ) -> Result<Response<LogRootResponse>, Status> {
+        refused()
+    }
+    async fn verify_log_proofs(
+        &self,
+        _: Request<VerifyLogProofsRequest>,
+    ) -> Result<Response<VerifyLogProofsResponse>, Status> {
+        refused()
+    }
     async fn register_verifying_key(
         &self,
         _: Request<RegisterVerifyingKeyRequest>,

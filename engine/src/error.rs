@@ -27,13 +27,17 @@ pub enum Field {
     Gindices,
     Leaves,
     Items,
+    /// A transparency-log proof's parts.
+    Path,
+    OldRoot,
+    Leaf,
     /// The item as a whole: what a reply from a server names when it names no field this
     /// build knows.
     Item,
 }
 
 impl Field {
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 18] = [
         Field::Signature,
         Field::PublicKeys,
         Field::Messages,
@@ -48,6 +52,9 @@ impl Field {
         Field::Gindices,
         Field::Leaves,
         Field::Items,
+        Field::Path,
+        Field::OldRoot,
+        Field::Leaf,
         Field::Item,
     ];
 
@@ -68,6 +75,9 @@ impl Field {
             Field::Gindices => "gindices",
             Field::Leaves => "leaves",
             Field::Items => "items",
+            Field::Path => "path",
+            Field::OldRoot => "old_root",
+            Field::Leaf => "leaf",
             Field::Item => "item",
         }
     }
@@ -154,6 +164,10 @@ pub enum ErrorKind {
         unit: &'static str,
         limit: u64,
     },
+    /// Neither of the two things a field may hold (a log proof that is neither inclusion
+    /// nor consistency, a leaf given neither as data nor as hash).
+    #[error("missing: give {0}")]
+    Unset(&'static str),
     /// A defect a server reported, known here by its code and text only.
     #[error("{reason}")]
     Reported { code: ErrorCode, reason: String },
@@ -225,9 +239,10 @@ impl ErrorKind {
             },
             ErrorKind::Format(FormatError::ProofLength(_)) => ErrorCode::Length,
             ErrorKind::OutOfRange(_) => ErrorCode::OutOfRange,
-            ErrorKind::NoPublicKeys | ErrorKind::NothingToAggregate | ErrorKind::EmptyIc => {
-                ErrorCode::Missing
-            }
+            ErrorKind::NoPublicKeys
+            | ErrorKind::NothingToAggregate
+            | ErrorKind::EmptyIc
+            | ErrorKind::Unset(_) => ErrorCode::Missing,
             ErrorKind::MessageCount { .. }
             | ErrorKind::InputCount { .. }
             | ErrorKind::LeafCount { .. } => ErrorCode::Count,

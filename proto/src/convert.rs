@@ -3,7 +3,13 @@
 
 use veribatch_engine::bls::{Scheme, SignatureSet};
 use veribatch_engine::error::{ErrorCode, ErrorKind, Field};
+use veribatch_engine::transparency_log::{
+    ConsistencyProof, Hash, InclusionProof, LogProof, leaf_hash,
+};
 use veribatch_engine::{InputError, ProofInput};
+
+use crate::log_inclusion_proof::LeafValue;
+use crate::log_proof::Proof;
 
 impl From<SignatureSet> for crate::SignatureSet {
     fn from(s: SignatureSet) -> Self {
@@ -41,6 +47,90 @@ impl From<crate::Groth16Proof> for ProofInput {
             public_inputs: p.public_inputs,
         }
     }
+}
+
+impl From<LogProof> for crate::LogProof {
+    /// A proof as the client sends it: the leaf by its hash.
+    fn from(p: LogProof) -> Self {
+        let proof = match p {
+            LogProof::Inclusion(p) => Proof::Inclusion(crate::LogInclusionProof {
+                size: p.size,
+                index: p.index,
+                leaf_value: Some(LeafValue::LeafHash(p.leaf_hash.to_vec())),
+                path: p.path.iter().map(|n| n.to_vec()).collect(),
+                root: p.root.to_vec(),
+            }),
+            LogProof::Consistency(p) => Proof::Consistency(crate::LogConsistencyProof {
+                old_size: p.old_size,
+                old_root: p.old_root.to_vec(),
+                size: p.size,
+                root: p.root.to_vec(),
+                path: p.path.iter().map(|n| n.to_vec()).collect(),
+            }),
+        };
+        Self { proof: Some(proof) }
+    }
+}
+
+impl TryFrom<crate::LogProof> for LogProof {
+    type Error = InputError;
+
+    /// A proof as the server takes it, or the part that is malformed.
+    fn try_from(p: crate::LogProof) -> Result<Self, InputError> {
+        match p.proof {
+            Some(Proof::Inclusion(p)) => Ok(LogProof::Inclusion(InclusionProof {
+                size: p.size,
+                index: p.index,
+                leaf_hash: match p.leaf_value {
+                    Some(LeafValue::Leaf(data)) => leaf_hash(&data),
+                    Some(LeafValue::LeafHash(h)) => hash(&h, Field::Leaf, None)?,
+                    None => {
+                        return Err(InputError::new(
+                            Field::Leaf,
+                            None,
+                            ErrorKind::Unset("leaf or leaf_hash"),
+                        ));
+                    }
+                },
+                path: path(&p.path)?,
+                root: hash(&p.root, Field::Root, None)?,
+            })),
+            Some(Proof::Consistency(p)) => Ok(LogProof::Consistency(ConsistencyProof {
+                old_size: p.old_size,
+                old_root: hash(&p.old_root, Field::OldRoot, None)?,
+                size: p.size,
+                root: hash(&p.root, Field::Root, None)?,
+                path: path(&p.path)?,
+            })),
+            None => Err(InputError::new(
+                Field::Proof,
+                None,
+                ErrorKind::Unset("inclusion or consistency"),
+            )),
+        }
+    }
+}
+
+/// A 32-byte hash of `field` (its element `index`).
+fn hash(bytes: &[u8], field: Field, index: Option<usize>) -> Result<Hash, InputError> {
+    bytes.try_into().map_err(|_| {
+        InputError::new(
+            field,
+            index,
+            ErrorKind::Length {
+                expected: 32,
+                got: bytes.len(),
+            },
+        )
+    })
+}
+
+fn path(nodes: &[Vec<u8>]) -> Result<Vec<Hash>, InputError> {
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| hash(n, Field::Path, Some(i)))
+        .collect()
 }
 
 impl From<veribatch_engine::Verdict> for crate::Verdict {
@@ -193,6 +283,63 @@ mod tests {
             ProofInput::from(crate::Groth16Proof::from(proof.clone())),
             proof
         );
+        let inclusion = LogProof::Inclusion(InclusionProof {
+            size: 9,
+            index: 4,
+            leaf_hash: [8; 32],
+            path: vec![[9; 32]],
+            root: [10; 32],
+        });
+        let consistency = LogProof::Consistency(ConsistencyProof {
+            old_size: 3,
+            old_root: [11; 32],
+            size: 9,
+            root: [12; 32],
+            path: vec![[13; 32], [14; 32]],
+        });
+        for p in [inclusion, consistency] {
+            assert_eq!(LogProof::try_from(crate::LogProof::from(p.clone())), Ok(p));
+        }
+    }
+
+    #[test]
+    fn a_malformed_log_proof_names_its_part() {
+        let error = |p: crate::LogProof| LogProof::try_from(p).unwrap_err().to_string();
+        assert_eq!(
+            error(crate::LogProof { proof: None }),
+            "proof: missing: give inclusion or consistency"
+        );
+        let inclusion = crate::LogInclusionProof {
+            size: 2,
+            index: 1,
+            leaf_value: Some(LeafValue::Leaf(Vec::new())),
+            path: vec![vec![0; 32], vec![0; 31]],
+            root: vec![0; 32],
+        };
+        let with = |f: &dyn Fn(&mut crate::LogInclusionProof)| {
+            let mut p = inclusion.clone();
+            f(&mut p);
+            crate::LogProof {
+                proof: Some(Proof::Inclusion(p)),
+            }
+        };
+        assert_eq!(error(with(&|_| ())), "path[1]: expected 32 bytes, got 31");
+        assert_eq!(
+            error(with(&|p| p.leaf_value = None)),
+            "leaf: missing: give leaf or leaf_hash"
+        );
+        assert_eq!(
+            error(with(&|p| p.leaf_value = Some(LeafValue::LeafHash(vec![1])))),
+            "leaf: expected 32 bytes, got 1"
+        );
+        let old_root = crate::LogProof {
+            proof: Some(Proof::Consistency(crate::LogConsistencyProof {
+                old_root: vec![0; 33],
+                root: vec![0; 32],
+                ..Default::default()
+            })),
+        };
+        assert_eq!(error(old_root), "old_root: expected 32 bytes, got 33");
     }
 
     #[test]

@@ -137,6 +137,35 @@ impl RequestLimits {
         self.check_cost(cost)
     }
 
+    /// The cost of a transparency-log tree head of `leaves` ([`cost::log_root`]).
+    pub fn check_log_root(&self, leaves: &[Vec<u8>]) -> Result<u64, Status> {
+        let bytes = leaves.iter().map(Vec::len).sum();
+        self.check_cost(cost::log_root(leaves.len(), bytes))
+    }
+
+    /// The cost of verifying RFC 9162 `proofs`: a hash per path node, each path within
+    /// the helper-node limit of a Merkle proof.
+    pub fn check_log_proofs(&self, proofs: &[proto::LogProof]) -> Result<u64, Status> {
+        use proto::log_proof::Proof;
+        self.check_items("proofs", proofs.len())?;
+        let mut cost = 0u64;
+        for (i, proof) in proofs.iter().enumerate() {
+            let nodes = match &proof.proof {
+                Some(Proof::Inclusion(p)) => p.path.len(),
+                Some(Proof::Consistency(p)) => p.path.len(),
+                None => 0,
+            };
+            if nodes > self.max_nodes_per_proof {
+                return Err(Status::invalid_argument(format!(
+                    "proofs[{i}]: {nodes} path nodes; at most {} per proof",
+                    self.max_nodes_per_proof
+                )));
+            }
+            cost += cost::log_proof(nodes);
+        }
+        self.check_cost(cost)
+    }
+
     /// The cost of verifying `proofs`: a pairing and a multiplication per public input.
     pub fn check_groth16(&self, proofs: &[proto::Groth16Proof]) -> Result<u64, Status> {
         self.check_items("proofs", proofs.len())?;

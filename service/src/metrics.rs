@@ -32,6 +32,8 @@ pub const RPCS: &[&str] = &[
     "aggregate_public_keys",
     "merkle_root",
     "verify_merkle_proofs",
+    "log_root",
+    "verify_log_proofs",
     "register_verifying_key",
     "verify_groth16",
     "verify_stream",

@@ -14,6 +14,7 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use veribatch_engine::groth16::{KeyId, PreparedKey};
 use veribatch_engine::merkle::{mixed_length, multiproof_verdict};
 use veribatch_engine::scheduler::{Operation, Scheduler, Ticket};
+use veribatch_engine::transparency_log;
 use veribatch_engine::{Engine, InputError, Verdict};
 
 use crate::auth::Identity;
@@ -262,6 +263,49 @@ impl VerifierService {
         })
     }
 
+    async fn log_root_inner(
+        &self,
+        caller: &Identity,
+        request: proto::LogRootRequest,
+    ) -> Result<proto::LogRootResponse, Status> {
+        let cost = self.limits.check_log_root(&request.leaves)?;
+        let sent = request.leaves.len() as u64;
+        let size = request.size.unwrap_or(sent);
+        if size > sent {
+            return Err(Status::invalid_argument(format!(
+                "size: {size}, but {sent} leaves were sent"
+            )));
+        }
+        let _admitted = self.admit(caller, cost)?;
+        let root = self
+            .blocking(&self.pools.merkle, move |_| {
+                transparency_log::tree_head_of(&request.leaves[..size as usize])
+            })
+            .await?;
+        Ok(proto::LogRootResponse {
+            root: root.to_vec(),
+            size,
+        })
+    }
+
+    async fn verify_log_proofs_inner(
+        &self,
+        caller: &Identity,
+        request: proto::VerifyLogProofsRequest,
+    ) -> Result<proto::VerifyLogProofsResponse, Status> {
+        let cost = self.limits.check_log_proofs(&request.proofs)?;
+        let _admitted = self.admit(caller, cost)?;
+        let verdicts = self
+            .blocking(&self.pools.merkle, move |_| {
+                let proofs: Vec<_> = request.proofs.into_iter().map(TryInto::try_into).collect();
+                transparency_log::verdicts(&proofs)
+            })
+            .await?;
+        Ok(proto::VerifyLogProofsResponse {
+            verdicts: self.counted("verify_log_proofs", verdicts),
+        })
+    }
+
     /// Validates and registers `bytes` as `caller`'s key, within the key limits and
     /// quotas (RegisterVerifyingKey, and VerifyGroth16 with the key inline), for a
     /// caller admitted already, with the key's cost ([`key_cost`]).
@@ -490,6 +534,14 @@ impl VerifierService {
                 .verify_merkle_proofs_inner(caller, r)
                 .await
                 .map(stream_resp::Response::VerifyMerkleProofs),
+            Some(stream_req::Request::LogRoot(r)) => self
+                .log_root_inner(caller, r)
+                .await
+                .map(stream_resp::Response::LogRoot),
+            Some(stream_req::Request::VerifyLogProofs(r)) => self
+                .verify_log_proofs_inner(caller, r)
+                .await
+                .map(stream_resp::Response::VerifyLogProofs),
             Some(stream_req::Request::AggregateSignatures(r)) => self
                 .aggregate_signatures_inner(caller, r)
                 .await
@@ -707,6 +759,32 @@ impl Verifier for VerifierService {
             "verify_merkle_proofs",
             request.remote_addr(),
             self.verify_merkle_proofs_inner(&caller(&request), request.into_inner()),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn log_root(
+        &self,
+        request: Request<proto::LogRootRequest>,
+    ) -> Result<Response<proto::LogRootResponse>, Status> {
+        self.measured(
+            "log_root",
+            request.remote_addr(),
+            self.log_root_inner(&caller(&request), request.into_inner()),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn verify_log_proofs(
+        &self,
+        request: Request<proto::VerifyLogProofsRequest>,
+    ) -> Result<Response<proto::VerifyLogProofsResponse>, Status> {
+        self.measured(
+            "verify_log_proofs",
+            request.remote_addr(),
+            self.verify_log_proofs_inner(&caller(&request), request.into_inner()),
         )
         .await
         .map(Response::new)

@@ -10,7 +10,8 @@ use veribatch_engine::transparency_log::{
     LeafBatch, LeafLines, LogProof, Prover, TreeHead, record, verify_all,
 };
 
-use crate::output::{BatchJob, CommandResult, Outcome, outln};
+use super::RemoteArgs;
+use crate::output::{BatchJob, CommandResult, Outcome, VerifyFn, outln};
 
 /// Leaves read and hashed at a time: enough to keep every core busy, a few MiB at most.
 const LEAVES_PER_BATCH: usize = 1 << 16;
@@ -25,6 +26,10 @@ pub enum LogCommand {
     /// LEAVES holds one leaf per line: its data in hex (0x optional; 0x alone is a leaf of
     /// no bytes), not its hash. - reads stdin.
     Root {
+        /// Ask a running service (LogRoot): the leaves travel in one message, so at most
+        /// its size (64 MiB by default).
+        #[command(flatten)]
+        remote: RemoteArgs,
         /// The head of the first N leaves [default: all of them].
         #[arg(long, value_name = "N")]
         size: Option<u64>,
@@ -55,6 +60,8 @@ pub enum LogCommand {
     /// "error":null|"…"}. Exit status: 0 all valid, 1 any invalid or malformed, 2 cannot
     /// run.
     Verify {
+        #[command(flatten)]
+        remote: RemoteArgs,
         /// Write verdicts here instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -68,11 +75,34 @@ pub enum LogCommand {
 
 pub fn run(command: LogCommand) -> CommandResult {
     match command {
-        LogCommand::Root { size, leaves } => {
-            let mut head = TreeHead::new();
-            let read = for_each_batch(&leaves, size, |batch| head.extend(&batch.hashes))?;
-            short_of(read, size, &leaves)?;
-            outln!("0x{}", hex::encode(head.root()));
+        LogCommand::Root {
+            remote,
+            size,
+            leaves,
+        } => {
+            let root = match remote.connect()? {
+                Some(service) => {
+                    let mut data = Vec::new();
+                    let read = for_each_batch(&leaves, size, |batch| {
+                        data.extend((0..batch.len()).map(|i| batch.leaf(i)));
+                    })?;
+                    short_of(read, size, &leaves)?;
+                    let (root, of) = service.call(async |r| r.log_root(data, None).await)?;
+                    if of != read {
+                        return Err(format!(
+                            "the service's head is of {of} leaves, not the {read} sent"
+                        ));
+                    }
+                    root
+                }
+                None => {
+                    let mut head = TreeHead::new();
+                    let read = for_each_batch(&leaves, size, |batch| head.extend(&batch.hashes))?;
+                    short_of(read, size, &leaves)?;
+                    head.root()
+                }
+            };
+            outln!("0x{}", hex::encode(root));
             Ok(Outcome::AllValid)
         }
         LogCommand::Prove {
@@ -98,6 +128,7 @@ pub fn run(command: LogCommand) -> CommandResult {
             Ok(Outcome::AllValid)
         }
         LogCommand::Verify {
+            remote,
             output,
             allow_empty,
             file,
@@ -106,16 +137,24 @@ pub fn run(command: LogCommand) -> CommandResult {
             let parse = |r: &crate::input::Record| -> Result<LogProof, String> {
                 record::from_json(r.as_ref().map_err(Clone::clone)?).map_err(|e| e.to_string())
             };
-            BatchJob {
-                what: "proofs",
-                per_batch: PROOFS_PER_BATCH,
-                allow_empty,
-                output: output.as_deref(),
-                parse: &parse,
-                verify: &|proofs: &[LogProof]| Ok(verify_all(proofs).into_iter().map(Ok).collect()),
-                rename: &|field| field.name(),
+            let job = |verify: &VerifyFn<'_, LogProof>| {
+                BatchJob {
+                    what: "proofs",
+                    per_batch: PROOFS_PER_BATCH,
+                    allow_empty,
+                    output: output.as_deref(),
+                    parse: &parse,
+                    verify,
+                    rename: &|field| field.name(),
+                }
+                .run(&records)
+            };
+            match remote.connect()? {
+                Some(service) => {
+                    job(&|proofs| service.call(async |r| r.verify_log_proofs(proofs).await))
+                }
+                None => job(&|proofs| Ok(verify_all(proofs).into_iter().map(Ok).collect())),
             }
-            .run(&records)
         }
     }
 }

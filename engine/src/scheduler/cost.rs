@@ -26,6 +26,20 @@ pub fn merkle_root(chunks: usize) -> u64 {
     (chunks as u64).div_ceil(CHUNKS_PER_UNIT).max(1)
 }
 
+/// A transparency-log tree head of `leaves` leaves holding `bytes` bytes of data: two
+/// compressions per leaf (its leaf hash, its share of the nodes) and one per 64 bytes,
+/// priced as a Merkle root's chunks.
+pub fn log_root(leaves: usize, bytes: usize) -> u64 {
+    (2 * leaves as u64 + bytes as u64 / 64)
+        .div_ceil(CHUNKS_PER_UNIT)
+        .max(1)
+}
+
+/// An RFC 9162 proof with `nodes` nodes in its path: priced as a Merkle proof's nodes.
+pub fn log_proof(nodes: usize) -> u64 {
+    nodes as u64 + 1
+}
+
 /// The search for `invalid` bad items among `items` that cost `cost` together, beyond
 /// that cost: each bad item costs about one check per level of the search (log2 of the
 /// items) of its share.

@@ -25,7 +25,8 @@ pub use head::{TreeHead, tree_head, tree_head_of};
 pub use leaves::{LeafBatch, LeafError, LeafLines, MAX_LEAF_BYTES};
 pub use prove::{ProveError, Prover};
 pub use verify::{
-    ConsistencyProof, InclusionProof, LogProof, verify_all, verify_consistency, verify_inclusion,
+    ConsistencyProof, InclusionProof, LogProof, verdicts, verify_all, verify_consistency,
+    verify_inclusion,
 };
 
 /// A 32-byte leaf hash, node hash or tree head.

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::{EMPTY_ROOT, Hash, node_hash};
+use crate::{InputError, Verdict};
 
 /// That the leaf with hash `leaf_hash` is leaf `index` of the tree of `size` leaves whose
 /// head is `root`.
@@ -43,14 +44,6 @@ impl LogProof {
             LogProof::Consistency(p) => verify_consistency(p),
         }
     }
-
-    /// Hashes the verification computes at most: a bound on its cost, known before it runs.
-    pub fn cost(&self) -> u64 {
-        match self {
-            LogProof::Inclusion(p) => p.path.len() as u64,
-            LogProof::Consistency(p) => 2 * p.path.len() as u64,
-        }
-    }
 }
 
 /// One verdict per proof, in order, checked on all cores.
@@ -59,6 +52,16 @@ pub fn verify_all(proofs: &[LogProof]) -> Vec<bool> {
         .par_iter()
         .with_min_len(64)
         .map(LogProof::verify)
+        .collect()
+}
+
+/// One verdict per item, in order: a malformed item keeps its error, the rest are
+/// verified on all cores.
+pub fn verdicts(items: &[Result<LogProof, InputError>]) -> Vec<Verdict> {
+    items
+        .par_iter()
+        .with_min_len(64)
+        .map(|item| item.as_ref().map(LogProof::verify).map_err(Clone::clone))
         .collect()
 }
 
