@@ -230,5 +230,49 @@ fn primitives(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bls, fast_aggregate, merkle, groth16, primitives);
+/// RFC 9162: the tree head of 2^20 leaves, and 10,000 inclusion proofs in a tree of 2^30
+/// leaves, beside the same work written plainly on sha2 on one thread.
+fn transparency_log(c: &mut Criterion) {
+    use veribatch_engine::transparency_log::{self as log, LogProof};
+    let mut group = c.benchmark_group("transparency_log");
+    group.sample_size(10);
+    let leaves: Vec<[u8; 32]> = Rng::new(3)
+        .bytes(32 << 20)
+        .chunks(32)
+        .map(|c| c.try_into().unwrap())
+        .collect();
+    assert_eq!(log::tree_head_of(&leaves), anchors::plain_log_head(&leaves));
+    group.throughput(Throughput::Elements(leaves.len() as u64));
+    group.bench_function("tree head of 2^20 leaves, plain sha2 1 thread", |b| {
+        b.iter(|| anchors::plain_log_head(&leaves))
+    });
+    group.bench_function("tree head of 2^20 leaves, veribatch", |b| {
+        b.iter(|| log::tree_head_of(&leaves))
+    });
+    let proofs = workload::log_inclusion_proofs(10_000, 30, &mut Rng::new(4));
+    let plain = |p: &LogProof| match p {
+        LogProof::Inclusion(p) => anchors::plain_log_inclusion(p),
+        LogProof::Consistency(_) => false,
+    };
+    assert!(proofs.iter().all(plain));
+    group.throughput(Throughput::Elements(proofs.len() as u64));
+    group.bench_function(
+        "10,000 inclusion proofs of 2^30, plain sha2 1 thread",
+        |b| b.iter(|| assert!(proofs.iter().all(plain))),
+    );
+    group.bench_function("10,000 inclusion proofs of 2^30, veribatch", |b| {
+        b.iter(|| assert!(log::verify_all(&proofs).into_iter().all(|v| v)))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bls,
+    fast_aggregate,
+    merkle,
+    groth16,
+    primitives,
+    transparency_log
+);
 criterion_main!(benches);

@@ -11,6 +11,7 @@ use crate::backend::Scalars;
 use crate::bls::{Ciphersuite, SignatureSet};
 use crate::curves::bls12_381 as curve;
 use crate::engine::{Engine, ProofInput};
+use crate::transparency_log::{Hash, InclusionProof, LogProof, node_hash};
 
 /// A deterministic byte stream (SplitMix64): the same seed, the same workload.
 #[derive(Clone, Debug)]
@@ -162,6 +163,35 @@ pub fn committee(
 }
 
 /// `n` random 32-byte Merkle chunks, concatenated.
+/// `n` valid RFC 9162 inclusion proofs in a perfect tree of `2^height` leaves: random
+/// leaf hashes, indices and paths, each root folded from its path.
+pub fn log_inclusion_proofs(n: usize, height: u32, rng: &mut Rng) -> Vec<LogProof> {
+    let mut hash = || -> Hash { rng.bytes(32).try_into().expect("32 bytes") };
+    (0..n)
+        .map(|_| {
+            let leaf_hash = hash();
+            let index = u64::from_le_bytes(hash()[..8].try_into().expect("8 bytes"))
+                .checked_shr(64 - height)
+                .unwrap_or(0);
+            let path: Vec<Hash> = (0..height).map(|_| hash()).collect();
+            let root = path.iter().enumerate().fold(leaf_hash, |r, (h, node)| {
+                if index >> h & 1 == 1 {
+                    node_hash(node, &r)
+                } else {
+                    node_hash(&r, node)
+                }
+            });
+            LogProof::Inclusion(InclusionProof {
+                size: 1 << height,
+                index,
+                leaf_hash,
+                path,
+                root,
+            })
+        })
+        .collect()
+}
+
 pub fn chunks(n: usize, rng: &mut Rng) -> Vec<u8> {
     rng.bytes(32 * n)
 }

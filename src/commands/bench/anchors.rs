@@ -8,6 +8,7 @@ use ark_snark::SNARK;
 use blst::min_pk::{PublicKey, Signature};
 use rayon::prelude::*;
 use veribatch_engine::bls::{ETH_DST, SignatureSet};
+use veribatch_engine::transparency_log::InclusionProof;
 
 /// blst's own batch verification of single-key sets: decoding and validating every key
 /// and signature on all cores, then `verify_multiple_aggregate_signatures` with 64-bit
@@ -123,4 +124,68 @@ impl ArkGroth16 {
             .collect();
         Groth16::<Bls12_381>::verify_with_processed_vk(&self.key, &inputs, &proof).unwrap_or(false)
     }
+}
+
+/// RFC 9162's tree head written plainly on one thread with sha2 (SHA-NI when the CPU has
+/// it): every leaf hash, then level by level, a last odd node carried up unchanged (the
+/// left-balanced tree §2.1.1 defines).
+pub fn plain_log_head<T: AsRef<[u8]>>(leaves: &[T]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    if leaves.is_empty() {
+        return Sha256::digest([]).into();
+    }
+    let mut level: Vec<[u8; 32]> = leaves
+        .iter()
+        .map(|l| {
+            Sha256::new()
+                .chain_update([0])
+                .chain_update(l)
+                .finalize()
+                .into()
+        })
+        .collect();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [l, r] => Sha256::new()
+                    .chain_update([1])
+                    .chain_update(l)
+                    .chain_update(r)
+                    .finalize()
+                    .into(),
+                [odd] => *odd,
+                _ => unreachable!("chunks of two"),
+            })
+            .collect();
+    }
+    level[0]
+}
+
+/// An inclusion proof in a perfect tree checked plainly with sha2, one proof at a time:
+/// the path's nodes go left or right of the running hash by the bits of the index, as
+/// §2.1.3.2 reduces to when the size is a power of two and the path as long as its log.
+pub fn plain_log_inclusion(proof: &InclusionProof) -> bool {
+    use sha2::{Digest, Sha256};
+    if !proof.size.is_power_of_two()
+        || proof.index >= proof.size
+        || proof.path.len() != proof.size.trailing_zeros() as usize
+    {
+        return false;
+    }
+    let mut r = proof.leaf_hash;
+    for (h, node) in proof.path.iter().enumerate() {
+        let (l, rr) = if proof.index >> h & 1 == 1 {
+            (node, &r)
+        } else {
+            (&r, node)
+        };
+        r = Sha256::new()
+            .chain_update([1])
+            .chain_update(l)
+            .chain_update(rr)
+            .finalize()
+            .into();
+    }
+    r == proof.root
 }

@@ -8,6 +8,7 @@
 use blst::{blst_p1_affine, blst_p2_affine};
 use veribatch_engine::backend::{Backend, Scalars};
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
+use veribatch_engine::transparency_log::{self, LogProof};
 use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_engine::{Engine, ProofInput, groth16};
 
@@ -27,6 +28,10 @@ pub enum WorkloadKind {
     Merkle,
     /// Groth16 proofs for one key.
     Groth16,
+    /// Transparency-log (RFC 9162) tree heads of 32-byte leaves.
+    LogHead,
+    /// RFC 9162 inclusion proofs in a tree of 2^30 leaves.
+    LogInclusion,
     /// Primitive: SHA-256 of 64-byte blocks.
     Sha256,
     /// Primitive: sum of G1 points.
@@ -40,12 +45,14 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::BlsDistinct,
         Self::BlsGrouped,
         Self::FastAggregate,
         Self::Merkle,
         Self::Groth16,
+        Self::LogHead,
+        Self::LogInclusion,
         Self::Sha256,
         Self::G1Sum,
         Self::G2Sum,
@@ -60,6 +67,8 @@ impl WorkloadKind {
             Self::FastAggregate => "fast-aggregate",
             Self::Merkle => "merkle",
             Self::Groth16 => "groth16",
+            Self::LogHead => "log-head",
+            Self::LogInclusion => "log-inclusion",
             Self::Sha256 => "sha256",
             Self::G1Sum => "g1-sum",
             Self::G2Sum => "g2-sum",
@@ -108,6 +117,18 @@ impl WorkloadKind {
                 "proofs",
                 "ark-groth16 verify_with_processed_vk, all cores",
             ),
+            Self::LogHead => (
+                "Transparency-log tree heads (RFC 9162), 32-byte leaves",
+                "leaves",
+                "leaves",
+                "plain RFC 9162 tree head on sha2, 1 thread",
+            ),
+            Self::LogInclusion => (
+                "RFC 9162 inclusion proofs, tree of 2^30 leaves",
+                "proofs",
+                "proofs",
+                "plain verification loop on sha2, 1 thread",
+            ),
             Self::Sha256 => (
                 "Primitive: SHA-256 of 64-byte blocks",
                 "blocks",
@@ -146,6 +167,10 @@ impl WorkloadKind {
             (Self::Merkle, true) => powers(10, 16),
             (Self::Groth16, false) => vec![1, 4, 16, 64, 256, 1024],
             (Self::Groth16, true) => vec![1, 4, 16, 64],
+            (Self::LogHead, false) => powers(10, 24),
+            (Self::LogHead, true) => powers(10, 16),
+            (Self::LogInclusion, false) => vec![1_000, 10_000, 100_000],
+            (Self::LogInclusion, true) => vec![1_000, 10_000],
             (Self::Sha256, false) => powers(10, 20),
             (Self::Sha256, true) => powers(10, 12),
             (_, false) => powers(8, 16),
@@ -288,6 +313,44 @@ impl WorkloadKind {
                         all_valid(&engine.verify_groth16(&key, &proofs))
                     })?;
                 }
+            }
+            Self::LogHead => {
+                let leaves: Vec<[u8; 32]> = rng
+                    .bytes(32 * size)
+                    .chunks(32)
+                    .map(|c| c.try_into().expect("32 bytes"))
+                    .collect();
+                let head = anchors::plain_log_head(&leaves);
+                timer.record(report, &anchor, None, size, size, || {
+                    check(
+                        anchors::plain_log_head(&leaves) == head,
+                        "the plain head changed",
+                    )
+                })?;
+                timer.record(report, &series("cpu"), Some("cpu"), size, size, || {
+                    check(
+                        transparency_log::tree_head_of(&leaves) == head,
+                        "a wrong tree head",
+                    )
+                })?;
+            }
+            Self::LogInclusion => {
+                let proofs = workload::log_inclusion_proofs(size, 30, &mut rng);
+                timer.record(report, &anchor, None, size, size, || {
+                    check(
+                        proofs.iter().all(|p| match p {
+                            LogProof::Inclusion(p) => anchors::plain_log_inclusion(p),
+                            LogProof::Consistency(_) => false,
+                        }),
+                        "the plain loop rejected a valid proof",
+                    )
+                })?;
+                timer.record(report, &series("cpu"), Some("cpu"), size, size, || {
+                    check(
+                        transparency_log::verify_all(&proofs).into_iter().all(|v| v),
+                        "a valid proof rejected",
+                    )
+                })?;
             }
             _ => unreachable!("primitives are measured above"),
         }
