@@ -17,6 +17,16 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
+/// A reader of `path`, or of stdin when it is `-`, for commands that stream their input.
+pub fn open(path: &Path) -> Result<Box<dyn Read + Send>, String> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(Box::new(file))
+}
+
 /// One record of an input file: a JSON value, or why its line is not JSON.
 pub type Record = Result<Value, String>;
 

@@ -410,6 +410,23 @@ impl Engine {
         })
     }
 
+    /// The root of the chunks `reader` gives (a file, stdin), read block by block in
+    /// memory that does not depend on their number ([`merkle::stream`]), with the length
+    /// `mix_in_length` finds from the chunk count mixed in if any; and the chunk count.
+    pub fn merkle_root_of_reader<R: std::io::Read + Send>(
+        &self,
+        reader: R,
+        limit: Option<u64>,
+        mix_in_length: impl FnOnce(u64) -> Option<u64>,
+    ) -> Result<(Node, u64), merkle::stream::StreamError> {
+        let (root, chunks) = merkle::stream::root_of_reader(&*self.backend, reader, limit)?;
+        let root = match mix_in_length(chunks) {
+            Some(length) => merkle::mix_in_length(&root, length),
+            None => root,
+        };
+        Ok((root, chunks))
+    }
+
     /// The whole tree, for proofs.
     pub fn merkle_tree(
         &self,

@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             let limit = (r.limit != 0).then_some(r.limit);
-            let mix = mixed_length(&r.chunks, r.mix_in_length, r.length);
+            let mix = mixed_length((r.chunks.len() / 32) as u64, r.mix_in_length, r.length);
             // Two code paths: the streaming root and the whole tree kept for proofs.
             let root = engine.merkle_root(&r.chunks, limit, mix);
             let tree = engine.merkle_tree(&r.chunks, limit, mix).map(|t| t.root());

@@ -230,7 +230,8 @@ impl VerifierService {
         let cost = self.limits.check_merkle_root(request.chunks.len())?;
         let _admitted = self.admit(caller, cost)?;
         let limit = (request.limit != 0).then_some(request.limit);
-        let mix_in = mixed_length(&request.chunks, request.mix_in_length, request.length);
+        let chunk_count = (request.chunks.len() / 32) as u64;
+        let mix_in = mixed_length(chunk_count, request.mix_in_length, request.length);
         let root = self
             .blocking(&self.pools.merkle, move |e| {
                 e.merkle_root(&request.chunks, limit, mix_in)

@@ -103,8 +103,8 @@ pub struct TreeArgs {
 }
 
 impl TreeArgs {
-    fn mix_in(&self, chunks: &[u8]) -> Option<u64> {
-        mixed_length(chunks, self.mix_in_length, self.length)
+    fn mix_in(&self, chunk_count: u64) -> Option<u64> {
+        mixed_length(chunk_count, self.mix_in_length, self.length)
     }
 }
 
@@ -116,16 +116,22 @@ pub fn run(command: MerkleCommand) -> CommandResult {
             tree,
             file,
         } => {
-            let chunks = input::read(&file)?;
-            let mix_in = tree.mix_in(&chunks);
             let root = match remote.connect()? {
                 Some(service) => {
+                    let chunks = input::read(&file)?;
+                    let mix_in = tree.mix_in((chunks.len() / 32) as u64);
                     service.call(async |r| r.merkle_root(chunks, tree.limit, mix_in).await)?
                 }
-                None => backend
-                    .engine()?
-                    .merkle_root(&chunks, tree.limit, mix_in)
-                    .map_err(|e| e.to_string())?,
+                // Streamed: memory does not grow with the file.
+                None => {
+                    let engine = backend.engine()?;
+                    let reader = input::open(&file)?;
+                    let mix_in = |chunks| tree.mix_in(chunks);
+                    engine
+                        .merkle_root_of_reader(reader, tree.limit, mix_in)
+                        .map_err(|e| format!("{}: {e}", file.display()))?
+                        .0
+                }
             };
             outln!("{}", hex32(&root));
             Ok(Outcome::AllValid)
@@ -139,7 +145,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
             let chunks = input::read(&file)?;
             let tree = backend
                 .engine()?
-                .merkle_tree(&chunks, args.limit, args.mix_in(&chunks))
+                .merkle_tree(&chunks, args.limit, args.mix_in((chunks.len() / 32) as u64))
                 .map_err(|e| e.to_string())?;
             let proof = tree.prove(&indices).map_err(|e| e.to_string())?;
             let out = ProofFile::new(&proof, &indices);
