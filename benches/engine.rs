@@ -106,9 +106,14 @@ fn merkle(c: &mut Criterion) {
         let root = engine.merkle_root(&chunks, None, None).unwrap();
         assert_eq!(root, anchors::hashtree_root(&chunks));
         assert_eq!(root, anchors::sha2_root(&chunks));
+        assert_eq!(root, anchors::hashtree_root_all_cores(&chunks));
         group.bench_function(BenchmarkId::new("hashtree anchor, 1 thread", &label), |b| {
             b.iter(|| anchors::hashtree_root(&chunks))
         });
+        group.bench_function(
+            BenchmarkId::new("hashtree, each level on all cores", &label),
+            |b| b.iter(|| anchors::hashtree_root_all_cores(&chunks)),
+        );
         group.bench_function(BenchmarkId::new("sha2, 1 thread", &label), |b| {
             b.iter(|| anchors::sha2_root(&chunks))
         });

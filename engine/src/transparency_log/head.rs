@@ -113,6 +113,7 @@ fn perfect_root(leaf_hashes: &[Hash]) -> Hash {
 pub fn tree_head_of<T: AsRef<[u8]> + Sync>(leaves: &[T]) -> Hash {
     let hashes: Vec<Hash> = leaves
         .par_iter()
+        .with_min_len(SERIAL_LEAVES)
         .map(|leaf| super::leaf_hash(leaf.as_ref()))
         .collect();
     tree_head(&hashes)

@@ -31,7 +31,8 @@ pub enum LeafError {
 #[derive(Debug, Default)]
 pub struct LeafBatch {
     pub first: u64,
-    /// The batch's lines, one after another (ends in `ends`).
+    /// The batch's lines as read, each ended by a newline but perhaps the last; `ends`
+    /// holds where each ends (its newline, or the end of `text`).
     text: Vec<u8>,
     ends: Vec<usize>,
     pub hashes: Vec<Hash>,
@@ -53,7 +54,7 @@ impl LeafBatch {
     }
 
     fn line(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
         &self.text[start..self.ends[i]]
     }
 }
@@ -91,37 +92,54 @@ impl<R: BufRead> LeafLines<R> {
             Some(limit) => max.min(usize::try_from(limit - self.read).unwrap_or(usize::MAX)),
             None => max,
         };
-        while batch.ends.len() < want
-            && self.next_line(&mut batch.text, batch.first + batch.ends.len() as u64 + 1)?
-        {
-            batch.ends.push(batch.text.len());
-        }
+        self.read_lines(&mut batch, want)?;
         self.read += batch.ends.len() as u64;
         let hashed: Vec<Result<Hash, LeafError>> = (0..batch.ends.len())
             .into_par_iter()
+            .with_min_len(1024)
             .map(|i| decode(batch.line(i), batch.first + i as u64 + 1, leaf_hash))
             .collect();
         batch.hashes = hashed.into_iter().collect::<Result<_, _>>()?;
         Ok(batch)
     }
 
-    /// Appends line number `line` (without its end) to `text`; false at the end of input.
-    fn next_line(&mut self, text: &mut Vec<u8>, line: u64) -> Result<bool, LeafError> {
-        let start = text.len();
-        let limit = 2 * MAX_LEAF_BYTES as u64 + 4;
-        let n = io::Read::take(self.reader.by_ref(), limit).read_until(b'\n', text)?;
-        if n == 0 {
-            return Ok(false);
+    /// Appends up to `want` lines to `batch`: the reader's buffer is copied whole and
+    /// searched for line ends, not read line by line.
+    fn read_lines(&mut self, batch: &mut LeafBatch, want: usize) -> Result<(), LeafError> {
+        // A line this long holds a leaf over the limit, whatever follows.
+        let too_long = 2 * MAX_LEAF_BYTES + 4;
+        let mut line_start = 0;
+        while batch.ends.len() < want {
+            let buffered = self.reader.fill_buf()?;
+            if buffered.is_empty() {
+                // The last line, without its end.
+                if batch.text.len() > line_start {
+                    batch.ends.push(batch.text.len());
+                }
+                return Ok(());
+            }
+            let mut used = buffered.len();
+            let offset = batch.text.len();
+            for end in memchr::memchr_iter(b'\n', buffered) {
+                if offset + end - line_start > too_long {
+                    break;
+                }
+                batch.ends.push(offset + end);
+                line_start = offset + end + 1;
+                if batch.ends.len() == want {
+                    used = end + 1;
+                    break;
+                }
+            }
+            batch.text.extend_from_slice(&buffered[..used]);
+            self.reader.consume(used);
+            if batch.text.len() - line_start > too_long {
+                return Err(LeafError::TooLong {
+                    line: batch.first + batch.ends.len() as u64 + 1,
+                });
+            }
         }
-        if text.last() == Some(&b'\n') {
-            text.pop();
-        } else if n as u64 == limit {
-            return Err(LeafError::TooLong { line });
-        }
-        if text.len() > start && text.last() == Some(&b'\r') {
-            text.pop();
-        }
-        Ok(true)
+        Ok(())
     }
 }
 

@@ -82,6 +82,24 @@ pub fn hashtree_root(chunks: &[u8]) -> [u8; 32] {
     level.try_into().expect("a power of two of chunks")
 }
 
+/// A Merkle root with hashtree, each level split across all cores. `chunks` holds a power
+/// of two of 32-byte chunks.
+pub fn hashtree_root_all_cores(chunks: &[u8]) -> [u8; 32] {
+    hashtree_rs::init();
+    let mut level = chunks.to_vec();
+    while level.len() > 32 {
+        let mut next = vec![0u8; level.len() / 2];
+        let piece = (level.len() / 64)
+            .div_ceil(rayon::current_num_threads())
+            .max(1);
+        next.par_chunks_mut(32 * piece)
+            .zip(level.par_chunks(64 * piece))
+            .for_each(|(out, blocks)| hashtree_rs::hash(out, blocks, blocks.len() / 64));
+        level = next;
+    }
+    level.try_into().expect("a power of two of chunks")
+}
+
 /// A Merkle root with sha2 (SHA-NI when the CPU has it), level by level on one thread.
 /// `chunks` holds a power of two of 32-byte chunks.
 pub fn sha2_root(chunks: &[u8]) -> [u8; 32] {

@@ -26,6 +26,8 @@ pub enum WorkloadKind {
     FastAggregate,
     /// Merkle roots of 32-byte chunks.
     Merkle,
+    /// Merkle roots of a file of 32-byte chunks, reading it included.
+    MerkleFile,
     /// Groth16 proofs for one key.
     Groth16,
     /// Transparency-log (RFC 9162) tree heads of 32-byte leaves.
@@ -45,11 +47,12 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::BlsDistinct,
         Self::BlsGrouped,
         Self::FastAggregate,
         Self::Merkle,
+        Self::MerkleFile,
         Self::Groth16,
         Self::LogHead,
         Self::LogInclusion,
@@ -66,6 +69,7 @@ impl WorkloadKind {
             Self::BlsGrouped => "bls-grouped",
             Self::FastAggregate => "fast-aggregate",
             Self::Merkle => "merkle",
+            Self::MerkleFile => "merkle-file",
             Self::Groth16 => "groth16",
             Self::LogHead => "log-head",
             Self::LogInclusion => "log-inclusion",
@@ -110,6 +114,12 @@ impl WorkloadKind {
                 "chunks",
                 "chunks",
                 "hashtree, level by level, 1 thread",
+            ),
+            Self::MerkleFile => (
+                "Merkle roots of a file, reading it included",
+                "chunks",
+                "chunks",
+                "read whole, hashtree level by level, 1 thread",
             ),
             Self::Groth16 => (
                 "Groth16 proofs, one key",
@@ -165,6 +175,8 @@ impl WorkloadKind {
             (Self::FastAggregate, true) => vec![64, 256],
             (Self::Merkle, false) => powers(10, 24),
             (Self::Merkle, true) => powers(10, 16),
+            (Self::MerkleFile, false) => vec![1 << 22, 1 << 25],
+            (Self::MerkleFile, true) => vec![1 << 16, 1 << 18],
             (Self::Groth16, false) => vec![1, 4, 16, 64, 256, 1024],
             (Self::Groth16, true) => vec![1, 4, 16, 64],
             (Self::LogHead, false) => powers(10, 24),
@@ -279,6 +291,51 @@ impl WorkloadKind {
                         check(ours == root, "a wrong Merkle root")
                     })?;
                 }
+            }
+            Self::MerkleFile => {
+                let file = std::env::temp_dir()
+                    .join(format!("veribatch-bench-{}-{size}.bin", std::process::id()));
+                let write = |bytes: &[u8]| {
+                    std::fs::write(&file, bytes)
+                        .map_err(|e| super::Stop::Failed(format!("{}: {e}", file.display())))
+                };
+                let chunks = workload::chunks(size, &mut rng);
+                write(&chunks)?;
+                let root = anchors::hashtree_root(&chunks);
+                drop(chunks);
+                let read = || std::fs::read(&file).map_err(|e| e.to_string());
+                let measured = (|| {
+                    timer.record(report, &anchor, None, size, size, || {
+                        check(anchors::hashtree_root(&read()?) == root, "hashtree changed")
+                    })?;
+                    let all_cores = "read whole, hashtree with each level on all cores";
+                    timer.record(report, all_cores, None, size, size, || {
+                        check(
+                            anchors::hashtree_root_all_cores(&read()?) == root,
+                            "hashtree on all cores disagrees",
+                        )
+                    })?;
+                    for (backend, engine) in subjects.engines {
+                        timer.record(
+                            report,
+                            &series(backend),
+                            Some(backend),
+                            size,
+                            size,
+                            || {
+                                let reader =
+                                    std::fs::File::open(&file).map_err(|e| e.to_string())?;
+                                let (ours, _) = engine
+                                    .merkle_root_of_reader(reader, None, |_| None)
+                                    .map_err(|e| e.to_string())?;
+                                check(ours == root, "a wrong Merkle root")
+                            },
+                        )?;
+                    }
+                    Ok(())
+                })();
+                let _ = std::fs::remove_file(&file);
+                measured?;
             }
             Self::Groth16 => {
                 let engine = &subjects.engines[0].1;
