@@ -12,7 +12,7 @@ use serde::Serialize;
 use veribatch_engine::error::Field;
 use veribatch_engine::{InputError, Verdict};
 
-use crate::input::Record;
+use crate::input::{self, Record};
 
 /// `println!` that ends the process quietly when stdout is a closed pipe (the reader,
 /// such as `head`, has what it wanted), instead of panicking: with status 141, what a
@@ -171,6 +171,19 @@ pub fn describe(verdict: Verdict, rename: &dyn Fn(Field) -> &'static str) -> Res
     verdict.map_err(|e: InputError| e.located(rename(e.field)))
 }
 
+/// A running count on stderr, for inputs whose length is not known until they end
+/// (drawn only when stderr is a terminal).
+fn counter(what: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} [{{elapsed_precise}}] {{pos}} {what} ({{per_sec}})"
+        ))
+        .expect("valid template"),
+    );
+    bar
+}
+
 /// A progress bar on stderr (drawn only when stderr is a terminal).
 pub fn progress(len: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
@@ -200,7 +213,7 @@ pub type VerifyFn<'a, T> = dyn Fn(&[T]) -> Result<Vec<Verdict>, String> + 'a;
 pub struct BatchJob<'a, T> {
     /// What one record is, for the progress bar and summary ("sets", "proofs").
     pub what: &'a str,
-    /// Records verified per engine call.
+    /// Records verified per engine call (the size of the windows given to `run`).
     pub per_batch: usize,
     /// Whether an input with no records is success (otherwise it cannot run: exit 2).
     pub allow_empty: bool,
@@ -214,10 +227,19 @@ pub struct BatchJob<'a, T> {
 }
 
 impl<T> BatchJob<'_, T> {
-    /// Verifies `records` batch by batch, writing one verdict line per record in input
-    /// order and a summary on stderr; Ctrl-C stops between batches.
-    pub fn run(&self, records: &[Record]) -> CommandResult {
-        if records.is_empty() && !self.allow_empty {
+    /// Verifies the records of `file` (stdin for `-`) window by window as they are read
+    /// ([`input::stream`]), writing one verdict line per record in input order and a
+    /// summary on stderr; Ctrl-C stops between windows. An input that ends in an error
+    /// (a broken array) ends the command with it, after the verdicts of the records
+    /// before.
+    pub fn run(&self, file: &Path) -> CommandResult {
+        let mut windows = input::stream(file, self.per_batch)?.peekable();
+        let empty = match windows.peek() {
+            None => true,
+            Some(Err(e)) => return Err(e.clone()),
+            Some(Ok(records)) => records.is_empty(),
+        };
+        if empty && !self.allow_empty {
             return Err(format!(
                 "no {} in input: nothing verified is not success (--allow-empty accepts it)",
                 self.what
@@ -225,13 +247,17 @@ impl<T> BatchJob<'_, T> {
         }
         let interrupted = interrupt_flag();
         let mut writer = VerdictWriter::create(self.output)?;
-        let bar = progress(records.len(), self.what);
-        for (batch_no, batch) in records.chunks(self.per_batch).enumerate() {
+        let bar = counter(self.what);
+        let mut stopped = false;
+        for window in windows {
             if interrupted.load(Ordering::SeqCst) {
+                stopped = true;
                 break;
             }
-            let mut inputs = Vec::with_capacity(batch.len());
-            let parse_errors: Vec<Option<String>> = batch
+            let records = window?;
+            let first = writer.tally.total();
+            let mut inputs = Vec::with_capacity(records.len());
+            let parse_errors: Vec<Option<String>> = records
                 .iter()
                 .map(|record| match (self.parse)(record) {
                     Ok(input) => {
@@ -241,6 +267,7 @@ impl<T> BatchJob<'_, T> {
                     Err(e) => Some(e),
                 })
                 .collect();
+            drop(records);
             let verdicts = (self.verify)(&inputs)?;
             if verdicts.len() != inputs.len() {
                 return Err(format!(
@@ -256,9 +283,9 @@ impl<T> BatchJob<'_, T> {
                     None => describe(verdicts.next().expect("counted above"), self.rename),
                     Some(e) => Err(e),
                 };
-                writer.write(batch_no * self.per_batch + offset, &verdict)?;
+                writer.write(first + offset, &verdict)?;
             }
-            bar.inc(batch.len() as u64);
+            bar.set_position(writer.tally.total() as u64);
         }
         bar.finish_and_clear();
         let tally = writer.finish()?;
@@ -270,11 +297,10 @@ impl<T> BatchJob<'_, T> {
             tally.invalid,
             tally.malformed
         );
-        if tally.total() < records.len() {
+        if stopped {
             eprintln!(
-                "interrupted: {} of {} {} not verified",
-                records.len() - tally.total(),
-                records.len(),
+                "interrupted after {} {}: the rest of the input was not verified",
+                tally.total(),
                 self.what
             );
             return Ok(Outcome::Interrupted);

@@ -604,3 +604,75 @@ async fn the_service_gives_the_heads_and_verdicts_of_the_engine() {
     assert_eq!(remote.status.code(), Some(0), "{}", stderr(&remote));
     assert_eq!(stdout(&remote), stdout(&local));
 }
+
+/// Inputs of more records than one window (8,192): verdicts stay in input order, a JSON
+/// array streams as NDJSON does, a line that is not UTF-8 is one malformed record, and an
+/// array that breaks off ends the command after the verdicts of the records before it.
+#[test]
+fn record_files_stream_in_windows() {
+    let dir = scratch("log-windows");
+    let records: Vec<String> = vector_records("inclusion.ndjson")
+        .into_iter()
+        .map(|(line, _)| line)
+        .cycle()
+        .take(9_000)
+        .collect();
+    let mut wrong: Value = serde_json::from_str(&records[8_500]).unwrap();
+    wrong["root"] = Value::String(format!("0x{}", "11".repeat(32)));
+    let mut lines = records.clone();
+    lines[8_500] = wrong.to_string();
+    let verdicts_of = |out: &std::process::Output| -> Vec<Value> {
+        stdout(out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let ndjson = dir.join("proofs.ndjson");
+    let mut text = lines.join("\n").into_bytes();
+    text.extend_from_slice(b"\n\xff\xfe\n");
+    text.extend_from_slice(records[0].as_bytes());
+    std::fs::write(&ndjson, &text).unwrap();
+    let out = veribatch(&["log", "verify", ndjson.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let verdicts = verdicts_of(&out);
+    assert_eq!(verdicts.len(), 9_002);
+    for (i, v) in verdicts.iter().enumerate() {
+        assert_eq!(v["index"], i);
+        assert_eq!(v["valid"], i != 8_500 && i != 9_000, "record {i}: {v}");
+    }
+    assert!(verdicts[8_500]["error"].is_null());
+    assert!(
+        verdicts[9_000]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not UTF-8")
+    );
+
+    let array = dir.join("proofs.json");
+    std::fs::write(&array, format!("[\n{}\n]", lines.join(",\n"))).unwrap();
+    let out = veribatch(&["log", "verify", array.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let verdicts = verdicts_of(&out);
+    assert_eq!(verdicts.len(), 9_000);
+    assert_eq!(verdicts[8_500]["valid"], false);
+
+    let broken = dir.join("broken.json");
+    std::fs::write(
+        &broken,
+        format!("[{},{{\"type\":", lines[..8_200].join(",")),
+    )
+    .unwrap();
+    let out = veribatch(&["log", "verify", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a valid JSON array"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        verdicts_of(&out).len(),
+        8_200,
+        "every record before the break has its verdict"
+    );
+}

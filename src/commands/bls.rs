@@ -67,7 +67,6 @@ pub fn run(command: VerifyCommand) -> CommandResult {
         Field::Scheme => format!("--scheme: {}", e.kind),
         _ => format!("--dst: {}", e.kind),
     })?;
-    let records = input::records(&input::read(&file)?)?;
     let job = |verify: &VerifyFn<'_, SignatureSet>| {
         BatchJob {
             what: "sets",
@@ -78,7 +77,7 @@ pub fn run(command: VerifyCommand) -> CommandResult {
             verify,
             rename: &rename,
         }
-        .run(&records)
+        .run(&file)
     };
     match remote.connect()? {
         Some(service) => {

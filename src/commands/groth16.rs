@@ -150,7 +150,6 @@ pub fn run(command: Groth16Command) -> CommandResult {
             file,
         } => {
             let verifier = key.load(&vk)?;
-            let records = input::records(&input::read(&file)?)?;
             BatchJob {
                 what: "proofs",
                 per_batch: PROOFS_PER_BATCH,
@@ -160,7 +159,7 @@ pub fn run(command: Groth16Command) -> CommandResult {
                 verify: &|proofs| verifier.verify(proofs),
                 rename: &rename,
             }
-            .run(&records)
+            .run(&file)
         }
     }
 }

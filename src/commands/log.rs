@@ -133,7 +133,6 @@ pub fn run(command: LogCommand) -> CommandResult {
             allow_empty,
             file,
         } => {
-            let records = crate::input::records(&crate::input::read(&file)?)?;
             let parse = |r: &crate::input::Record| -> Result<LogProof, String> {
                 record::from_json(r.as_ref().map_err(Clone::clone)?).map_err(|e| e.to_string())
             };
@@ -147,7 +146,7 @@ pub fn run(command: LogCommand) -> CommandResult {
                     verify,
                     rename: &|field| field.name(),
                 }
-                .run(&records)
+                .run(&file)
             };
             match remote.connect()? {
                 Some(service) => {
