@@ -519,6 +519,12 @@ mod lying_server {
         ) -> Result<Response<MerkleRootResponse>, Status> {
             refused()
         }
+        async fn merkle_root_stream(
+            &self,
+            _: Request<Streaming<MerkleRootStreamRequest>>,
+        ) -> Result<Response<MerkleRootResponse>, Status> {
+            refused()
+        }
         async fn verify_merkle_proofs(
             &self,
             _: Request<VerifyMerkleProofsRequest>,

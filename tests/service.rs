@@ -865,3 +865,97 @@ fn the_health_command_says_whether_the_server_serves() {
     let out = common::process::veribatch(&["health", "--remote", &url, "--timeout-ms", "2000"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+/// MerkleRootStream: a tree larger than the server's largest message, sent in pieces that
+/// are not whole chunks, has the engine's root; the shape comes from the first piece.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merkle_roots_stream_past_the_message_size() {
+    let engine = engine();
+    let server = Server::start(&["--max-message-bytes", "2097152"]);
+    let mut client = server.client().await;
+    let chunks = TestRng::new(8).bytes(32 * (5 << 15) + 32 * 7); // 5 MiB and 7 chunks
+    let want = engine
+        .merkle_root(&chunks, Some(1 << 20), Some(99))
+        .unwrap();
+    let piece = |bytes: &[u8], first: bool| proto::MerkleRootStreamRequest {
+        chunks: bytes.to_vec(),
+        limit: if first { 1 << 20 } else { 0 },
+        mix_in_length: false,
+        length: first.then_some(99),
+    };
+    let pieces: Vec<_> = chunks
+        .chunks(1_000_003)
+        .enumerate()
+        .map(|(i, p)| piece(p, i == 0))
+        .collect();
+    let root = client
+        .inner()
+        .merkle_root_stream(tokio_stream::iter(pieces.clone()))
+        .await
+        .unwrap()
+        .into_inner()
+        .root;
+    assert_eq!(root, want.to_vec());
+    let too_large = client
+        .merkle_root(chunks.clone(), Some(1 << 20), Some(99))
+        .await
+        .unwrap_err();
+    assert!(too_large.to_string().contains("OutOfRange"), "{too_large}");
+
+    let mut changed = pieces.clone();
+    changed[2].limit = 7;
+    let e = client
+        .inner()
+        .merkle_root_stream(tokio_stream::iter(changed))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().contains("read from the first message"),
+        "{}",
+        e.message()
+    );
+    let mut ragged = pieces.clone();
+    ragged.last_mut().unwrap().chunks.pop();
+    let e = client
+        .inner()
+        .merkle_root_stream(tokio_stream::iter(ragged))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().contains("is not a multiple of 32"),
+        "{}",
+        e.message()
+    );
+
+    // The CLI sends a file in pieces; the same root as in-process.
+    let dir = common::process::scratch("merkle-stream");
+    let file = dir.join("chunks.bin");
+    std::fs::write(&file, &chunks).unwrap();
+    let url = server.url();
+    let args = |remote: bool| {
+        let mut a = vec!["merkle", "root", "--limit", "1048576", "--length", "99"];
+        if remote {
+            a.extend(["--remote", url.as_str()]);
+        }
+        a.push(file.to_str().unwrap());
+        a
+    };
+    let remote = common::process::veribatch(&args(true));
+    assert_eq!(
+        remote.status.code(),
+        Some(0),
+        "{}",
+        common::process::stderr(&remote)
+    );
+    let local = common::process::veribatch(&args(false));
+    assert_eq!(
+        common::process::stdout(&remote),
+        common::process::stdout(&local)
+    );
+    assert_eq!(
+        common::process::stdout(&local).trim(),
+        format!("0x{}", hex::encode(want))
+    );
+}

@@ -342,6 +342,78 @@ impl Remote {
             .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))
     }
 
+    /// The SSZ root of the file at `path`, sent in pieces of 1 MiB (MerkleRootStream),
+    /// so a tree of any size fits; `limit`, `mix_in_length` and `length` as
+    /// MerkleRootRequest's. A failed attempt is retried by reading the file again; a
+    /// root is returned only if the whole file was read and sent.
+    pub async fn merkle_root_of_file(
+        &mut self,
+        path: &Path,
+        limit: Option<u64>,
+        mix_in_length: bool,
+        length: Option<u64>,
+    ) -> Result<[u8; 32], ClientError> {
+        const PIECE: usize = 1 << 20;
+        let read_error: Arc<Mutex<Option<std::io::Error>>> = Arc::default();
+        let root = self
+            .retrying(|mut c| {
+                let (send, pieces) = tokio::sync::mpsc::channel(2);
+                let (path, failed) = (path.to_path_buf(), read_error.clone());
+                tokio::task::spawn_blocking(move || {
+                    let mut file = match std::fs::File::open(&path) {
+                        Ok(file) => file,
+                        Err(e) => {
+                            *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                            return;
+                        }
+                    };
+                    let mut first = true;
+                    loop {
+                        let mut chunks = vec![0u8; PIECE];
+                        let n = match read_full(&mut file, &mut chunks) {
+                            Ok(n) => n,
+                            // The pieces end when `send` drops: the server answers the
+                            // root of part of the file, and this error replaces it.
+                            Err(e) => {
+                                *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                                return;
+                            }
+                        };
+                        chunks.truncate(n);
+                        // The first piece carries the tree's shape, even if it is empty.
+                        let piece = proto::MerkleRootStreamRequest {
+                            chunks,
+                            limit: if first { limit.unwrap_or(0) } else { 0 },
+                            mix_in_length: first && mix_in_length,
+                            length: if first { length } else { None },
+                        };
+                        if (n > 0 || first) && send.blocking_send(piece).is_err() {
+                            return;
+                        }
+                        first = false;
+                        if n < PIECE {
+                            return;
+                        }
+                    }
+                });
+                async move {
+                    c.merkle_root_stream(tokio_stream::wrappers::ReceiverStream::new(pieces))
+                        .await
+                }
+            })
+            .await;
+        if let Some(source) = read_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(ClientError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        root?
+            .root
+            .try_into()
+            .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))
+    }
+
     /// The transparency-log tree head of the first `size` of `leaves` (all if `None`),
     /// with the size the server says it is of.
     pub async fn log_root(
@@ -467,4 +539,18 @@ fn client(channel: Channel, stamp: Stamp) -> Client {
     VerifierClient::with_interceptor(channel, stamp)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+/// Reads until `buffer` is full or the input ends; the bytes read.
+fn read_full(reader: &mut impl std::io::Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }

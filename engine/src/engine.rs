@@ -427,6 +427,31 @@ impl Engine {
         Ok((root, chunks))
     }
 
+    /// Takes the next bytes of a root streamed in pieces (a service's client stream),
+    /// hashing each whole block as it fills.
+    pub fn push_merkle_chunks(
+        &self,
+        stream: &mut merkle::stream::RootStream,
+        bytes: &[u8],
+    ) -> Result<(), MerkleError> {
+        stream.push(&*self.backend, bytes)
+    }
+
+    /// The root of a stream of pieces, with the length `mix_in_length` finds from the
+    /// chunk count mixed in if any.
+    pub fn finish_merkle_root(
+        &self,
+        stream: merkle::stream::RootStream,
+        mix_in_length: impl FnOnce(u64) -> Option<u64>,
+    ) -> Result<Node, MerkleError> {
+        let length = mix_in_length(stream.chunks());
+        let root = stream.finish(&*self.backend)?;
+        Ok(match length {
+            Some(length) => merkle::mix_in_length(&root, length),
+            None => root,
+        })
+    }
+
     /// The whole tree, for proofs.
     pub fn merkle_tree(
         &self,

@@ -31,6 +31,7 @@ pub const RPCS: &[&str] = &[
     "aggregate_signatures",
     "aggregate_public_keys",
     "merkle_root",
+    "merkle_root_stream",
     "verify_merkle_proofs",
     "log_root",
     "verify_log_proofs",

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
 use veribatch_engine::groth16::{KeyId, PreparedKey};
+use veribatch_engine::merkle::stream::RootStream;
 use veribatch_engine::merkle::{mixed_length, multiproof_verdict};
 use veribatch_engine::scheduler::{Operation, Scheduler, Ticket};
 use veribatch_engine::transparency_log;
@@ -235,6 +236,64 @@ impl VerifierService {
         let root = self
             .blocking(&self.pools.merkle, move |e| {
                 e.merkle_root(&request.chunks, limit, mix_in)
+            })
+            .await?
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        Ok(proto::MerkleRootResponse {
+            root: root.to_vec(),
+        })
+    }
+
+    /// A root of chunks sent in pieces: each piece is within the request limits and
+    /// admitted by the caller's quota before it is hashed, on a blocking thread, into a
+    /// [`RootStream`] that moves from one piece's task to the next; on shutdown the stream
+    /// stops reading and ends with UNAVAILABLE.
+    async fn merkle_root_stream_inner(
+        &self,
+        caller: &Identity,
+        mut pieces: Streaming<proto::MerkleRootStreamRequest>,
+    ) -> Result<proto::MerkleRootResponse, Status> {
+        let mut stopping = self.stopping.clone();
+        let mut shape: Option<(u64, bool, Option<u64>)> = None;
+        let mut stream = None;
+        loop {
+            let piece = tokio::select! {
+                piece = pieces.message() => piece?,
+                _ = stopping.wait_for(|stop| *stop) => {
+                    return Err(Status::unavailable(
+                        "the server is shutting down: send the whole stream again",
+                    ));
+                }
+            };
+            let Some(piece) = piece else { break };
+            let given = (piece.limit, piece.mix_in_length, piece.length);
+            let first = *shape.get_or_insert(given);
+            if given != first && given != (0, false, None) {
+                return Err(Status::invalid_argument(
+                    "limit, mix_in_length and length are read from the first message; later \
+                     messages leave them unset",
+                ));
+            }
+            let cost = self.limits.check_merkle_root(piece.chunks.len())?;
+            let _admitted = self.admit(caller, cost)?;
+            let limit = (first.0 != 0).then_some(first.0);
+            let mut root = stream.take().unwrap_or_else(|| RootStream::new(limit));
+            let (root, pushed) = self
+                .blocking(&self.pools.merkle, move |e| {
+                    let pushed = e.push_merkle_chunks(&mut root, &piece.chunks);
+                    (root, pushed)
+                })
+                .await?;
+            pushed.map_err(|e| Status::invalid_argument(e.to_string()))?;
+            stream = Some(root);
+        }
+        let (limit, mix_in_chunk_count, length) = shape.unwrap_or((0, false, None));
+        let stream = stream.unwrap_or_else(|| RootStream::new((limit != 0).then_some(limit)));
+        let root = self
+            .blocking(&self.pools.merkle, move |e| {
+                e.finish_merkle_root(stream, |chunks| {
+                    mixed_length(chunks, mix_in_chunk_count, length)
+                })
             })
             .await?
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
@@ -747,6 +806,19 @@ impl Verifier for VerifierService {
             "merkle_root",
             request.remote_addr(),
             self.merkle_root_inner(&caller(&request), request.into_inner()),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn merkle_root_stream(
+        &self,
+        request: Request<Streaming<proto::MerkleRootStreamRequest>>,
+    ) -> Result<Response<proto::MerkleRootResponse>, Status> {
+        self.measured(
+            "merkle_root_stream",
+            request.remote_addr(),
+            self.merkle_root_stream_inner(&caller(&request), request.into_inner()),
         )
         .await
         .map(Response::new)

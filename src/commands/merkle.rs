@@ -117,6 +117,11 @@ pub fn run(command: MerkleCommand) -> CommandResult {
             file,
         } => {
             let root = match remote.connect()? {
+                // A file goes in pieces (any size); stdin, read whole, in one message.
+                Some(service) if file != std::path::Path::new("-") => service.call(async |r| {
+                    r.merkle_root_of_file(&file, tree.limit, tree.mix_in_length, tree.length)
+                        .await
+                })?,
                 Some(service) => {
                     let chunks = input::read(&file)?;
                     let mix_in = tree.mix_in((chunks.len() / 32) as u64);

@@ -33,9 +33,11 @@ pub enum StreamError {
     Merkle(#[from] MerkleError),
 }
 
-/// The root of the chunks pushed so far, padded as [`super::root`] pads.
-pub struct RootStream<'a> {
-    backend: &'a dyn Backend,
+/// The root of the chunks pushed so far, padded as [`super::root`] pads. It holds no
+/// backend: each call that hashes is given one, so the state can move between threads
+/// (a service hands it from one message's task to the next).
+#[derive(Debug)]
+pub struct RootStream {
     limit: Option<u64>,
     /// Roots of perfect subtrees, heights strictly decreasing from the left.
     pending: Vec<(u32, Node)>,
@@ -45,10 +47,9 @@ pub struct RootStream<'a> {
     block: Vec<u8>,
 }
 
-impl<'a> RootStream<'a> {
-    pub fn new(backend: &'a dyn Backend, limit: Option<u64>) -> Self {
+impl RootStream {
+    pub fn new(limit: Option<u64>) -> Self {
         Self {
-            backend,
             limit,
             pending: Vec::new(),
             chunks: 0,
@@ -63,11 +64,11 @@ impl<'a> RootStream<'a> {
 
     /// Takes the next bytes, of any length; an error as soon as the chunks exceed the
     /// limit.
-    pub fn push(&mut self, mut bytes: &[u8]) -> Result<(), MerkleError> {
+    pub fn push(&mut self, backend: &dyn Backend, mut bytes: &[u8]) -> Result<(), MerkleError> {
         while !bytes.is_empty() {
             if self.block.is_empty() && bytes.len() >= BLOCK_BYTES {
                 let (block, rest) = bytes.split_at(BLOCK_BYTES);
-                self.push_block(block)?;
+                self.push_block(backend, block)?;
                 bytes = rest;
                 continue;
             }
@@ -76,7 +77,7 @@ impl<'a> RootStream<'a> {
             bytes = &bytes[take..];
             if self.block.len() == BLOCK_BYTES {
                 let block = std::mem::take(&mut self.block);
-                self.push_block(&block)?;
+                self.push_block(backend, &block)?;
                 self.block = block;
                 self.block.clear();
             }
@@ -85,10 +86,10 @@ impl<'a> RootStream<'a> {
     }
 
     /// Takes one whole block of chunks (a buffer the caller keeps).
-    pub fn push_block(&mut self, block: &[u8]) -> Result<(), MerkleError> {
+    fn push_block(&mut self, backend: &dyn Backend, block: &[u8]) -> Result<(), MerkleError> {
         debug_assert!(self.block.is_empty() && block.len() == BLOCK_BYTES);
         self.check_limit(self.chunks + BLOCK_CHUNKS as u64)?;
-        let root = self.backend.merkle_root(block, BLOCK_HEIGHT);
+        let root = backend.merkle_root(block, BLOCK_HEIGHT);
         self.push_subtree(BLOCK_HEIGHT, root);
         Ok(())
     }
@@ -116,7 +117,7 @@ impl<'a> RootStream<'a> {
     }
 
     /// The root; an error if the bytes were not whole chunks or are too many.
-    pub fn finish(mut self) -> Result<Node, MerkleError> {
+    pub fn finish(mut self, backend: &dyn Backend) -> Result<Node, MerkleError> {
         let total = self.chunks * 32 + self.block.len() as u64;
         if !self.block.len().is_multiple_of(32) {
             return Err(MerkleError::NotChunks(
@@ -130,7 +131,7 @@ impl<'a> RootStream<'a> {
         while !rest.is_empty() {
             let height = usize::BITS - 1 - (rest.len() / 32).leading_zeros();
             let (subtree, tail) = rest.split_at(32 << height);
-            let root = self.backend.merkle_root(subtree, height);
+            let root = backend.merkle_root(subtree, height);
             self.push_subtree(height, root);
             rest = tail;
         }
@@ -164,12 +165,10 @@ pub fn root_of_reader<R: Read + Send>(
     limit: Option<u64>,
 ) -> Result<(Node, u64), StreamError> {
     let (full, blocks) = mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
-    let (empty, buffers) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         scope.spawn(move || {
             loop {
-                let mut buffer = buffers.try_recv().unwrap_or_default();
-                buffer.resize(BLOCK_BYTES, 0);
+                let mut buffer = vec![0u8; BLOCK_BYTES];
                 let filled = fill(&mut reader, &mut buffer);
                 let last = !matches!(filled, Ok(n) if n == BLOCK_BYTES);
                 let block = filled.map(|n| {
@@ -181,18 +180,12 @@ pub fn root_of_reader<R: Read + Send>(
                 }
             }
         });
-        let mut stream = RootStream::new(backend, limit);
+        let mut stream = RootStream::new(limit);
         for block in blocks {
-            let block = block?;
-            if block.len() == BLOCK_BYTES && stream.block.is_empty() {
-                stream.push_block(&block)?;
-            } else {
-                stream.push(&block)?;
-            }
-            let _ = empty.send(block);
+            stream.push(backend, &block?)?;
         }
         let chunks = stream.chunks();
-        Ok((stream.finish()?, chunks))
+        Ok((stream.finish(backend)?, chunks))
     })
 }
 
@@ -242,11 +235,11 @@ mod tests {
                     "{chunks} chunks, {limit:?}"
                 );
                 // Pushed in odd pieces.
-                let mut stream = RootStream::new(&backend, limit);
+                let mut stream = RootStream::new(limit);
                 for piece in data.chunks(1_000_003) {
-                    stream.push(piece).unwrap();
+                    stream.push(&backend, piece).unwrap();
                 }
-                assert_eq!(stream.finish().unwrap(), whole);
+                assert_eq!(stream.finish(&backend).unwrap(), whole);
             }
         }
     }
