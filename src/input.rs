@@ -115,10 +115,20 @@ fn read_records(reader: &mut impl BufRead, sink: &mut Sink) -> Result<(), String
     loop {
         line.clear();
         let n = reader
+            .by_ref()
+            .take(MAX_LINE_BYTES + 1)
             .read_until(b'\n', &mut line)
             .map_err(|e| format!("cannot read the input: {e}"))?;
         if n == 0 {
             return Ok(());
+        }
+        if n as u64 > MAX_LINE_BYTES {
+            skip_line(reader)?;
+            let record = Err(format!("a line of more than {} MiB", MAX_LINE_BYTES >> 20));
+            if sink.push(record).is_err() {
+                return Ok(());
+            }
+            continue;
         }
         let record = match std::str::from_utf8(&line) {
             Ok(text) if text.trim().is_empty() => continue,
@@ -127,6 +137,32 @@ fn read_records(reader: &mut impl BufRead, sink: &mut Sink) -> Result<(), String
         };
         if sink.push(record).is_err() {
             return Ok(());
+        }
+    }
+}
+
+/// The longest NDJSON line read: a record beyond it is malformed, and memory stays bounded
+/// on input without line ends.
+const MAX_LINE_BYTES: u64 = 64 << 20;
+
+/// Reads past the end of the current line.
+fn skip_line(reader: &mut impl BufRead) -> Result<(), String> {
+    loop {
+        let buffered = reader
+            .fill_buf()
+            .map_err(|e| format!("cannot read the input: {e}"))?;
+        if buffered.is_empty() {
+            return Ok(());
+        }
+        match buffered.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                reader.consume(end + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buffered.len();
+                reader.consume(n);
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 /// Every workload of a quick run: name, series expected besides veribatch (cpu), sizes.
-const QUICK: [(&str, &[&str], &[u64]); 10] = [
+const QUICK: [(&str, &[&str], &[u64]); 13] = [
     (
         "bls-distinct",
         &["blst verify_multiple_aggregate_signatures"],
@@ -50,9 +50,27 @@ const QUICK: [(&str, &[&str], &[u64]); 10] = [
         &[1 << 10, 1 << 12, 1 << 14, 1 << 16],
     ),
     (
+        "merkle-file",
+        &[
+            "read whole, hashtree level by level, 1 thread",
+            "read whole, hashtree with each level on all cores",
+        ],
+        &[1 << 16, 1 << 18],
+    ),
+    (
         "groth16",
         &["ark-groth16 verify_with_processed_vk, all cores"],
         &[1, 4, 16, 64],
+    ),
+    (
+        "log-head",
+        &["plain RFC 9162 tree head on sha2, 1 thread"],
+        &[1 << 10, 1 << 12, 1 << 14, 1 << 16],
+    ),
+    (
+        "log-inclusion",
+        &["plain verification loop on sha2, 1 thread"],
+        &[1_000, 10_000],
     ),
     ("sha256", &[], &[1 << 10, 1 << 12]),
     ("g1-sum", &[], &[256, 1024]),

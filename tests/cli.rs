@@ -127,6 +127,25 @@ fn malformed_records_are_verdicts_not_aborts() {
 }
 
 #[test]
+fn a_line_too_long_is_one_malformed_record() {
+    let dir = scratch("longline");
+    let valid = std::fs::read_to_string(example("valid.ndjson")).unwrap();
+    let first = valid.lines().next().unwrap();
+    let file = dir.join("long.ndjson");
+    let long = format!("{{\"signature\":\"0x{}\"}}", "0".repeat(64 << 20));
+    std::fs::write(&file, [first, &long, first].join("\n")).unwrap();
+    let out = veribatch(&["verify", "bls", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines = verdict_lines(&stdout(&out));
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[1]["error"], "a line of more than 64 MiB");
+    assert_eq!(
+        (lines[0]["valid"].clone(), lines[2]["valid"].clone()),
+        (true.into(), true.into())
+    );
+}
+
+#[test]
 fn verify_bls_cannot_run_exits_2() {
     let out = veribatch(&["verify", "bls", "/nonexistent/sets.ndjson"]);
     assert_eq!(out.status.code(), Some(2));

@@ -915,6 +915,15 @@ async fn merkle_roots_stream_past_the_message_size() {
         "{}",
         e.message()
     );
+    let mut huge = pieces.clone();
+    huge[0].limit = u64::MAX;
+    let e = client
+        .inner()
+        .merkle_root_stream(tokio_stream::iter(huge))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("deeper than"), "{}", e.message());
     let mut ragged = pieces.clone();
     ragged.last_mut().unwrap().chunks.pop();
     let e = client

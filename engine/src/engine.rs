@@ -413,7 +413,7 @@ impl Engine {
     /// The root of the chunks `reader` gives (a file, stdin), read block by block in
     /// memory that does not depend on their number ([`merkle::stream`]), with the length
     /// `mix_in_length` finds from the chunk count mixed in if any; and the chunk count.
-    pub fn merkle_root_of_reader<R: std::io::Read + Send>(
+    pub fn merkle_root_of_reader<R: std::io::Read + Send + 'static>(
         &self,
         reader: R,
         limit: Option<u64>,

@@ -144,16 +144,20 @@ impl RequestLimits {
     }
 
     /// The cost of verifying RFC 9162 `proofs`: a hash per path node, each path within
-    /// the helper-node limit of a Merkle proof.
+    /// the helper-node limit of a Merkle proof, and the hashing of leaves given as data.
     pub fn check_log_proofs(&self, proofs: &[proto::LogProof]) -> Result<u64, Status> {
+        use proto::log_inclusion_proof::LeafValue;
         use proto::log_proof::Proof;
         self.check_items("proofs", proofs.len())?;
         let mut cost = 0u64;
         for (i, proof) in proofs.iter().enumerate() {
-            let nodes = match &proof.proof {
-                Some(Proof::Inclusion(p)) => p.path.len(),
-                Some(Proof::Consistency(p)) => p.path.len(),
-                None => 0,
+            let (nodes, leaf_bytes) = match &proof.proof {
+                Some(Proof::Inclusion(p)) => match &p.leaf_value {
+                    Some(LeafValue::Leaf(data)) => (p.path.len(), data.len()),
+                    _ => (p.path.len(), 0),
+                },
+                Some(Proof::Consistency(p)) => (p.path.len(), 0),
+                None => (0, 0),
             };
             if nodes > self.max_nodes_per_proof {
                 return Err(Status::invalid_argument(format!(
@@ -161,7 +165,7 @@ impl RequestLimits {
                     self.max_nodes_per_proof
                 )));
             }
-            cost += cost::log_proof(nodes);
+            cost += cost::log_proof(nodes, leaf_bytes);
         }
         self.check_cost(cost)
     }

@@ -13,7 +13,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
 use veribatch_engine::groth16::{KeyId, PreparedKey};
 use veribatch_engine::merkle::stream::RootStream;
-use veribatch_engine::merkle::{mixed_length, multiproof_verdict};
+use veribatch_engine::merkle::{depth_for, mixed_length, multiproof_verdict};
 use veribatch_engine::scheduler::{Operation, Scheduler, Ticket};
 use veribatch_engine::transparency_log;
 use veribatch_engine::{Engine, InputError, Verdict};
@@ -34,20 +34,27 @@ pub struct Pools {
     merkle: Semaphore,
     aggregation: Semaphore,
     keys: Semaphore,
+    /// Open MerkleRootStream calls, each holding up to a block of chunks (8 MiB).
+    merkle_streams: Arc<Semaphore>,
 }
 
 impl Pools {
     /// `threads` at once for Merkle work and for aggregation each; key registration
-    /// (rare, and each key's points are validated on one core) half as many.
+    /// (rare, and each key's points are validated on one core) half as many; eight open
+    /// MerkleRootStream calls per thread.
     pub fn new(threads: usize) -> Self {
         let threads = threads.max(1);
         Self {
             merkle: Semaphore::new(threads),
             aggregation: Semaphore::new(threads),
             keys: Semaphore::new(threads.div_ceil(2)),
+            merkle_streams: Arc::new(Semaphore::new(8 * threads)),
         }
     }
 }
+
+/// How long a MerkleRootStream waits for its next piece.
+const PIECE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The `veribatch.v1.Verifier` service.
 #[derive(Clone)]
@@ -246,19 +253,34 @@ impl VerifierService {
 
     /// A root of chunks sent in pieces: each piece is within the request limits and
     /// admitted by the caller's quota before it is hashed, on a blocking thread, into a
-    /// [`RootStream`] that moves from one piece's task to the next; on shutdown the stream
-    /// stops reading and ends with UNAVAILABLE.
+    /// [`RootStream`] that moves from one piece's task to the next. Each open stream holds
+    /// up to a block of chunks, so their number is bounded (RESOURCE_EXHAUSTED beyond)
+    /// and a stream whose next piece does not come within [`PIECE_WAIT`] is ended; on
+    /// shutdown the stream stops reading and ends with UNAVAILABLE.
     async fn merkle_root_stream_inner(
         &self,
         caller: &Identity,
         mut pieces: Streaming<proto::MerkleRootStreamRequest>,
     ) -> Result<proto::MerkleRootResponse, Status> {
+        let _open = self
+            .pools
+            .merkle_streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| {
+                Status::resource_exhausted("too many MerkleRootStream calls open: retry later")
+            })?;
         let mut stopping = self.stopping.clone();
         let mut shape: Option<(u64, bool, Option<u64>)> = None;
         let mut stream = None;
         loop {
             let piece = tokio::select! {
-                piece = pieces.message() => piece?,
+                piece = tokio::time::timeout(PIECE_WAIT, pieces.message()) => {
+                    piece.map_err(|_| Status::deadline_exceeded(format!(
+                        "no piece for {} s: the stream is ended",
+                        PIECE_WAIT.as_secs()
+                    )))??
+                }
                 _ = stopping.wait_for(|stop| *stop) => {
                     return Err(Status::unavailable(
                         "the server is shutting down: send the whole stream again",
@@ -274,9 +296,13 @@ impl VerifierService {
                      messages leave them unset",
                 ));
             }
+            let limit = (first.0 != 0).then_some(first.0);
+            if stream.is_none() {
+                // A limit too large for any tree is refused before anything is hashed.
+                depth_for(0, limit).map_err(|e| Status::invalid_argument(e.to_string()))?;
+            }
             let cost = self.limits.check_merkle_root(piece.chunks.len())?;
             let _admitted = self.admit(caller, cost)?;
-            let limit = (first.0 != 0).then_some(first.0);
             let mut root = stream.take().unwrap_or_else(|| RootStream::new(limit));
             let (root, pushed) = self
                 .blocking(&self.pools.merkle, move |e| {

@@ -82,10 +82,26 @@ pub fn run(command: LogCommand) -> CommandResult {
         } => {
             let root = match remote.connect()? {
                 Some(service) => {
-                    let mut data = Vec::new();
+                    // One message: at most the service's default largest, checked as the
+                    // leaves are read rather than after holding them all.
+                    const MESSAGE_BYTES: usize = 64 << 20;
+                    let (mut data, mut bytes) = (Vec::new(), 0usize);
                     let read = for_each_batch(&leaves, size, |batch| {
-                        data.extend((0..batch.len()).map(|i| batch.leaf(i)));
+                        for i in 0..batch.len() {
+                            if bytes <= MESSAGE_BYTES {
+                                let leaf = batch.leaf(i);
+                                bytes += leaf.len() + 8;
+                                data.push(leaf);
+                            }
+                        }
                     })?;
+                    if bytes > MESSAGE_BYTES {
+                        return Err(format!(
+                            "{}: the leaves do not fit in one LogRoot message (64 MiB): run \
+                             log root without --remote",
+                            leaves.display()
+                        ));
+                    }
                     short_of(read, size, &leaves)?;
                     let (root, of) = service.call(async |r| r.log_root(data, None).await)?;
                     if of != read {

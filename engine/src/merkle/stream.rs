@@ -73,6 +73,9 @@ impl RootStream {
                 continue;
             }
             let take = (BLOCK_BYTES - self.block.len()).min(bytes.len());
+            if self.block.capacity() == 0 {
+                self.block.reserve_exact(BLOCK_BYTES);
+            }
             self.block.extend_from_slice(&bytes[..take]);
             bytes = &bytes[take..];
             if self.block.len() == BLOCK_BYTES {
@@ -159,34 +162,34 @@ impl RootStream {
 
 /// The root of every chunk `reader` gives, padded to `limit` as [`super::root`] pads, and
 /// the number of chunks; the next block is read on another thread while one is hashed.
-pub fn root_of_reader<R: Read + Send>(
+/// That thread is not joined: on an error the root is refused at once, and a reader
+/// blocked on a pipe that stays open ends at its next block.
+pub fn root_of_reader<R: Read + Send + 'static>(
     backend: &dyn Backend,
     mut reader: R,
     limit: Option<u64>,
 ) -> Result<(Node, u64), StreamError> {
     let (full, blocks) = mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            loop {
-                let mut buffer = vec![0u8; BLOCK_BYTES];
-                let filled = fill(&mut reader, &mut buffer);
-                let last = !matches!(filled, Ok(n) if n == BLOCK_BYTES);
-                let block = filled.map(|n| {
-                    buffer.truncate(n);
-                    buffer
-                });
-                if full.send(block).is_err() || last {
-                    return;
-                }
+    std::thread::spawn(move || {
+        loop {
+            let mut buffer = vec![0u8; BLOCK_BYTES];
+            let filled = fill(&mut reader, &mut buffer);
+            let last = !matches!(filled, Ok(n) if n == BLOCK_BYTES);
+            let block = filled.map(|n| {
+                buffer.truncate(n);
+                buffer
+            });
+            if full.send(block).is_err() || last {
+                return;
             }
-        });
-        let mut stream = RootStream::new(limit);
-        for block in blocks {
-            stream.push(backend, &block?)?;
         }
-        let chunks = stream.chunks();
-        Ok((stream.finish(backend)?, chunks))
-    })
+    });
+    let mut stream = RootStream::new(limit);
+    for block in blocks {
+        stream.push(backend, &block?)?;
+    }
+    let chunks = stream.chunks();
+    Ok((stream.finish(backend)?, chunks))
 }
 
 /// Reads until `buffer` is full or the input ends; the bytes read.
@@ -228,7 +231,8 @@ mod tests {
             let data = &bytes[..32 * chunks];
             for limit in [None, Some(chunks as u64), Some(1 << 21)] {
                 let whole = super::super::root(&backend, data, limit).unwrap();
-                let (streamed, n) = root_of_reader(&backend, data, limit).unwrap();
+                let (streamed, n) =
+                    root_of_reader(&backend, io::Cursor::new(data.to_vec()), limit).unwrap();
                 assert_eq!(
                     (streamed, n),
                     (whole, chunks as u64),

@@ -35,9 +35,10 @@ pub fn log_root(leaves: usize, bytes: usize) -> u64 {
         .max(1)
 }
 
-/// An RFC 9162 proof with `nodes` nodes in its path: priced as a Merkle proof's nodes.
-pub fn log_proof(nodes: usize) -> u64 {
-    nodes as u64 + 1
+/// An RFC 9162 proof with `nodes` nodes in its path, priced as a Merkle proof's nodes,
+/// and `leaf_bytes` of leaf data to hash, priced as a tree head's.
+pub fn log_proof(nodes: usize, leaf_bytes: usize) -> u64 {
+    nodes as u64 + 1 + (leaf_bytes as u64 / 64).div_ceil(CHUNKS_PER_UNIT)
 }
 
 /// The search for `invalid` bad items among `items` that cost `cost` together, beyond

@@ -109,14 +109,19 @@ fn perfect_root(leaf_hashes: &[Hash]) -> Hash {
     }
 }
 
-/// The tree head of `leaves` (their data), hashed on all cores.
+/// The tree head of `leaves` (their data), hashed on all cores, a slice at a time so that
+/// the leaf hashes held are bounded (2 MiB), whatever the number of leaves.
 pub fn tree_head_of<T: AsRef<[u8]> + Sync>(leaves: &[T]) -> Hash {
-    let hashes: Vec<Hash> = leaves
-        .par_iter()
-        .with_min_len(SERIAL_LEAVES)
-        .map(|leaf| super::leaf_hash(leaf.as_ref()))
-        .collect();
-    tree_head(&hashes)
+    let mut head = TreeHead::new();
+    for slice in leaves.chunks(1 << 16) {
+        let hashes: Vec<Hash> = slice
+            .par_iter()
+            .with_min_len(SERIAL_LEAVES)
+            .map(|leaf| super::leaf_hash(leaf.as_ref()))
+            .collect();
+        head.extend(&hashes);
+    }
+    head.root()
 }
 
 #[cfg(test)]

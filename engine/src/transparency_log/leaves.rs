@@ -14,6 +14,10 @@ use super::{Hash, leaf_hash};
 /// bound on memory, far above what logs store in a leaf (certificates, entries' hashes).
 pub const MAX_LEAF_BYTES: usize = 1 << 20;
 
+/// The text a batch holds at most, beyond its last line: a batch ends early when its
+/// lines are long, so memory is bounded by bytes, not only by the number of leaves.
+const BATCH_TEXT_BYTES: usize = 64 << 20;
+
 /// Why the leaves cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LeafError {
@@ -66,6 +70,8 @@ pub struct LeafLines<R> {
     limit: Option<u64>,
     /// Leaves read so far.
     read: u64,
+    /// [`BATCH_TEXT_BYTES`], smaller in tests.
+    text_budget: usize,
 }
 
 impl<R: BufRead> LeafLines<R> {
@@ -74,6 +80,7 @@ impl<R: BufRead> LeafLines<R> {
             reader,
             limit,
             read: 0,
+            text_budget: BATCH_TEXT_BYTES,
         }
     }
 
@@ -103,13 +110,19 @@ impl<R: BufRead> LeafLines<R> {
         Ok(batch)
     }
 
-    /// Appends up to `want` lines to `batch`: the reader's buffer is copied whole and
-    /// searched for line ends, not read line by line.
+    /// Appends up to `want` lines to `batch`, fewer if they pass the byte budget: the
+    /// reader's buffer is copied whole and searched for line ends, not read line by line.
     fn read_lines(&mut self, batch: &mut LeafBatch, want: usize) -> Result<(), LeafError> {
         // A line this long holds a leaf over the limit, whatever follows.
         let too_long = 2 * MAX_LEAF_BYTES + 4;
         let mut line_start = 0;
-        while batch.ends.len() < want {
+        // Full: `want` lines, or the byte budget reached at a line's end.
+        let budget = self.text_budget;
+        let full = |lines: usize, bytes: usize| lines == want || bytes >= budget;
+        while !full(
+            batch.ends.len(),
+            if batch.ends.is_empty() { 0 } else { line_start },
+        ) {
             let buffered = self.reader.fill_buf()?;
             if buffered.is_empty() {
                 // The last line, without its end.
@@ -126,7 +139,7 @@ impl<R: BufRead> LeafLines<R> {
                 }
                 batch.ends.push(offset + end);
                 line_start = offset + end + 1;
-                if batch.ends.len() == want {
+                if full(batch.ends.len(), line_start) {
                     used = end + 1;
                     break;
                 }
@@ -200,6 +213,24 @@ mod tests {
         let leaves = read_all("0x00\r\n0x\nabcd\n0xff", None, 2).unwrap();
         assert_eq!(leaves, vec![vec![0], vec![], vec![0xab, 0xcd], vec![0xff]]);
         assert_eq!(read_all("0x00\n0x01\n", Some(1), 8).unwrap(), vec![vec![0]]);
+    }
+
+    #[test]
+    fn long_lines_end_a_batch_early() {
+        let line = format!("0x{}\n", "ab".repeat(500));
+        let text = line.repeat(10);
+        let mut leaves = LeafLines::new(text.as_bytes(), None);
+        leaves.text_budget = 3 * line.len();
+        let sizes: Vec<usize> = std::iter::from_fn(|| {
+            let b = leaves.next_batch(100).unwrap();
+            (!b.is_empty()).then_some(b.len())
+        })
+        .collect();
+        assert_eq!(
+            sizes,
+            [3, 3, 3, 1],
+            "batches of the budget, every line once"
+        );
     }
 
     #[test]
