@@ -9,6 +9,7 @@ use prost::Message;
 use veribatch_engine::ProofInput;
 use veribatch_engine::bls::SignatureSet;
 use veribatch_engine::merkle::{mixed_length, multiproof_verdict};
+use veribatch_engine::transparency_log;
 use veribatch_service::convert;
 use veribatch_service::proto::verify_stream_request::Request;
 use veribatch_service::proto::{RegisterVerifyingKeyRequest, VerifyStreamRequest};
@@ -35,7 +36,11 @@ fuzz_target!(|data: &[u8]| {
             let Ok(suite) = convert::ciphersuite(r.dst, r.scheme) else {
                 return;
             };
-            let mut sets = r.sets.into_iter().map(Into::into).collect::<Vec<SignatureSet>>();
+            let mut sets = r
+                .sets
+                .into_iter()
+                .map(Into::into)
+                .collect::<Vec<SignatureSet>>();
             sets.truncate(MAX_ITEMS);
             veribatch_fuzz::batch_equals_singles(&sets, &suite);
         }
@@ -46,7 +51,11 @@ fuzz_target!(|data: &[u8]| {
             let Some(key) = engine.groth16_key(&id) else {
                 return;
             };
-            let mut proofs = r.proofs.into_iter().map(Into::into).collect::<Vec<ProofInput>>();
+            let mut proofs = r
+                .proofs
+                .into_iter()
+                .map(Into::into)
+                .collect::<Vec<ProofInput>>();
             proofs.truncate(MAX_ITEMS);
             assert_eq!(engine.verify_groth16(&key, &proofs).len(), proofs.len());
         }
@@ -66,6 +75,25 @@ fuzz_target!(|data: &[u8]| {
                 let _ =
                     multiproof_verdict(&proof.root, &proof.gindices, &proof.leaves, &proof.proof);
             }
+        }
+        Some(Request::LogRoot(r)) => {
+            // Two code paths: the batched head and one leaf at a time.
+            let leaves = &r.leaves[..r.leaves.len().min(256)];
+            let mut one_by_one = transparency_log::TreeHead::new();
+            for leaf in leaves {
+                one_by_one.push(transparency_log::leaf_hash(leaf));
+            }
+            assert_eq!(transparency_log::tree_head_of(leaves), one_by_one.root());
+        }
+        Some(Request::VerifyLogProofs(r)) => {
+            let proofs: Vec<_> = r
+                .proofs
+                .into_iter()
+                .take(MAX_ITEMS)
+                .map(transparency_log::LogProof::try_from)
+                .collect();
+            let verdicts = transparency_log::verdicts(&proofs);
+            assert_eq!(verdicts.len(), proofs.len());
         }
         Some(Request::AggregateSignatures(r)) => {
             let _ = engine.aggregate_signatures(&r.signatures[..r.signatures.len().min(64)]);

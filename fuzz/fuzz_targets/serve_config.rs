@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
     let scheduler = &config.scheduler;
     assert!(scheduler.max_batch >= 1 && scheduler.queue_limit >= 1 && scheduler.workers >= 1);
     let limits = &config.limits;
-    assert!(limits.max_items >= 1 && limits.stream_concurrency >= 1 && limits.max_keys_per_set >= 1);
+    assert!(
+        limits.max_items >= 1 && limits.stream_concurrency >= 1 && limits.max_keys_per_set >= 1
+    );
     assert!(limits.max_cost_per_request >= 1 && config.max_ic_points >= 1);
     assert!(config.groth16_keys >= 1 && !config.device_watchdog.deadline.is_zero());
 });
