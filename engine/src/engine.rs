@@ -452,6 +452,28 @@ impl Engine {
         })
     }
 
+    /// The tree of a file's chunks for proofs, held from its blocks' roots up, so that a
+    /// file larger than memory can be proven ([`merkle::file_tree`]).
+    pub fn merkle_file_tree(
+        &self,
+        file: impl std::io::Read,
+        limit: Option<u64>,
+        mix_in_length: impl FnOnce(u64) -> Option<u64>,
+    ) -> Result<merkle::file_tree::FileTree, merkle::stream::StreamError> {
+        merkle::file_tree::FileTree::build(&*self.backend, file, limit, mix_in_length)
+    }
+
+    /// A multi-proof of `indices` in `tree`, reading the blocks it needs from `file` (the
+    /// file the tree was built from).
+    pub fn prove_from_file(
+        &self,
+        tree: &merkle::file_tree::FileTree,
+        file: &mut (impl std::io::Read + std::io::Seek),
+        indices: &[u64],
+    ) -> Result<merkle::MultiProof, merkle::stream::StreamError> {
+        tree.prove(&*self.backend, file, indices)
+    }
+
     /// The whole tree, for proofs.
     pub fn merkle_tree(
         &self,

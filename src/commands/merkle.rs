@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use veribatch_engine::json::Location;
 use veribatch_engine::merkle::file::{ProofFile, Shape, hex32, node};
+use veribatch_engine::merkle::stream::StreamError;
 use veribatch_engine::merkle::{MAX_DEPTH, depth_for, mixed_length, verify_multiproof};
 
 use super::{BackendArgs, RemoteArgs};
@@ -147,12 +148,33 @@ pub fn run(command: MerkleCommand) -> CommandResult {
             indices,
             file,
         } => {
-            let chunks = input::read(&file)?;
-            let tree = backend
-                .engine()?
-                .merkle_tree(&chunks, args.limit, args.mix_in((chunks.len() / 32) as u64))
-                .map_err(|e| e.to_string())?;
-            let proof = tree.prove(&indices).map_err(|e| e.to_string())?;
+            let engine = backend.engine()?;
+            let at = |e: &dyn std::fmt::Display| format!("{}: {e}", file.display());
+            let proof = if file == std::path::Path::new("-") {
+                // Stdin cannot be read twice: the whole tree in memory.
+                let chunks = input::read(&file)?;
+                let mix_in = args.mix_in((chunks.len() / 32) as u64);
+                let tree = engine
+                    .merkle_tree(&chunks, args.limit, mix_in)
+                    .map_err(|e| e.to_string())?;
+                tree.prove(&indices).map_err(|e| e.to_string())?
+            } else {
+                // A file of any size: the levels above its blocks, then the blocks the
+                // proof needs read again.
+                let mut reader = std::io::BufReader::new(
+                    std::fs::File::open(&file)
+                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?,
+                );
+                let tree = engine
+                    .merkle_file_tree(&mut reader, args.limit, |chunks| args.mix_in(chunks))
+                    .map_err(|e| at(&e))?;
+                engine
+                    .prove_from_file(&tree, &mut reader, &indices)
+                    .map_err(|e| match e {
+                        StreamError::Merkle(e) => e.to_string(),
+                        io => at(&io),
+                    })?
+            };
             let out = ProofFile::new(&proof, &indices);
             outln!(
                 "{}",

@@ -5,6 +5,7 @@
 //! all-zero subtree of height h, taken from the zero-hash ladder ([`zero_hash`]).
 
 pub mod file;
+pub mod file_tree;
 mod proof;
 pub mod stream;
 mod tree;
