@@ -138,6 +138,28 @@ fn heads_and_proofs_are_the_rfc_definitions() {
     }
 }
 
+#[test]
+fn impossible_proofs_are_refused() {
+    let text = as_text(&leaves(5));
+    let e = Prover::inclusion(5, Some(5)).unwrap_err();
+    assert_eq!(e.to_string(), "the tree has 5 leaves: there is no leaf 5");
+    let e = prove(Prover::inclusion(7, None).unwrap(), &text, None, 2)
+        .finish_inclusion()
+        .unwrap_err();
+    assert_eq!(e.to_string(), "the tree has 5 leaves: there is no leaf 7");
+    let e = prove(Prover::consistency(2, Some(9)).unwrap(), &text, Some(9), 2)
+        .finish_consistency()
+        .unwrap_err();
+    assert_eq!(e.to_string(), "the leaves end after 5, short of the size 9");
+    let e = prove(Prover::consistency(6, None).unwrap(), &text, None, 2)
+        .finish_consistency()
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the old size 6 is larger than the tree's size 5"
+    );
+}
+
 /// Every way of changing a valid proof by a little: each must fail. Not the tree's size
 /// alone: a path can have the same shape in a tree of the next size (leaf 0 of 3 and of
 /// 4), and the RFC's algorithm then accepts it for both, rightly (the head of the one

@@ -370,7 +370,10 @@ impl Remote {
                     let mut first = true;
                     loop {
                         let mut chunks = vec![0u8; PIECE];
-                        let n = match read_full(&mut file, &mut chunks) {
+                        let n = match veribatch_engine::merkle::stream::read_full(
+                            &mut file,
+                            &mut chunks,
+                        ) {
                             Ok(n) => n,
                             // The pieces end when `send` drops: the server answers the
                             // root of part of the file, and this error replaces it.
@@ -539,18 +542,4 @@ fn client(channel: Channel, stamp: Stamp) -> Client {
     VerifierClient::with_interceptor(channel, stamp)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
-}
-
-/// Reads until `buffer` is full or the input ends; the bytes read.
-fn read_full(reader: &mut impl std::io::Read, buffer: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match reader.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }

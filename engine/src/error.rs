@@ -276,6 +276,24 @@ pub struct InputError {
 }
 
 impl InputError {
+    /// Exactly `N` bytes of `field` (its element `index`), or the length error naming it.
+    pub fn exact<const N: usize>(
+        bytes: &[u8],
+        field: Field,
+        index: Option<usize>,
+    ) -> Result<[u8; N], InputError> {
+        bytes.try_into().map_err(|_| {
+            InputError::new(
+                field,
+                index,
+                ErrorKind::Length {
+                    expected: N,
+                    got: bytes.len(),
+                },
+            )
+        })
+    }
+
     pub fn new(field: Field, index: Option<usize>, kind: impl Into<ErrorKind>) -> Self {
         Self {
             field,

@@ -83,7 +83,7 @@ impl TryFrom<crate::LogProof> for LogProof {
                 index: p.index,
                 leaf_hash: match p.leaf_value {
                     Some(LeafValue::Leaf(data)) => leaf_hash(&data),
-                    Some(LeafValue::LeafHash(h)) => hash(&h, Field::Leaf, None)?,
+                    Some(LeafValue::LeafHash(h)) => InputError::exact(&h, Field::Leaf, None)?,
                     None => {
                         return Err(InputError::new(
                             Field::Leaf,
@@ -93,13 +93,13 @@ impl TryFrom<crate::LogProof> for LogProof {
                     }
                 },
                 path: path(&p.path)?,
-                root: hash(&p.root, Field::Root, None)?,
+                root: InputError::exact(&p.root, Field::Root, None)?,
             })),
             Some(Proof::Consistency(p)) => Ok(LogProof::Consistency(ConsistencyProof {
                 old_size: p.old_size,
-                old_root: hash(&p.old_root, Field::OldRoot, None)?,
+                old_root: InputError::exact(&p.old_root, Field::OldRoot, None)?,
                 size: p.size,
-                root: hash(&p.root, Field::Root, None)?,
+                root: InputError::exact(&p.root, Field::Root, None)?,
                 path: path(&p.path)?,
             })),
             None => Err(InputError::new(
@@ -111,25 +111,11 @@ impl TryFrom<crate::LogProof> for LogProof {
     }
 }
 
-/// A 32-byte hash of `field` (its element `index`).
-fn hash(bytes: &[u8], field: Field, index: Option<usize>) -> Result<Hash, InputError> {
-    bytes.try_into().map_err(|_| {
-        InputError::new(
-            field,
-            index,
-            ErrorKind::Length {
-                expected: 32,
-                got: bytes.len(),
-            },
-        )
-    })
-}
-
 fn path(nodes: &[Vec<u8>]) -> Result<Vec<Hash>, InputError> {
     nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| hash(n, Field::Path, Some(i)))
+        .map(|(i, n)| InputError::exact(n, Field::Path, Some(i)))
         .collect()
 }
 

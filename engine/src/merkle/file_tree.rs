@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek, SeekFrom};
 
-use super::stream::{BLOCK_CHUNKS, StreamError};
+use super::stream::{BLOCK_CHUNKS, StreamError, read_full};
 use super::tree::{Shape, node_or_zero};
 use super::{MerkleError, MultiProof, Node, Tree, depth_for, parent_level, zero_hash};
 use crate::backend::Backend;
@@ -162,19 +162,6 @@ impl FileTree {
         let width = 1u64 << self.cut();
         Ok(Tree::new(backend, &bytes, Some(width), None)?)
     }
-}
-
-fn read_full(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match reader.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 #[cfg(test)]

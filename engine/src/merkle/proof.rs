@@ -143,18 +143,7 @@ pub fn multiproof_verdict(
     leaves: &[Vec<u8>],
     proof: &[Vec<u8>],
 ) -> Verdict {
-    let node = |bytes: &[u8], field: Field, index: Option<usize>| {
-        Node::try_from(bytes).map_err(|_| {
-            InputError::new(
-                field,
-                index,
-                ErrorKind::Length {
-                    expected: 32,
-                    got: bytes.len(),
-                },
-            )
-        })
-    };
+    let node = InputError::exact::<32>;
     let root = node(root, Field::Root, None)?;
     if gindices.len() != leaves.len() {
         return Err(InputError::new(

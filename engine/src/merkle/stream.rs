@@ -173,7 +173,7 @@ pub fn root_of_reader<R: Read + Send + 'static>(
     std::thread::spawn(move || {
         loop {
             let mut buffer = vec![0u8; BLOCK_BYTES];
-            let filled = fill(&mut reader, &mut buffer);
+            let filled = read_full(&mut reader, &mut buffer);
             let last = !matches!(filled, Ok(n) if n == BLOCK_BYTES);
             let block = filled.map(|n| {
                 buffer.truncate(n);
@@ -192,8 +192,10 @@ pub fn root_of_reader<R: Read + Send + 'static>(
     Ok((stream.finish(backend)?, chunks))
 }
 
-/// Reads until `buffer` is full or the input ends; the bytes read.
-fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buffer` is full or the input ends; the bytes read (fewer than the
+/// buffer's length only at the end). Shared by the readers of chunk files here, in
+/// [`super::file_tree`] and in the client's MerkleRootStream.
+pub fn read_full(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buffer.len() {
         match reader.read(&mut buffer[filled..]) {
