@@ -1,8 +1,7 @@
 //! `veribatch log root|prove|verify`: transparency-log trees (RFC 9162) of leaves read
 //! from text, one hex leaf per line, in memory that does not grow with the file.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
@@ -181,12 +180,7 @@ fn for_each_batch(
     size: Option<u64>,
     mut each: impl FnMut(&LeafBatch),
 ) -> Result<u64, String> {
-    let reader: Box<dyn BufRead> = if path == Path::new("-") {
-        Box::new(BufReader::with_capacity(1 << 20, io::stdin().lock()))
-    } else {
-        let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Box::new(BufReader::with_capacity(1 << 20, file))
-    };
+    let reader = BufReader::with_capacity(1 << 20, crate::input::open(path)?);
     let mut lines = LeafLines::new(reader, size);
     loop {
         let batch = lines

@@ -1,6 +1,6 @@
 //! Multi-proofs of trees larger than memory, from a file.
 //!
-//! The first pass reads the file block by block ([`BLOCK_CHUNKS`] chunks), as
+//! The first pass reads the file block by block ([`super::stream::BLOCK_CHUNKS`] chunks), as
 //! [`super::stream`] does, and keeps only the levels from the blocks' roots up: 32 bytes
 //! per block (4 KiB for a 1 GiB file). A proof then needs nodes below the blocks only in
 //! the blocks its leaves and helpers fall in: the proof is first made with those nodes
@@ -11,13 +11,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek, SeekFrom};
 
-use super::stream::{BLOCK_CHUNKS, StreamError, read_full};
+use super::stream::{BLOCK_BYTES, BLOCK_HEIGHT, StreamError, read_full};
 use super::tree::{Shape, node_or_zero};
 use super::{MerkleError, MultiProof, Node, Tree, depth_for, parent_level, zero_hash};
 use crate::backend::Backend;
-
-const BLOCK_HEIGHT: u32 = BLOCK_CHUNKS.trailing_zeros();
-const BLOCK_BYTES: u64 = 32 * BLOCK_CHUNKS as u64;
 
 /// A tree over a file's chunks, held from its blocks' roots up.
 pub struct FileTree {
@@ -39,7 +36,7 @@ impl FileTree {
     ) -> Result<Self, StreamError> {
         let mut roots = Vec::new();
         let mut chunks = 0u64;
-        let mut block = vec![0u8; BLOCK_BYTES as usize];
+        let mut block = vec![0u8; BLOCK_BYTES];
         loop {
             let n = read_full(&mut file, &mut block)?;
             if !n.is_multiple_of(32) {
@@ -82,11 +79,6 @@ impl FileTree {
             chunks,
             upper,
         })
-    }
-
-    /// The number of chunks.
-    pub fn chunks(&self) -> u64 {
-        self.chunks
     }
 
     /// A multi-proof of the leaves at `indices`, reading from `file` (the file the tree
@@ -154,8 +146,8 @@ impl FileTree {
         file: &mut (impl Read + Seek),
         block: u64,
     ) -> Result<Tree, StreamError> {
-        let start = block * BLOCK_BYTES;
-        let len = (self.chunks * 32 - start).min(BLOCK_BYTES);
+        let start = block * BLOCK_BYTES as u64;
+        let len = (self.chunks * 32 - start).min(BLOCK_BYTES as u64);
         file.seek(SeekFrom::Start(start))?;
         let mut bytes = vec![0u8; len as usize];
         file.read_exact(&mut bytes)?;
@@ -166,6 +158,7 @@ impl FileTree {
 
 #[cfg(test)]
 mod tests {
+    use super::super::stream::BLOCK_CHUNKS;
     use super::*;
     use crate::backend::cpu::CpuBackend;
 

@@ -21,8 +21,8 @@ use crate::backend::Backend;
 
 /// Chunks per block: 8 MiB, enough for every core (and a GPU) to have work.
 pub const BLOCK_CHUNKS: usize = 1 << BLOCK_HEIGHT;
-const BLOCK_HEIGHT: u32 = 18;
-const BLOCK_BYTES: usize = 32 * BLOCK_CHUNKS;
+pub(crate) const BLOCK_HEIGHT: u32 = 18;
+pub(crate) const BLOCK_BYTES: usize = 32 * BLOCK_CHUNKS;
 
 /// Why a streamed root cannot be computed.
 #[derive(Debug, thiserror::Error)]

@@ -21,7 +21,7 @@ pub mod record;
 mod verify;
 
 pub use hash::{EMPTY_ROOT, leaf_hash, node_hash};
-pub use head::{TreeHead, tree_head, tree_head_of};
+pub use head::{TreeHead, tree_head_of};
 pub use leaves::{LeafBatch, LeafError, LeafLines, MAX_LEAF_BYTES};
 pub use prove::{ProveError, Prover};
 pub use verify::{

@@ -92,11 +92,9 @@ pub fn verify_inclusion(proof: &InclusionProof) -> bool {
         }
         if lsb(f) || f == s {
             r = node_hash(p, &r);
-            if !lsb(f) {
-                while !lsb(f) && f != 0 {
-                    f >>= 1;
-                    s >>= 1;
-                }
+            while !lsb(f) && f != 0 {
+                f >>= 1;
+                s >>= 1;
             }
         } else {
             r = node_hash(&r, p);
@@ -157,11 +155,9 @@ pub fn verify_consistency(proof: &ConsistencyProof) -> bool {
         if lsb(f) || f == s {
             fr = node_hash(c, &fr);
             sr = node_hash(c, &sr);
-            if !lsb(f) {
-                while !lsb(f) && f != 0 {
-                    f >>= 1;
-                    s >>= 1;
-                }
+            while !lsb(f) && f != 0 {
+                f >>= 1;
+                s >>= 1;
             }
         } else {
             sr = node_hash(&sr, c);
