@@ -5,11 +5,10 @@
 //! a known corruption (another message, another key, swapped signatures), malformed ones
 //! by truncation. Groth16 items reuse the snarkjs fixtures of the test suite.
 
-use blst::{blst_p1_affine, blst_p2_affine};
-
 use crate::backend::Scalars;
 use crate::bls::{Ciphersuite, SignatureSet};
 use crate::curves::bls12_381 as curve;
+use crate::curves::bls12_381::{G1Affine, G2Affine};
 use crate::engine::{Engine, ProofInput};
 use crate::transparency_log::{Hash, InclusionProof, LogProof, node_hash};
 
@@ -198,13 +197,13 @@ pub fn chunks(n: usize, rng: &mut Rng) -> Vec<u8> {
 
 /// `n` distinct points of G1: P, 2P, 3P, … for a random P (one addition each, so large
 /// inputs are cheap to make; the primitives' speed does not depend on the points).
-pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<blst_p1_affine> {
+pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<G1Affine> {
     let start = curve::g1_hash(&rng.bytes(32), b"");
     curve::p1s_to_affine(&multiples(start, n, curve::g1_add))
 }
 
 /// `n` distinct points of G2, made as [`g1_points`].
-pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<blst_p2_affine> {
+pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<G2Affine> {
     let start = curve::g2_hash(&rng.bytes(32), b"");
     curve::p2s_to_affine(&multiples(start, n, curve::g2_add))
 }

@@ -21,13 +21,12 @@
 //! A device that stops answering is the watchdog's ([`super::watchdog`]): it is marked
 //! *unhealthy* (not disabled: a probe that answers right brings it back).
 
+use crate::curves::bls12_381::{G1, G1Affine, G2};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-
-use blst::{blst_p1, blst_p1_affine, blst_p2};
 
 use crate::curves::bls12_381 as curve;
 
@@ -300,64 +299,25 @@ impl Checker {
     }
 }
 
-/// Answers compared with the CPU's: equal as group elements or bytes.
-pub trait Same {
-    fn same(&self, other: &Self) -> bool;
-}
-
-impl Same for blst_p1 {
-    fn same(&self, other: &Self) -> bool {
-        curve::g1_eq(self, other)
-    }
-}
-
-impl Same for blst_p2 {
-    fn same(&self, other: &Self) -> bool {
-        curve::g2_eq(self, other)
-    }
-}
-
-impl Same for Vec<blst_p1_affine> {
-    fn same(&self, other: &Self) -> bool {
-        self.len() == other.len()
-            && self
-                .iter()
-                .zip(other)
-                .all(|(a, b)| curve::g1_affine_eq(a, b))
-    }
-}
-
-impl Same for [u8; 32] {
-    fn same(&self, other: &Self) -> bool {
-        self == other
-    }
-}
-
-impl Same for Vec<u8> {
-    fn same(&self, other: &Self) -> bool {
-        self == other
-    }
-}
-
 /// Answers an injected fault can spoil.
 pub trait Corrupt: Sized {
     fn corrupt(self, fault: Fault) -> Self;
 }
 
 /// A point plus the generator: wrong, and still a point.
-impl Corrupt for blst_p1 {
+impl Corrupt for G1 {
     fn corrupt(self, _: Fault) -> Self {
         curve::g1_add(&self, &curve::g1_generator())
     }
 }
 
-impl Corrupt for blst_p2 {
+impl Corrupt for G2 {
     fn corrupt(self, _: Fault) -> Self {
         curve::g2_add(&self, &curve::g2_generator())
     }
 }
 
-impl Corrupt for Vec<blst_p1_affine> {
+impl Corrupt for Vec<G1Affine> {
     fn corrupt(mut self, fault: Fault) -> Self {
         match fault {
             Fault::WrongLength => {

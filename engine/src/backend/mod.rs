@@ -4,9 +4,10 @@
 //! over these primitives. A backend implements them on one kind of device; the CPU backend
 //! implements all of them and is the reference every other backend is tested against.
 //!
-//! Points cross this interface in blst's affine/projective layouts, scalars as packed
-//! little-endian integers of a fixed width ([`Scalars`]), the form blst and the GPU
-//! kernels both read without conversion.
+//! Points cross this interface as the curve layer's types ([`G1Affine`], [`G1`], ...,
+//! `repr(transparent)` over blst's, so the CPU backend and the CUDA driver pass them on
+//! without copying), scalars as packed little-endian integers of a fixed width
+//! ([`Scalars`]), the form blst and the GPU kernels both read without conversion.
 
 pub mod cpu;
 #[cfg(feature = "cuda")]
@@ -19,11 +20,10 @@ pub mod watchdog;
 #[cfg(feature = "wgpu")]
 pub mod wgpu;
 
+use crate::curves::bls12_381::{Fp12, G1, G1Affine, G2, G2Affine};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-
-use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 
 pub use device_checks::{DeviceHealth, Fault, SpotChecks};
 pub use offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
@@ -56,29 +56,29 @@ pub trait Backend: Send + Sync {
     }
 
     /// Sum of G1 points (aggregation of public keys).
-    fn g1_sum(&self, points: &[blst_p1_affine]) -> blst_p1;
+    fn g1_sum(&self, points: &[G1Affine]) -> G1;
 
     /// Sum of G2 points (aggregation of signatures).
-    fn g2_sum(&self, points: &[blst_p2_affine]) -> blst_p2;
+    fn g2_sum(&self, points: &[G2Affine]) -> G2;
 
     /// Σ scalars[i]·points[i] in G1. `scalars.len() == points.len()`.
-    fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1;
+    fn g1_msm(&self, points: &[G1Affine], scalars: &Scalars) -> G1;
 
     /// Σ scalars[i]·points[i] in G2. `scalars.len() == points.len()`.
-    fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2;
+    fn g2_msm(&self, points: &[G2Affine], scalars: &Scalars) -> G2;
 
     /// scalars[i]·points[i] for each i, in affine form (the z_i scaling of Groth16 batches).
-    fn g1_scale(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_affine>;
+    fn g1_scale(&self, points: &[G1Affine], scalars: &Scalars) -> Vec<G1Affine>;
 
     /// RFC 9380 hash_to_curve (BLS12381G2_XMD:SHA-256_SSWU_RO_) of each message.
-    fn hash_to_g2(&self, messages: &[&[u8]], dst: &[u8]) -> Vec<blst_p2_affine>;
+    fn hash_to_g2(&self, messages: &[&[u8]], dst: &[u8]) -> Vec<G2Affine>;
 
     /// Π e'(g1[i], g2[i]): the product of Miller loops, before final exponentiation.
     /// Pairs with a point at infinity contribute one. `g1.len() == g2.len()`.
-    fn multi_miller_loop(&self, g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12;
+    fn multi_miller_loop(&self, g1: &[G1Affine], g2: &[G2Affine]) -> Fp12;
 
     /// Whether the final exponentiation of `f` is the identity of GT.
-    fn final_exp_is_one(&self, f: &blst_fp12) -> bool;
+    fn final_exp_is_one(&self, f: &Fp12) -> bool;
 
     /// A device's fallbacks, spot checks and mismatches; `None` for the CPU.
     fn device_health(&self) -> Option<DeviceHealth> {

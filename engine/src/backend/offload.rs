@@ -11,16 +11,13 @@
 //! ([`super::watchdog`]). Hash-to-G2, Miller loops and final exponentiation stay on the
 //! CPU.
 
+use crate::curves::bls12_381::{Fp12, G1, G1Affine, G2, G2Affine};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
-
 use super::cpu::CpuBackend;
-use super::device_checks::{
-    Checker, Corrupt, DeviceHealth, Fault, InjectedError, Same, SpotChecks,
-};
+use super::device_checks::{Checker, Corrupt, DeviceHealth, Fault, InjectedError, SpotChecks};
 use super::watchdog::{self, Abandoned, Watchdog};
 use super::{Backend, Scalars};
 
@@ -43,19 +40,19 @@ pub trait Device: Send + Sync {
     /// As [`Backend::merkle_root`].
     fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], Self::Error>;
 
-    fn g1_sum(&self, points: &[blst_p1_affine]) -> Result<blst_p1, Self::Error>;
+    fn g1_sum(&self, points: &[G1Affine]) -> Result<G1, Self::Error>;
 
-    fn g2_sum(&self, points: &[blst_p2_affine]) -> Result<blst_p2, Self::Error>;
+    fn g2_sum(&self, points: &[G2Affine]) -> Result<G2, Self::Error>;
 
-    fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Result<blst_p1, Self::Error>;
+    fn g1_msm(&self, points: &[G1Affine], scalars: &Scalars) -> Result<G1, Self::Error>;
 
-    fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> Result<blst_p2, Self::Error>;
+    fn g2_msm(&self, points: &[G2Affine], scalars: &Scalars) -> Result<G2, Self::Error>;
 
     fn g1_scale(
         &self,
-        points: &[blst_p1_affine],
+        points: &[G1Affine],
         scalars: &Scalars,
-    ) -> Result<Vec<blst_p1_affine>, Self::Error>;
+    ) -> Result<Vec<G1Affine>, Self::Error>;
 }
 
 /// Kernel compilations started and finished by a device (see [`Device::compilations`]).
@@ -279,7 +276,7 @@ impl<D: Device + 'static> Offload<D> {
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match fault {
                         Some(Fault::Hang) => watchdog::hang_forever(),
                         Some(_) => false,
-                        None => device.g1_sum(&points).is_ok_and(|sum| sum.same(&expected)),
+                        None => device.g1_sum(&points).is_ok_and(|sum| sum == expected),
                     }))
                     .unwrap_or(false);
                 checker.finish_probe(device.name(), right);
@@ -353,7 +350,7 @@ impl<D: Device + 'static> Offload<D> {
     ) -> T
     where
         I: Send + 'static,
-        T: Same + Corrupt + Send + 'static,
+        T: PartialEq + Corrupt + Send + 'static,
     {
         if !self.uses_device(size, threshold) {
             return on_cpu(&self.cpu);
@@ -366,7 +363,7 @@ impl<D: Device + 'static> Offload<D> {
                 }
                 self.checker.record_check();
                 let reference = on_cpu(&self.cpu);
-                if !result.same(&reference) {
+                if result != reference {
                     self.checker.record_mismatch(backend, primitive, size);
                     assert!(
                         !self.strict,
@@ -397,9 +394,9 @@ impl<D: Device + 'static> Offload<D> {
 }
 
 /// The probe's input: the first multiples of the G1 generator.
-fn probe_points() -> Vec<blst_p1_affine> {
+fn probe_points() -> Vec<G1Affine> {
     use crate::curves::bls12_381::{Fr, p1s_to_affine};
-    let points: Vec<blst_p1> = (1..=8)
+    let points: Vec<G1> = (1..=8)
         .map(|k| Fr::from_u64(k).times_g1_generator())
         .collect();
     p1s_to_affine(&points)
@@ -453,7 +450,7 @@ impl<D: Device + 'static> Backend for Offload<D> {
         )
     }
 
-    fn g1_sum(&self, points: &[blst_p1_affine]) -> blst_p1 {
+    fn g1_sum(&self, points: &[G1Affine]) -> G1 {
         self.route(
             "g1_sum",
             points.len(),
@@ -465,7 +462,7 @@ impl<D: Device + 'static> Backend for Offload<D> {
         )
     }
 
-    fn g2_sum(&self, points: &[blst_p2_affine]) -> blst_p2 {
+    fn g2_sum(&self, points: &[G2Affine]) -> G2 {
         self.route(
             "g2_sum",
             points.len(),
@@ -477,7 +474,7 @@ impl<D: Device + 'static> Backend for Offload<D> {
         )
     }
 
-    fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1 {
+    fn g1_msm(&self, points: &[G1Affine], scalars: &Scalars) -> G1 {
         self.route(
             "g1_msm",
             points.len(),
@@ -489,7 +486,7 @@ impl<D: Device + 'static> Backend for Offload<D> {
         )
     }
 
-    fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2 {
+    fn g2_msm(&self, points: &[G2Affine], scalars: &Scalars) -> G2 {
         self.route(
             "g2_msm",
             points.len(),
@@ -501,27 +498,27 @@ impl<D: Device + 'static> Backend for Offload<D> {
         )
     }
 
-    fn g1_scale(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_affine> {
+    fn g1_scale(&self, points: &[G1Affine], scalars: &Scalars) -> Vec<G1Affine> {
         self.route(
             "g1_scale",
             points.len(),
             self.thresholds.g1_scale,
-            |out: &Vec<blst_p1_affine>| out.len() == points.len(),
+            |out: &Vec<G1Affine>| out.len() == points.len(),
             || (points.to_vec(), scalars.clone()),
             |d, (points, scalars)| d.g1_scale(points, scalars),
             |cpu| cpu.g1_scale(points, scalars),
         )
     }
 
-    fn hash_to_g2(&self, messages: &[&[u8]], dst: &[u8]) -> Vec<blst_p2_affine> {
+    fn hash_to_g2(&self, messages: &[&[u8]], dst: &[u8]) -> Vec<G2Affine> {
         self.cpu.hash_to_g2(messages, dst)
     }
 
-    fn multi_miller_loop(&self, g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12 {
+    fn multi_miller_loop(&self, g1: &[G1Affine], g2: &[G2Affine]) -> Fp12 {
         self.cpu.multi_miller_loop(g1, g2)
     }
 
-    fn final_exp_is_one(&self, f: &blst_fp12) -> bool {
+    fn final_exp_is_one(&self, f: &Fp12) -> bool {
         self.cpu.final_exp_is_one(f)
     }
 }
@@ -564,27 +561,27 @@ mod tests {
         fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], String> {
             Ok(self.cpu.merkle_root(chunks, depth))
         }
-        fn g1_sum(&self, points: &[blst_p1_affine]) -> Result<blst_p1, String> {
+        fn g1_sum(&self, points: &[G1Affine]) -> Result<G1, String> {
             Ok(self.cpu.g1_sum(points))
         }
-        fn g2_sum(&self, points: &[blst_p2_affine]) -> Result<blst_p2, String> {
+        fn g2_sum(&self, points: &[G2Affine]) -> Result<G2, String> {
             Ok(self.cpu.g2_sum(points))
         }
-        fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Result<blst_p1, String> {
+        fn g1_msm(&self, points: &[G1Affine], scalars: &Scalars) -> Result<G1, String> {
             let stall = self.stall.lock().unwrap().take();
             if let Some(release) = stall {
                 let _ = release.recv();
             }
             Ok(self.cpu.g1_msm(points, scalars))
         }
-        fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> Result<blst_p2, String> {
+        fn g2_msm(&self, points: &[G2Affine], scalars: &Scalars) -> Result<G2, String> {
             Ok(self.cpu.g2_msm(points, scalars))
         }
         fn g1_scale(
             &self,
-            points: &[blst_p1_affine],
+            points: &[G1Affine],
             scalars: &Scalars,
-        ) -> Result<Vec<blst_p1_affine>, String> {
+        ) -> Result<Vec<G1Affine>, String> {
             Ok(self.cpu.g1_scale(points, scalars))
         }
     }
@@ -612,7 +609,7 @@ mod tests {
         let expected = CpuBackend::new().g1_msm(&points, &scalars);
 
         assert!(
-            offload.g1_msm(&points, &scalars).same(&expected),
+            offload.g1_msm(&points, &scalars) == expected,
             "the CPU's answer"
         );
         let health = offload.device_health().unwrap();
@@ -628,7 +625,7 @@ mod tests {
         // While it is unhealthy nothing goes to it; the call starts a probe (a g1_sum,
         // which this device answers) that brings it back.
         let checks = health.spot_checks;
-        assert!(offload.g1_msm(&points, &scalars).same(&expected));
+        assert!(offload.g1_msm(&points, &scalars) == expected);
         let mut waited = 0;
         while offload.device_health().unwrap().unhealthy.is_some() {
             assert!(waited < 6000, "the probe never finished");
@@ -640,7 +637,7 @@ mod tests {
             checks,
             "nothing ran on it"
         );
-        assert!(offload.g1_msm(&points, &scalars).same(&expected));
+        assert!(offload.g1_msm(&points, &scalars) == expected);
         assert_eq!(
             offload.device_health().unwrap().spot_checks,
             checks + 1,

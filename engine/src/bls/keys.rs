@@ -5,10 +5,9 @@
 //! keys pass KeyValidate (not the point at infinity, in the prime-order subgroup);
 //! signatures pass the subgroup check (the point at infinity is a valid signature encoding).
 
+use crate::curves::bls12_381::{G1Affine, G2Affine};
 use std::collections::HashMap;
 use std::sync::Mutex;
-
-use blst::{blst_p1_affine, blst_p2_affine};
 
 use super::{PUBLIC_KEY_BYTES, SIGNATURE_BYTES};
 use crate::curves::bls12_381::{self as points, DecodeError, compress_g1, compress_g2};
@@ -16,7 +15,7 @@ use crate::curves::bls12_381::{self as points, DecodeError, compress_g1, compres
 /// A public key that passed KeyValidate: a G1 point of the prime-order subgroup, not
 /// the point at infinity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PublicKey(blst_p1_affine);
+pub struct PublicKey(G1Affine);
 
 impl PublicKey {
     /// Decodes a 48-byte compressed key and runs KeyValidate on it.
@@ -28,7 +27,7 @@ impl PublicKey {
         Ok(Self(point))
     }
 
-    pub fn point(&self) -> &blst_p1_affine {
+    pub fn point(&self) -> &G1Affine {
         &self.0
     }
 
@@ -40,7 +39,7 @@ impl PublicKey {
 
 /// A signature that passed the subgroup check (it may be the point at infinity).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Signature(blst_p2_affine);
+pub struct Signature(G2Affine);
 
 impl Signature {
     /// Decodes a 96-byte compressed signature and checks it lies in the subgroup.
@@ -49,11 +48,11 @@ impl Signature {
         Ok(Self(points::decode_g2(bytes)?))
     }
 
-    pub(crate) fn from_point(point: blst_p2_affine) -> Self {
+    pub(crate) fn from_point(point: G2Affine) -> Self {
         Self(point)
     }
 
-    pub fn point(&self) -> &blst_p2_affine {
+    pub fn point(&self) -> &G2Affine {
         &self.0
     }
 
@@ -65,14 +64,14 @@ impl Signature {
 
 /// Deserialization of a public key's point without KeyValidate: a canonical compressed
 /// encoding of a point of the prime-order subgroup, the point at infinity included.
-pub fn deserialize_g1(bytes: &[u8]) -> Result<blst_p1_affine, DecodeError> {
+pub fn deserialize_g1(bytes: &[u8]) -> Result<G1Affine, DecodeError> {
     compressed_only(bytes, PUBLIC_KEY_BYTES)?;
     points::decode_g1(bytes)
 }
 
 /// signature_to_point: a canonical compressed encoding of a G2 point on the curve, not
 /// checked for subgroup membership (aggregation sums such points; verification checks).
-pub fn signature_to_point(bytes: &[u8]) -> Result<blst_p2_affine, DecodeError> {
+pub fn signature_to_point(bytes: &[u8]) -> Result<G2Affine, DecodeError> {
     compressed_only(bytes, SIGNATURE_BYTES)?;
     points::decode_g2_on_curve(bytes)
 }

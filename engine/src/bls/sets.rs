@@ -8,9 +8,9 @@
 //! message prefixed with its key, for the basic scheme the pairs as given once their
 //! messages are known to be distinct.
 
+use crate::curves::bls12_381::G1Affine;
 use std::borrow::Cow;
 
-use blst::blst_p1_affine;
 use rayon::prelude::*;
 
 use super::keys::{PublicKeyCache, Signature};
@@ -38,7 +38,7 @@ pub(crate) struct ValidSet<'a> {
     /// (public key, message) pairs: under proof of possession, a one-message set is a
     /// single pair holding the sum of the keys; under message augmentation each message
     /// is the key's compressed encoding followed by the message.
-    pub(crate) pairs: Vec<(blst_p1_affine, Cow<'a, [u8]>)>,
+    pub(crate) pairs: Vec<(G1Affine, Cow<'a, [u8]>)>,
 }
 
 impl SignatureSet {
@@ -101,7 +101,7 @@ impl SignatureSet {
             .map_err(|e| InputError::new(Field::Signature, None, e))?;
         // A committee's keys are decoded on every core (a subgroup check each); the
         // first bad key is the one reported, whatever order the cores finish in.
-        let decoded: Vec<Result<blst_p1_affine, _>> = self
+        let decoded: Vec<Result<G1Affine, _>> = self
             .public_keys
             .par_iter()
             .with_min_len(PER_TASK)

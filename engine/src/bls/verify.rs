@@ -12,9 +12,9 @@
 //! one of a few messages. A failed batch is searched for its bad sets by [`crate::batch`];
 //! every set gets its own verdict.
 
+use crate::curves::bls12_381::{G1, G1Affine, G2Affine};
 use std::collections::HashMap;
 
-use blst::*;
 use rayon::prelude::*;
 
 use super::sets::ValidSet;
@@ -44,7 +44,7 @@ fn hash_messages<'s>(
     backend: &dyn Backend,
     sets: &'s [ValidSet<'_>],
     dst: &[u8],
-) -> HashMap<&'s [u8], blst_p2_affine> {
+) -> HashMap<&'s [u8], G2Affine> {
     let mut distinct: Vec<&'s [u8]> = sets
         .iter()
         .flat_map(|s| s.pairs.iter().map(|(_, m)| m.as_ref()))
@@ -58,7 +58,7 @@ fn hash_messages<'s>(
 struct Batch<'s, 'a> {
     backend: &'s dyn Backend,
     sets: &'s [ValidSet<'a>],
-    hashes: &'s HashMap<&'s [u8], blst_p2_affine>,
+    hashes: &'s HashMap<&'s [u8], G2Affine>,
 }
 
 impl BatchEquation for Batch<'_, '_> {
@@ -68,7 +68,7 @@ impl BatchEquation for Batch<'_, '_> {
 
     fn holds(&self, indices: &[usize], coefficients: &[u64]) -> bool {
         // Keys per distinct message, each weighted by its set's coefficient.
-        let mut groups: HashMap<&[u8], (Vec<blst_p1_affine>, Vec<u64>)> = HashMap::new();
+        let mut groups: HashMap<&[u8], (Vec<G1Affine>, Vec<u64>)> = HashMap::new();
         for (&i, &r) in indices.iter().zip(coefficients) {
             for (pk, msg) in &self.sets[i].pairs {
                 let group = groups.entry(msg.as_ref()).or_default();
@@ -81,7 +81,7 @@ impl BatchEquation for Batch<'_, '_> {
         let (single, shared): (Vec<_>, Vec<_>) = groups
             .into_iter()
             .partition(|(_, (keys, _))| keys.len() == 1);
-        let single_keys: Vec<blst_p1_affine> = single.iter().map(|(_, (k, _))| k[0]).collect();
+        let single_keys: Vec<G1Affine> = single.iter().map(|(_, (k, _))| k[0]).collect();
         let single_rs: Vec<u64> = single.iter().map(|(_, (_, r))| r[0]).collect();
         let mut g1 = if single_rs.iter().all(|&r| r == 1) {
             single_keys
@@ -89,7 +89,7 @@ impl BatchEquation for Batch<'_, '_> {
             self.backend
                 .g1_scale(&single_keys, &Scalars::from_u64s(&single_rs))
         };
-        let shared_combined: Vec<blst_p1> = shared
+        let shared_combined: Vec<G1> = shared
             .par_iter()
             .map(|(_, (keys, rs))| {
                 if rs.iter().all(|&r| r == 1) {
@@ -100,13 +100,13 @@ impl BatchEquation for Batch<'_, '_> {
             })
             .collect();
         g1.extend(p1s_to_affine(&shared_combined));
-        let mut g2: Vec<blst_p2_affine> = single
+        let mut g2: Vec<G2Affine> = single
             .iter()
             .chain(&shared)
             .map(|(m, _)| self.hashes[m])
             .collect();
 
-        let signatures: Vec<blst_p2_affine> = indices
+        let signatures: Vec<G2Affine> = indices
             .iter()
             .map(|&i| *self.sets[i].signature.point())
             .collect();

@@ -17,7 +17,7 @@ pub use scalar::{PublicInput, parse_decimal};
 pub use soundness::{DegenerateKeys, KeyDefect};
 pub use store::{KeyStore, KeyStoreError};
 
-use blst::{blst_p1_affine, blst_p2_affine};
+use crate::curves::bls12_381::{G1Affine, G2Affine};
 use sha2::{Digest, Sha256};
 
 use crate::curves::bls12_381::{compress_g1, compress_g2};
@@ -29,13 +29,13 @@ use crate::curves::bls12_381::{compress_g1, compress_g2};
 /// unless the caller asks for them with [`DegenerateKeys::Accept`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyingKey {
-    pub(crate) alpha_g1: blst_p1_affine,
-    pub(crate) beta_g2: blst_p2_affine,
-    pub(crate) gamma_g2: blst_p2_affine,
-    pub(crate) delta_g2: blst_p2_affine,
+    pub(crate) alpha_g1: G1Affine,
+    pub(crate) beta_g2: G2Affine,
+    pub(crate) gamma_g2: G2Affine,
+    pub(crate) delta_g2: G2Affine,
     /// IC (arkworks: gamma_abc_g1): one point more than there are public inputs, so
     /// never empty.
-    pub(crate) ic: Vec<blst_p1_affine>,
+    pub(crate) ic: Vec<G1Affine>,
 }
 
 /// A 32-byte key id: SHA-256 of the key's canonical encoding ([`VerifyingKey::canonical_bytes`]).
@@ -71,9 +71,9 @@ impl VerifyingKey {
 /// A proof whose points all passed validation: only [`parse_proof`] makes one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Proof {
-    pub(crate) a: blst_p1_affine,
-    pub(crate) b: blst_p2_affine,
-    pub(crate) c: blst_p1_affine,
+    pub(crate) a: G1Affine,
+    pub(crate) b: G2Affine,
+    pub(crate) c: G1Affine,
 }
 
 impl Proof {

@@ -16,9 +16,8 @@
 //! skipped ceremonies (snarkjs keys without a phase-2 contribution have γ = δ) and from
 //! tampering. They are refused unless the caller says they study broken setups.
 
-use blst::blst_p1_affine;
-
 use super::VerifyingKey;
+use crate::curves::bls12_381::G1Affine;
 use crate::curves::bls12_381::{compress_g1, compress_g2, g1_is_infinity, g2_is_infinity};
 
 /// Why a key lets anyone forge proofs.
@@ -100,7 +99,7 @@ impl VerifyingKey {
 
 /// IC₁… (the points of the public inputs) at infinity, or two of them equal up to sign.
 /// Sorted with the sign flag cleared, equal-up-to-sign points are neighbours: n log n.
-fn inputs_defect(ic: &[blst_p1_affine]) -> Option<KeyDefect> {
+fn inputs_defect(ic: &[G1Affine]) -> Option<KeyDefect> {
     let mut encoded: Vec<([u8; 48], usize)> = Vec::with_capacity(ic.len());
     for (j, point) in ic.iter().enumerate().skip(1) {
         if g1_is_infinity(point) {

@@ -12,7 +12,7 @@
 //! n + 3 Miller loops and a single final exponentiation, against 3n + n for one by one.
 //! A failed batch is searched for its bad proofs by [`crate::batch`].
 
-use blst::*;
+use crate::curves::bls12_381::{G1Affine, G2Affine};
 
 use super::{PreparedKey, Proof, PublicInput};
 use crate::backend::{Backend, Scalars};
@@ -108,8 +108,8 @@ fn equation_holds(
     let ic_bytes: Vec<[u8; 32]> = ic_scalars.iter().map(Fr::to_le_bytes).collect();
     let combined_inputs = backend.g1_msm(&key.ic, &Scalars::from_fr_le(&ic_bytes));
 
-    let a: Vec<blst_p1_affine> = proofs.iter().map(|p| p.a).collect();
-    let c: Vec<blst_p1_affine> = proofs.iter().map(|p| p.c).collect();
+    let a: Vec<G1Affine> = proofs.iter().map(|p| p.a).collect();
+    let c: Vec<G1Affine> = proofs.iter().map(|p| p.c).collect();
     let combined_c = backend.g1_msm(&c, &z_scalars);
     let alpha = backend.g1_msm(
         &[key.alpha_g1],
@@ -121,7 +121,7 @@ fn equation_holds(
     } else {
         backend.g1_scale(&a, &z_scalars)
     };
-    let mut g2: Vec<blst_p2_affine> = proofs.iter().map(|p| p.b).collect();
+    let mut g2: Vec<G2Affine> = proofs.iter().map(|p| p.b).collect();
     g1.extend([
         neg_g1(&combined_inputs),
         neg_g1(&combined_c),

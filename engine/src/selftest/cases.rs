@@ -2,9 +2,8 @@
 //! the user's device, and the differential tests of each GPU backend run it in CI.
 //! A case added here is in both.
 
+use crate::curves::bls12_381::{G1Affine, G2Affine};
 use std::fmt;
-
-use blst::{blst_p1_affine, blst_p2_affine};
 
 use crate::backend::Scalars;
 use crate::curves::bls12_381::{neg_g1_affine, neg_g2_affine};
@@ -270,16 +269,16 @@ pub fn cases(level: Level) -> Vec<Case> {
 /// `n` points of G1 with the edges every formula must handle: the point at infinity at
 /// index 1, a point repeated (index 3 = index 2: a doubling) and a point beside its
 /// negation (index 5 = −index 4: a sum through infinity).
-pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<blst_p1_affine> {
+pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<G1Affine> {
     let mut points = workload::g1_points(n, rng);
-    with_edges(&mut points, blst_p1_affine::default(), neg_g1_affine);
+    with_edges(&mut points, G1Affine::default(), neg_g1_affine);
     points
 }
 
 /// As [`g1_points`], in G2.
-pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<blst_p2_affine> {
+pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<G2Affine> {
     let mut points = workload::g2_points(n, rng);
-    with_edges(&mut points, blst_p2_affine::default(), neg_g2_affine);
+    with_edges(&mut points, G2Affine::default(), neg_g2_affine);
     points
 }
 

@@ -8,9 +8,8 @@
 mod cases;
 mod operations;
 
+use crate::curves::bls12_381::{G1, G2};
 use std::time::{Duration, Instant};
-
-use blst::{blst_p1, blst_p2};
 
 pub use cases::{Case, Level, Primitive, ScalarKind, cases, g1_points, g2_points};
 pub use operations::{Engines, Operation, OperationCheck, operations};
@@ -300,7 +299,7 @@ fn compare<'a, T: PartialEq + ?Sized + 'a>(
 }
 
 /// One G1 point each, compared in their compressed (canonical) encodings.
-fn one_g1(got: blst_p1, want: blst_p1) -> Agreement {
+fn one_g1(got: G1, want: G1) -> Agreement {
     let (g, w) = (
         compress_g1(&p1_affine(&got)),
         compress_g1(&p1_affine(&want)),
@@ -308,7 +307,7 @@ fn one_g1(got: blst_p1, want: blst_p1) -> Agreement {
     compare([g].iter(), [w].iter(), |p| hex::encode(p))
 }
 
-fn one_g2(got: blst_p2, want: blst_p2) -> Agreement {
+fn one_g2(got: G2, want: G2) -> Agreement {
     let (g, w) = (
         compress_g2(&p2_affine(&got)),
         compress_g2(&p2_affine(&want)),

@@ -5,9 +5,9 @@
 //! proofs are decoded and validated each time on both sides (veribatch's public-key
 //! cache is off), so the ratios compare whole verifications.
 
-use blst::{blst_p1_affine, blst_p2_affine};
 use veribatch_engine::backend::{Backend, Scalars};
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
+use veribatch_engine::curves::bls12_381::{G1Affine, G2Affine};
 use veribatch_engine::transparency_log::{self, LogProof};
 use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_engine::{Engine, ProofInput, groth16};
@@ -453,10 +453,10 @@ impl WorkloadKind {
 /// The inputs of one primitive measurement.
 enum Primitive {
     Sha256(Vec<u8>),
-    G1Sum(Vec<blst_p1_affine>),
-    G2Sum(Vec<blst_p2_affine>),
-    G1Msm(Vec<blst_p1_affine>, Scalars),
-    G2Msm(Vec<blst_p2_affine>, Scalars),
+    G1Sum(Vec<G1Affine>),
+    G2Sum(Vec<G2Affine>),
+    G1Msm(Vec<G1Affine>, Scalars),
+    G2Msm(Vec<G2Affine>, Scalars),
 }
 
 impl Primitive {

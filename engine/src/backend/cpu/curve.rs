@@ -12,7 +12,7 @@ use blst::*;
 use rayon::prelude::*;
 
 use crate::backend::Scalars;
-use crate::curves::bls12_381::{g2_hash, p2_affine};
+use crate::curves::bls12_381::{Fp12, G1, G1Affine, G2, G2Affine, g2_hash, p2_affine};
 
 /// Below this many points an MSM is a loop of scalar multiplications; above it, Pippenger.
 const PIPPENGER_MIN_POINTS: usize = 8;
@@ -41,22 +41,22 @@ macro_rules! group_ops {
         pub fn $sum(points: &[$affine]) -> $proj {
             let finite: Vec<$affine> = points
                 .iter()
-                .filter(|p| !unsafe { $is_inf(*p) })
+                .filter(|p| !unsafe { $is_inf(&p.0) })
                 .copied()
                 .collect();
             finite
                 .par_chunks(task_size(finite.len(), POINTS_PER_TASK))
                 .map(|chunk| {
                     let mut sum = <$proj>::default();
-                    let p = contiguous(chunk);
+                    let p = contiguous(<$affine>::raw_slice(chunk));
                     // SAFETY: `p` names `chunk.len()` contiguous, finite affine points.
-                    unsafe { $bulk_add(&mut sum, p.as_ptr(), chunk.len()) };
+                    unsafe { $bulk_add(&mut sum.0, p.as_ptr(), chunk.len()) };
                     sum
                 })
                 .reduce(<$proj>::default, |a, b| {
                     let mut sum = <$proj>::default();
                     // SAFETY: blst reads both inputs before writing the output.
-                    unsafe { $add_or_double(&mut sum, &a, &b) };
+                    unsafe { $add_or_double(&mut sum.0, &a.0, &b.0) };
                     sum
                 })
         }
@@ -65,7 +65,7 @@ macro_rules! group_ops {
         pub fn $msm(points: &[$affine], scalars: &Scalars) -> $proj {
             assert_eq!(points.len(), scalars.len(), "one scalar per point");
             let keep: Vec<usize> = (0..points.len())
-                .filter(|&i| !unsafe { $is_inf(&points[i]) })
+                .filter(|&i| !unsafe { $is_inf(&points[i].0) })
                 .collect();
             let finite: Vec<$affine> = keep.iter().map(|&i| points[i]).collect();
             let scalars = scalars.select(&keep);
@@ -78,7 +78,7 @@ macro_rules! group_ops {
                 .reduce(<$proj>::default, |a, b| {
                     let mut sum = <$proj>::default();
                     // SAFETY: blst reads both inputs before writing the output.
-                    unsafe { $add_or_double(&mut sum, &a, &b) };
+                    unsafe { $add_or_double(&mut sum.0, &a.0, &b.0) };
                     sum
                 })
         }
@@ -92,9 +92,9 @@ macro_rules! group_ops {
                     let mut p = <$proj>::default();
                     // SAFETY: `scalar` holds `width` bytes, enough for `bits` bits.
                     unsafe {
-                        $from_affine(&mut p, point);
-                        $mult(&mut p, &p, scalar.as_ptr(), bits);
-                        $add_or_double(&mut acc, &acc, &p);
+                        $from_affine(&mut p.0, &point.0);
+                        $mult(&mut p.0, &p.0, scalar.as_ptr(), bits);
+                        $add_or_double(&mut acc.0, &acc.0, &p.0);
                     }
                 }
                 return acc;
@@ -102,13 +102,13 @@ macro_rules! group_ops {
             // SAFETY: pure size computation.
             let scratch_bytes = unsafe { $scratch_sizeof(points.len()) };
             let mut scratch = vec![0 as limb_t; scratch_bytes.div_ceil(size_of::<limb_t>())];
-            let p = contiguous(points);
+            let p = contiguous(<$affine>::raw_slice(points));
             let s = contiguous(scalars);
             // SAFETY: `points.len()` points and as many `width`-byte scalars are contiguous,
             // and the scratch buffer has the size blst asked for.
             unsafe {
                 $pippenger(
-                    &mut acc,
+                    &mut acc.0,
                     p.as_ptr(),
                     points.len(),
                     s.as_ptr(),
@@ -125,8 +125,8 @@ group_ops!(
     g1_sum,
     g1_msm,
     g1_msm_serial,
-    blst_p1_affine,
-    blst_p1,
+    G1Affine,
+    G1,
     blst_p1_affine_is_inf,
     blst_p1_from_affine,
     blst_p1_add_or_double,
@@ -140,8 +140,8 @@ group_ops!(
     g2_sum,
     g2_msm,
     g2_msm_serial,
-    blst_p2_affine,
-    blst_p2,
+    G2Affine,
+    G2,
     blst_p2_affine_is_inf,
     blst_p2_from_affine,
     blst_p2_add_or_double,
@@ -153,7 +153,7 @@ group_ops!(
 
 /// scalars[i]·points[i] for each i, in affine form (one field inversion per task, not
 /// per point: an inversion costs as much as a 64-bit scalar multiplication).
-pub fn g1_scale(points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_affine> {
+pub fn g1_scale(points: &[G1Affine], scalars: &Scalars) -> Vec<G1Affine> {
     assert_eq!(points.len(), scalars.len(), "one scalar per point");
     let per_task = task_size(points.len(), POINTS_PER_TASK / 4);
     let width = scalars.width();
@@ -161,15 +161,15 @@ pub fn g1_scale(points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_aff
         .par_chunks(per_task)
         .zip(scalars.as_bytes().par_chunks(per_task * width))
         .flat_map_iter(|(points, scalars_bytes)| {
-            let projective: Vec<blst_p1> = points
+            let projective: Vec<G1> = points
                 .iter()
                 .zip(scalars_bytes.chunks_exact(width))
                 .map(|(point, scalar)| {
-                    let mut p = blst_p1::default();
+                    let mut p = G1::default();
                     // SAFETY: `scalar` holds enough bytes for `scalars.bits()` bits.
                     unsafe {
-                        blst_p1_from_affine(&mut p, point);
-                        blst_p1_mult(&mut p, &p, scalar.as_ptr(), scalars.bits());
+                        blst_p1_from_affine(&mut p.0, &point.0);
+                        blst_p1_mult(&mut p.0, &p.0, scalar.as_ptr(), scalars.bits());
                     }
                     p
                 })
@@ -180,57 +180,57 @@ pub fn g1_scale(points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_aff
 }
 
 /// hash_to_curve (RFC 9380, BLS12381G2_XMD:SHA-256_SSWU_RO_) of each message.
-pub fn hash_to_g2(messages: &[&[u8]], dst: &[u8]) -> Vec<blst_p2_affine> {
+pub fn hash_to_g2(messages: &[&[u8]], dst: &[u8]) -> Vec<G2Affine> {
     messages
         .par_iter()
         .map(|msg| p2_affine(&g2_hash(msg, dst)))
         .collect()
 }
 
-pub fn multi_miller_loop(g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12 {
+pub fn multi_miller_loop(g1: &[G1Affine], g2: &[G2Affine]) -> Fp12 {
     assert_eq!(
         g1.len(),
         g2.len(),
         "pairs need one G1 and one G2 point each"
     );
-    let (ps, qs): (Vec<blst_p1_affine>, Vec<blst_p2_affine>) = g1
+    let (ps, qs): (Vec<G1Affine>, Vec<G2Affine>) = g1
         .iter()
         .zip(g2)
-        .filter(|(p, q)| unsafe { !blst_p1_affine_is_inf(*p) && !blst_p2_affine_is_inf(*q) })
+        .filter(|(p, q)| unsafe { !blst_p1_affine_is_inf(&p.0) && !blst_p2_affine_is_inf(&q.0) })
         .map(|(p, q)| (*p, *q))
         .unzip();
     let per_task = task_size(ps.len(), PAIRS_PER_TASK);
     ps.par_chunks(per_task)
         .zip(qs.par_chunks(per_task))
         .map(|(p, q)| {
-            let mut f = blst_fp12::default();
-            let pp = contiguous(p);
-            let qq = contiguous(q);
+            let mut f = Fp12::default();
+            let pp = contiguous(G1Affine::raw_slice(p));
+            let qq = contiguous(G2Affine::raw_slice(q));
             // SAFETY: `p.len()` contiguous finite pairs.
-            unsafe { blst_miller_loop_n(&mut f, qq.as_ptr(), pp.as_ptr(), p.len()) };
+            unsafe { blst_miller_loop_n(&mut f.0, qq.as_ptr(), pp.as_ptr(), p.len()) };
             f
         })
         .reduce(fp12_one, |a, b| {
-            let mut f = blst_fp12::default();
+            let mut f = Fp12::default();
             // SAFETY: blst reads both inputs before writing the output.
-            unsafe { blst_fp12_mul(&mut f, &a, &b) };
+            unsafe { blst_fp12_mul(&mut f.0, &a.0, &b.0) };
             f
         })
 }
 
 /// Whether the final exponentiation of `f` is one.
-pub fn final_exp_is_one(f: &blst_fp12) -> bool {
+pub fn final_exp_is_one(f: &Fp12) -> bool {
     let mut out = blst_fp12::default();
     // SAFETY: plain value computation.
     unsafe {
-        blst_final_exp(&mut out, f);
+        blst_final_exp(&mut out, &f.0);
         blst_fp12_is_one(&out)
     }
 }
 
-fn fp12_one() -> blst_fp12 {
+fn fp12_one() -> Fp12 {
     // SAFETY: blst_fp12_one returns a pointer to a static constant.
-    unsafe { *blst_fp12_one() }
+    Fp12(unsafe { *blst_fp12_one() })
 }
 
 #[cfg(test)]
@@ -238,7 +238,7 @@ mod tests {
     use super::*;
 
     /// k·g1 for small k, from the generator.
-    fn g1_points(n: usize) -> Vec<blst_p1_affine> {
+    fn g1_points(n: usize) -> Vec<G1Affine> {
         let mut acc = blst_p1::default();
         (0..n)
             .map(|_| {
@@ -247,49 +247,49 @@ mod tests {
                     blst_p1_add_or_double(&mut acc, &acc, blst_p1_generator());
                     let mut a = blst_p1_affine::default();
                     blst_p1_to_affine(&mut a, &acc);
-                    a
+                    G1Affine(a)
                 }
             })
             .collect()
     }
 
-    fn g2_points(n: usize) -> Vec<blst_p2_affine> {
+    fn g2_points(n: usize) -> Vec<G2Affine> {
         let mut acc = blst_p2::default();
         (0..n)
             .map(|_| unsafe {
                 blst_p2_add_or_double(&mut acc, &acc, blst_p2_generator());
                 let mut a = blst_p2_affine::default();
                 blst_p2_to_affine(&mut a, &acc);
-                a
+                G2Affine(a)
             })
             .collect()
     }
 
     /// Σ s_i·P_i one multiplication at a time: the reference for the MSMs.
-    fn naive_g1(points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1_affine {
+    fn naive_g1(points: &[G1Affine], scalars: &Scalars) -> G1Affine {
         let mut acc = blst_p1::default();
         for (i, p) in points.iter().enumerate() {
             unsafe {
                 let mut q = blst_p1::default();
-                blst_p1_from_affine(&mut q, p);
+                blst_p1_from_affine(&mut q, &p.0);
                 blst_p1_mult(&mut q, &q, scalars.get(i).as_ptr(), scalars.bits());
                 blst_p1_add_or_double(&mut acc, &acc, &q);
             }
         }
-        crate::curves::bls12_381::p1_affine(&acc)
+        crate::curves::bls12_381::p1_affine(&G1(acc))
     }
 
-    fn naive_g2(points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2_affine {
+    fn naive_g2(points: &[G2Affine], scalars: &Scalars) -> G2Affine {
         let mut acc = blst_p2::default();
         for (i, p) in points.iter().enumerate() {
             unsafe {
                 let mut q = blst_p2::default();
-                blst_p2_from_affine(&mut q, p);
+                blst_p2_from_affine(&mut q, &p.0);
                 blst_p2_mult(&mut q, &q, scalars.get(i).as_ptr(), scalars.bits());
                 blst_p2_add_or_double(&mut acc, &acc, &q);
             }
         }
-        crate::curves::bls12_381::p2_affine(&acc)
+        crate::curves::bls12_381::p2_affine(&G2(acc))
     }
 
     /// Scalars with the edge values 0, 1 and all-ones among pseudo-random ones.
@@ -317,8 +317,8 @@ mod tests {
             let mut g1 = g1_points(n);
             let mut g2 = g2_points(n);
             if n > 3 {
-                g1[3] = blst_p1_affine::default(); // infinity
-                g2[3] = blst_p2_affine::default();
+                g1[3] = G1Affine::default(); // infinity
+                g2[3] = G2Affine::default();
             }
             let s = scalars64(n);
             assert_eq!(
@@ -384,22 +384,22 @@ mod tests {
         let mut product = fp12_one();
         for i in 0..40 {
             let f = multi_miller_loop(&g1[i..=i], &g2[i..=i]);
-            unsafe { blst_fp12_mul(&mut product, &product, &f) };
+            unsafe { blst_fp12_mul(&mut product.0, &product.0, &f.0) };
         }
         // Miller loop values are defined up to final exponentiation.
         let (mut a, mut b) = (blst_fp12::default(), blst_fp12::default());
         unsafe {
-            blst_final_exp(&mut a, &whole);
-            blst_final_exp(&mut b, &product);
+            blst_final_exp(&mut a, &whole.0);
+            blst_final_exp(&mut b, &product.0);
             assert!(blst_fp12_is_equal(&a, &b));
         }
         let mut with_infinity = g1.clone();
-        with_infinity.push(blst_p1_affine::default());
+        with_infinity.push(G1Affine::default());
         let mut g2_more = g2.clone();
         g2_more.push(g2[0]);
         let f = multi_miller_loop(&with_infinity, &g2_more);
         unsafe {
-            blst_final_exp(&mut b, &f);
+            blst_final_exp(&mut b, &f.0);
             assert!(blst_fp12_is_equal(&a, &b));
         }
         assert!(final_exp_is_one(&multi_miller_loop(&[], &[])));

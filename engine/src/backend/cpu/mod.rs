@@ -8,9 +8,8 @@
 mod curve;
 mod sha256;
 
-use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
-
 use super::{Backend, Scalars};
+use crate::curves::bls12_381::{Fp12, G1, G1Affine, G2, G2Affine};
 
 /// Runs every primitive on the CPU.
 #[derive(Debug)]
@@ -40,35 +39,35 @@ impl Backend for CpuBackend {
         sha256::hash_blocks(blocks, digests);
     }
 
-    fn g1_sum(&self, points: &[blst_p1_affine]) -> blst_p1 {
+    fn g1_sum(&self, points: &[G1Affine]) -> G1 {
         curve::g1_sum(points)
     }
 
-    fn g2_sum(&self, points: &[blst_p2_affine]) -> blst_p2 {
+    fn g2_sum(&self, points: &[G2Affine]) -> G2 {
         curve::g2_sum(points)
     }
 
-    fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1 {
+    fn g1_msm(&self, points: &[G1Affine], scalars: &Scalars) -> G1 {
         curve::g1_msm(points, scalars)
     }
 
-    fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2 {
+    fn g2_msm(&self, points: &[G2Affine], scalars: &Scalars) -> G2 {
         curve::g2_msm(points, scalars)
     }
 
-    fn g1_scale(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Vec<blst_p1_affine> {
+    fn g1_scale(&self, points: &[G1Affine], scalars: &Scalars) -> Vec<G1Affine> {
         curve::g1_scale(points, scalars)
     }
 
-    fn hash_to_g2(&self, messages: &[&[u8]], dst: &[u8]) -> Vec<blst_p2_affine> {
+    fn hash_to_g2(&self, messages: &[&[u8]], dst: &[u8]) -> Vec<G2Affine> {
         curve::hash_to_g2(messages, dst)
     }
 
-    fn multi_miller_loop(&self, g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12 {
+    fn multi_miller_loop(&self, g1: &[G1Affine], g2: &[G2Affine]) -> Fp12 {
         curve::multi_miller_loop(g1, g2)
     }
 
-    fn final_exp_is_one(&self, f: &blst_fp12) -> bool {
+    fn final_exp_is_one(&self, f: &Fp12) -> bool {
         curve::final_exp_is_one(f)
     }
 }

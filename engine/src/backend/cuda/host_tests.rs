@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::backend::cpu::CpuBackend;
 use crate::backend::gpu::msm_plan::{BucketPlan, window_bits};
 use crate::backend::{Backend, Scalars};
+use crate::curves::bls12_381::{G1, G1Affine, G2, G2Affine};
 use crate::workload::{self, Rng};
 
 /// The driver, compiled once per test process.
@@ -205,16 +206,13 @@ trait Blst {
     fn msm(points: &[Self::Affine], scalars: &Scalars) -> Self::Affine;
 }
 
-enum G1 {}
-enum G2 {}
-
 impl Blst for G1 {
-    type Affine = blst_p1_affine;
-    type Point = blst_p1;
+    type Affine = G1Affine;
+    type Point = G1;
     type Field = blst_fp;
     const NAME: &'static str = "g1";
 
-    fn points(n: usize, rng: &mut Rng) -> Vec<blst_p1_affine> {
+    fn points(n: usize, rng: &mut Rng) -> Vec<G1Affine> {
         workload::g1_points(n, rng)
     }
 
@@ -222,57 +220,57 @@ impl Blst for G1 {
         random_fp(rng)
     }
 
-    fn projective(p: &blst_p1_affine, lambda: &blst_fp) -> [blst_fp; 3] {
+    fn projective(p: &G1Affine, lambda: &blst_fp) -> [blst_fp; 3] {
         let mut out = [blst_fp::default(), *lambda, blst_fp::default()];
         if crate::curves::bls12_381::g1_is_infinity(p) {
             return out;
         }
         // SAFETY: field operations on valid elements.
         unsafe {
-            blst_fp_mul(&mut out[0], &p.x, lambda);
-            blst_fp_mul(&mut out[1], &p.y, lambda);
+            blst_fp_mul(&mut out[0], &p.0.x, lambda);
+            blst_fp_mul(&mut out[1], &p.0.y, lambda);
         }
         out[2] = *lambda;
         out
     }
 
-    fn add(a: &blst_p1_affine, b: &blst_p1_affine) -> blst_p1_affine {
-        let mut p = blst_p1::default();
-        let mut q = blst_p1::default();
+    fn add(a: &G1Affine, b: &G1Affine) -> G1Affine {
+        let mut p = G1::default();
+        let mut q = G1::default();
         // SAFETY: valid points.
         unsafe {
-            blst_p1_from_affine(&mut p, a);
-            blst_p1_add_or_double_affine(&mut q, &p, b);
+            blst_p1_from_affine(&mut p.0, &a.0);
+            blst_p1_add_or_double_affine(&mut q.0, &p.0, &b.0);
         }
         crate::curves::bls12_381::p1_affine(&q)
     }
 
-    fn neg(a: &blst_p1_affine) -> blst_p1_affine {
-        let mut p = blst_p1::default();
+    fn neg(a: &G1Affine) -> G1Affine {
+        let mut p = G1::default();
         // SAFETY: valid points.
         unsafe {
-            blst_p1_from_affine(&mut p, a);
-            blst_p1_cneg(&mut p, true);
+            blst_p1_from_affine(&mut p.0, &a.0);
+            blst_p1_cneg(&mut p.0, true);
         }
         crate::curves::bls12_381::p1_affine(&p)
     }
 
-    fn sum(points: &[blst_p1_affine]) -> blst_p1_affine {
+    fn sum(points: &[G1Affine]) -> G1Affine {
         crate::curves::bls12_381::p1_affine(&CpuBackend::new().g1_sum(points))
     }
 
-    fn msm(points: &[blst_p1_affine], scalars: &Scalars) -> blst_p1_affine {
+    fn msm(points: &[G1Affine], scalars: &Scalars) -> G1Affine {
         crate::curves::bls12_381::p1_affine(&CpuBackend::new().g1_msm(points, scalars))
     }
 }
 
 impl Blst for G2 {
-    type Affine = blst_p2_affine;
-    type Point = blst_p2;
+    type Affine = G2Affine;
+    type Point = G2;
     type Field = blst_fp2;
     const NAME: &'static str = "g2";
 
-    fn points(n: usize, rng: &mut Rng) -> Vec<blst_p2_affine> {
+    fn points(n: usize, rng: &mut Rng) -> Vec<G2Affine> {
         workload::g2_points(n, rng)
     }
 
@@ -282,46 +280,46 @@ impl Blst for G2 {
         }
     }
 
-    fn projective(p: &blst_p2_affine, lambda: &blst_fp2) -> [blst_fp2; 3] {
+    fn projective(p: &G2Affine, lambda: &blst_fp2) -> [blst_fp2; 3] {
         let mut out = [blst_fp2::default(), *lambda, blst_fp2::default()];
         if crate::curves::bls12_381::g2_is_infinity(p) {
             return out;
         }
         // SAFETY: field operations on valid elements.
         unsafe {
-            blst_fp2_mul(&mut out[0], &p.x, lambda);
-            blst_fp2_mul(&mut out[1], &p.y, lambda);
+            blst_fp2_mul(&mut out[0], &p.0.x, lambda);
+            blst_fp2_mul(&mut out[1], &p.0.y, lambda);
         }
         out[2] = *lambda;
         out
     }
 
-    fn add(a: &blst_p2_affine, b: &blst_p2_affine) -> blst_p2_affine {
-        let mut p = blst_p2::default();
-        let mut q = blst_p2::default();
+    fn add(a: &G2Affine, b: &G2Affine) -> G2Affine {
+        let mut p = G2::default();
+        let mut q = G2::default();
         // SAFETY: valid points.
         unsafe {
-            blst_p2_from_affine(&mut p, a);
-            blst_p2_add_or_double_affine(&mut q, &p, b);
+            blst_p2_from_affine(&mut p.0, &a.0);
+            blst_p2_add_or_double_affine(&mut q.0, &p.0, &b.0);
         }
         crate::curves::bls12_381::p2_affine(&q)
     }
 
-    fn neg(a: &blst_p2_affine) -> blst_p2_affine {
-        let mut p = blst_p2::default();
+    fn neg(a: &G2Affine) -> G2Affine {
+        let mut p = G2::default();
         // SAFETY: valid points.
         unsafe {
-            blst_p2_from_affine(&mut p, a);
-            blst_p2_cneg(&mut p, true);
+            blst_p2_from_affine(&mut p.0, &a.0);
+            blst_p2_cneg(&mut p.0, true);
         }
         crate::curves::bls12_381::p2_affine(&p)
     }
 
-    fn sum(points: &[blst_p2_affine]) -> blst_p2_affine {
+    fn sum(points: &[G2Affine]) -> G2Affine {
         crate::curves::bls12_381::p2_affine(&CpuBackend::new().g2_sum(points))
     }
 
-    fn msm(points: &[blst_p2_affine], scalars: &Scalars) -> blst_p2_affine {
+    fn msm(points: &[G2Affine], scalars: &Scalars) -> G2Affine {
         crate::curves::bls12_381::p2_affine(&CpuBackend::new().g2_msm(points, scalars))
     }
 }
@@ -490,7 +488,7 @@ fn g2_msm_matches_blst() {
 fn scaling_matches_blst() {
     let mut rng = Rng::new(9);
     let mut points = workload::g1_points(50, &mut rng);
-    points[7] = blst_p1_affine::default();
+    points[7] = G1Affine::default();
     let cpu = CpuBackend::new();
     for scalars in [
         workload::scalars_u64(50, &mut rng),

@@ -18,8 +18,6 @@ mod primitives;
 #[cfg(test)]
 mod tests;
 
-use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
-
 pub use device::{Cuda, DeviceDescription, devices};
 pub use nvrtc::{
     Output, PtxEntry, compile, library_name as nvrtc_library, ptx_entries, version as nvrtc_version,
@@ -28,7 +26,7 @@ pub use nvrtc::{
 use super::Scalars;
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 use crate::curves::bls12_381::p1s_to_affine;
-use primitives::{G1, G2};
+use crate::curves::bls12_381::{G1, G1Affine, G2, G2Affine};
 
 /// Why CUDA cannot run, or what failed on the device.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -147,27 +145,23 @@ impl Device for Cuda {
         primitives::merkle_root(self, chunks, depth)
     }
 
-    fn g1_sum(&self, points: &[blst_p1_affine]) -> Result<blst_p1, CudaError> {
+    fn g1_sum(&self, points: &[G1Affine]) -> Result<G1, CudaError> {
         primitives::sum::<G1>(self, points)
     }
 
-    fn g2_sum(&self, points: &[blst_p2_affine]) -> Result<blst_p2, CudaError> {
+    fn g2_sum(&self, points: &[G2Affine]) -> Result<G2, CudaError> {
         primitives::sum::<G2>(self, points)
     }
 
-    fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Result<blst_p1, CudaError> {
+    fn g1_msm(&self, points: &[G1Affine], scalars: &Scalars) -> Result<G1, CudaError> {
         primitives::msm::<G1>(self, points, scalars)
     }
 
-    fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> Result<blst_p2, CudaError> {
+    fn g2_msm(&self, points: &[G2Affine], scalars: &Scalars) -> Result<G2, CudaError> {
         primitives::msm::<G2>(self, points, scalars)
     }
 
-    fn g1_scale(
-        &self,
-        points: &[blst_p1_affine],
-        scalars: &Scalars,
-    ) -> Result<Vec<blst_p1_affine>, CudaError> {
+    fn g1_scale(&self, points: &[G1Affine], scalars: &Scalars) -> Result<Vec<G1Affine>, CudaError> {
         primitives::scale(self, points, scalars).map(|p| p1s_to_affine(&p))
     }
 }

@@ -3,7 +3,8 @@
 //! limbs, Montgomery form with R = 2^384), so affine inputs are copied as they are, and
 //! projective results (X : Y : Z) become blst's Jacobian (X·Z, Y·Z², Z).
 
-use blst::{blst_fp, blst_p1, blst_p1_affine};
+use crate::curves::bls12_381::{G1, G1Affine, G2};
+use blst::blst_fp;
 use veribatch_kernels::cuda::{Kernel, SUM_THREADS};
 
 use super::CudaError;
@@ -14,7 +15,6 @@ use crate::backend::gpu::{
     msm_plan::{BucketPlan, window_bits},
     recombine_windows,
 };
-pub use crate::backend::gpu::{G1, G2};
 use crate::merkle::{Node, zero_hash};
 
 /// A curve as the CUDA kernels see it: coordinate size and kernels. The host
@@ -211,11 +211,7 @@ fn msm_part<C: Curve>(
 }
 
 /// scalars[i]·points[i] for each i, one thread per point.
-pub fn scale(
-    cuda: &Cuda,
-    points: &[blst_p1_affine],
-    scalars: &Scalars,
-) -> Result<Vec<blst_p1>, CudaError> {
+pub fn scale(cuda: &Cuda, points: &[G1Affine], scalars: &Scalars) -> Result<Vec<G1>, CudaError> {
     if points.is_empty() {
         return Ok(Vec::new());
     }

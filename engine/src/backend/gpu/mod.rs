@@ -7,14 +7,15 @@
 
 pub mod msm_plan;
 
-use blst::{blst_fp, blst_fp2, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
+use blst::{blst_fp, blst_fp2};
 
-use crate::curves::bls12_381 as curve;
+use crate::curves::bls12_381::{self as curve, G1, G1Affine, G2, G2Affine};
 
-/// A curve's group as the host sees it around the kernels.
+/// A curve's group as the host sees it around the kernels, implemented by the group's
+/// projective point type.
 pub trait Curve {
     type Affine: Copy + Send + Sync;
-    type Point: Copy + Default + Send;
+    type Point: Copy + Default + Send + PartialEq;
     /// One coordinate: Fp for G1, Fp2 for G2, in blst's form.
     type Field: Copy;
     /// Fp elements in one coordinate.
@@ -31,22 +32,17 @@ pub trait Curve {
     fn from_projective(x: Self::Field, y: Self::Field, z: Self::Field) -> Self::Point;
 }
 
-/// BLS12-381 G1.
-pub enum G1 {}
-/// BLS12-381 G2.
-pub enum G2 {}
-
 impl Curve for G1 {
-    type Affine = blst_p1_affine;
-    type Point = blst_p1;
+    type Affine = G1Affine;
+    type Point = G1;
     type Field = blst_fp;
     const DEGREE: usize = 1;
 
-    fn add(a: &blst_p1, b: &blst_p1) -> blst_p1 {
+    fn add(a: &G1, b: &G1) -> G1 {
         curve::g1_add(a, b)
     }
 
-    fn double(a: &blst_p1) -> blst_p1 {
+    fn double(a: &G1) -> G1 {
         curve::g1_double(a)
     }
 
@@ -54,22 +50,22 @@ impl Curve for G1 {
         element(0)
     }
 
-    fn from_projective(x: blst_fp, y: blst_fp, z: blst_fp) -> blst_p1 {
+    fn from_projective(x: blst_fp, y: blst_fp, z: blst_fp) -> G1 {
         curve::g1_from_projective(x, y, z)
     }
 }
 
 impl Curve for G2 {
-    type Affine = blst_p2_affine;
-    type Point = blst_p2;
+    type Affine = G2Affine;
+    type Point = G2;
     type Field = blst_fp2;
     const DEGREE: usize = 2;
 
-    fn add(a: &blst_p2, b: &blst_p2) -> blst_p2 {
+    fn add(a: &G2, b: &G2) -> G2 {
         curve::g2_add(a, b)
     }
 
-    fn double(a: &blst_p2) -> blst_p2 {
+    fn double(a: &G2) -> G2 {
         curve::g2_double(a)
     }
 
@@ -79,7 +75,7 @@ impl Curve for G2 {
         }
     }
 
-    fn from_projective(x: blst_fp2, y: blst_fp2, z: blst_fp2) -> blst_p2 {
+    fn from_projective(x: blst_fp2, y: blst_fp2, z: blst_fp2) -> G2 {
         curve::g2_from_projective(x, y, z)
     }
 }
@@ -113,7 +109,7 @@ mod tests {
     use crate::curves::bls12_381::p1_affine;
     use blst::blst_fp_mul;
 
-    fn multiple(k: u64) -> blst_p1 {
+    fn multiple(k: u64) -> G1 {
         curve::Fr::from_u64(k).times_g1_generator()
     }
 
@@ -121,7 +117,7 @@ mod tests {
     /// computed directly.
     #[test]
     fn windows_recombine_by_powers_of_two() {
-        let partials: Vec<blst_p1> = [1u64, 2, 3, 0, 5, 1].into_iter().map(multiple).collect();
+        let partials: Vec<G1> = [1u64, 2, 3, 0, 5, 1].into_iter().map(multiple).collect();
         // Windows: (1 + 2), (3 + 0), (5 + 1) at weights 1, 4, 16: 3 + 12 + 96 = 111.
         let got = recombine_windows::<G1>(&partials, 2, 2);
         assert_eq!(p1_affine(&got), p1_affine(&multiple(111)));
@@ -140,7 +136,7 @@ mod tests {
             unsafe { blst_fp_mul(&mut out, c, &z) };
             out
         };
-        let coordinates = [scaled(&g.x), scaled(&g.y), z];
+        let coordinates = [scaled(&g.0.x), scaled(&g.0.y), z];
         let p = projective_point::<G1>(|i| coordinates[i]);
         assert_eq!(p1_affine(&p), g);
     }

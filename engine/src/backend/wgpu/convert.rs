@@ -6,11 +6,11 @@
 //! which acts on the representation linearly) gives exactly the device's value; a blst
 //! Montgomery product with the raw constant 2^378 (2^6 / 2^384) brings it back. Words are 32-bit, least significant first.
 
-use blst::{blst_fp, blst_fp_lshift, blst_fp_mul, blst_fp2, blst_p1_affine, blst_p2_affine};
+use crate::curves::bls12_381::{G1, G1Affine, G2, G2Affine};
+use blst::{blst_fp, blst_fp_lshift, blst_fp_mul, blst_fp2};
 use veribatch_kernels::wgsl::{self, Module};
 
 use crate::backend::gpu;
-pub use crate::backend::gpu::{G1, G2};
 
 /// Words of one Fp element.
 pub const FP_WORDS: usize = 12;
@@ -70,9 +70,9 @@ impl Curve for G1 {
     const SUM_WORKGROUP: u32 = 32;
     const MODULE: Module = wgsl::G1;
 
-    fn push_affine(point: &blst_p1_affine, out: &mut Vec<u32>) {
-        fp_words(&point.x, out);
-        fp_words(&point.y, out);
+    fn push_affine(point: &G1Affine, out: &mut Vec<u32>) {
+        fp_words(&point.0.x, out);
+        fp_words(&point.0.y, out);
     }
 }
 
@@ -80,8 +80,8 @@ impl Curve for G2 {
     const SUM_WORKGROUP: u32 = 16;
     const MODULE: Module = wgsl::G2;
 
-    fn push_affine(point: &blst_p2_affine, out: &mut Vec<u32>) {
-        fp2_words(&point.x, out);
-        fp2_words(&point.y, out);
+    fn push_affine(point: &G2Affine, out: &mut Vec<u32>) {
+        fp2_words(&point.0.x, out);
+        fp2_words(&point.0.y, out);
     }
 }

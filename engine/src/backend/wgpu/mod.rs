@@ -9,14 +9,12 @@ mod hash;
 #[cfg(test)]
 mod tests;
 
-use blst::{blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
-
 pub use device::{AdapterDescription, Gpu, GpuError, adapters};
 
 use super::Scalars;
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 use crate::curves::bls12_381::p1s_to_affine;
-use convert::{G1, G2};
+use crate::curves::bls12_381::{G1, G1Affine, G2, G2Affine};
 
 /// The primitives of the wgpu device, the rest on the CPU.
 pub type WgpuBackend = Offload<Gpu>;
@@ -55,27 +53,23 @@ impl Device for Gpu {
         hash::merkle_root(self, chunks, depth)
     }
 
-    fn g1_sum(&self, points: &[blst_p1_affine]) -> Result<blst_p1, GpuError> {
+    fn g1_sum(&self, points: &[G1Affine]) -> Result<G1, GpuError> {
         curve::sum::<G1>(self, points)
     }
 
-    fn g2_sum(&self, points: &[blst_p2_affine]) -> Result<blst_p2, GpuError> {
+    fn g2_sum(&self, points: &[G2Affine]) -> Result<G2, GpuError> {
         curve::sum::<G2>(self, points)
     }
 
-    fn g1_msm(&self, points: &[blst_p1_affine], scalars: &Scalars) -> Result<blst_p1, GpuError> {
+    fn g1_msm(&self, points: &[G1Affine], scalars: &Scalars) -> Result<G1, GpuError> {
         curve::msm::<G1>(self, points, scalars)
     }
 
-    fn g2_msm(&self, points: &[blst_p2_affine], scalars: &Scalars) -> Result<blst_p2, GpuError> {
+    fn g2_msm(&self, points: &[G2Affine], scalars: &Scalars) -> Result<G2, GpuError> {
         curve::msm::<G2>(self, points, scalars)
     }
 
-    fn g1_scale(
-        &self,
-        points: &[blst_p1_affine],
-        scalars: &Scalars,
-    ) -> Result<Vec<blst_p1_affine>, GpuError> {
+    fn g1_scale(&self, points: &[G1Affine], scalars: &Scalars) -> Result<Vec<G1Affine>, GpuError> {
         curve::scale::<G1>(self, points, scalars).map(|p| p1s_to_affine(&p))
     }
 }

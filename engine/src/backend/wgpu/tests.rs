@@ -2,13 +2,14 @@
 //! wgpu finds: lavapipe where there is no GPU. With CI=true a missing adapter fails the
 //! test; elsewhere the test says it was skipped.
 
+use crate::curves::bls12_381::{G1, G1Affine, G2, G2Affine};
 use std::sync::OnceLock;
 
 use blst::*;
 use sha2::{Digest, Sha256};
 use veribatch_kernels::wgsl::{self, Entry};
 
-use super::convert::{Curve, FP_WORDS, G1, G2, fp_from_words, fp_words};
+use super::convert::{Curve, FP_WORDS, fp_from_words, fp_words};
 use super::device::Gpu;
 use super::{WgpuBackend, hash};
 use crate::backend::Backend;
@@ -251,11 +252,11 @@ fn fp2_operations_match_blst() {
     }
 }
 
-fn random_g1(rng: &mut Rng) -> blst_p1 {
+fn random_g1(rng: &mut Rng) -> G1 {
     g1_hash(&rng.next_u64().to_le_bytes(), b"T")
 }
 
-fn random_g2(rng: &mut Rng) -> blst_p2 {
+fn random_g2(rng: &mut Rng) -> G2 {
     g2_hash(&rng.next_u64().to_le_bytes(), b"T")
 }
 
@@ -264,7 +265,6 @@ trait TestCurve: Curve {
     fn random(rng: &mut Rng) -> Self::Point;
     fn to_affine(p: &Self::Point) -> Self::Affine;
     fn neg(p: &Self::Point) -> Self::Point;
-    fn eq(a: &Self::Point, b: &Self::Point) -> bool;
     /// Projective device words (X : Y : Z) of `p` with Z = λ, or the identity (0 : 1 : 0).
     fn projective_words(p: &Self::Point, lambda: &blst_fp, out: &mut Vec<u32>);
 }
@@ -280,63 +280,57 @@ fn fp_mul(a: &blst_fp, b: &blst_fp) -> blst_fp {
 }
 
 impl TestCurve for G1 {
-    fn random(rng: &mut Rng) -> blst_p1 {
+    fn random(rng: &mut Rng) -> G1 {
         random_g1(rng)
     }
-    fn to_affine(p: &blst_p1) -> blst_p1_affine {
-        let mut a = blst_p1_affine::default();
-        unsafe { blst_p1_to_affine(&mut a, p) };
+    fn to_affine(p: &G1) -> G1Affine {
+        let mut a = G1Affine::default();
+        unsafe { blst_p1_to_affine(&mut a.0, &p.0) };
         a
     }
-    fn neg(p: &blst_p1) -> blst_p1 {
+    fn neg(p: &G1) -> G1 {
         let mut r = *p;
-        unsafe { blst_p1_cneg(&mut r, true) };
+        unsafe { blst_p1_cneg(&mut r.0, true) };
         r
     }
-    fn eq(a: &blst_p1, b: &blst_p1) -> bool {
-        unsafe { blst_p1_is_equal(a, b) }
-    }
-    fn projective_words(p: &blst_p1, lambda: &blst_fp, out: &mut Vec<u32>) {
-        if unsafe { blst_p1_is_inf(p) } {
+    fn projective_words(p: &G1, lambda: &blst_fp, out: &mut Vec<u32>) {
+        if unsafe { blst_p1_is_inf(&p.0) } {
             fp_words(&blst_fp::default(), out);
             fp_words(&one(), out);
             fp_words(&blst_fp::default(), out);
             return;
         }
         let a = Self::to_affine(p);
-        fp_words(&fp_mul(&a.x, lambda), out);
-        fp_words(&fp_mul(&a.y, lambda), out);
+        fp_words(&fp_mul(&a.0.x, lambda), out);
+        fp_words(&fp_mul(&a.0.y, lambda), out);
         fp_words(lambda, out);
     }
 }
 
 impl TestCurve for G2 {
-    fn random(rng: &mut Rng) -> blst_p2 {
+    fn random(rng: &mut Rng) -> G2 {
         random_g2(rng)
     }
-    fn to_affine(p: &blst_p2) -> blst_p2_affine {
-        let mut a = blst_p2_affine::default();
-        unsafe { blst_p2_to_affine(&mut a, p) };
+    fn to_affine(p: &G2) -> G2Affine {
+        let mut a = G2Affine::default();
+        unsafe { blst_p2_to_affine(&mut a.0, &p.0) };
         a
     }
-    fn neg(p: &blst_p2) -> blst_p2 {
+    fn neg(p: &G2) -> G2 {
         let mut r = *p;
-        unsafe { blst_p2_cneg(&mut r, true) };
+        unsafe { blst_p2_cneg(&mut r.0, true) };
         r
     }
-    fn eq(a: &blst_p2, b: &blst_p2) -> bool {
-        unsafe { blst_p2_is_equal(a, b) }
-    }
-    fn projective_words(p: &blst_p2, lambda: &blst_fp, out: &mut Vec<u32>) {
+    fn projective_words(p: &G2, lambda: &blst_fp, out: &mut Vec<u32>) {
         let zero = blst_fp::default();
-        if unsafe { blst_p2_is_inf(p) } {
+        if unsafe { blst_p2_is_inf(&p.0) } {
             for c in [&zero, &zero, &one(), &zero, &zero, &zero] {
                 fp_words(c, out);
             }
             return;
         }
         let a = Self::to_affine(p);
-        for c in [&a.x.fp[0], &a.x.fp[1], &a.y.fp[0], &a.y.fp[1]] {
+        for c in [&a.0.x.fp[0], &a.0.x.fp[1], &a.0.y.fp[0], &a.0.y.fp[1]] {
             fp_words(&fp_mul(c, lambda), out);
         }
         fp_words(lambda, out);
@@ -391,11 +385,7 @@ fn point_ops_match<C: TestCurve>() {
         for (i, (p, q)) in pairs.iter().enumerate() {
             let got = C::point_from_words(&out[i * width..(i + 1) * width]);
             let expected = if op == 0 { C::add(p, q) } else { C::double(p) };
-            assert!(
-                C::eq(&got, &expected),
-                "{} {name} of pair {i}",
-                C::MODULE.name
-            );
+            assert!(got == expected, "{} {name} of pair {i}", C::MODULE.name);
         }
     }
 }
@@ -488,12 +478,9 @@ fn the_forced_backend_matches_the_cpu() {
     let cpu = CpuBackend::new();
     let mut rng = Rng::new(10);
     let points = selftest::g1_points(50, &mut rng);
-    assert!(G1::eq(&backend.g1_sum(&points), &cpu.g1_sum(&points)));
+    assert_eq!(backend.g1_sum(&points), cpu.g1_sum(&points));
     let small = ScalarKind::U64.scalars(50, &mut rng);
-    assert!(G1::eq(
-        &backend.g1_msm(&points, &small),
-        &cpu.g1_msm(&points, &small)
-    ));
+    assert_eq!(backend.g1_msm(&points, &small), cpu.g1_msm(&points, &small));
     let blocks: Vec<u8> = (0..64 * 10).map(|i| i as u8).collect();
     let (mut a, mut b) = (vec![0u8; 320], vec![0u8; 320]);
     backend.hash_blocks(&blocks, &mut a);

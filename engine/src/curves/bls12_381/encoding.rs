@@ -4,6 +4,8 @@
 
 use blst::*;
 
+use super::{G1Affine, G2Affine};
+
 /// Why bytes are not a valid point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
@@ -57,7 +59,7 @@ fn check_form(bytes: &[u8], compressed_len: usize) -> Result<(), DecodeError> {
 
 /// A G1 point from its compressed (48-byte) or uncompressed (96-byte) encoding, checked
 /// to be on the curve and in the prime-order subgroup. The point at infinity is accepted.
-pub fn decode_g1(bytes: &[u8]) -> Result<blst_p1_affine, DecodeError> {
+pub fn decode_g1(bytes: &[u8]) -> Result<G1Affine, DecodeError> {
     check_form(bytes, 48)?;
     let mut point = blst_p1_affine::default();
     // SAFETY: the length matches the form blst reads, as checked above.
@@ -66,15 +68,15 @@ pub fn decode_g1(bytes: &[u8]) -> Result<blst_p1_affine, DecodeError> {
     if !unsafe { blst_p1_affine_in_g1(&point) } {
         return Err(DecodeError::NotInSubgroup);
     }
-    Ok(point)
+    Ok(G1Affine(point))
 }
 
 /// A G2 point from its compressed (96-byte) or uncompressed (192-byte) encoding, checked
 /// to be on the curve and in the prime-order subgroup. The point at infinity is accepted.
-pub fn decode_g2(bytes: &[u8]) -> Result<blst_p2_affine, DecodeError> {
+pub fn decode_g2(bytes: &[u8]) -> Result<G2Affine, DecodeError> {
     let point = decode_g2_on_curve(bytes)?;
     // SAFETY: plain predicate (true for the point at infinity).
-    if !unsafe { blst_p2_affine_in_g2(&point) } {
+    if !unsafe { blst_p2_affine_in_g2(&point.0) } {
         return Err(DecodeError::NotInSubgroup);
     }
     Ok(point)
@@ -82,43 +84,43 @@ pub fn decode_g2(bytes: &[u8]) -> Result<blst_p2_affine, DecodeError> {
 
 /// A G2 point from its encoding, checked to be on the curve but *not* for subgroup
 /// membership: what the BLS draft's `signature_to_point` does before aggregation.
-pub fn decode_g2_on_curve(bytes: &[u8]) -> Result<blst_p2_affine, DecodeError> {
+pub fn decode_g2_on_curve(bytes: &[u8]) -> Result<G2Affine, DecodeError> {
     check_form(bytes, 96)?;
     let mut point = blst_p2_affine::default();
     // SAFETY: the length matches the form blst reads, as checked above.
     status(unsafe { blst_p2_deserialize(&mut point, bytes.as_ptr()) })?;
-    Ok(point)
+    Ok(G2Affine(point))
 }
 
 /// 48-byte compressed encoding of a G1 point.
-pub fn compress_g1(point: &blst_p1_affine) -> [u8; 48] {
+pub fn compress_g1(point: &G1Affine) -> [u8; 48] {
     let mut out = [0u8; 48];
     // SAFETY: `out` has the 48 bytes blst writes.
-    unsafe { blst_p1_affine_compress(out.as_mut_ptr(), point) };
+    unsafe { blst_p1_affine_compress(out.as_mut_ptr(), &point.0) };
     out
 }
 
 /// 96-byte compressed encoding of a G2 point.
-pub fn compress_g2(point: &blst_p2_affine) -> [u8; 96] {
+pub fn compress_g2(point: &G2Affine) -> [u8; 96] {
     let mut out = [0u8; 96];
     // SAFETY: `out` has the 96 bytes blst writes.
-    unsafe { blst_p2_affine_compress(out.as_mut_ptr(), point) };
+    unsafe { blst_p2_affine_compress(out.as_mut_ptr(), &point.0) };
     out
 }
 
 /// 96-byte uncompressed encoding of a G1 point: x ‖ y.
-pub fn serialize_g1(point: &blst_p1_affine) -> [u8; 96] {
+pub fn serialize_g1(point: &G1Affine) -> [u8; 96] {
     let mut out = [0u8; 96];
     // SAFETY: `out` has the 96 bytes blst writes.
-    unsafe { blst_p1_affine_serialize(out.as_mut_ptr(), point) };
+    unsafe { blst_p1_affine_serialize(out.as_mut_ptr(), &point.0) };
     out
 }
 
 /// 192-byte uncompressed encoding of a G2 point: x.c1 ‖ x.c0 ‖ y.c1 ‖ y.c0.
-pub fn serialize_g2(point: &blst_p2_affine) -> [u8; 192] {
+pub fn serialize_g2(point: &G2Affine) -> [u8; 192] {
     let mut out = [0u8; 192];
     // SAFETY: `out` has the 192 bytes blst writes.
-    unsafe { blst_p2_affine_serialize(out.as_mut_ptr(), point) };
+    unsafe { blst_p2_affine_serialize(out.as_mut_ptr(), &point.0) };
     out
 }
 

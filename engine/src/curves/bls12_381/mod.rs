@@ -1,13 +1,13 @@
-//! BLS12-381 over blst: the encodings of G1 and G2 points with their validation
-//! ([`encoding`]), group operations ([`group`]) and the scalar field Fr ([`Fr`]).
-//!
-//! Points are blst's own types (`blst_p1_affine`, `blst_p1`, ...), which the backends'
-//! primitives take as they are.
+//! BLS12-381 over blst: the point types ([`G1Affine`], [`G1`], [`G2Affine`], [`G2`],
+//! [`Fp12`]), their encodings with validation ([`encoding`]), group operations
+//! ([`group`]) and the scalar field Fr ([`Fr`]).
 
 pub mod encoding;
 pub mod group;
+mod points;
 mod scalar;
 
 pub use encoding::*;
 pub use group::*;
+pub use points::{Fp12, G1, G1Affine, G2, G2Affine};
 pub use scalar::{Fr, Scalar};

@@ -2,11 +2,11 @@
 
 use blst::{
     blst_fr, blst_fr_add, blst_fr_from_scalar, blst_fr_from_uint64, blst_fr_mul, blst_p1, blst_p2,
-    blst_p2_affine, blst_scalar, blst_scalar_fr_check, blst_scalar_from_bendian,
-    blst_scalar_from_fr, blst_sign_pk_in_g1, blst_sk_check, blst_sk_to_pk_in_g1,
+    blst_scalar, blst_scalar_fr_check, blst_scalar_from_bendian, blst_scalar_from_fr,
+    blst_sign_pk_in_g1, blst_sk_check, blst_sk_to_pk_in_g1,
 };
 
-use super::g2_from_affine;
+use super::{G1, G2, G2Affine, g2_from_affine};
 
 /// An element of Fr.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,8 +38,8 @@ impl Fr {
     }
 
     /// self·g1, G1's generator.
-    pub fn times_g1_generator(&self) -> blst::blst_p1 {
-        let mut p = blst::blst_p1::default();
+    pub fn times_g1_generator(&self) -> G1 {
+        let mut p = blst_p1::default();
         // SAFETY: the generator times 255 bits of a little-endian scalar.
         unsafe {
             blst::blst_p1_mult(
@@ -49,12 +49,12 @@ impl Fr {
                 255,
             )
         };
-        p
+        G1(p)
     }
 
     /// self·g2, G2's generator.
-    pub fn times_g2_generator(&self) -> blst::blst_p2 {
-        let mut p = blst::blst_p2::default();
+    pub fn times_g2_generator(&self) -> G2 {
+        let mut p = blst_p2::default();
         // SAFETY: as above, in G2.
         unsafe {
             blst::blst_p2_mult(
@@ -64,7 +64,7 @@ impl Fr {
                 255,
             )
         };
-        p
+        G2(p)
     }
 
     /// The canonical little-endian bytes (the form MSM scalars take).
@@ -121,19 +121,19 @@ impl Scalar {
     }
 
     /// self·g1, G1's generator.
-    pub fn times_g1_generator(&self) -> blst_p1 {
+    pub fn times_g1_generator(&self) -> G1 {
         let mut p = blst_p1::default();
         // SAFETY: plain scalar multiplication of the generator.
         unsafe { blst_sk_to_pk_in_g1(&mut p, &self.0) };
-        p
+        G1(p)
     }
 
     /// self·p for a point of G2.
-    pub fn times_g2(&self, p: &blst_p2_affine) -> blst_p2 {
+    pub fn times_g2(&self, p: &G2Affine) -> G2 {
         let mut out = blst_p2::default();
         // SAFETY: plain scalar multiplication of a valid point.
-        unsafe { blst_sign_pk_in_g1(&mut out, &g2_from_affine(p), &self.0) };
-        out
+        unsafe { blst_sign_pk_in_g1(&mut out, &g2_from_affine(p).0, &self.0) };
+        G2(out)
     }
 }
 

@@ -18,6 +18,7 @@ mod bellman;
 mod error;
 mod snarkjs;
 
+use crate::curves::bls12_381::{G1Affine, G2Affine};
 use std::fmt;
 use std::str::FromStr;
 
@@ -167,11 +168,11 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    fn g1(&mut self, n: usize, what: &str) -> Result<blst::blst_p1_affine, FormatError> {
+    fn g1(&mut self, n: usize, what: &str) -> Result<G1Affine, FormatError> {
         points::decode_g1(self.take(n, what)?).map_err(|e| FormatError::point(what, e))
     }
 
-    fn g2(&mut self, n: usize, what: &str) -> Result<blst::blst_p2_affine, FormatError> {
+    fn g2(&mut self, n: usize, what: &str) -> Result<G2Affine, FormatError> {
         points::decode_g2(self.take(n, what)?).map_err(|e| FormatError::point(what, e))
     }
 

@@ -3,6 +3,7 @@
 //! `[[x.c0, x.c1], [y.c0, y.c1], [z.c0, z.c1]]`, in affine form (z = 1) or the point at
 //! infinity (z = 0).
 
+use crate::curves::bls12_381::{G1Affine, G2Affine};
 use serde_json::Value;
 
 use super::FormatError;
@@ -116,7 +117,7 @@ fn is_affine(
     }
 }
 
-fn g1(v: &Value, what: &str) -> Result<blst::blst_p1_affine, FormatError> {
+fn g1(v: &Value, what: &str) -> Result<G1Affine, FormatError> {
     let c = array(v, 3, what)?;
     let (x, y, z) = (fp(&c[0], what)?, fp(&c[1], what)?, fp(&c[2], what)?);
     let mut encoding = [0u8; 96];
@@ -129,7 +130,7 @@ fn g1(v: &Value, what: &str) -> Result<blst::blst_p1_affine, FormatError> {
     points::decode_g1(&encoding).map_err(|e| FormatError::point(what, e))
 }
 
-fn g2(v: &Value, what: &str) -> Result<blst::blst_p2_affine, FormatError> {
+fn g2(v: &Value, what: &str) -> Result<G2Affine, FormatError> {
     let c = array(v, 3, what)?;
     let pair = |i: usize| -> Result<[[u8; 48]; 2], FormatError> {
         let p = array(&c[i], 2, what)?;
