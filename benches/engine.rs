@@ -19,8 +19,8 @@ use veribatch_engine::backend::Thresholds;
 use veribatch_engine::backend::wgpu::WgpuBackend;
 use veribatch_engine::backend::{Backend, cpu::CpuBackend};
 use veribatch_engine::bls::{Ciphersuite, ETH_DST, SignatureSet};
-use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig, ProofInput};
+use veribatch_testkit::{self as testkit, Rng, Validators};
 
 use common::groth16::{Fixture, compressed, fr_be};
 
@@ -33,7 +33,7 @@ fn cold_engine() -> Engine {
 
 /// `n` valid single-key sets over `messages` messages.
 fn sets(engine: &Engine, validators: &Validators, n: usize, messages: usize) -> Vec<SignatureSet> {
-    workload::signature_sets(engine, validators, n, messages, 0, &mut Rng::new(n as u64))
+    testkit::signature_sets(engine, validators, n, messages, 0, &mut Rng::new(n as u64))
         .into_iter()
         .map(|(s, _)| s)
         .collect()
@@ -70,7 +70,7 @@ fn fast_aggregate(c: &mut Criterion) {
     let engine = cold_engine();
     let mut rng = Rng::new(6);
     let validators = Validators::new(&engine, 512, &mut rng);
-    let (keys, message, signature) = workload::committee(&engine, &validators, 512, &mut rng);
+    let (keys, message, signature) = testkit::committee(&engine, &validators, 512, &mut rng);
     let anchor = || {
         let decoded = anchors::blst_keys(&keys).unwrap();
         anchors::blst_fast_aggregate(&decoded, &message, &signature)
@@ -100,7 +100,7 @@ fn merkle(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
     for log in [16u32, 22] {
-        let chunks = workload::chunks(1 << log, &mut Rng::new(2));
+        let chunks = testkit::chunks(1 << log, &mut Rng::new(2));
         let label = format!("2^{log} chunks");
         group.throughput(Throughput::Elements(1 << log));
         let root = engine.merkle_root(&chunks, None, None).unwrap();
@@ -170,10 +170,10 @@ fn groth16(c: &mut Criterion) {
 fn primitives(c: &mut Criterion) {
     let cpu = CpuBackend::new();
     let mut rng = Rng::new(4);
-    let g1 = workload::g1_points(4096, &mut rng);
-    let g2 = workload::g2_points(4096, &mut rng);
-    let s64 = workload::scalars_u64(4096, &mut rng);
-    let s255 = workload::scalars_fr(4096, &mut rng);
+    let g1 = testkit::g1_points(4096, &mut rng);
+    let g2 = testkit::g2_points(4096, &mut rng);
+    let s64 = testkit::scalars_u64(4096, &mut rng);
+    let s255 = testkit::scalars_fr(4096, &mut rng);
     let blocks = rng.bytes(64 << 16);
     let mut digests = vec![0u8; 32 << 16];
 
@@ -254,7 +254,7 @@ fn transparency_log(c: &mut Criterion) {
     group.bench_function("tree head of 2^20 leaves, veribatch", |b| {
         b.iter(|| log::tree_head_of(&leaves))
     });
-    let proofs = workload::log_inclusion_proofs(10_000, 30, &mut Rng::new(4));
+    let proofs = testkit::log_inclusion_proofs(10_000, 30, &mut Rng::new(4));
     let plain = |p: &LogProof| match p {
         LogProof::Inclusion(p) => anchors::plain_log_inclusion(p),
         LogProof::Consistency(_) => false,

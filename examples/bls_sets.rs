@@ -16,7 +16,7 @@ use veribatch_engine::bls::ETH_DST;
 use veribatch_engine::curves::bls12_381::{
     Scalar, compress_g1, compress_g2, g2_hash, p1_affine, p2_affine,
 };
-use veribatch_engine::workload::Rng;
+use veribatch_testkit::Rng;
 
 fn main() -> Result<(), String> {
     let usage = "usage: bls_sets SETS MESSAGES";

@@ -73,7 +73,7 @@ chunks = open("examples/chunks.bin", "rb").read()
 write("proto_requests", b"\x08\x02" + field(4, field(1, chunks[:32 * 9])))
 write("proto_requests", field(1, open("examples/groth16/verification_key.json", "rb").read()))
 
-groth = "tests/vectors/groth16/snarkjs"
+groth = "engine/vectors/groth16/snarkjs"
 for name in ["verification_key.json", "proof_0.json", "proof_1.json", "public_0.json"]:
     write("groth16_json", open(os.path.join(groth, name), "rb").read())
 write("groth16_json", open("examples/groth16/verification_key.json", "rb").read())

@@ -84,8 +84,7 @@ fn groth16_key_decoders_never_panic() {
             let _ = KeyFormat::detect(&bytes);
         }
     }
-    let json =
-        std::fs::read(common::vectors().join("groth16/snarkjs/verification_key.json")).unwrap();
+    let json = std::fs::read(common::snarkjs_vectors().join("verification_key.json")).unwrap();
     assert!(KeyFormat::SnarkjsJson.parse_key(&json).is_ok());
     for bytes in mutations(&json, &mut rng).into_iter().step_by(7) {
         let _ = KeyFormat::SnarkjsJson.parse_key(&bytes);
@@ -117,7 +116,7 @@ fn groth16_proof_and_input_decoders_never_panic() {
         rejected += usize::from(parse_proof(&m).is_err());
     }
     assert!(rejected > 400, "{rejected}");
-    let json = std::fs::read(common::vectors().join("groth16/snarkjs/proof_0.json")).unwrap();
+    let json = std::fs::read(common::snarkjs_vectors().join("proof_0.json")).unwrap();
     for m in mutations(&json, &mut rng).into_iter().step_by(5) {
         let _ = parse_proof(&m);
     }

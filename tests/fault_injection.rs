@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use veribatch_engine::backend::{BackendChoice, DeviceChecks, Fault, SpotChecks, Watchdog};
 use veribatch_engine::bls::Ciphersuite;
-use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig};
+use veribatch_testkit::{self as testkit, Rng, Validators};
 
 fn device() -> BackendChoice {
     match std::env::var("VERIBATCH_TEST_BACKEND") {
@@ -93,17 +93,17 @@ struct Work {
 fn work(cpu: &Engine) -> Work {
     let mut rng = Rng::new(11);
     let validators = Validators::new(cpu, 64, &mut rng);
-    let sets = workload::signature_sets(cpu, &validators, 96, 4, 20, &mut rng)
+    let sets = testkit::signature_sets(cpu, &validators, 96, 4, 20, &mut rng)
         .into_iter()
         .map(|(s, _)| s)
         .collect();
-    let proofs = workload::groth16_proofs(12, 25, &mut rng)
+    let proofs = testkit::groth16_proofs(12, 25, &mut rng)
         .into_iter()
         .map(|(p, _)| p)
         .collect();
     Work {
         sets,
-        chunks: workload::chunks(1000, &mut rng),
+        chunks: testkit::chunks(1000, &mut rng),
         proofs,
     }
 }
@@ -118,7 +118,7 @@ fn answers(
     Vec<veribatch_engine::Verdict>,
 ) {
     let key = engine
-        .register_groth16_key(workload::GROTH16_KEY, None)
+        .register_groth16_key(testkit::GROTH16_KEY, None)
         .unwrap();
     (
         engine.verify_signature_sets(&work.sets, &Ciphersuite::ETHEREUM),
@@ -203,7 +203,7 @@ fn sampled_checks_catch_a_wrong_device_and_then_only_the_cpu_answers() {
         return;
     };
     let mut rng = Rng::new(5);
-    let chunks = workload::chunks(4096, &mut rng);
+    let chunks = testkit::chunks(4096, &mut rng);
     let cpu_root = Engine::new(&EngineConfig {
         backend: BackendChoice::Cpu,
         ..EngineConfig::default()

@@ -1,6 +1,6 @@
 //! Groth16 verification against proofs made by independent provers: arkworks
 //! (ark-groth16, in arkworks and bellman encodings) and snarkjs (fixtures made with
-//! circom2 and snarkjs 0.7.6; see tests/vectors/groth16/snarkjs/README.md).
+//! circom2 and snarkjs 0.7.6; see engine/vectors/groth16/snarkjs/README.md).
 
 mod common;
 
@@ -220,7 +220,7 @@ fn malformed_keys_are_rejected_with_a_reason() {
 }
 
 fn snarkjs_file(name: &str) -> Vec<u8> {
-    std::fs::read(common::vectors().join("groth16/snarkjs").join(name)).unwrap()
+    std::fs::read(common::snarkjs_vectors().join(name)).unwrap()
 }
 
 fn snarkjs_proofs() -> Vec<ProofInput> {

@@ -165,8 +165,8 @@ proptest! {
         picks in prop::collection::vec(any::<prop::sample::Index>(), 1..6),
         mutate in any::<prop::sample::Index>(),
     ) {
-        let mut rng = veribatch_engine::workload::Rng::new(seed);
-        let chunks = veribatch_engine::workload::chunks(chunk_count, &mut rng);
+        let mut rng = veribatch_testkit::Rng::new(seed);
+        let chunks = veribatch_testkit::chunks(chunk_count, &mut rng);
         let limit = limit_extra.map(|extra| chunk_count as u64 + extra);
         let mix = mix_in.then_some(chunk_count as u64);
         let tree = engine().merkle_tree(&chunks, limit, mix).unwrap();

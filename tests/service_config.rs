@@ -182,7 +182,7 @@ async fn tls_and_mutual_tls() {
     assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
     let registered = client
         .register_verifying_key(proto::RegisterVerifyingKeyRequest {
-            verifying_key: veribatch_engine::workload::GROTH16_KEY.to_vec(),
+            verifying_key: veribatch_testkit::GROTH16_KEY.to_vec(),
             format: 0,
         })
         .await;

@@ -316,7 +316,7 @@ async fn over_quota_callers_are_told_when_to_retry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_registration_is_held_to_its_quota_and_to_named_callers() {
-    let key = veribatch_engine::workload::GROTH16_KEY.to_vec();
+    let key = veribatch_testkit::GROTH16_KEY.to_vec();
     // A second, different key: the fixture's IC points 1 and 2 swapped.
     let mut json: serde_json::Value = serde_json::from_slice(&key).unwrap();
     json["IC"].as_array_mut().unwrap().swap(1, 2);
@@ -376,7 +376,7 @@ async fn key_registration_is_held_to_its_quota_and_to_named_callers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_groth16_key_with_too_many_ic_points_is_refused_before_its_points_are_checked() {
-    let key = veribatch_engine::workload::GROTH16_KEY.to_vec();
+    let key = veribatch_testkit::GROTH16_KEY.to_vec();
     let mut json: serde_json::Value = serde_json::from_slice(&key).unwrap();
     let ic = json["IC"].as_array().unwrap()[1].clone();
     // 5,000 copies of one point: refused for their number (a key this size would also be

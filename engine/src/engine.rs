@@ -615,7 +615,7 @@ fn decode_statement(key: &PreparedKey, input: &ProofInput) -> Result<Statement, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::{self, GROTH16_KEY, Rng, Validators};
+    use crate::selftest::inputs::{self, GROTH16_KEY, Rng, Validators};
 
     /// The CPU twin a failed batch is run again on knows the keys its engine validated
     /// and registered, and runs on the CPU.
@@ -628,7 +628,7 @@ mod tests {
         let mut rng = Rng::new(5);
         let validators = Validators::new(&engine, 3, &mut rng);
         let sets: Vec<SignatureSet> =
-            workload::signature_sets(&engine, &validators, 6, 2, 0, &mut rng)
+            inputs::signature_sets(&engine, &validators, 6, 2, 0, &mut rng)
                 .into_iter()
                 .map(|(set, _)| set)
                 .collect();

@@ -22,7 +22,6 @@ pub mod merkle;
 pub mod scheduler;
 pub mod selftest;
 pub mod transparency_log;
-pub mod workload;
 
 pub use engine::{Engine, EngineConfig, Progress, ProofInput, Unfollowed};
 pub use error::{InputError, Verdict};

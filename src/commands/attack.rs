@@ -13,7 +13,7 @@ use serde::Serialize;
 use veribatch_client::proto;
 use veribatch_client::{Encoded, Remote};
 use veribatch_engine::Engine;
-use veribatch_engine::workload::{self, Rng, Validators};
+use veribatch_testkit::{self as testkit, Rng, Validators};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -70,7 +70,7 @@ pub async fn run(
             Hostile::Encoded(r) => code(client.send_encoded(r).await),
             Hostile::Register => {
                 flood += 1;
-                let key = workload::distinct_groth16_key(flood);
+                let key = testkit::distinct_groth16_key(flood);
                 code(
                     client
                         .inner()
@@ -111,7 +111,7 @@ fn hostile_request(attack: Attack) -> Hostile {
             // the work (20,000 hashes to the curve and pairings) before finding the
             // signature wrong.
             let validators = Validators::new(&engine, 256, &mut rng);
-            let signature = workload::signature_sets(&engine, &validators, 1, 1, 0, &mut rng)
+            let signature = testkit::signature_sets(&engine, &validators, 1, 1, 0, &mut rng)
                 .remove(0)
                 .0
                 .signature;
@@ -130,7 +130,7 @@ fn hostile_request(attack: Attack) -> Hostile {
         }
         Attack::BadSets => {
             let validators = Validators::new(&engine, 256, &mut rng);
-            let sets = workload::signature_sets(&engine, &validators, 512, 16, 50, &mut rng);
+            let sets = testkit::signature_sets(&engine, &validators, 512, 16, 50, &mut rng);
             signatures(proto::VerifySignaturesRequest {
                 sets: sets.into_iter().map(|(s, _)| s.into()).collect(),
                 dst: Vec::new(),

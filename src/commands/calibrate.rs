@@ -12,7 +12,7 @@ use veribatch_engine::backend::{
     self, Backend, BackendChoice, DeviceChecks, SpotChecks, Thresholds, cuda, wgpu,
 };
 use veribatch_engine::selftest::{GpuBackend, OpenDevice};
-use veribatch_engine::workload::{self, Rng};
+use veribatch_testkit::{self as testkit, Rng};
 
 use crate::output::{CommandResult, Outcome, outln};
 
@@ -229,32 +229,32 @@ fn input(name: &str, n: usize, rng: &mut Rng) -> Call {
             })
         }
         "g1_sum" => {
-            let points = workload::g1_points(n, rng);
+            let points = testkit::g1_points(n, rng);
             Box::new(move |b| {
                 b.g1_sum(&points);
             })
         }
         "g2_sum" => {
-            let points = workload::g2_points(n, rng);
+            let points = testkit::g2_points(n, rng);
             Box::new(move |b| {
                 b.g2_sum(&points);
             })
         }
         // Groth16's MSMs are over 255-bit scalars, BLS batches' over 64-bit ones.
         "g1_msm" => {
-            let (points, scalars) = (workload::g1_points(n, rng), workload::scalars_fr(n, rng));
+            let (points, scalars) = (testkit::g1_points(n, rng), testkit::scalars_fr(n, rng));
             Box::new(move |b| {
                 b.g1_msm(&points, &scalars);
             })
         }
         "g2_msm" => {
-            let (points, scalars) = (workload::g2_points(n, rng), workload::scalars_u64(n, rng));
+            let (points, scalars) = (testkit::g2_points(n, rng), testkit::scalars_u64(n, rng));
             Box::new(move |b| {
                 b.g2_msm(&points, &scalars);
             })
         }
         _ => {
-            let (points, scalars) = (workload::g1_points(n, rng), workload::scalars_u64(n, rng));
+            let (points, scalars) = (testkit::g1_points(n, rng), testkit::scalars_u64(n, rng));
             Box::new(move |b| {
                 b.g1_scale(&points, &scalars);
             })

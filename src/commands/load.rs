@@ -12,8 +12,8 @@ use serde::Serialize;
 use tonic::{Code, Status};
 use veribatch_client::proto;
 use veribatch_client::{Remote, Retries};
-use veribatch_engine::workload::{self, Expected, Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig, Verdict};
+use veribatch_testkit::{self as testkit, Expected, Rng, Validators};
 
 use super::attack::{self, Attack, AttackReport};
 use crate::output::{self, CommandResult, Outcome, outln};
@@ -133,7 +133,7 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
             };
             match kind {
                 Workload::Groth16 => {
-                    let proofs = workload::groth16_proofs(n, args.bad_percent, &mut rng);
+                    let proofs = testkit::groth16_proofs(n, args.bad_percent, &mut rng);
                     let (proofs, expected): (Vec<_>, Vec<_>) = proofs.into_iter().unzip();
                     let request = proto::VerifyGroth16Request {
                         key_id: key_id.expect("registered for Groth16 workloads").to_vec(),
@@ -162,7 +162,7 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
                     )
                 }
                 _ => {
-                    let sets = workload::signature_sets(
+                    let sets = testkit::signature_sets(
                         &engine,
                         &validators,
                         n,
@@ -367,7 +367,7 @@ pub fn run(args: LoadArgs) -> CommandResult {
         let key_id = match args.workload {
             Workload::Groth16 | Workload::Mixed => Some(
                 client
-                    .register_key(workload::GROTH16_KEY.to_vec(), None)
+                    .register_key(testkit::GROTH16_KEY.to_vec(), None)
                     .await?,
             ),
             _ => None,

@@ -10,6 +10,12 @@ pub fn vectors() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
 }
 
+/// The snarkjs Groth16 fixtures: they ship with the engine, whose self-test checks a
+/// device on them, so they live in engine/vectors rather than tests/vectors.
+pub fn snarkjs_vectors() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("engine/vectors/groth16/snarkjs")
+}
+
 /// The engine under test: the default (auto) backend, or the one named by
 /// VERIBATCH_TEST_BACKEND (ci/test.sh runs the conformance, Merkle and Groth16 tests a
 /// second time with `wgpu`, every GPU primitive forced onto the adapter; ci/gpu-test.sh
@@ -63,7 +69,7 @@ pub fn json_files(dir: &str) -> Vec<(String, serde_json::Value)> {
 }
 
 /// A deterministic byte stream for test inputs, so failures reproduce.
-pub use veribatch_engine::workload::Rng as TestRng;
+pub use veribatch_testkit::Rng as TestRng;
 
 /// A valid secret key (32 bytes, big-endian, well below r) from the stream.
 pub fn secret_key(rng: &mut TestRng) -> Vec<u8> {

@@ -104,7 +104,7 @@ mod tests {
     /// Distinct valid keys: the snarkjs fixture key with its IC points permuted.
     fn keys() -> Vec<PreparedKey> {
         let key = KeyFormat::SnarkjsJson
-            .parse_key(crate::workload::GROTH16_KEY)
+            .parse_key(crate::selftest::inputs::GROTH16_KEY)
             .unwrap();
         (0..3)
             .map(|i| {

@@ -155,7 +155,7 @@ mod tests {
     fn key() -> PreparedKey {
         PreparedKey::new(
             KeyFormat::SnarkjsJson
-                .parse_key(crate::workload::GROTH16_KEY)
+                .parse_key(crate::selftest::inputs::GROTH16_KEY)
                 .unwrap(),
         )
     }

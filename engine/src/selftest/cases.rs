@@ -5,9 +5,9 @@
 use crate::curves::bls12_381::{G1Affine, G2Affine};
 use std::fmt;
 
+use super::inputs::{self, Rng};
 use crate::backend::Scalars;
 use crate::curves::bls12_381::{neg_g1_affine, neg_g2_affine};
-use crate::workload::{self, Rng};
 
 /// How much to check: `Quick` fits a software device (lavapipe) in CI; `Full` adds the
 /// large inputs a datacenter GPU is meant for.
@@ -106,7 +106,7 @@ impl ScalarKind {
                 Scalars::from_u64s(&values)
             }
             Self::Fr => {
-                let random = workload::scalars_fr(n, rng);
+                let random = inputs::scalars_fr(n, rng);
                 let mut values: Vec<[u8; 32]> = (0..n)
                     .map(|i| random.get(i).try_into().expect("32 bytes"))
                     .collect();
@@ -270,14 +270,14 @@ pub fn cases(level: Level) -> Vec<Case> {
 /// index 1, a point repeated (index 3 = index 2: a doubling) and a point beside its
 /// negation (index 5 = −index 4: a sum through infinity).
 pub fn g1_points(n: usize, rng: &mut Rng) -> Vec<G1Affine> {
-    let mut points = workload::g1_points(n, rng);
+    let mut points = inputs::g1_points(n, rng);
     with_edges(&mut points, G1Affine::default(), neg_g1_affine);
     points
 }
 
 /// As [`g1_points`], in G2.
 pub fn g2_points(n: usize, rng: &mut Rng) -> Vec<G2Affine> {
-    let mut points = workload::g2_points(n, rng);
+    let mut points = inputs::g2_points(n, rng);
     with_edges(&mut points, G2Affine::default(), neg_g2_affine);
     points
 }

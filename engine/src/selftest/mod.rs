@@ -6,6 +6,7 @@
 //! whose spot checks would replace a wrong answer with the CPU's and hide it.
 
 mod cases;
+pub mod inputs;
 mod operations;
 
 use crate::curves::bls12_381::{G1, G2};
@@ -18,7 +19,7 @@ use crate::backend::cpu::CpuBackend;
 use crate::backend::device_checks::{Corrupt, Fault};
 use crate::backend::{Backend, BackendChoice, Device};
 use crate::curves::bls12_381::{compress_g1, compress_g2, p1_affine, p2_affine};
-use crate::workload::{self, Rng};
+use inputs::Rng;
 
 /// Whether the device agreed with the CPU.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub fn check<D: Device>(device: &D, case: &Case, spoil: Option<Primitive>) -> Ch
             (agreement, device_time, cpu_time)
         }
         Primitive::MerkleRoot => {
-            let chunks = workload::chunks(n, &mut rng);
+            let chunks = inputs::chunks(n, &mut rng);
             let depth = case.depth();
             let (got, device_time) = timed(|| device.merkle_root(&chunks, depth));
             let (want, cpu_time) = timed(|| cpu.merkle_root(&chunks, depth));

@@ -6,10 +6,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::inputs::{self, Expected, Rng, Validators};
 use super::{Agreement, GpuBackend, Level, timed};
 use crate::backend::{DeviceChecks, SpotChecks, Thresholds};
 use crate::bls::Ciphersuite;
-use crate::workload::{self, Expected, Rng, Validators};
 use crate::{Engine, EngineConfig, Verdict};
 
 /// One whole operation of a selftest.
@@ -115,14 +115,8 @@ impl Engines {
         let ((device, expected), device_time, cpu, cpu_time) = match *operation {
             Operation::BlsBatch { sets, bad_percent } => {
                 let validators = Validators::new(&self.cpu, 64, &mut rng);
-                let sets = workload::signature_sets(
-                    &self.cpu,
-                    &validators,
-                    sets,
-                    16,
-                    bad_percent,
-                    &mut rng,
-                );
+                let sets =
+                    inputs::signature_sets(&self.cpu, &validators, sets, 16, bad_percent, &mut rng);
                 let expected: Vec<Expected> = sets.iter().map(|(_, e)| *e).collect();
                 let sets: Vec<_> = sets.into_iter().map(|(s, _)| s).collect();
                 let suite = Ciphersuite::ETHEREUM;
@@ -131,7 +125,7 @@ impl Engines {
                 ((shown(&d), Some(expected)), dt, shown(&c), ct)
             }
             Operation::MerkleRoot { chunks } => {
-                let data = workload::chunks(chunks, &mut rng);
+                let data = inputs::chunks(chunks, &mut rng);
                 let root = |engine: &Engine| match engine.merkle_root(&data, None, None) {
                     Ok(root) => vec![hex::encode(root)],
                     Err(e) => vec![format!("error: {e}")],
@@ -144,12 +138,12 @@ impl Engines {
                 proofs,
                 bad_percent,
             } => {
-                let proofs = workload::groth16_proofs(proofs, bad_percent, &mut rng);
+                let proofs = inputs::groth16_proofs(proofs, bad_percent, &mut rng);
                 let expected: Vec<Expected> = proofs.iter().map(|(_, e)| *e).collect();
                 let proofs: Vec<_> = proofs.into_iter().map(|(p, _)| p).collect();
                 let run = |engine: &Engine| {
                     let key = engine
-                        .register_groth16_key(workload::GROTH16_KEY, None)
+                        .register_groth16_key(inputs::GROTH16_KEY, None)
                         .expect("the fixture key is valid");
                     shown(&engine.verify_groth16(&key, &proofs))
                 };

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use veribatch_engine::backend::{self, BackendChoice, cpu::CpuBackend, cuda, wgpu};
-use veribatch_engine::workload::{Rng, Validators};
 use veribatch_engine::{Engine, EngineConfig};
+use veribatch_testkit::{Rng, Validators};
 
 use crate::output::{self, CommandResult, Outcome, outln};
 use report::{Point, Report, Workload};

@@ -1,5 +1,5 @@
 //! The workloads `veribatch bench` sweeps, each measured on veribatch's backends beside
-//! its anchor, on the same inputs from `veribatch_engine::workload`.
+//! its anchor, on the same inputs from `veribatch_testkit`.
 //!
 //! Every iteration starts from bytes, as a caller's request does: keys, signatures and
 //! proofs are decoded and validated each time on both sides (veribatch's public-key
@@ -9,8 +9,8 @@ use veribatch_engine::backend::{Backend, Scalars};
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::curves::bls12_381::{G1Affine, G2Affine};
 use veribatch_engine::transparency_log::{self, LogProof};
-use veribatch_engine::workload::{self, Rng, Validators};
 use veribatch_engine::{Engine, ProofInput, groth16};
+use veribatch_testkit::{self as testkit, Rng, Validators};
 
 use super::Timer;
 use super::anchors;
@@ -226,7 +226,7 @@ impl WorkloadKind {
                 };
                 let any = &subjects.engines[0].1;
                 let sets: Vec<SignatureSet> =
-                    workload::signature_sets(any, subjects.validators, size, messages, 0, &mut rng)
+                    testkit::signature_sets(any, subjects.validators, size, messages, 0, &mut rng)
                         .into_iter()
                         .map(|(s, _)| s)
                         .collect();
@@ -242,7 +242,7 @@ impl WorkloadKind {
             Self::FastAggregate => {
                 let any = &subjects.engines[0].1;
                 let (keys, message, signature) =
-                    workload::committee(any, subjects.validators, size, &mut rng);
+                    testkit::committee(any, subjects.validators, size, &mut rng);
                 timer.record(report, &anchor, None, size, 1, || {
                     let decoded = anchors::blst_keys(&keys).ok_or("blst rejected a valid key")?;
                     check(
@@ -262,7 +262,7 @@ impl WorkloadKind {
                 }
             }
             Self::Merkle => {
-                let chunks = workload::chunks(size, &mut rng);
+                let chunks = testkit::chunks(size, &mut rng);
                 let root = anchors::hashtree_root(&chunks);
                 timer.record(report, &anchor, None, size, size, || {
                     check(
@@ -299,7 +299,7 @@ impl WorkloadKind {
                     std::fs::write(&file, bytes)
                         .map_err(|e| super::Stop::Failed(format!("{}: {e}", file.display())))
                 };
-                let chunks = workload::chunks(size, &mut rng);
+                let chunks = testkit::chunks(size, &mut rng);
                 write(&chunks)?;
                 let root = anchors::hashtree_root(&chunks);
                 drop(chunks);
@@ -340,12 +340,12 @@ impl WorkloadKind {
             Self::Groth16 => {
                 let engine = &subjects.engines[0].1;
                 let key = engine
-                    .register_groth16_key(workload::GROTH16_KEY, None)
+                    .register_groth16_key(testkit::GROTH16_KEY, None)
                     .map_err(|e| super::Stop::Failed(e.to_string()))?;
                 let ark = anchors::ArkGroth16::new(&key.key().canonical_bytes())
                     .map_err(super::Stop::Failed)?;
                 // Both sides read the 192-byte compressed proofs arkworks writes.
-                let proofs: Vec<ProofInput> = workload::groth16_proofs(size, 0, &mut rng)
+                let proofs: Vec<ProofInput> = testkit::groth16_proofs(size, 0, &mut rng)
                     .into_iter()
                     .map(|(p, _)| {
                         let proof = groth16::parse_proof(&p.proof).expect("fixture proofs parse");
@@ -364,7 +364,7 @@ impl WorkloadKind {
                 })?;
                 for (backend, engine) in subjects.engines {
                     let key = engine
-                        .register_groth16_key(workload::GROTH16_KEY, None)
+                        .register_groth16_key(testkit::GROTH16_KEY, None)
                         .map_err(|e| super::Stop::Failed(e.to_string()))?;
                     timer.record(report, &series(backend), Some(backend), size, size, || {
                         all_valid(&engine.verify_groth16(&key, &proofs))
@@ -392,7 +392,7 @@ impl WorkloadKind {
                 })?;
             }
             Self::LogInclusion => {
-                let proofs = workload::log_inclusion_proofs(size, 30, &mut rng);
+                let proofs = testkit::log_inclusion_proofs(size, 30, &mut rng);
                 timer.record(report, &anchor, None, size, size, || {
                     check(
                         proofs.iter().all(|p| match p {
@@ -463,15 +463,15 @@ impl Primitive {
     fn new(kind: WorkloadKind, size: usize, rng: &mut Rng) -> Self {
         match kind {
             WorkloadKind::Sha256 => Self::Sha256(rng.bytes(64 * size)),
-            WorkloadKind::G1Sum => Self::G1Sum(workload::g1_points(size, rng)),
-            WorkloadKind::G2Sum => Self::G2Sum(workload::g2_points(size, rng)),
+            WorkloadKind::G1Sum => Self::G1Sum(testkit::g1_points(size, rng)),
+            WorkloadKind::G2Sum => Self::G2Sum(testkit::g2_points(size, rng)),
             WorkloadKind::G1Msm => Self::G1Msm(
-                workload::g1_points(size, rng),
-                workload::scalars_fr(size, rng),
+                testkit::g1_points(size, rng),
+                testkit::scalars_fr(size, rng),
             ),
             WorkloadKind::G2Msm => Self::G2Msm(
-                workload::g2_points(size, rng),
-                workload::scalars_u64(size, rng),
+                testkit::g2_points(size, rng),
+                testkit::scalars_u64(size, rng),
             ),
             _ => unreachable!("not a primitive: {kind:?}"),
         }

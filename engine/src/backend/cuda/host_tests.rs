@@ -16,7 +16,7 @@ use crate::backend::cpu::CpuBackend;
 use crate::backend::gpu::msm_plan::{BucketPlan, window_bits};
 use crate::backend::{Backend, Scalars};
 use crate::curves::bls12_381::{G1, G1Affine, G2, G2Affine};
-use crate::workload::{self, Rng};
+use crate::selftest::inputs::{self, Rng};
 
 /// The driver, compiled once per test process.
 fn driver() -> &'static PathBuf {
@@ -213,7 +213,7 @@ impl Blst for G1 {
     const NAME: &'static str = "g1";
 
     fn points(n: usize, rng: &mut Rng) -> Vec<G1Affine> {
-        workload::g1_points(n, rng)
+        inputs::g1_points(n, rng)
     }
 
     fn field(rng: &mut Rng) -> blst_fp {
@@ -271,7 +271,7 @@ impl Blst for G2 {
     const NAME: &'static str = "g2";
 
     fn points(n: usize, rng: &mut Rng) -> Vec<G2Affine> {
-        workload::g2_points(n, rng)
+        inputs::g2_points(n, rng)
     }
 
     fn field(rng: &mut Rng) -> blst_fp2 {
@@ -416,7 +416,7 @@ fn check_msm<C: Blst>(seed: u64) {
             values[0] = u64::MAX;
             Scalars::from_u64s(&values)
         } else {
-            workload::scalars_fr(n, &mut rng)
+            inputs::scalars_fr(n, &mut rng)
         };
         let window = window_bits(n, 16);
         let windows = (bits as u32 + 1).div_ceil(window);
@@ -487,12 +487,12 @@ fn g2_msm_matches_blst() {
 #[test]
 fn scaling_matches_blst() {
     let mut rng = Rng::new(9);
-    let mut points = workload::g1_points(50, &mut rng);
+    let mut points = inputs::g1_points(50, &mut rng);
     points[7] = G1Affine::default();
     let cpu = CpuBackend::new();
     for scalars in [
-        workload::scalars_u64(50, &mut rng),
-        workload::scalars_fr(50, &mut rng),
+        inputs::scalars_u64(50, &mut rng),
+        inputs::scalars_fr(50, &mut rng),
     ] {
         let line = format!(
             "g1_scale {} {} {}",

@@ -16,8 +16,8 @@ use crate::backend::Backend;
 use crate::backend::Thresholds;
 use crate::backend::cpu::CpuBackend;
 use crate::curves::bls12_381::{g1_hash, g2_hash};
+use crate::selftest::inputs::Rng;
 use crate::selftest::{self, Agreement, Level, Primitive, ScalarKind};
-use crate::workload::Rng;
 
 /// The shared device, or `None` (after saying so) when this machine has no adapter.
 fn gpu() -> Option<&'static Gpu> {

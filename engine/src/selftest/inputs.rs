@@ -1,16 +1,18 @@
-//! Inputs with known answers, made deterministically from a seed: for load tests and
-//! benchmarks, where every verdict must be checkable without trusting the thing tested.
+//! The self-test's inputs, with known answers, made deterministically from a seed: every
+//! verdict is checkable without trusting the thing tested. The testkit crate
+//! (`veribatch-testkit`) builds the load tests', benchmarks' and attacks' workloads on
+//! these.
 //!
 //! Valid items are made valid by construction (signed with known keys); invalid ones by
 //! a known corruption (another message, another key, swapped signatures), malformed ones
-//! by truncation. Groth16 items reuse the snarkjs fixtures of the test suite.
+//! by truncation. Groth16 items are the snarkjs fixtures in `engine/vectors/`, which ship
+//! with the engine for this reason.
 
 use crate::backend::Scalars;
 use crate::bls::{Ciphersuite, SignatureSet};
 use crate::curves::bls12_381 as curve;
 use crate::curves::bls12_381::{G1Affine, G2Affine};
 use crate::engine::{Engine, ProofInput};
-use crate::transparency_log::{Hash, InclusionProof, LogProof, node_hash};
 
 /// A deterministic byte stream (SplitMix64): the same seed, the same workload.
 #[derive(Clone, Debug)]
@@ -130,67 +132,7 @@ pub fn signature_sets(
         .collect()
 }
 
-/// A committee of `size` validators all signing one message, for FastAggregateVerify:
-/// the members' compressed keys, the message and the aggregate signature (valid).
-pub fn committee(
-    engine: &Engine,
-    validators: &Validators,
-    size: usize,
-    rng: &mut Rng,
-) -> (Vec<Vec<u8>>, Vec<u8>, Vec<u8>) {
-    let message = format!("block root {}", rng.next_u64()).into_bytes();
-    let members: Vec<usize> = (0..size)
-        .map(|_| rng.below(validators.public_keys.len() as u64) as usize)
-        .collect();
-    let signatures: Vec<[u8; 96]> = members
-        .iter()
-        .map(|&v| {
-            engine
-                .sign(&validators.secret_keys[v], &message, &Ciphersuite::ETHEREUM)
-                .expect("a valid key signs")
-        })
-        .collect();
-    let signature = engine
-        .aggregate_signatures(&signatures)
-        .expect("valid signatures aggregate")
-        .to_vec();
-    let keys = members
-        .iter()
-        .map(|&v| validators.public_keys[v].clone())
-        .collect();
-    (keys, message, signature)
-}
-
 /// `n` random 32-byte Merkle chunks, concatenated.
-/// `n` valid RFC 9162 inclusion proofs in a perfect tree of `2^height` leaves: random
-/// leaf hashes, indices and paths, each root folded from its path.
-pub fn log_inclusion_proofs(n: usize, height: u32, rng: &mut Rng) -> Vec<LogProof> {
-    let mut hash = || -> Hash { rng.bytes(32).try_into().expect("32 bytes") };
-    (0..n)
-        .map(|_| {
-            let leaf_hash = hash();
-            let index = u64::from_le_bytes(hash()[..8].try_into().expect("8 bytes"))
-                .checked_shr(64 - height)
-                .unwrap_or(0);
-            let path: Vec<Hash> = (0..height).map(|_| hash()).collect();
-            let root = path.iter().enumerate().fold(leaf_hash, |r, (h, node)| {
-                if index >> h & 1 == 1 {
-                    node_hash(node, &r)
-                } else {
-                    node_hash(&r, node)
-                }
-            });
-            LogProof::Inclusion(InclusionProof {
-                size: 1 << height,
-                index,
-                leaf_hash,
-                path,
-                root,
-            })
-        })
-        .collect()
-}
-
 pub fn chunks(n: usize, rng: &mut Rng) -> Vec<u8> {
     rng.bytes(32 * n)
 }
@@ -239,24 +181,24 @@ pub fn scalars_fr(n: usize, rng: &mut Rng) -> Scalars {
 
 /// The snarkjs fixture key of the test suite (BLS12-381, three public inputs).
 pub const GROTH16_KEY: &[u8] =
-    include_bytes!("../../tests/vectors/groth16/snarkjs/verification_key.json");
+    include_bytes!("../../vectors/groth16/snarkjs/verification_key.json");
 
 const GROTH16_PROOFS: [(&[u8], &[u8]); 4] = [
     (
-        include_bytes!("../../tests/vectors/groth16/snarkjs/proof_0.json"),
-        include_bytes!("../../tests/vectors/groth16/snarkjs/public_0.json"),
+        include_bytes!("../../vectors/groth16/snarkjs/proof_0.json"),
+        include_bytes!("../../vectors/groth16/snarkjs/public_0.json"),
     ),
     (
-        include_bytes!("../../tests/vectors/groth16/snarkjs/proof_1.json"),
-        include_bytes!("../../tests/vectors/groth16/snarkjs/public_1.json"),
+        include_bytes!("../../vectors/groth16/snarkjs/proof_1.json"),
+        include_bytes!("../../vectors/groth16/snarkjs/public_1.json"),
     ),
     (
-        include_bytes!("../../tests/vectors/groth16/snarkjs/proof_2.json"),
-        include_bytes!("../../tests/vectors/groth16/snarkjs/public_2.json"),
+        include_bytes!("../../vectors/groth16/snarkjs/proof_2.json"),
+        include_bytes!("../../vectors/groth16/snarkjs/public_2.json"),
     ),
     (
-        include_bytes!("../../tests/vectors/groth16/snarkjs/proof_3.json"),
-        include_bytes!("../../tests/vectors/groth16/snarkjs/public_3.json"),
+        include_bytes!("../../vectors/groth16/snarkjs/proof_3.json"),
+        include_bytes!("../../vectors/groth16/snarkjs/public_3.json"),
     ),
 ];
 
@@ -291,27 +233,6 @@ pub fn groth16_proofs(n: usize, bad_percent: u64, rng: &mut Rng) -> Vec<(ProofIn
         .collect()
 }
 
-/// The `n`-th of a family of distinct, sound Groth16 keys (one public input) in arkworks'
-/// compressed layout: every point a different multiple of the generator, so no two keys
-/// are equal and none is degenerate (`veribatch load --attack register-flood`).
-pub fn distinct_groth16_key(n: u64) -> Vec<u8> {
-    // In Fr: n·1000003 + 7 times small k overflows no integer and is never zero.
-    let base = curve::Fr::from_u64(n) * curve::Fr::from_u64(1_000_003) + curve::Fr::from_u64(7);
-    let scalar = |k: u64| base * curve::Fr::from_u64(k);
-    let g1 = |k: u64| curve::compress_g1(&curve::p1_affine(&scalar(k).times_g1_generator()));
-    let g2 = |k: u64| curve::compress_g2(&curve::p2_affine(&scalar(k).times_g2_generator()));
-    let mut key = Vec::with_capacity(48 + 3 * 96 + 8 + 2 * 48);
-    key.extend_from_slice(&g1(2));
-    for k in [3, 5, 7] {
-        key.extend_from_slice(&g2(k));
-    }
-    key.extend_from_slice(&2u64.to_le_bytes());
-    for k in [11, 13] {
-        key.extend_from_slice(&g1(k));
-    }
-    key
-}
-
 /// The scalar field modulus r, big-endian: the smallest non-canonical public input.
 const R_BE: [u8; 32] = [
     0x73, 0xed, 0xa7, 0x53, 0x29, 0x9d, 0x7d, 0x48, 0x33, 0x39, 0xd8, 0x08, 0x09, 0xa1, 0xd8, 0x05,
@@ -339,19 +260,6 @@ mod tests {
         }
         assert!(items.iter().any(|i| i.1 == Expected::Invalid));
         assert!(items.iter().any(|i| i.1 == Expected::Malformed));
-
-        for n in [0, 1, 1 << 40, u64::MAX] {
-            let key = distinct_groth16_key(n);
-            assert_eq!(
-                crate::groth16::KeyFormat::detect(&key),
-                Some(crate::groth16::KeyFormat::Arkworks)
-            );
-            let registered = engine
-                .register_groth16_key(&key, None)
-                .expect("a sound key");
-            assert_eq!(registered.key().public_inputs(), 1);
-        }
-        assert_ne!(distinct_groth16_key(1), distinct_groth16_key(2));
 
         let key = engine.register_groth16_key(GROTH16_KEY, None).unwrap();
         let proofs = groth16_proofs(40, 40, &mut rng);
