@@ -22,6 +22,8 @@ pub mod merkle;
 pub mod scheduler;
 pub mod selftest;
 pub mod transparency_log;
+mod unknown_name;
 
 pub use engine::{Engine, EngineConfig, Progress, ProofInput, Unfollowed};
 pub use error::{InputError, Verdict};
+pub use unknown_name::UnknownName;

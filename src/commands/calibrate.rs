@@ -72,7 +72,7 @@ pub fn run(args: CalibrateArgs) -> CommandResult {
         }
         other => other,
     };
-    backend::check(choice)?;
+    super::check_backend(choice)?;
     let device = backend::select(
         choice,
         Thresholds::ALWAYS,

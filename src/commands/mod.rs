@@ -68,7 +68,7 @@ impl BackendArgs {
 
     /// [`BackendArgs::engine`] with a configuration based on [`BackendArgs::engine_config`].
     pub fn engine_with(&self, config: &EngineConfig) -> Result<Engine, String> {
-        backend::check(self.backend)?;
+        check_backend(self.backend)?;
         Ok(Engine::new(config))
     }
 
@@ -176,4 +176,9 @@ impl RemoteArgs {
         }
         Ok(Some(Connection { runtime, remote }))
     }
+}
+
+/// Why `choice` cannot run here, in the words of the flag that chose it.
+pub fn check_backend(choice: backend::BackendChoice) -> Result<(), String> {
+    backend::check(choice).map_err(|why| format!("--backend {choice}: {why}"))
 }

@@ -192,7 +192,7 @@ fn check_backend(
                 backend: name,
                 device: None,
                 software: false,
-                unavailable: Some(why),
+                unavailable: Some(why.to_string()),
                 kernel_compile_ms: 0.0,
                 checks: Vec::new(),
             };
@@ -263,7 +263,7 @@ fn check_operations(backend: GpuBackend, level: Level) -> Vec<Row> {
             "operation",
             "engine".to_string(),
             format!("an engine on {}", backend.name()),
-            Agreement::Failed(why),
+            Agreement::Failed(why.to_string()),
             (Duration::ZERO, Duration::ZERO),
         )],
     }

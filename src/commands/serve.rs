@@ -10,7 +10,7 @@ use crate::output::{CommandResult, Outcome};
 
 pub fn run(args: Settings) -> CommandResult {
     let config = args.resolve().map_err(|e| e.to_string())?;
-    veribatch_engine::backend::check(config.backend)?;
+    super::check_backend(config.backend)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -22,6 +22,7 @@
 //! *unhealthy* (not disabled: a probe that answers right brings it back).
 
 use crate::curves::bls12_381::{G1, G1Affine, G2};
+use crate::unknown_name::UnknownName;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -82,17 +83,19 @@ impl Fault {
 }
 
 impl FromStr for Fault {
-    type Err = String;
+    type Err = UnknownName;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
         match s {
             "error" => Ok(Self::Error),
             "wrong-length" => Ok(Self::WrongLength),
             "wrong-point" => Ok(Self::WrongPoint),
             "hang" => Ok(Self::Hang),
-            other => Err(format!(
-                "unknown fault {other:?}: expected error, wrong-length, wrong-point or hang"
-            )),
+            other => Err(UnknownName {
+                what: "fault",
+                name: other.to_string(),
+                expected: "error, wrong-length, wrong-point or hang",
+            }),
         }
     }
 }

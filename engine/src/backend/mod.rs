@@ -9,6 +9,7 @@
 //! without copying), scalars as packed little-endian integers of a fixed width
 //! ([`Scalars`]), the form blst and the GPU kernels both read without conversion.
 
+pub mod binary_tree;
 pub mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;
@@ -21,12 +22,13 @@ pub mod watchdog;
 pub mod wgpu;
 
 use crate::curves::bls12_381::{Fp12, G1, G1Affine, G2, G2Affine};
+use crate::unknown_name::UnknownName;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
 pub use device_checks::{DeviceHealth, Fault, SpotChecks};
-pub use offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
+pub use offload::{Compilations, Device, DeviceChecks, Offload, ThresholdError, Thresholds};
 pub use watchdog::Watchdog;
 
 /// A device that runs the primitives of every operation.
@@ -47,11 +49,11 @@ pub trait Backend: Send + Sync {
     fn merkle_root(&self, chunks: &[u8], depth: u32) -> [u8; 32] {
         let mut level = std::borrow::Cow::Borrowed(chunks);
         for height in 0..depth {
-            level = std::borrow::Cow::Owned(crate::merkle::parent_level(self, &level, height));
+            level = std::borrow::Cow::Owned(binary_tree::parent_level(self, &level, height));
         }
         match level.get(..32) {
             Some(root) => root.try_into().expect("32 bytes"),
-            None => crate::merkle::zero_hash(depth),
+            None => binary_tree::zero_hash(depth),
         }
     }
 
@@ -166,7 +168,7 @@ pub enum BackendChoice {
 }
 
 impl FromStr for BackendChoice {
-    type Err = String;
+    type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
@@ -174,9 +176,11 @@ impl FromStr for BackendChoice {
             "cpu" => Ok(Self::Cpu),
             "wgpu" => Ok(Self::Wgpu),
             "cuda" => Ok(Self::Cuda),
-            other => Err(format!(
-                "unknown backend {other:?}: expected one of auto, cpu, wgpu, cuda"
-            )),
+            other => Err(UnknownName {
+                what: "backend",
+                name: other.to_string(),
+                expected: "auto, cpu, wgpu or cuda",
+            }),
         }
     }
 }
@@ -234,34 +238,43 @@ pub fn inventory(choice: BackendChoice) -> Vec<BackendStatus> {
             name: "cuda",
             available: cuda.is_ok(),
             selected: cuda_selected,
-            detail: cuda.unwrap_or_else(|reason| reason),
+            detail: cuda.unwrap_or_else(|reason| reason.to_string()),
         },
     ]
 }
 
-/// Why a backend is missing from a build without its feature.
-#[cfg(not(all(feature = "wgpu", feature = "cuda")))]
-fn not_built(feature: &str) -> String {
-    format!("not in this build (veribatch-engine's `{feature}` feature is off)")
+/// Why a GPU backend cannot be used here.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    /// This build was made without the backend's cargo feature.
+    #[error("not in this build (veribatch-engine's `{0}` feature is off)")]
+    NotBuilt(&'static str),
+    #[cfg(feature = "wgpu")]
+    #[error(transparent)]
+    Wgpu(#[from] wgpu::GpuError),
+    #[cfg(feature = "cuda")]
+    #[error(transparent)]
+    Cuda(#[from] cuda::CudaError),
+    /// The device opened on its own but an engine asked for it ran on the CPU instead
+    /// (the log says why).
+    #[error("{0} could not be opened")]
+    NotOpened(&'static str),
 }
 
 /// The CUDA devices in words, or why CUDA cannot run.
 #[cfg(feature = "cuda")]
-fn cuda_state() -> Result<String, String> {
-    cuda::availability()
-        .map(|devices| {
-            devices
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .map_err(|reason| reason.to_string())
+fn cuda_state() -> Result<String, Unavailable> {
+    let devices = cuda::availability()?;
+    Ok(devices
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("; "))
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda_state() -> Result<String, String> {
-    Err(not_built("cuda"))
+fn cuda_state() -> Result<String, Unavailable> {
+    Err(Unavailable::NotBuilt("cuda"))
 }
 
 /// The wgpu adapters present.
@@ -295,18 +308,16 @@ fn wgpu_state() -> Adapters {
     Adapters {
         any: false,
         any_gpu: false,
-        detail: not_built("wgpu"),
+        detail: Unavailable::NotBuilt("wgpu").to_string(),
     }
 }
 
 /// Why `choice` cannot run here, if it cannot: `--backend cuda` without a CUDA driver,
 /// device or NVRTC. (`--backend wgpu` without an adapter runs on the CPU with a warning,
 /// and `auto` takes whatever is present.)
-pub fn check(choice: BackendChoice) -> Result<(), String> {
+pub fn check(choice: BackendChoice) -> Result<(), Unavailable> {
     match choice {
-        BackendChoice::Cuda => cuda_state()
-            .map(|_| ())
-            .map_err(|reason| format!("--backend cuda: {reason}")),
+        BackendChoice::Cuda => cuda_state().map(|_| ()),
         _ => Ok(()),
     }
 }
@@ -365,7 +376,7 @@ fn open_cuda(
 #[cfg(not(feature = "cuda"))]
 fn open_cuda(choice: BackendChoice, _: Thresholds, _: DeviceChecks) -> Option<Arc<dyn Backend>> {
     if choice == BackendChoice::Cuda {
-        tracing::warn!(error = %not_built("cuda"), "--backend cuda: running on the CPU instead");
+        tracing::warn!(error = %Unavailable::NotBuilt("cuda"), "--backend cuda: running on the CPU instead");
     }
     None
 }
@@ -401,7 +412,7 @@ fn open_wgpu(
 #[cfg(not(feature = "wgpu"))]
 fn open_wgpu(choice: BackendChoice, _: Thresholds, _: DeviceChecks) -> Arc<dyn Backend> {
     if choice == BackendChoice::Wgpu {
-        tracing::warn!(error = %not_built("wgpu"), "--backend wgpu: running on the CPU instead");
+        tracing::warn!(error = %Unavailable::NotBuilt("wgpu"), "--backend wgpu: running on the CPU instead");
     }
     Arc::new(cpu::CpuBackend::new())
 }

@@ -114,15 +114,16 @@ impl Thresholds {
 
     /// Sets one threshold from `NAME=N`, or `NAME=never` (the primitive stays on the
     /// CPU: where calibration found the device slower at every size).
-    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
+    pub fn set(&mut self, assignment: &str) -> Result<(), ThresholdError> {
         let (name, value) = assignment
             .split_once('=')
-            .ok_or_else(|| format!("{assignment:?}: expected NAME=N"))?;
+            .ok_or_else(|| ThresholdError::NotAnAssignment(assignment.to_string()))?;
         let value: usize = match value.trim() {
             "never" => usize::MAX,
-            count => count
-                .parse()
-                .map_err(|_| format!("{assignment:?}: {value:?} is not a count or never"))?,
+            count => count.parse().map_err(|_| ThresholdError::NotACount {
+                assignment: assignment.to_string(),
+                value: value.to_string(),
+            })?,
         };
         let names: Vec<&str> = self.entries().iter().map(|(n, _)| *n).collect();
         let slot = self
@@ -130,14 +131,23 @@ impl Thresholds {
             .into_iter()
             .find(|(n, _)| *n == name.trim())
             .map(|(_, slot)| slot);
-        *slot.ok_or_else(|| {
-            format!(
-                "{assignment:?}: unknown primitive (expected one of {})",
-                names.join(", ")
-            )
+        *slot.ok_or_else(|| ThresholdError::UnknownPrimitive {
+            assignment: assignment.to_string(),
+            known: names.join(", "),
         })? = value;
         Ok(())
     }
+}
+
+/// Why a `NAME=N` threshold setting was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ThresholdError {
+    #[error("{0:?}: expected NAME=N")]
+    NotAnAssignment(String),
+    #[error("{assignment:?}: {value:?} is not a count or never")]
+    NotACount { assignment: String, value: String },
+    #[error("{assignment:?}: unknown primitive (expected one of {known})")]
+    UnknownPrimitive { assignment: String, known: String },
 }
 
 /// Defaults for `--backend auto` on a real GPU. They are the crossover points published
@@ -172,10 +182,10 @@ impl fmt::Display for Thresholds {
 }
 
 impl FromStr for Thresholds {
-    type Err = String;
+    type Err = ThresholdError;
 
     /// `NAME=N,NAME=N,…` over the defaults.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, ThresholdError> {
         let mut thresholds = Self::default();
         for part in s.split(',').filter(|p| !p.trim().is_empty()) {
             thresholds.set(part)?;
@@ -533,9 +543,15 @@ mod tests {
         assert_eq!((t.g1_msm, t.sha256), (5, 0));
         assert_eq!(t.g2_msm, Thresholds::default().g2_msm);
         let error = |s: &str| s.parse::<Thresholds>().unwrap_err();
-        assert!(error("g3_msm=1").contains("unknown primitive"));
-        assert!(error("g1_msm").contains("NAME=N"));
-        assert!(error("g1_msm=x").contains("not a count"));
+        assert!(matches!(
+            error("g3_msm=1"),
+            ThresholdError::UnknownPrimitive { known, .. } if known.contains("g1_msm")
+        ));
+        assert_eq!(
+            error("g1_msm"),
+            ThresholdError::NotAnAssignment("g1_msm".into())
+        );
+        assert!(error("g1_msm=x").to_string().contains("not a count"));
         assert_eq!(t.to_string().parse::<Thresholds>(), Ok(t));
     }
 

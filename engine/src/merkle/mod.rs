@@ -11,19 +11,14 @@ pub mod stream;
 mod tree;
 
 pub use proof::{MultiProof, helper_count, helper_indices, multiproof_verdict, verify_multiproof};
-pub use tree::{Tree, depth_for, parent_level, root};
+pub use tree::{Tree, depth_for, root};
+
+// The binary SHA-256 tree every backend hashes: nodes, the zero-hash ladder and one
+// level from the one below. They live with the backends, which need them to pad a
+// level, and are named here for the rest of the engine.
+pub use crate::backend::binary_tree::{MAX_DEPTH, Node, hash_pair, parent_level, zero_hash};
 
 use std::fmt;
-use std::sync::OnceLock;
-
-use sha2::{Digest, Sha256};
-
-/// A 32-byte chunk or node.
-pub type Node = [u8; 32];
-
-/// Deepest tree supported: generalized indices must fit in 64 bits, with one level to
-/// spare for `mix_in_length`.
-pub const MAX_DEPTH: u32 = 62;
 
 /// Why a tree cannot be built or a proof checked. Shown as `location: reason`
 /// (`indices[3]: leaf 9 appears twice`); the two parts are [`MerkleError::location`] and
@@ -131,26 +126,6 @@ impl fmt::Display for MerkleError {
 }
 
 impl std::error::Error for MerkleError {}
-
-/// SHA-256(left ‖ right).
-pub fn hash_pair(left: &Node, right: &Node) -> Node {
-    let mut h = Sha256::new();
-    h.update(left);
-    h.update(right);
-    h.finalize().into()
-}
-
-/// The root of a tree of height `height` whose leaves are all zero chunks.
-pub fn zero_hash(height: u32) -> Node {
-    static LADDER: OnceLock<Vec<Node>> = OnceLock::new();
-    LADDER.get_or_init(|| {
-        let mut ladder = vec![[0u8; 32]];
-        for h in 0..=MAX_DEPTH as usize + 1 {
-            ladder.push(hash_pair(&ladder[h], &ladder[h]));
-        }
-        ladder
-    })[height as usize]
-}
 
 /// mix_in_length: SHA-256(root ‖ length as a 256-bit little-endian integer).
 pub fn mix_in_length(root: &Node, length: u64) -> Node {

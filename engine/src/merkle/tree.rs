@@ -1,7 +1,7 @@
 //! Merkle roots and whole trees, built level by level with the backend's block hashing.
 
 use super::{
-    MAX_DEPTH, MerkleError, MultiProof, Node, hash_pair, helper_indices, length_chunk, zero_hash,
+    MAX_DEPTH, MerkleError, MultiProof, Node, helper_indices, length_chunk, parent_level, zero_hash,
 };
 use crate::backend::Backend;
 
@@ -25,20 +25,6 @@ fn chunk_count(chunks: &[u8]) -> Result<u64, MerkleError> {
         return Err(MerkleError::NotChunks(chunks.len()));
     }
     Ok((chunks.len() / 32) as u64)
-}
-
-/// The level above `level` (concatenated nodes at `height`): pairs hashed by the backend,
-/// a last odd node paired with the zero subtree of its height. An empty level stays empty.
-pub fn parent_level<B: Backend + ?Sized>(backend: &B, level: &[u8], height: u32) -> Vec<u8> {
-    let width = level.len() / 32;
-    let pairs = width / 2;
-    let mut next = vec![0u8; width.div_ceil(2) * 32];
-    backend.hash_blocks(&level[..pairs * 64], &mut next[..pairs * 32]);
-    if width % 2 == 1 {
-        let last: Node = level[pairs * 64..].try_into().expect("one node");
-        next[pairs * 32..].copy_from_slice(&hash_pair(&last, &zero_hash(height)));
-    }
-    next
 }
 
 /// The root of `chunks` (concatenated 32-byte chunks) padded with zero chunks to the next

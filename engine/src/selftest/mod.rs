@@ -17,7 +17,7 @@ pub use operations::{Engines, Operation, OperationCheck, operations};
 
 use crate::backend::cpu::CpuBackend;
 use crate::backend::device_checks::{Corrupt, Fault};
-use crate::backend::{Backend, BackendChoice, Device};
+use crate::backend::{Backend, BackendChoice, Device, Unavailable};
 use crate::curves::bls12_381::{compress_g1, compress_g2, p1_affine, p2_affine};
 use inputs::Rng;
 
@@ -185,21 +185,16 @@ pub enum OpenDevice {
 
 impl OpenDevice {
     /// Opens `backend`'s device: for wgpu the best adapter, a software one included.
-    pub fn open(backend: GpuBackend) -> Result<Self, String> {
+    pub fn open(backend: GpuBackend) -> Result<Self, Unavailable> {
         match backend {
             #[cfg(feature = "wgpu")]
-            GpuBackend::Wgpu => crate::backend::wgpu::Gpu::open(false)
-                .map(|gpu| Self::Wgpu(Box::new(gpu)))
-                .map_err(|e| e.to_string()),
+            GpuBackend::Wgpu => Ok(Self::Wgpu(Box::new(crate::backend::wgpu::Gpu::open(
+                false,
+            )?))),
             #[cfg(feature = "cuda")]
-            GpuBackend::Cuda => crate::backend::cuda::Cuda::open()
-                .map(Self::Cuda)
-                .map_err(|e| e.to_string()),
+            GpuBackend::Cuda => Ok(Self::Cuda(crate::backend::cuda::Cuda::open()?)),
             #[allow(unreachable_patterns)]
-            other => Err(format!(
-                "not in this build (veribatch-engine's `{}` feature is off)",
-                other.name()
-            )),
+            other => Err(Unavailable::NotBuilt(other.name())),
         }
     }
 

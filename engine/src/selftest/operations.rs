@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::inputs::{self, Expected, Rng, Validators};
 use super::{Agreement, GpuBackend, Level, timed};
-use crate::backend::{DeviceChecks, SpotChecks, Thresholds};
+use crate::backend::{DeviceChecks, SpotChecks, Thresholds, Unavailable};
 use crate::bls::Ciphersuite;
 use crate::{Engine, EngineConfig, Verdict};
 
@@ -82,7 +82,7 @@ pub struct Engines {
 
 impl Engines {
     /// `Err` when `backend` cannot be opened (the engine would run on the CPU).
-    pub fn open(backend: GpuBackend) -> Result<Self, String> {
+    pub fn open(backend: GpuBackend) -> Result<Self, Unavailable> {
         let device = Engine::new(&EngineConfig {
             backend: backend.choice(),
             gpu_thresholds: Thresholds::ALWAYS,
@@ -96,7 +96,7 @@ impl Engines {
             ..EngineConfig::default()
         });
         if device.backend().name() != backend.name() {
-            return Err(format!("{} could not be opened", backend.name()));
+            return Err(Unavailable::NotOpened(backend.name()));
         }
         let cpu = Engine::new(&EngineConfig {
             backend: crate::backend::BackendChoice::Cpu,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use veribatch_engine::backend::{self, BackendChoice, cpu::CpuBackend, cuda, wgpu};
+use veribatch_engine::backend::{BackendChoice, cpu::CpuBackend, cuda, wgpu};
 use veribatch_engine::{Engine, EngineConfig};
 use veribatch_testkit::{Rng, Validators};
 
@@ -248,7 +248,7 @@ fn engines(choices: &[BackendChoice]) -> Result<Vec<(String, Engine)>, String> {
                 "--backend wgpu: no wgpu adapter (Vulkan, Metal or DX12 driver) found".into(),
             );
         }
-        backend::check(choice)?;
+        crate::commands::check_backend(choice)?;
         let engine = Engine::new(&EngineConfig {
             backend: choice,
             public_key_cache: 0,

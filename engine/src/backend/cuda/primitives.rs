@@ -10,12 +10,12 @@ use veribatch_kernels::cuda::{Kernel, SUM_THREADS};
 use super::CudaError;
 use super::device::{Arg, Cuda, Job};
 use crate::backend::Scalars;
+use crate::backend::binary_tree::{Node, zero_hash};
 use crate::backend::gpu::{
     self,
     msm_plan::{BucketPlan, window_bits},
     recombine_windows,
 };
-use crate::merkle::{Node, zero_hash};
 
 /// A curve as the CUDA kernels see it: coordinate size and kernels. The host
 /// arithmetic is the shared [`gpu::Curve`].

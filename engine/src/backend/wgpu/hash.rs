@@ -5,7 +5,7 @@ use veribatch_kernels::wgsl::{self, Entry};
 use super::device::{Buf, Gpu, GpuError, Job};
 use std::borrow::Cow;
 
-use crate::merkle::{MAX_DEPTH, Node, zero_hash};
+use crate::backend::binary_tree::{MAX_DEPTH, Node, zero_hash};
 
 /// The zero-hash ladder as the kernel reads it: eight words per height.
 fn zero_ladder() -> Vec<u32> {
@@ -114,5 +114,8 @@ fn the_ladder_starts_with_the_hash_of_two_zero_chunks() {
     let ladder = zero_ladder();
     let mut first = [0u8; 32];
     words_to_bytes(&ladder[8..16], &mut first);
-    assert_eq!(first, crate::merkle::hash_pair(&[0; 32], &[0; 32]));
+    assert_eq!(
+        first,
+        crate::backend::binary_tree::hash_pair(&[0; 32], &[0; 32])
+    );
 }

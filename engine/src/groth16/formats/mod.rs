@@ -28,6 +28,7 @@ pub use snarkjs::{parse_public_json, public_inputs_from_json};
 use super::{DegenerateKeys, Proof, VerifyingKey};
 use crate::curves::bls12_381 as points;
 use crate::error::{ErrorKind, Field, InputError};
+use crate::unknown_name::UnknownName;
 
 /// The encoding of a verifying key (and of the proofs made for it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -115,16 +116,18 @@ pub fn parse_proof(bytes: &[u8]) -> Result<Proof, InputError> {
 }
 
 impl FromStr for KeyFormat {
-    type Err = String;
+    type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "snarkjs" | "json" => Ok(Self::SnarkjsJson),
             "arkworks" => Ok(Self::Arkworks),
             "bellman" | "zcash" => Ok(Self::Bellman),
-            other => Err(format!(
-                "unknown key format {other:?}: expected snarkjs, arkworks or bellman"
-            )),
+            other => Err(UnknownName {
+                what: "key format",
+                name: other.to_string(),
+                expected: "snarkjs, arkworks or bellman",
+            }),
         }
     }
 }
