@@ -601,7 +601,7 @@ async fn every_rpc_gives_the_engines_answer() {
     );
 
     // Groth16 with the snarkjs fixtures.
-    let dir = common::vectors().join("groth16/snarkjs");
+    let dir = common::snarkjs_vectors();
     let key = std::fs::read(dir.join("verification_key.json")).unwrap();
     let id = client.register_key(key, None).await.unwrap();
     let proofs: Vec<veribatch_engine::ProofInput> = (0..4)
