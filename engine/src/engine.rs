@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::backend::{self, Backend, BackendChoice};
 use crate::batch;
-use crate::bls::{self, Ciphersuite, PublicKeyCache, Scheme, SignatureSet};
+use crate::bls::{self, Ciphersuite, DecodedSet, PublicKeyCache, Scheme, SignatureSet};
 use crate::curves::bls12_381 as points;
 use crate::error::{ErrorKind, Field, InputError, Verdict};
 use crate::groth16::{
@@ -243,6 +243,29 @@ impl Engine {
                 bls::verify::verify_sets(&*self.backend, valid, suite.dst(), groups, decided)
             },
             progress,
+        )
+    }
+
+    /// [`Engine::verify_signature_sets`] for sets whose keys and signatures the caller
+    /// already holds decoded and validated ([`bls::PublicKey`], [`bls::Signature`]):
+    /// nothing is decoded again and the key cache is not touched. The same verdicts
+    /// as for the sets' bytes, errors on a set's shape included.
+    pub fn verify_decoded_sets(
+        &self,
+        sets: &[DecodedSet<'_>],
+        suite: &Ciphersuite,
+    ) -> Vec<Verdict> {
+        let validated = sets
+            .par_iter()
+            .map(|set| set.validate(suite.scheme(), &*self.backend))
+            .collect();
+        verify_decoded(
+            validated,
+            &[],
+            |valid, groups, decided| {
+                bls::verify::verify_sets(&*self.backend, valid, suite.dst(), groups, decided)
+            },
+            &Unfollowed,
         )
     }
 
@@ -599,6 +622,28 @@ impl Engine {
             progress,
         )
     }
+
+    /// [`Engine::verify_groth16`] for proofs already decoded and validated
+    /// ([`groth16::parse_proof`], [`PublicInput::from_be_bytes`]): nothing is parsed
+    /// again. The same verdicts as for their bytes, a wrong input count included.
+    pub fn verify_decoded_groth16(
+        &self,
+        key: &PreparedKey,
+        proofs: &[(groth16::Proof, Vec<PublicInput>)],
+    ) -> Vec<Verdict> {
+        let statements = proofs
+            .par_iter()
+            .map(|(proof, inputs)| Statement::new(key, *proof, inputs.clone()).map(Some))
+            .collect();
+        verify_decoded(
+            statements,
+            &[],
+            |statements, groups, decided| {
+                groth16::verify::verify_statements(&*self.backend, key, statements, groups, decided)
+            },
+            &Unfollowed,
+        )
+    }
 }
 
 fn decode_statement(key: &PreparedKey, input: &ProofInput) -> Result<Statement, InputError> {
@@ -616,6 +661,111 @@ fn decode_statement(key: &PreparedKey, input: &ProofInput) -> Result<Statement, 
 mod tests {
     use super::*;
     use crate::selftest::inputs::{self, GROTH16_KEY, Rng, Validators};
+
+    /// Sets given as decoded points get the verdicts their bytes get: valid ones, ones
+    /// signed over another message or by another key, and every error on a set's shape
+    /// (no key, a wrong message count, a repeat under the basic scheme).
+    #[test]
+    fn decoded_sets_get_the_verdicts_of_their_bytes() {
+        let engine = Engine::new(&EngineConfig::default());
+        let mut rng = Rng::new(9);
+        let validators = Validators::new(&engine, 6, &mut rng);
+        let mut sets: Vec<SignatureSet> =
+            inputs::signature_sets(&engine, &validators, 40, 3, 40, &mut rng)
+                .into_iter()
+                .filter(|(_, expected)| *expected != inputs::Expected::Malformed)
+                .map(|(set, _)| set)
+                .collect();
+        let valid = sets[0].clone();
+        let shapes = [
+            SignatureSet {
+                public_keys: Vec::new(),
+                ..valid.clone()
+            },
+            SignatureSet {
+                messages: vec![b"a".to_vec(), b"b".to_vec()],
+                ..valid.clone()
+            },
+            SignatureSet {
+                public_keys: vec![valid.public_keys[0].clone(); 2],
+                messages: vec![b"twice".to_vec(), b"twice".to_vec()],
+                ..valid.clone()
+            },
+        ];
+        sets.extend(shapes);
+        let basic = Ciphersuite::new(
+            b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_".to_vec(),
+            None,
+        )
+        .unwrap();
+        for suite in [Ciphersuite::ETHEREUM, basic] {
+            let signatures: Vec<bls::Signature> = sets
+                .iter()
+                .map(|s| bls::Signature::from_bytes(&s.signature).unwrap())
+                .collect();
+            let keys: Vec<Vec<bls::PublicKey>> = sets
+                .iter()
+                .map(|s| {
+                    s.public_keys
+                        .iter()
+                        .map(|k| bls::PublicKey::from_bytes(k).unwrap())
+                        .collect()
+                })
+                .collect();
+            let decoded: Vec<DecodedSet> = sets
+                .iter()
+                .zip(&signatures)
+                .zip(&keys)
+                .map(|((set, signature), keys)| DecodedSet {
+                    signature,
+                    public_keys: keys.iter().collect(),
+                    messages: set.messages.iter().map(Vec::as_slice).collect(),
+                })
+                .collect();
+            let from_bytes = engine.verify_signature_sets(&sets, &suite);
+            assert_eq!(engine.verify_decoded_sets(&decoded, &suite), from_bytes);
+            assert!(from_bytes.contains(&Ok(false)));
+            // Signed under Ethereum's tag: valid there, invalid under the basic one.
+            assert_eq!(
+                from_bytes.contains(&Ok(true)),
+                suite == Ciphersuite::ETHEREUM
+            );
+            assert!(from_bytes.iter().filter(|v| v.is_err()).count() >= 2);
+        }
+    }
+
+    /// Groth16 proofs given decoded get the verdicts of their bytes: valid, tampered,
+    /// and a statement with one public input too few.
+    #[test]
+    fn decoded_proofs_get_the_verdicts_of_their_bytes() {
+        let engine = Engine::new(&EngineConfig::default());
+        let key = engine.register_groth16_key(GROTH16_KEY, None).unwrap();
+        let mut rng = Rng::new(4);
+        let mut proofs: Vec<ProofInput> = inputs::groth16_proofs(24, 40, &mut rng)
+            .into_iter()
+            .filter(|(_, expected)| *expected != inputs::Expected::Malformed)
+            .map(|(proof, _)| proof)
+            .collect();
+        let mut short = proofs[0].clone();
+        short.public_inputs.pop();
+        proofs.push(short);
+        let decoded: Vec<(groth16::Proof, Vec<PublicInput>)> = proofs
+            .iter()
+            .map(|p| {
+                let inputs = p
+                    .public_inputs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, bytes)| PublicInput::from_be_bytes(bytes, i).unwrap())
+                    .collect();
+                (groth16::parse_proof(&p.proof).unwrap(), inputs)
+            })
+            .collect();
+        let from_bytes = engine.verify_groth16(&key, &proofs);
+        assert_eq!(engine.verify_decoded_groth16(&key, &decoded), from_bytes);
+        assert!(from_bytes.contains(&Ok(true)) && from_bytes.contains(&Ok(false)));
+        assert!(from_bytes.last().unwrap().is_err(), "an input too few");
+    }
 
     /// The CPU twin a failed batch is run again on knows the keys its engine validated
     /// and registered, and runs on the CPU.

@@ -19,7 +19,7 @@ pub mod verify;
 
 pub use keys::{PublicKey, PublicKeyCache, Signature};
 pub use scheme::{Ciphersuite, Scheme};
-pub use sets::SignatureSet;
+pub use sets::{DecodedSet, SignatureSet};
 
 use crate::error::{ErrorKind, Field, InputError};
 

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::keys::{PublicKeyCache, Signature};
+use super::keys::{PublicKey, PublicKeyCache, Signature};
 use super::scheme::{self, Scheme};
 use crate::backend::Backend;
 use crate::curves::bls12_381::{self as points, compress_g1};
@@ -29,6 +29,39 @@ pub struct SignatureSet {
     pub public_keys: Vec<Vec<u8>>,
     /// One message signed by every key, or one message per key.
     pub messages: Vec<Vec<u8>>,
+}
+
+/// A signature set of points already decoded and validated, borrowed as Lighthouse's
+/// signature sets borrow them: for callers that keep validated keys (a node's key
+/// cache, a validator client) and should not pay to decode them again. The rules on
+/// the set's shape are those of [`SignatureSet`]: at least one key, one message for
+/// all or one per key, and distinct messages under the basic scheme.
+#[derive(Clone, Debug)]
+pub struct DecodedSet<'a> {
+    pub signature: &'a Signature,
+    pub public_keys: Vec<&'a PublicKey>,
+    /// One message signed by every key, or one message per key.
+    pub messages: Vec<&'a [u8]>,
+}
+
+impl DecodedSet<'_> {
+    /// The set as the scheme's verification pairs it up; `Ok(None)` and the errors as
+    /// for [`SignatureSet`], without decoding anything.
+    pub(crate) fn validate(
+        &self,
+        scheme: Scheme,
+        backend: &dyn Backend,
+    ) -> Result<Option<ValidSet<'_>>, InputError> {
+        check_shape(self.public_keys.len(), &self.messages, scheme)?;
+        let keys = self.public_keys.iter().map(|k| *k.point()).collect();
+        Ok(pair_up(
+            *self.signature,
+            keys,
+            &self.messages,
+            scheme,
+            backend,
+        ))
+    }
 }
 
 /// A decoded set whose points all passed validation.
@@ -76,27 +109,7 @@ impl SignatureSet {
         cache: &PublicKeyCache,
         backend: &dyn Backend,
     ) -> Result<Option<ValidSet<'a>>, InputError> {
-        if self.public_keys.is_empty() {
-            return Err(InputError::new(
-                Field::PublicKeys,
-                None,
-                ErrorKind::NoPublicKeys,
-            ));
-        }
-        if self.messages.len() != 1 && self.messages.len() != self.public_keys.len() {
-            return Err(InputError::new(
-                Field::Messages,
-                None,
-                ErrorKind::MessageCount {
-                    messages: self.messages.len(),
-                    keys: self.public_keys.len(),
-                    one_for_all: true,
-                },
-            ));
-        }
-        if scheme == Scheme::Basic {
-            self.check_distinct_messages()?;
-        }
+        check_shape(self.public_keys.len(), &self.messages, scheme)?;
         let signature = Signature::from_bytes(&self.signature)
             .map_err(|e| InputError::new(Field::Signature, None, e))?;
         // A committee's keys are decoded on every core (a subgroup check each); the
@@ -112,61 +125,106 @@ impl SignatureSet {
             .enumerate()
             .map(|(i, key)| key.map_err(|e| InputError::new(Field::PublicKeys, Some(i), e)))
             .collect::<Result<Vec<_>, _>>()?;
-        let message = |i: usize| self.messages[i.min(self.messages.len() - 1)].as_slice();
-        let pairs = if scheme == Scheme::MessageAugmentation {
-            keys.into_iter()
-                .enumerate()
-                .map(|(i, key)| {
-                    let signed = scheme::augmented(&compress_g1(&key), message(i));
-                    (key, Cow::Owned(signed))
-                })
-                .collect()
-        } else if self.messages.len() == self.public_keys.len() {
-            keys.into_iter()
-                .enumerate()
-                .map(|(i, key)| (key, Cow::Borrowed(message(i))))
-                .collect()
-        } else {
-            let sum = if keys.len() == 1 {
-                keys[0]
-            } else {
-                points::p1_affine(&backend.g1_sum(&keys))
-            };
-            if points::g1_is_infinity(&sum) {
-                return Ok(None);
-            }
-            vec![(sum, Cow::Borrowed(message(0)))]
-        };
-        Ok(Some(ValidSet { signature, pairs }))
+        Ok(pair_up(signature, keys, &self.messages, scheme, backend))
     }
+}
 
-    /// The basic scheme's AggregateVerify requires distinct messages: the first repeat is
-    /// named. Messages are compared sorted, so a set of n keys costs n log n comparisons.
-    fn check_distinct_messages(&self) -> Result<(), InputError> {
-        if self.messages.len() == 1 && self.public_keys.len() > 1 {
-            return Err(InputError::new(
-                Field::Messages,
-                None,
-                ErrorKind::OneMessageUnderBasic {
-                    keys: self.public_keys.len(),
-                },
-            ));
+/// The rules on a set's shape, checked before any point is decoded: at least one key,
+/// one message for all keys or one per key, and under the basic scheme distinct
+/// messages (AggregateVerify's precondition; a one-message set of several keys would
+/// repeat its message).
+fn check_shape<M: AsRef<[u8]>>(
+    keys: usize,
+    messages: &[M],
+    scheme: Scheme,
+) -> Result<(), InputError> {
+    if keys == 0 {
+        return Err(InputError::new(
+            Field::PublicKeys,
+            None,
+            ErrorKind::NoPublicKeys,
+        ));
+    }
+    if messages.len() != 1 && messages.len() != keys {
+        return Err(InputError::new(
+            Field::Messages,
+            None,
+            ErrorKind::MessageCount {
+                messages: messages.len(),
+                keys,
+                one_for_all: true,
+            },
+        ));
+    }
+    if scheme == Scheme::Basic {
+        check_distinct_messages(keys, messages)?;
+    }
+    Ok(())
+}
+
+/// The (key, message) pairs `scheme` verifies, from validated points of a set whose
+/// shape passed [`check_shape`]; `None` when the keys of a one-message set sum to the
+/// point at infinity (which fails KeyValidate as FastAggregateVerify's aggregate key).
+fn pair_up<'a, M: AsRef<[u8]>>(
+    signature: Signature,
+    keys: Vec<G1Affine>,
+    messages: &'a [M],
+    scheme: Scheme,
+    backend: &dyn Backend,
+) -> Option<ValidSet<'a>> {
+    let message = |i: usize| messages[i.min(messages.len() - 1)].as_ref();
+    let pairs = if scheme == Scheme::MessageAugmentation {
+        keys.into_iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let signed = scheme::augmented(&compress_g1(&key), message(i));
+                (key, Cow::Owned(signed))
+            })
+            .collect()
+    } else if messages.len() == keys.len() {
+        keys.into_iter()
+            .enumerate()
+            .map(|(i, key)| (key, Cow::Borrowed(message(i))))
+            .collect()
+    } else {
+        let sum = if keys.len() == 1 {
+            keys[0]
+        } else {
+            points::p1_affine(&backend.g1_sum(&keys))
+        };
+        if points::g1_is_infinity(&sum) {
+            return None;
         }
-        let mut order: Vec<usize> = (0..self.messages.len()).collect();
-        order.sort_unstable_by(|&a, &b| self.messages[a].cmp(&self.messages[b]).then(a.cmp(&b)));
-        let repeat = order
-            .windows(2)
-            .filter(|w| self.messages[w[0]] == self.messages[w[1]])
-            .map(|w| (w[0], w[1]))
-            .min_by_key(|&(_, later)| later);
-        match repeat {
-            Some((first, later)) => Err(InputError::new(
-                Field::Messages,
-                Some(later),
-                ErrorKind::RepeatedMessage { first },
-            )),
-            None => Ok(()),
-        }
+        vec![(sum, Cow::Borrowed(message(0)))]
+    };
+    Some(ValidSet { signature, pairs })
+}
+
+/// The basic scheme's AggregateVerify requires distinct messages: the first repeat is
+/// named. Messages are compared sorted, so a set of n keys costs n log n comparisons.
+fn check_distinct_messages<M: AsRef<[u8]>>(keys: usize, messages: &[M]) -> Result<(), InputError> {
+    if messages.len() == 1 && keys > 1 {
+        return Err(InputError::new(
+            Field::Messages,
+            None,
+            ErrorKind::OneMessageUnderBasic { keys },
+        ));
+    }
+    let text = |i: usize| messages[i].as_ref();
+    let mut order: Vec<usize> = (0..messages.len()).collect();
+    order.sort_unstable_by(|&a, &b| text(a).cmp(text(b)).then(a.cmp(&b)));
+    let repeat = order
+        .windows(2)
+        .filter(|w| text(w[0]) == text(w[1]))
+        .map(|w| (w[0], w[1]))
+        .min_by_key(|&(_, later)| later);
+    match repeat {
+        Some((first, later)) => Err(InputError::new(
+            Field::Messages,
+            Some(later),
+            ErrorKind::RepeatedMessage { first },
+        )),
+        None => Ok(()),
     }
 }
 
