@@ -10,3 +10,4 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/veribatch_descriptor.bin"));
 
 mod convert;
+pub mod decode_bound;

@@ -1,0 +1,299 @@
+//! A bound on the memory a request takes to decode, checked before it is decoded.
+//!
+//! A message's size says little about its decoded size when its items are tiny: an empty
+//! `bytes` element is 2 bytes on the wire and a 24-byte `Vec` in memory (up to 72 while
+//! its list grows), so a 64 MiB `LogRoot` of empty leaves is 33 million `Vec`s, 0.75 to
+//! 2.3 GiB before its handler could refuse it. The server's codec therefore walks each request
+//! with its message's schema (written by build.rs from the proto), adds up what prost
+//! will ask of the allocator for it (the message, every list element three times over
+//! for a list's growth, every list's first four slots, every byte of data, the largest
+//! field's data once more for prost's copy of it), and refuses a request whose bound is
+//! over [`MAX_FACTOR`] times its size plus [`ALLOWANCE`], with `INVALID_ARGUMENT`.
+//! Requests of items of realistic size (keys, signatures, hashes of 32 bytes or more)
+//! stay below 3.6 times their size; only masses of tiny items are refused. The
+//! allocator's own overhead per allocation (16 bytes or so in glibc) is not counted. Replies
+//! are decoded unchecked (their messages have no schema here).
+
+use std::marker::PhantomData;
+
+use prost::Message;
+use prost::bytes::Buf;
+use tonic::Status;
+use tonic::codec::{Codec, DecodeBuf, Decoder};
+use tonic_prost::{ProstCodec, ProstDecoder};
+
+/// A request may take this many times its encoded size to decode ...
+pub const MAX_FACTOR: u64 = 4;
+/// ... plus this many bytes.
+pub const ALLOWANCE: u64 = 16 << 20;
+
+/// A message of the proto, with the index of its schema in `SCHEMAS` if it is a request.
+pub trait Bounded {
+    const SCHEMA: Option<usize>;
+}
+
+/// How a field is encoded, for what its decoding allocates.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// Every scalar of the proto is a varint (build.rs refuses fixed-width ones).
+    Varint,
+    /// `bytes` and `string`: their data on the heap.
+    Bytes,
+    /// The message of this schema.
+    Message(usize),
+}
+
+#[derive(Debug)]
+struct Field {
+    number: u32,
+    kind: Kind,
+    repeated: bool,
+}
+
+#[derive(Debug)]
+struct Schema {
+    /// `size_of` the generated struct.
+    size: usize,
+    fields: &'static [Field],
+}
+
+include!(concat!(env!("OUT_DIR"), "/decode_schema.rs"));
+
+/// Memory of one list element of `kind`, in the list itself.
+fn element_size(kind: Kind) -> u64 {
+    match kind {
+        // Every scalar fits in 8 bytes; a `Vec<u8>` or `String` is 24.
+        Kind::Varint => 8,
+        Kind::Bytes => 24,
+        Kind::Message(schema) => SCHEMAS[schema].size as u64,
+    }
+}
+
+/// Bytes prost allocates decoding `bytes` as a message of `M` (asked of the allocator,
+/// at the peak of the decoding), counting the message itself; `None` for a message
+/// without a schema (not a request). A malformed encoding is counted up to where it
+/// breaks, which is where prost's decoding stops too.
+pub fn decoded_bound<M: Bounded>(bytes: &[u8]) -> Option<u64> {
+    let schema = M::SCHEMA?;
+    let mut tally = Tally::default();
+    tally.message(schema, bytes);
+    Some(SCHEMAS[schema].size as u64 + tally.total + tally.largest_data)
+}
+
+#[derive(Default)]
+struct Tally {
+    total: u64,
+    /// prost copies a field's data out of the buffer before moving it into its `Vec`:
+    /// the largest copy, alive beside everything decoded so far.
+    largest_data: u64,
+}
+
+impl Tally {
+    /// The heap of the message of `schema` encoded as `bytes`, beyond its own struct.
+    fn message(&mut self, schema: usize, mut bytes: &[u8]) {
+        let fields = SCHEMAS[schema].fields;
+        // A list's first element reserves four ([`Vec`]'s smallest capacity); after
+        // that a list of n elements holds at most 2n, and 3n while it grows (the old
+        // buffer is freed after the copy): 4 + 3n elements at most.
+        self.total += fields
+            .iter()
+            .filter(|f| f.repeated)
+            .map(|f| 4 * element_size(f.kind))
+            .sum::<u64>();
+        let slot = |f: &Field| {
+            if f.repeated {
+                3 * element_size(f.kind)
+            } else {
+                0
+            }
+        };
+        while !bytes.is_empty() {
+            let Some(key) = varint(&mut bytes) else {
+                return;
+            };
+            let (number, wire) = ((key >> 3) as u32, key & 7);
+            let field = fields.iter().find(|f| f.number == number);
+            match wire {
+                0 => {
+                    if varint(&mut bytes).is_none() {
+                        return;
+                    }
+                    self.total += field.map_or(0, slot);
+                }
+                1 | 5 => {
+                    let width = if wire == 1 { 8 } else { 4 };
+                    let Some(rest) = bytes.get(width..) else {
+                        return;
+                    };
+                    bytes = rest;
+                    self.total += field.map_or(0, slot);
+                }
+                2 => {
+                    let Some(payload) = length_delimited(&mut bytes) else {
+                        return;
+                    };
+                    let Some(field) = field else { continue };
+                    self.total += slot(field);
+                    match field.kind {
+                        Kind::Bytes => {
+                            // A non-empty `Vec<u8>` holds at least 8 bytes.
+                            let data = payload.len() as u64;
+                            self.total += if data == 0 { 0 } else { data.max(8) };
+                            self.largest_data = self.largest_data.max(data);
+                        }
+                        Kind::Message(inner) => self.message(inner, payload),
+                        // A packed list: its elements are the varints ending in it.
+                        Kind::Varint => {
+                            let elements = payload.iter().filter(|b| *b & 0x80 == 0).count();
+                            self.total += 3 * element_size(Kind::Varint) * elements as u64;
+                        }
+                    }
+                }
+                3 => {
+                    if !skip_group(&mut bytes, number) {
+                        return;
+                    }
+                }
+                // An end of group outside one, or wire types 6 and 7: prost refuses it.
+                _ => return,
+            }
+        }
+    }
+}
+
+/// The payload of a length-delimited field, after its length.
+fn length_delimited<'a>(bytes: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = usize::try_from(varint(bytes)?).ok()?;
+    let payload = bytes.get(..len)?;
+    *bytes = &bytes[len..];
+    Some(payload)
+}
+
+/// Skips a group (deprecated, but prost skips one in an unknown field) after its start
+/// tag, up to its matching end; false if it is malformed or nested too deeply.
+fn skip_group(bytes: &mut &[u8], number: u32) -> bool {
+    let mut open = vec![number];
+    while let Some(&innermost) = open.last() {
+        let Some(key) = varint(bytes) else {
+            return false;
+        };
+        let (number, wire) = ((key >> 3) as u32, key & 7);
+        let skipped = match wire {
+            0 => varint(bytes).is_some(),
+            1 | 5 => {
+                let width = if wire == 1 { 8 } else { 4 };
+                bytes.get(width..).map(|rest| *bytes = rest).is_some()
+            }
+            2 => length_delimited(bytes).is_some(),
+            // prost's recursion limit.
+            3 if open.len() < 100 => {
+                open.push(number);
+                true
+            }
+            4 if number == innermost => {
+                open.pop();
+                true
+            }
+            _ => false,
+        };
+        if !skipped {
+            return false;
+        }
+    }
+    true
+}
+
+fn varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            *bytes = &bytes[i + 1..];
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Refuses the request `bytes` if its decoding bound is over the limit.
+fn check<M: Bounded>(bytes: &[u8]) -> Result<(), Status> {
+    let Some(bound) = decoded_bound::<M>(bytes) else {
+        return Ok(());
+    };
+    let len = bytes.len();
+    if bound > MAX_FACTOR * len as u64 + ALLOWANCE {
+        return Err(Status::invalid_argument(format!(
+            "the request's {len} bytes would take up to {bound} bytes of memory to decode, \
+             more than {MAX_FACTOR} times its size plus {} MiB: it holds too many tiny \
+             items (empty or a few bytes each); send them in several requests",
+            ALLOWANCE >> 20
+        )));
+    }
+    Ok(())
+}
+
+/// tonic's prost codec, with requests checked against their decoding bound first.
+#[derive(Debug, Clone)]
+pub struct BoundedCodec<T, U> {
+    prost: ProstCodec<T, U>,
+}
+
+impl<T, U> Default for BoundedCodec<T, U> {
+    fn default() -> Self {
+        Self {
+            prost: ProstCodec::default(),
+        }
+    }
+}
+
+impl<T, U> Codec for BoundedCodec<T, U>
+where
+    T: Message + Send + 'static,
+    U: Message + Default + Bounded + Send + 'static,
+{
+    type Encode = T;
+    type Decode = U;
+    type Encoder = <ProstCodec<T, U> as Codec>::Encoder;
+    type Decoder = BoundedDecoder<U>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        self.prost.encoder()
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        BoundedDecoder {
+            prost: self.prost.decoder(),
+            _message: PhantomData,
+        }
+    }
+}
+
+/// Decodes a `U` after checking its bound.
+#[derive(Debug)]
+pub struct BoundedDecoder<U> {
+    prost: ProstDecoder<U>,
+    _message: PhantomData<U>,
+}
+
+impl<U: Message + Default + Bounded> Decoder for BoundedDecoder<U> {
+    type Item = U;
+    type Error = Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
+        let len = buf.remaining();
+        if buf.chunk().len() >= len {
+            // tonic buffers a whole message in one contiguous buffer: the usual case.
+            check::<U>(&buf.chunk()[..len])?;
+            return self.prost.decode(buf);
+        }
+        let whole = buf.copy_to_bytes(len);
+        check::<U>(&whole)?;
+        U::decode(whole)
+            .map(Some)
+            .map_err(|e| Status::internal(e.to_string()))
+    }
+
+    fn buffer_settings(&self) -> tonic::codec::BufferSettings {
+        self.prost.buffer_settings()
+    }
+}
