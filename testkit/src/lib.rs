@@ -134,3 +134,57 @@ mod tests {
         assert!(proofs.iter().all(LogProof::verify));
     }
 }
+
+/// Writes `sets` valid BLS signature sets as NDJSON lines (what `veribatch verify bls`
+/// reads), each by its own validator, over `messages` distinct messages taken in turn:
+/// the input of the streamed verification figures. Keys come from a fixed seed, so the
+/// same arguments write the same bytes; each message is hashed to G2 once and signed by
+/// multiplying that point by each key, on every core.
+pub fn write_signature_set_lines(
+    out: &mut impl std::io::Write,
+    sets: usize,
+    messages: usize,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    use veribatch_engine::bls::ETH_DST;
+    let messages: Vec<Vec<u8>> = (0..messages.max(1))
+        .map(|m| format!("attestation {m}").into_bytes())
+        .collect();
+    let hashed: Vec<_> = messages
+        .iter()
+        .map(|m| curve::p2_affine(&curve::g2_hash(m, ETH_DST)))
+        .collect();
+    let mut rng = Rng::new(0x5e75);
+    const CHUNK: usize = 1 << 14;
+    let mut written = 0;
+    while written < sets {
+        let n = CHUNK.min(sets - written);
+        let keys: Vec<(usize, curve::Scalar)> = (written..written + n)
+            .map(|i| {
+                let mut sk: [u8; 32] = rng.bytes(32).try_into().expect("32 bytes");
+                sk[0] &= 0x3f;
+                sk[31] |= 1;
+                let key = curve::Scalar::from_be_bytes_nonzero(&sk).expect("a key below r");
+                (i % messages.len(), key)
+            })
+            .collect();
+        let lines: Vec<String> = keys
+            .par_iter()
+            .map(|(m, key)| {
+                let public_key = curve::compress_g1(&curve::p1_affine(&key.times_g1_generator()));
+                let signature = curve::compress_g2(&curve::p2_affine(&key.times_g2(&hashed[*m])));
+                format!(
+                    "{{\"signature\":\"0x{}\",\"pubkeys\":[\"0x{}\"],\"messages\":[\"0x{}\"]}}\n",
+                    hex::encode(signature),
+                    hex::encode(public_key),
+                    hex::encode(&messages[*m])
+                )
+            })
+            .collect();
+        for line in lines {
+            out.write_all(line.as_bytes())?;
+        }
+        written += n;
+    }
+    Ok(())
+}

@@ -132,6 +132,7 @@ impl Timer {
             items_per_second: items as f64 / seconds,
             seconds_per_item: seconds / items as f64,
             ratio_to_anchor: None,
+            peak_resident_bytes: None,
         });
         Ok(())
     }

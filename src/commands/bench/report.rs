@@ -60,6 +60,10 @@ pub struct Point {
     /// The anchor's time over this series' time at the same size: above 1 is faster
     /// than the anchor. `None` where the anchor has no point of this size.
     pub ratio_to_anchor: Option<f64>,
+    /// The peak resident memory of the process measured, in bytes, for workloads that
+    /// run veribatch as its own process (`bls-file`); absent for the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_resident_bytes: Option<u64>,
 }
 
 impl Workload {
@@ -190,6 +194,9 @@ impl Report {
                             );
                             if let (Some(r), false) = (p.ratio_to_anchor, s.name == w.anchor) {
                                 let _ = write!(md, " ({r:.2}×)");
+                            }
+                            if let Some(bytes) = p.peak_resident_bytes {
+                                let _ = write!(md, ", {} MiB peak", bytes >> 20);
                             }
                             md.push_str(" |");
                         }

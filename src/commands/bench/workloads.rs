@@ -12,6 +12,8 @@ use veribatch_engine::transparency_log::{self, LogProof};
 use veribatch_engine::{Engine, ProofInput, groth16};
 use veribatch_testkit::{self as testkit, Rng, Validators};
 
+use rayon::prelude::*;
+
 use super::Timer;
 use super::anchors;
 use super::report::Workload;
@@ -24,6 +26,8 @@ pub enum WorkloadKind {
     BlsGrouped,
     /// FastAggregateVerify of one committee's aggregate signature.
     FastAggregate,
+    /// `veribatch verify bls` of an NDJSON file of sets, as its own process.
+    BlsFile,
     /// Merkle roots of 32-byte chunks.
     Merkle,
     /// Merkle roots of a file of 32-byte chunks, reading it included.
@@ -47,10 +51,11 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::BlsDistinct,
         Self::BlsGrouped,
         Self::FastAggregate,
+        Self::BlsFile,
         Self::Merkle,
         Self::MerkleFile,
         Self::Groth16,
@@ -68,6 +73,7 @@ impl WorkloadKind {
             Self::BlsDistinct => "bls-distinct",
             Self::BlsGrouped => "bls-grouped",
             Self::FastAggregate => "fast-aggregate",
+            Self::BlsFile => "bls-file",
             Self::Merkle => "merkle",
             Self::MerkleFile => "merkle-file",
             Self::Groth16 => "groth16",
@@ -108,6 +114,12 @@ impl WorkloadKind {
                 "committee size",
                 "verifications",
                 "blst fast_aggregate_verify",
+            ),
+            Self::BlsFile => (
+                "`veribatch verify bls` of an NDJSON file, 16 messages, whole process",
+                "signature sets",
+                "sets",
+                BLS_FILE_ANCHOR,
             ),
             Self::Merkle => (
                 "Merkle roots",
@@ -173,6 +185,8 @@ impl WorkloadKind {
             (Self::BlsDistinct | Self::BlsGrouped, true) => vec![16, 64],
             (Self::FastAggregate, false) => vec![64, 128, 256, 512, 1024, 2048],
             (Self::FastAggregate, true) => vec![64, 256],
+            (Self::BlsFile, false) => vec![2_048, 81_920, 819_200],
+            (Self::BlsFile, true) => vec![2_048, 16_384],
             (Self::Merkle, false) => powers(10, 24),
             (Self::Merkle, true) => powers(10, 16),
             (Self::MerkleFile, false) => vec![1 << 22, 1 << 25],
@@ -193,6 +207,14 @@ impl WorkloadKind {
 
 /// The anchor of the primitives: the CPU backend (blst, hashtree with SHA-NI).
 const CPU: &str = "cpu backend (blst, hashtree)";
+
+/// What a user would write without veribatch: the file read whole, each line parsed,
+/// blst's batch verification of 8,192 sets at a time, in one process already started.
+const BLS_FILE_ANCHOR: &str =
+    "file read whole and parsed, blst verify_multiple_aggregate_signatures per 8,192 sets";
+
+/// Messages the sets of `bls-file` are spread over, as attestations of a few slots.
+const BLS_FILE_MESSAGES: usize = 16;
 
 /// What the workloads run on.
 pub struct Subjects<'a> {
@@ -261,6 +283,39 @@ impl WorkloadKind {
                     })?;
                 }
             }
+            Self::BlsFile => {
+                let file = scratch_file("sets", size, "ndjson");
+                let verdicts = scratch_file("verdicts", size, "ndjson");
+                let measured = (|| {
+                    let mut out = std::io::BufWriter::new(
+                        std::fs::File::create(&file).map_err(|e| failed(&file, e))?,
+                    );
+                    testkit::write_signature_set_lines(&mut out, size, BLS_FILE_MESSAGES)
+                        .and_then(|()| std::io::Write::flush(&mut out))
+                        .map_err(|e| failed(&file, e))?;
+                    drop(out);
+                    timer.record(report, &anchor, None, size, size, || blst_file(&file, 8192))?;
+                    for (backend, _) in subjects.engines {
+                        let peak = std::cell::Cell::new(0);
+                        let name = series(backend);
+                        timer.record(report, &name, Some(backend), size, size, || {
+                            let process = verify_bls_process(backend, &file, &verdicts, size)?;
+                            peak.set(peak.get().max(process));
+                            Ok(())
+                        })?;
+                        report
+                            .series_mut(&name, Some(backend))
+                            .points
+                            .last_mut()
+                            .expect("just recorded")
+                            .peak_resident_bytes = Some(peak.get());
+                    }
+                    Ok(())
+                })();
+                let _ = std::fs::remove_file(&file);
+                let _ = std::fs::remove_file(&verdicts);
+                measured?;
+            }
             Self::Merkle => {
                 let chunks = testkit::chunks(size, &mut rng);
                 let root = anchors::hashtree_root(&chunks);
@@ -293,12 +348,9 @@ impl WorkloadKind {
                 }
             }
             Self::MerkleFile => {
-                let file = std::env::temp_dir()
-                    .join(format!("veribatch-bench-{}-{size}.bin", std::process::id()));
-                let write = |bytes: &[u8]| {
-                    std::fs::write(&file, bytes)
-                        .map_err(|e| super::Stop::Failed(format!("{}: {e}", file.display())))
-                };
+                let file = scratch_file("chunks", size, "bin");
+                let write =
+                    |bytes: &[u8]| std::fs::write(&file, bytes).map_err(|e| failed(&file, e));
                 let chunks = testkit::chunks(size, &mut rng);
                 write(&chunks)?;
                 let root = anchors::hashtree_root(&chunks);
@@ -356,7 +408,6 @@ impl WorkloadKind {
                     })
                     .collect();
                 timer.record(report, &anchor, None, size, size, || {
-                    use rayon::prelude::*;
                     let ok = proofs
                         .par_iter()
                         .all(|p| ark.verify(&p.proof, &p.public_inputs));
@@ -496,6 +547,93 @@ impl Primitive {
             }
         }
     }
+}
+
+/// The NDJSON signature sets of `file` as a user would verify them without veribatch:
+/// the file read whole, every line parsed (serde_json, then hex), and [`anchors::blst_batch`] on
+/// `per_batch` sets at a time. An error if a line does not parse or a batch fails.
+fn blst_file(file: &std::path::Path, per_batch: usize) -> Result<(), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let lines: Vec<&str> = text.lines().collect();
+    for batch in lines.chunks(per_batch) {
+        let sets: Vec<SignatureSet> = batch
+            .par_iter()
+            .map(|line| {
+                let record: serde_json::Value =
+                    serde_json::from_str(line).map_err(|e| e.to_string())?;
+                SignatureSet::from_json(&record).map_err(|e| e.to_string())
+            })
+            .collect::<Result<_, String>>()?;
+        if !anchors::blst_batch(&sets) {
+            return Err("blst rejected valid sets".into());
+        }
+    }
+    Ok(())
+}
+
+/// A file of this run in the temporary folder.
+fn scratch_file(what: &str, size: usize, extension: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "veribatch-bench-{}-{what}-{size}.{extension}",
+        std::process::id()
+    ))
+}
+
+fn failed(path: &std::path::Path, e: std::io::Error) -> super::Stop {
+    super::Stop::Failed(format!("{}: {e}", path.display()))
+}
+
+/// Runs `veribatch verify bls --backend BACKEND --output VERDICTS FILE` as its own
+/// process, as a user would, and checks it found all `sets` valid; returns its peak
+/// resident memory in bytes (VmHWM, read while it runs; 0 where /proc has none).
+fn verify_bls_process(
+    backend: &str,
+    file: &std::path::Path,
+    verdicts: &std::path::Path,
+    sets: usize,
+) -> Result<u64, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
+    let mut child = std::process::Command::new(exe)
+        .args(["verify", "bls", "--backend", backend, "--output"])
+        .arg(verdicts)
+        .arg(file)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start veribatch verify bls: {e}"))?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kib) = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|s| resident_peak_kib(&s))
+        {
+            peak = peak.max(kib * 1024);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(e) => return Err(format!("waiting for veribatch verify bls: {e}")),
+        }
+    };
+    if !status.success() {
+        return Err(format!(
+            "veribatch verify bls exited with {status} on valid sets"
+        ));
+    }
+    let lines = std::fs::read(verdicts)
+        .map_err(|e| format!("{}: {e}", verdicts.display()))?
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    check(lines == sets, "a verdict line missing")?;
+    Ok(peak)
+}
+
+/// VmHWM of a /proc/PID/status text, in KiB.
+fn resident_peak_kib(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The series name of veribatch on a backend.
