@@ -95,46 +95,6 @@ pub fn distinct_groth16_key(n: u64) -> Vec<u8> {
     key
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use veribatch_engine::EngineConfig;
-    use veribatch_engine::groth16::KeyFormat;
-
-    /// The flood's keys are all sound, one public input each, and never repeat.
-    #[test]
-    fn distinct_groth16_keys_register_and_differ() {
-        let engine = Engine::new(&EngineConfig::default());
-        for n in [0, 1, 1 << 40, u64::MAX] {
-            let key = distinct_groth16_key(n);
-            assert_eq!(KeyFormat::detect(&key), Some(KeyFormat::Arkworks));
-            let registered = engine
-                .register_groth16_key(&key, None)
-                .expect("a sound key");
-            assert_eq!(registered.key().public_inputs(), 1);
-        }
-        assert_ne!(distinct_groth16_key(1), distinct_groth16_key(2));
-    }
-
-    /// A committee's aggregate verifies under FastAggregateVerify, and the generated
-    /// log proofs verify against their own roots.
-    #[test]
-    fn committees_and_log_proofs_are_valid() {
-        let engine = Engine::new(&EngineConfig::default());
-        let mut rng = Rng::new(5);
-        let validators = Validators::new(&engine, 8, &mut rng);
-        let (keys, message, signature) = committee(&engine, &validators, 5, &mut rng);
-        assert_eq!(keys.len(), 5);
-        assert_eq!(
-            engine.fast_aggregate_verify(&keys, &message, &signature, &Ciphersuite::ETHEREUM),
-            Ok(true)
-        );
-        let proofs = log_inclusion_proofs(16, 10, &mut rng);
-        assert_eq!(proofs.len(), 16);
-        assert!(proofs.iter().all(LogProof::verify));
-    }
-}
-
 /// Writes `sets` valid BLS signature sets as NDJSON lines (what `veribatch verify bls`
 /// reads), each by its own validator, over `messages` distinct messages taken in turn:
 /// the input of the streamed verification figures. Keys come from a fixed seed, so the
@@ -187,4 +147,44 @@ pub fn write_signature_set_lines(
         written += n;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use veribatch_engine::EngineConfig;
+    use veribatch_engine::groth16::KeyFormat;
+
+    /// The flood's keys are all sound, one public input each, and never repeat.
+    #[test]
+    fn distinct_groth16_keys_register_and_differ() {
+        let engine = Engine::new(&EngineConfig::default());
+        for n in [0, 1, 1 << 40, u64::MAX] {
+            let key = distinct_groth16_key(n);
+            assert_eq!(KeyFormat::detect(&key), Some(KeyFormat::Arkworks));
+            let registered = engine
+                .register_groth16_key(&key, None)
+                .expect("a sound key");
+            assert_eq!(registered.key().public_inputs(), 1);
+        }
+        assert_ne!(distinct_groth16_key(1), distinct_groth16_key(2));
+    }
+
+    /// A committee's aggregate verifies under FastAggregateVerify, and the generated
+    /// log proofs verify against their own roots.
+    #[test]
+    fn committees_and_log_proofs_are_valid() {
+        let engine = Engine::new(&EngineConfig::default());
+        let mut rng = Rng::new(5);
+        let validators = Validators::new(&engine, 8, &mut rng);
+        let (keys, message, signature) = committee(&engine, &validators, 5, &mut rng);
+        assert_eq!(keys.len(), 5);
+        assert_eq!(
+            engine.fast_aggregate_verify(&keys, &message, &signature, &Ciphersuite::ETHEREUM),
+            Ok(true)
+        );
+        let proofs = log_inclusion_proofs(16, 10, &mut rng);
+        assert_eq!(proofs.len(), 16);
+        assert!(proofs.iter().all(LogProof::verify));
+    }
 }
