@@ -71,12 +71,15 @@ fn element_size(kind: Kind) -> u64 {
 
 /// Bytes prost allocates decoding `bytes` as a message of `M` (asked of the allocator,
 /// at the peak of the decoding), counting the message itself; `None` for a message
-/// without a schema (not a request). A malformed encoding is counted up to where it
-/// breaks, which is where prost's decoding stops too.
+/// without a schema (not a request). `u64::MAX` for a malformed encoding (truncated, a
+/// length past its message's end, a stray end of group), which prost would refuse.
 pub fn decoded_bound<M: Bounded>(bytes: &[u8]) -> Option<u64> {
     let schema = M::SCHEMA?;
     let mut tally = Tally::default();
     tally.message(schema, bytes);
+    if tally.malformed {
+        return Some(u64::MAX);
+    }
     Some(SCHEMAS[schema].size as u64 + tally.total + tally.largest_data)
 }
 
@@ -86,6 +89,10 @@ struct Tally {
     /// prost copies a field's data out of the buffer before moving it into its `Vec`:
     /// the largest copy, alive beside everything decoded so far.
     largest_data: u64,
+    /// The encoding breaks somewhere. prost checks a nested length only against the
+    /// whole buffer, so a field that runs past its message's end is decoded (and
+    /// allocated) before prost fails: such a request is refused, not counted.
+    malformed: bool,
 }
 
 impl Tally {
@@ -109,6 +116,7 @@ impl Tally {
         };
         while !bytes.is_empty() {
             let Some(key) = varint(&mut bytes) else {
+                self.malformed = true;
                 return;
             };
             let (number, wire) = ((key >> 3) as u32, key & 7);
@@ -116,6 +124,7 @@ impl Tally {
             match wire {
                 0 => {
                     if varint(&mut bytes).is_none() {
+                        self.malformed = true;
                         return;
                     }
                     self.total += field.map_or(0, slot);
@@ -123,6 +132,7 @@ impl Tally {
                 1 | 5 => {
                     let width = if wire == 1 { 8 } else { 4 };
                     let Some(rest) = bytes.get(width..) else {
+                        self.malformed = true;
                         return;
                     };
                     bytes = rest;
@@ -130,6 +140,7 @@ impl Tally {
                 }
                 2 => {
                     let Some(payload) = length_delimited(&mut bytes) else {
+                        self.malformed = true;
                         return;
                     };
                     let Some(field) = field else { continue };
@@ -141,7 +152,12 @@ impl Tally {
                             self.total += if data == 0 { 0 } else { data.max(8) };
                             self.largest_data = self.largest_data.max(data);
                         }
-                        Kind::Message(inner) => self.message(inner, payload),
+                        Kind::Message(inner) => {
+                            self.message(inner, payload);
+                            if self.malformed {
+                                return;
+                            }
+                        }
                         // A packed list: its elements are the varints ending in it.
                         Kind::Varint => {
                             let elements = payload.iter().filter(|b| *b & 0x80 == 0).count();
@@ -151,11 +167,15 @@ impl Tally {
                 }
                 3 => {
                     if !skip_group(&mut bytes, number) {
+                        self.malformed = true;
                         return;
                     }
                 }
                 // An end of group outside one, or wire types 6 and 7: prost refuses it.
-                _ => return,
+                _ => {
+                    self.malformed = true;
+                    return;
+                }
             }
         }
     }
@@ -221,6 +241,12 @@ fn check<M: Bounded>(bytes: &[u8]) -> Result<(), Status> {
         return Ok(());
     };
     let len = bytes.len();
+    if bound == u64::MAX {
+        return Err(Status::invalid_argument(
+            "the request is not a valid protobuf encoding: it breaks off, or a field runs \
+             past the end of its message",
+        ));
+    }
     if bound > MAX_FACTOR * len as u64 + ALLOWANCE {
         return Err(Status::invalid_argument(format!(
             "the request's {len} bytes would take up to {bound} bytes of memory to decode, \

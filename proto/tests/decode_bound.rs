@@ -210,3 +210,42 @@ fn masses_of_tiny_items_are_refused_and_real_requests_admitted() {
     // Replies have no schema: the client decodes them as they come.
     assert_eq!(decoded_bound::<proto::LogRootResponse>(&[]), None);
 }
+
+/// A nested field whose length runs past its message's end: prost checks it only
+/// against the whole buffer and would decode (and allocate) it before failing, so the
+/// bound refuses the request outright.
+#[test]
+fn a_length_past_its_message_is_refused() {
+    // proofs[0] of length 5 whose `inclusion` claims the rest: empty path nodes.
+    let n = 200_000usize;
+    let mut log = vec![0x0a, 0x05, 0x0a];
+    let mut len = n;
+    while len >= 0x80 {
+        log.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    log.push(len as u8);
+    log.extend(std::iter::repeat_n([0x2a, 0x00], n / 2).flatten());
+    assert_eq!(
+        decoded_bound::<proto::VerifyLogProofsRequest>(&log),
+        Some(u64::MAX)
+    );
+    // proofs[0] of length 5 whose packed gindices claim the rest.
+    let mut merkle = vec![0x0a, 0x05, 0x12];
+    let mut len = n;
+    while len >= 0x80 {
+        merkle.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    merkle.push(len as u8);
+    merkle.extend(std::iter::repeat_n(0u8, n));
+    assert_eq!(
+        decoded_bound::<proto::VerifyMerkleProofsRequest>(&merkle),
+        Some(u64::MAX)
+    );
+    // Truncated at the top level too.
+    assert_eq!(
+        decoded_bound::<proto::LogRootRequest>(&[0x0a, 0x05, 0x01]),
+        Some(u64::MAX)
+    );
+}
