@@ -219,12 +219,7 @@ fn a_length_past_its_message_is_refused() {
     // proofs[0] of length 5 whose `inclusion` claims the rest: empty path nodes.
     let n = 200_000usize;
     let mut log = vec![0x0a, 0x05, 0x0a];
-    let mut len = n;
-    while len >= 0x80 {
-        log.push((len as u8) | 0x80);
-        len >>= 7;
-    }
-    log.push(len as u8);
+    prost::encoding::encode_varint(n as u64, &mut log);
     log.extend(std::iter::repeat_n([0x2a, 0x00], n / 2).flatten());
     assert_eq!(
         decoded_bound::<proto::VerifyLogProofsRequest>(&log),
@@ -232,12 +227,7 @@ fn a_length_past_its_message_is_refused() {
     );
     // proofs[0] of length 5 whose packed gindices claim the rest.
     let mut merkle = vec![0x0a, 0x05, 0x12];
-    let mut len = n;
-    while len >= 0x80 {
-        merkle.push((len as u8) | 0x80);
-        len >>= 7;
-    }
-    merkle.push(len as u8);
+    prost::encoding::encode_varint(n as u64, &mut merkle);
     merkle.extend(std::iter::repeat_n(0u8, n));
     assert_eq!(
         decoded_bound::<proto::VerifyMerkleProofsRequest>(&merkle),
