@@ -90,6 +90,11 @@ fn schemas(set: &FileDescriptorSet) -> Result<String, Box<dyn std::error::Error>
         code.push_str("    ] },\n");
     }
     code.push_str("];\n\n");
+    let most = messages.iter().map(|m| m.field.len()).max().unwrap_or(0);
+    writeln!(
+        code,
+        "/// The most fields of one message.\nconst MAX_FIELDS: usize = {most};\n"
+    )?;
     for (i, message) in messages.iter().enumerate() {
         let schema = if inputs.contains(&i) {
             format!("Some({i})")

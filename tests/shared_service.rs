@@ -260,6 +260,29 @@ async fn masses_of_tiny_items_are_refused_before_they_are_decoded() {
         .unwrap()
         .into_inner();
     assert_eq!(head.size, 2);
+    // The smallest real items at the item limit are admitted: 65,536 one-leaf proofs
+    // with no helper node (the leaf is the root), 73 bytes each.
+    let answered = verifier
+        .verify_merkle_proofs(proto::VerifyMerkleProofsRequest {
+            proofs: vec![
+                proto::MerkleProof {
+                    root: vec![7; 32],
+                    gindices: vec![1],
+                    leaves: vec![vec![7; 32]],
+                    proof: Vec::new(),
+                };
+                65_536
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answered.verdicts.len(), 65_536);
+    assert!(
+        answered.verdicts.iter().all(|v| v.valid),
+        "{:?}",
+        answered.verdicts[0]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,12 +5,13 @@
 //! its list grows), so a 64 MiB `LogRoot` of empty leaves is 33 million `Vec`s, 0.75 to
 //! 2.3 GiB before its handler could refuse it. The server's codec therefore walks each request
 //! with its message's schema (written by build.rs from the proto), adds up what prost
-//! will ask of the allocator for it (the message, every list element three times over
-//! for a list's growth, every list's first four slots, every byte of data, the largest
-//! field's data once more for prost's copy of it), and refuses a request whose bound is
-//! over [`MAX_FACTOR`] times its size plus [`ALLOWANCE`], with `INVALID_ARGUMENT`.
-//! Requests of items of realistic size (keys, signatures, hashes of 32 bytes or more)
-//! stay below 3.6 times their size; only masses of tiny items are refused. The
+//! will ask of the allocator for it (the message; each list's slots, counted per list
+//! from its elements as Rust's `Vec` grows; every byte of data; the largest field's data
+//! once more, for prost's copy of it), and refuses a request whose bound is over
+//! [`MAX_FACTOR`] times its size plus [`ALLOWANCE`], with `INVALID_ARGUMENT`. Requests
+//! of items of 32 bytes or more at the server's item and cost limits are bounded at
+//! 1.7 to 4.6 times their size (65,536 one-leaf Merkle proofs without helper nodes the
+//! most), well within the limit; only masses of tiny items are refused. The
 //! allocator's own overhead per allocation (16 bytes or so in glibc) is not counted. Replies
 //! are decoded unchecked (their messages have no schema here).
 
@@ -76,18 +77,46 @@ fn element_size(kind: Kind) -> u64 {
 pub fn decoded_bound<M: Bounded>(bytes: &[u8]) -> Option<u64> {
     let schema = M::SCHEMA?;
     let mut tally = Tally::default();
-    tally.message(schema, bytes);
+    tally.message(schema, bytes, Instance::Fresh);
     if tally.malformed {
         return Some(u64::MAX);
     }
     Some(SCHEMAS[schema].size as u64 + tally.total + tally.largest_data)
 }
 
+/// Whether the lists of a message instance start empty and stay its own.
+#[derive(Clone, Copy)]
+enum Instance {
+    /// The request itself, or an element of a repeated message field: every
+    /// occurrence on the wire is a new message.
+    Fresh,
+    /// A singular message field (or one inside it): prost merges every occurrence of
+    /// it into one message, lists appended, or, for a oneof's other variant, decodes
+    /// the new one beside the one it then replaces.
+    Merged,
+}
+
+/// Slots (elements' room) a list of `n` elements holds at most while it is decoded.
+/// prost pushes element by element: a list's capacity goes 4, 8, 16 … (Rust's growth
+/// for elements of up to 1 KiB), and while it grows the old buffer is held beside the
+/// new one, 1.5 times the final capacity at most. A list in a merged instance may be
+/// the sum of several occurrences' lists, or held beside another: 4 + 3n, which is
+/// above that rule for any n and stays above it when the occurrences' lists are added.
+fn list_slots(n: u64, instance: Instance) -> u64 {
+    match (n, instance) {
+        (0, _) => 0,
+        (1..=4, Instance::Fresh) => 4,
+        (_, Instance::Fresh) => n.next_power_of_two() / 2 * 3,
+        (_, Instance::Merged) => 4 + 3 * n,
+    }
+}
+
 #[derive(Default)]
 struct Tally {
     total: u64,
-    /// prost copies a field's data out of the buffer before moving it into its `Vec`:
-    /// the largest copy, alive beside everything decoded so far.
+    /// prost takes a field's data out of the buffer as `Bytes` before it copies it into
+    /// its `Vec<u8>`, which is a copy unless the buffer is made of `Bytes` (tonic's is,
+    /// a slice is not): the largest such copy, alive beside everything decoded so far.
     largest_data: u64,
     /// The encoding breaks somewhere. prost checks a nested length only against the
     /// whole buffer, so a field that runs past its message's end is decoded (and
@@ -96,38 +125,31 @@ struct Tally {
 }
 
 impl Tally {
-    /// The heap of the message of `schema` encoded as `bytes`, beyond its own struct.
-    fn message(&mut self, schema: usize, mut bytes: &[u8]) {
+    /// The heap of one instance of the message of `schema` encoded as `bytes`, beyond
+    /// its own struct: its lists, their elements' heap and its data.
+    fn message(&mut self, schema: usize, mut bytes: &[u8], instance: Instance) {
         let fields = SCHEMAS[schema].fields;
-        // A list's first element reserves four ([`Vec`]'s smallest capacity); after
-        // that a list of n elements holds at most 2n, and 3n while it grows (the old
-        // buffer is freed after the copy): 4 + 3n elements at most.
-        self.total += fields
-            .iter()
-            .filter(|f| f.repeated)
-            .map(|f| 4 * element_size(f.kind))
-            .sum::<u64>();
-        let slot = |f: &Field| {
-            if f.repeated {
-                3 * element_size(f.kind)
-            } else {
-                0
-            }
-        };
+        // Elements of each repeated field, by its position in `fields`.
+        let mut elements = [0u64; MAX_FIELDS];
         while !bytes.is_empty() {
             let Some(key) = varint(&mut bytes) else {
                 self.malformed = true;
                 return;
             };
             let (number, wire) = ((key >> 3) as u32, key & 7);
-            let field = fields.iter().find(|f| f.number == number);
+            let position = fields.iter().position(|f| f.number == number);
+            let mut count = |n: u64| {
+                if let Some(i) = position.filter(|&i| fields[i].repeated) {
+                    elements[i] += n;
+                }
+            };
             match wire {
                 0 => {
                     if varint(&mut bytes).is_none() {
                         self.malformed = true;
                         return;
                     }
-                    self.total += field.map_or(0, slot);
+                    count(1);
                 }
                 1 | 5 => {
                     let width = if wire == 1 { 8 } else { 4 };
@@ -136,32 +158,39 @@ impl Tally {
                         return;
                     };
                     bytes = rest;
-                    self.total += field.map_or(0, slot);
+                    count(1);
                 }
                 2 => {
                     let Some(payload) = length_delimited(&mut bytes) else {
                         self.malformed = true;
                         return;
                     };
-                    let Some(field) = field else { continue };
-                    self.total += slot(field);
+                    let Some(field) = position.map(|i| &fields[i]) else {
+                        continue;
+                    };
                     match field.kind {
                         Kind::Bytes => {
+                            count(1);
                             // A non-empty `Vec<u8>` holds at least 8 bytes.
                             let data = payload.len() as u64;
                             self.total += if data == 0 { 0 } else { data.max(8) };
                             self.largest_data = self.largest_data.max(data);
                         }
                         Kind::Message(inner) => {
-                            self.message(inner, payload);
+                            count(1);
+                            let nested = if field.repeated {
+                                Instance::Fresh
+                            } else {
+                                Instance::Merged
+                            };
+                            self.message(inner, payload, nested);
                             if self.malformed {
                                 return;
                             }
                         }
                         // A packed list: its elements are the varints ending in it.
                         Kind::Varint => {
-                            let elements = payload.iter().filter(|b| *b & 0x80 == 0).count();
-                            self.total += 3 * element_size(Kind::Varint) * elements as u64;
+                            count(payload.iter().filter(|b| *b & 0x80 == 0).count() as u64);
                         }
                     }
                 }
@@ -178,6 +207,11 @@ impl Tally {
                 }
             }
         }
+        self.total += fields
+            .iter()
+            .zip(elements)
+            .map(|(f, n)| list_slots(n, instance) * element_size(f.kind))
+            .sum::<u64>();
     }
 }
 

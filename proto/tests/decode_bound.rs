@@ -113,16 +113,37 @@ fn sets(n: usize, keys: usize, key_len: usize) -> proto::VerifySignaturesRequest
 }
 
 fn merkle(proofs: usize, leaves: usize, gindex: u64) -> proto::VerifyMerkleProofsRequest {
+    merkle_with(proofs, leaves, gindex, 3)
+}
+
+fn merkle_with(
+    proofs: usize,
+    leaves: usize,
+    gindex: u64,
+    helpers: usize,
+) -> proto::VerifyMerkleProofsRequest {
     proto::VerifyMerkleProofsRequest {
         proofs: (0..proofs)
             .map(|_| proto::MerkleProof {
                 root: vec![1; 32],
                 gindices: vec![gindex; leaves],
                 leaves: vec![vec![2; 32]; leaves],
-                proof: vec![vec![3; 32]; 3],
+                proof: vec![vec![3; 32]; helpers],
             })
             .collect(),
     }
+}
+
+/// A `VerifyLogProofs` request of one proof whose message is `pieces`, one after the
+/// other: protobuf merges the occurrences of a singular field into one message (and a
+/// oneof's later variant replaces the earlier), which prost's encoder never writes but
+/// a hostile client may.
+fn one_proof_in_pieces(pieces: &[proto::LogProof]) -> Vec<u8> {
+    let body: Vec<u8> = pieces.iter().flat_map(|p| p.encode_to_vec()).collect();
+    let mut bytes = vec![0x0a];
+    prost::encoding::encode_varint(body.len() as u64, &mut bytes);
+    bytes.extend(body);
+    bytes
 }
 
 /// Lists of 2^k + 1 elements: the last element makes the list grow from 2^k to 2^(k+1)
@@ -160,6 +181,8 @@ fn the_bound_is_above_what_decoding_allocates() {
         ))),
     };
     assert_bounded("a stream's request", &stream);
+    assert_bounded("one-leaf proofs", &merkle_with(JUST_GROWN, 1, 2, 1));
+    assert_bounded("proofs without leaves", &merkle_with(JUST_GROWN, 0, 2, 0));
     assert_bounded(
         "a Merkle root",
         &proto::MerkleRootRequest {
@@ -167,6 +190,33 @@ fn the_bound_is_above_what_decoding_allocates() {
             ..Default::default()
         },
     );
+}
+
+/// Pieces of one singular message, merged (their lists appended) or replacing each
+/// other, stay under the bound.
+#[test]
+fn a_message_in_pieces_is_bounded() {
+    // Five empty nodes a piece and nothing else: each piece's list alone would fit in
+    // eight slots, while the merged list of 2^17 + 3 nodes needs 2^18.
+    let piece = proto::LogProof {
+        proof: Some(Proof::Inclusion(proto::LogInclusionProof {
+            path: vec![Vec::new(); 5],
+            ..Default::default()
+        })),
+    };
+    let merged = one_proof_in_pieces(&vec![piece; 26_215]);
+    let replaced = one_proof_in_pieces(
+        &[inclusion(50_000, 0, 0), consistency(50_000)]
+            .into_iter()
+            .cycle()
+            .take(6)
+            .collect::<Vec<_>>(),
+    );
+    for (what, bytes) in [("merged", merged), ("replaced", replaced)] {
+        let bound = decoded_bound::<proto::VerifyLogProofsRequest>(&bytes).expect("a request");
+        let peak = decoding_peak::<proto::VerifyLogProofsRequest>(&bytes);
+        assert!(peak <= bound, "{what}: {peak} bytes over the bound {bound}");
+    }
 }
 
 /// Fields this build does not know are skipped by prost without allocating; the bound
@@ -197,7 +247,8 @@ fn masses_of_tiny_items_are_refused_and_real_requests_admitted() {
     }));
     assert!(!within_limit(&sets(1, 4 << 20, 0)));
     // Realistic requests at the server's largest sizes: 64 MiB of 32-byte leaves, the
-    // cost limit's 2^18 path nodes, 2^18 keys of 48 bytes, 65,536 one-leaf proofs.
+    // cost limit's 2^18 path nodes, 2^18 keys of 48 bytes, 65,536 one-leaf proofs
+    // (with no helper node, with one, with three), 65,536 sets of one key.
     assert!(within_limit(&leaves(1_900_000, 32)));
     assert!(within_limit(&proto::VerifyLogProofsRequest {
         proofs: vec![inclusion(32, 32, 32); 8_192],
@@ -207,6 +258,10 @@ fn masses_of_tiny_items_are_refused_and_real_requests_admitted() {
     }));
     assert!(within_limit(&sets(4_096, 64, 48)));
     assert!(within_limit(&merkle(65_536, 4, u64::MAX)));
+    assert!(within_limit(&merkle_with(65_536, 1, 1, 0)));
+    assert!(within_limit(&merkle_with(65_536, 1, 2, 1)));
+    assert!(within_limit(&merkle_with(65_536, 1, 2, 3)));
+    assert!(within_limit(&sets(65_536, 1, 48)));
     // Replies have no schema: the client decodes them as they come.
     assert_eq!(decoded_bound::<proto::LogRootResponse>(&[]), None);
 }
