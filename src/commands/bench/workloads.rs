@@ -296,7 +296,7 @@ impl WorkloadKind {
                     drop(out);
                     timer.record(report, &anchor, None, size, size, || blst_file(&file, 8192))?;
                     for (backend, _) in subjects.engines {
-                        let peak = std::cell::Cell::new(0);
+                        let peak = std::cell::Cell::new(None);
                         let name = series(backend);
                         timer.record(report, &name, Some(backend), size, size, || {
                             let process = verify_bls_process(backend, &file, &verdicts, size)?;
@@ -308,7 +308,7 @@ impl WorkloadKind {
                             .points
                             .last_mut()
                             .expect("just recorded")
-                            .peak_resident_bytes = Some(peak.get());
+                            .peak_resident_bytes = peak.get();
                     }
                     Ok(())
                 })();
@@ -585,40 +585,66 @@ fn failed(path: &std::path::Path, e: std::io::Error) -> super::Stop {
 
 /// Runs `veribatch verify bls --backend BACKEND --output VERDICTS FILE` as its own
 /// process, as a user would, and checks it found all `sets` valid; returns its peak
-/// resident memory in bytes (VmHWM, read while it runs; 0 where /proc has none).
+/// resident memory in bytes (VmHWM, sampled every 10 ms while it runs; `None` where
+/// /proc has none). The child gets this process's environment but for the variables
+/// that would send its work elsewhere or change its GPU routing from the bench's own.
 fn verify_bls_process(
     backend: &str,
     file: &std::path::Path,
     verdicts: &std::path::Path,
     sets: usize,
-) -> Result<u64, String> {
+) -> Result<Option<u64>, String> {
     let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
+    let stderr_path = scratch_file("stderr", sets, "txt");
+    let stderr = std::fs::File::create(&stderr_path)
+        .map_err(|e| format!("{}: {e}", stderr_path.display()))?;
     let mut child = std::process::Command::new(exe)
         .args(["verify", "bls", "--backend", backend, "--output"])
         .arg(verdicts)
         .arg(file)
+        .env_remove("VERIBATCH_REMOTE")
+        .env_remove("VERIBATCH_REMOTE_TOKEN_FILE")
+        .env_remove("VERIBATCH_GPU_THRESHOLDS")
         .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(stderr)
         .spawn()
         .map_err(|e| format!("cannot start veribatch verify bls: {e}"))?;
     let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    let status = loop {
+    // The child is waited for on a thread, so that its end is seen at once (the
+    // timing would otherwise carry the sampling's sleep), while this one samples.
+    let (ended, end) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let status = child.wait();
+        let _ = ended.send(());
+        status
+    });
+    let mut peak = None;
+    loop {
         if let Some(kib) = std::fs::read_to_string(&status_file)
             .ok()
             .and_then(|s| resident_peak_kib(&s))
         {
-            peak = peak.max(kib * 1024);
+            peak = peak.max(Some(kib * 1024));
         }
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
-            Err(e) => return Err(format!("waiting for veribatch verify bls: {e}")),
+        if end
+            .recv_timeout(std::time::Duration::from_millis(10))
+            .is_ok()
+        {
+            break;
         }
-    };
+    }
+    let status = waiter
+        .join()
+        .map_err(|_| "the thread waiting for veribatch verify bls panicked".to_string())?
+        .map_err(|e| format!("waiting for veribatch verify bls: {e}"))?;
+    let said = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&stderr_path);
     if !status.success() {
+        let tail: Vec<&str> = said.lines().rev().take(5).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
         return Err(format!(
-            "veribatch verify bls exited with {status} on valid sets"
+            "veribatch verify bls exited with {status} on valid sets: {}",
+            tail.join(" / ")
         ));
     }
     let lines = std::fs::read(verdicts)
