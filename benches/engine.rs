@@ -239,6 +239,7 @@ fn primitives(c: &mut Criterion) {
 /// leaves, beside the same work written plainly on sha2 on one thread.
 fn transparency_log(c: &mut Criterion) {
     use veribatch_engine::transparency_log::{self as log, LogProof};
+    let cpu = CpuBackend::new();
     let mut group = c.benchmark_group("transparency_log");
     group.sample_size(10);
     let leaves: Vec<[u8; 32]> = Rng::new(3)
@@ -246,13 +247,16 @@ fn transparency_log(c: &mut Criterion) {
         .chunks(32)
         .map(|c| c.try_into().unwrap())
         .collect();
-    assert_eq!(log::tree_head_of(&leaves), anchors::plain_log_head(&leaves));
+    assert_eq!(
+        log::tree_head_of(&cpu, &leaves),
+        anchors::plain_log_head(&leaves)
+    );
     group.throughput(Throughput::Elements(leaves.len() as u64));
     group.bench_function("tree head of 2^20 leaves, plain sha2 1 thread", |b| {
         b.iter(|| anchors::plain_log_head(&leaves))
     });
     group.bench_function("tree head of 2^20 leaves, veribatch", |b| {
-        b.iter(|| log::tree_head_of(&leaves))
+        b.iter(|| log::tree_head_of(&cpu, &leaves))
     });
     let proofs = testkit::log_inclusion_proofs(10_000, 30, &mut Rng::new(4));
     let plain = |p: &LogProof| match p {

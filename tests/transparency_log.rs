@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use common::process::{scratch, stderr, stdout, veribatch, veribatch_with_stdin};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use veribatch_engine::backend::cpu::CpuBackend;
 use veribatch_engine::transparency_log::{
     ConsistencyProof, Hash, InclusionProof, LeafLines, LogProof, Prover, TreeHead, record,
     verify_all, verify_consistency, verify_inclusion,
@@ -81,11 +82,11 @@ fn as_text(d: &[Vec<u8>]) -> String {
 fn prove(mut prover: Prover, text: &str, size: Option<u64>, batch: usize) -> Prover {
     let mut lines = LeafLines::new(text.as_bytes(), size);
     loop {
-        let b = lines.next_batch(batch).unwrap();
+        let b = lines.next_batch(&CpuBackend::new(), batch).unwrap();
         if b.is_empty() {
             return prover;
         }
-        prover.add(&b);
+        prover.add(&CpuBackend::new(), &b);
     }
 }
 
@@ -93,11 +94,11 @@ fn head(text: &str, size: Option<u64>) -> Hash {
     let mut lines = LeafLines::new(text.as_bytes(), size);
     let mut head = TreeHead::new();
     loop {
-        let b = lines.next_batch(7).unwrap();
+        let b = lines.next_batch(&CpuBackend::new(), 7).unwrap();
         if b.is_empty() {
             return head.root();
         }
-        head.extend(&b.hashes);
+        head.extend(&CpuBackend::new(), &b.hashes);
     }
 }
 

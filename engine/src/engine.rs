@@ -14,6 +14,7 @@ use crate::groth16::{
     verify::Statement,
 };
 use crate::merkle::{self, MerkleError, Node, Tree};
+use crate::transparency_log::{self, LeafBatch, LeafError, LeafLines, Prover, TreeHead};
 
 /// How an [`Engine`] is set up.
 #[derive(Clone, Debug)]
@@ -416,6 +417,32 @@ impl Engine {
         Ok(points::serialize_g2(
             &self.backend.hash_to_g2(&[message], dst)[0],
         ))
+    }
+
+    /// The RFC 9162 tree head of `leaves` (their data), hashed on this engine's backend.
+    pub fn log_tree_head<T: AsRef<[u8]>>(&self, leaves: &[T]) -> transparency_log::Hash {
+        transparency_log::tree_head_of(&*self.backend, leaves)
+    }
+
+    /// The next batch of at most `max` leaves of `lines`, hashed on this engine's backend.
+    pub fn next_log_leaves<R: std::io::BufRead>(
+        &self,
+        lines: &mut LeafLines<R>,
+        max: usize,
+    ) -> Result<LeafBatch, LeafError> {
+        lines.next_batch(&*self.backend, max)
+    }
+
+    /// Appends leaves, by their hashes, to `head`, whole subtrees reduced on this
+    /// engine's backend.
+    pub fn extend_log_head(&self, head: &mut TreeHead, leaf_hashes: &[transparency_log::Hash]) {
+        head.extend(&*self.backend, leaf_hashes);
+    }
+
+    /// Gives `prover` the next batch of leaves, their subtrees reduced on this engine's
+    /// backend.
+    pub fn add_to_log_prover(&self, prover: &mut Prover, batch: &LeafBatch) {
+        prover.add(&*self.backend, batch);
     }
 
     /// The SSZ root of `chunks` padded to `limit` (or to the chunk count), with

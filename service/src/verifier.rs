@@ -364,8 +364,8 @@ impl VerifierService {
         }
         let _admitted = self.admit(caller, cost)?;
         let root = self
-            .blocking(&self.pools.merkle, move |_| {
-                transparency_log::tree_head_of(&request.leaves[..size as usize])
+            .blocking(&self.pools.merkle, move |e| {
+                e.log_tree_head(&request.leaves[..size as usize])
             })
             .await?;
         Ok(proto::LogRootResponse {

@@ -5,11 +5,13 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use veribatch_engine::backend::BackendChoice;
 use veribatch_engine::transparency_log::{
     LeafBatch, LeafLines, LogProof, Prover, TreeHead, record, verify_all,
 };
+use veribatch_engine::{Engine, EngineConfig};
 
-use super::RemoteArgs;
+use super::{BackendArgs, RemoteArgs};
 use crate::output::{BatchJob, CommandResult, Outcome, VerifyFn, outln};
 
 /// Leaves read and hashed at a time: enough to keep every core busy, a few MiB at most.
@@ -25,6 +27,8 @@ pub enum LogCommand {
     /// LEAVES holds one leaf per line: its data in hex (0x optional; 0x alone is a leaf of
     /// no bytes), not its hash. - reads stdin.
     Root {
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Ask a running service (LogRoot): the leaves travel in one message, so at most
         /// its size (64 MiB by default).
         #[command(flatten)]
@@ -38,6 +42,8 @@ pub enum LogCommand {
     /// Print an inclusion proof (--index) or a consistency proof (--old-size) as one JSON
     /// record, as `log verify` reads them.
     Prove {
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Prove that leaf I (from 0) is in the tree.
         #[arg(long, value_name = "I", required_unless_present = "old_size")]
         index: Option<u64>,
@@ -75,6 +81,7 @@ pub enum LogCommand {
 pub fn run(command: LogCommand) -> CommandResult {
     match command {
         LogCommand::Root {
+            backend,
             remote,
             size,
             leaves,
@@ -85,12 +92,17 @@ pub fn run(command: LogCommand) -> CommandResult {
                     // leaves are read rather than after holding them all.
                     const MESSAGE_BYTES: usize = 64 << 20;
                     let (mut data, mut bytes) = (Vec::new(), 0usize);
-                    let read = for_each_batch(&leaves, size, |batch| {
+                    // The leaves are hashed here only as they are read: on the CPU.
+                    let engine = Engine::new(&EngineConfig {
+                        backend: BackendChoice::Cpu,
+                        ..EngineConfig::default()
+                    });
+                    let read = for_each_batch(&engine, &leaves, size, |batch| {
                         for i in 0..batch.len() {
                             if bytes <= MESSAGE_BYTES {
                                 let leaf = batch.leaf(i);
                                 bytes += leaf.len() + 8;
-                                data.push(leaf);
+                                data.push(leaf.to_vec());
                             }
                         }
                     })?;
@@ -111,8 +123,11 @@ pub fn run(command: LogCommand) -> CommandResult {
                     root
                 }
                 None => {
+                    let engine = backend.engine()?;
                     let mut head = TreeHead::new();
-                    let read = for_each_batch(&leaves, size, |batch| head.extend(&batch.hashes))?;
+                    let read = for_each_batch(&engine, &leaves, size, |batch| {
+                        engine.extend_log_head(&mut head, &batch.hashes)
+                    })?;
                     short_of(read, size, &leaves)?;
                     head.root()
                 }
@@ -121,6 +136,7 @@ pub fn run(command: LogCommand) -> CommandResult {
             Ok(Outcome::AllValid)
         }
         LogCommand::Prove {
+            backend,
             index,
             old_size,
             size,
@@ -132,7 +148,10 @@ pub fn run(command: LogCommand) -> CommandResult {
                 (None, None) => unreachable!("clap requires --index or --old-size"),
             }
             .map_err(|e| e.to_string())?;
-            for_each_batch(&leaves, size, |batch| prover.add(batch))?;
+            let engine = backend.engine()?;
+            for_each_batch(&engine, &leaves, size, |batch| {
+                engine.add_to_log_prover(&mut prover, batch)
+            })?;
             let line = if index.is_some() {
                 let (proof, leaf) = prover.finish_inclusion().map_err(|e| e.to_string())?;
                 record::inclusion_line(&proof, &leaf)
@@ -173,9 +192,10 @@ pub fn run(command: LogCommand) -> CommandResult {
     }
 }
 
-/// Reads the leaves of `path` (stdin for `-`), the first `size` if given, batch by batch;
-/// returns how many were read.
+/// Reads the leaves of `path` (stdin for `-`), the first `size` if given, batch by batch,
+/// hashed on `engine`'s backend; returns how many were read.
 fn for_each_batch(
+    engine: &Engine,
     path: &Path,
     size: Option<u64>,
     mut each: impl FnMut(&LeafBatch),
@@ -183,8 +203,8 @@ fn for_each_batch(
     let reader = BufReader::with_capacity(1 << 20, crate::input::open(path)?);
     let mut lines = LeafLines::new(reader, size);
     loop {
-        let batch = lines
-            .next_batch(LEAVES_PER_BATCH)
+        let batch = engine
+            .next_log_leaves(&mut lines, LEAVES_PER_BATCH)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if batch.is_empty() {
             return Ok(lines.count());

@@ -16,6 +16,7 @@ pub mod cuda;
 pub mod device_checks;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod gpu;
+pub mod log_tree;
 mod offload;
 pub mod watchdog;
 #[cfg(feature = "wgpu")]
@@ -28,6 +29,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use device_checks::{DeviceHealth, Fault, SpotChecks};
+pub use log_tree::PackedLeaves;
 pub use offload::{Compilations, Device, DeviceChecks, Offload, ThresholdError, Thresholds};
 pub use watchdog::Watchdog;
 
@@ -55,6 +57,18 @@ pub trait Backend: Send + Sync {
             Some(root) => root.try_into().expect("32 bytes"),
             None => binary_tree::zero_hash(depth),
         }
+    }
+
+    /// The RFC 9162 leaf hash, SHA-256(0x00 ‖ data), of each leaf.
+    fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Vec<log_tree::Hash> {
+        log_tree::leaf_hashes(leaves)
+    }
+
+    /// The RFC 9162 root of the perfect subtree over `leaf_hashes` (a power of two of
+    /// them), nodes SHA-256(0x01 ‖ left ‖ right). A device backend keeps the levels in
+    /// device memory.
+    fn log_subtree_root(&self, leaf_hashes: &[log_tree::Hash]) -> log_tree::Hash {
+        log_tree::perfect_root(leaf_hashes)
     }
 
     /// Sum of G1 points (aggregation of public keys).

@@ -5,13 +5,11 @@
 //! [`TreeHead`] keeps exactly those subtrees' roots: pushing a leaf merges equal heights
 //! like a binary counter's carry, and the head is a fold of at most 64 hashes.
 
-use rayon::prelude::*;
+use super::{EMPTY_ROOT, Hash, PackedLeaves, node_hash};
+use crate::backend::Backend;
 
-use super::{EMPTY_ROOT, Hash, node_hash};
-
-/// Leaves below which a perfect subtree is reduced on one thread (a split costs more
-/// than the hashing it shares).
-const SERIAL_LEAVES: usize = 1 << 11;
+/// Leaves hashed at a time by [`tree_head_of`]: the leaf hashes held are bounded (2 MiB).
+const LEAVES_PER_SLICE: usize = 1 << 16;
 
 /// The tree head of the leaves pushed so far, in O(log n) memory.
 #[derive(Clone, Debug, Default)]
@@ -37,8 +35,8 @@ impl TreeHead {
     }
 
     /// Appends leaves by their leaf hashes; runs that make whole perfect subtrees are
-    /// reduced on all cores.
-    pub fn extend(&mut self, leaf_hashes: &[Hash]) {
+    /// reduced by `backend`.
+    pub fn extend(&mut self, backend: &dyn Backend, leaf_hashes: &[Hash]) {
         let mut rest = leaf_hashes;
         while !rest.is_empty() {
             // The largest subtree that starts here: as high as the size's alignment
@@ -47,7 +45,11 @@ impl TreeHead {
             let fits = usize::BITS - 1 - rest.len().leading_zeros();
             let height = aligned.min(fits);
             let (block, tail) = rest.split_at(1 << height);
-            self.push_subtree(height, perfect_root(block));
+            let root = match block {
+                [one] => *one,
+                block => backend.log_subtree_root(block),
+            };
+            self.push_subtree(height, root);
             rest = tail;
         }
     }
@@ -77,42 +79,13 @@ impl TreeHead {
     }
 }
 
-/// The root of a perfect subtree: `leaf_hashes.len()` is a power of two.
-fn perfect_root(leaf_hashes: &[Hash]) -> Hash {
-    match leaf_hashes.len() {
-        1 => leaf_hashes[0],
-        n if n <= SERIAL_LEAVES => {
-            let mut level: Vec<Hash> = leaf_hashes
-                .chunks_exact(2)
-                .map(|pair| node_hash(&pair[0], &pair[1]))
-                .collect();
-            while level.len() > 1 {
-                for i in 0..level.len() / 2 {
-                    level[i] = node_hash(&level[2 * i], &level[2 * i + 1]);
-                }
-                level.truncate(level.len() / 2);
-            }
-            level[0]
-        }
-        n => {
-            let (left, right) = leaf_hashes.split_at(n / 2);
-            let (l, r) = rayon::join(|| perfect_root(left), || perfect_root(right));
-            node_hash(&l, &r)
-        }
-    }
-}
-
-/// The tree head of `leaves` (their data), hashed on all cores, a slice at a time so that
-/// the leaf hashes held are bounded (2 MiB), whatever the number of leaves.
-pub fn tree_head_of<T: AsRef<[u8]> + Sync>(leaves: &[T]) -> Hash {
+/// The tree head of `leaves` (their data), hashed by `backend` a slice at a time, so
+/// that the leaf hashes held are bounded whatever the number of leaves.
+pub fn tree_head_of<T: AsRef<[u8]>>(backend: &dyn Backend, leaves: &[T]) -> Hash {
     let mut head = TreeHead::new();
-    for slice in leaves.chunks(1 << 16) {
-        let hashes: Vec<Hash> = slice
-            .par_iter()
-            .with_min_len(SERIAL_LEAVES)
-            .map(|leaf| super::leaf_hash(leaf.as_ref()))
-            .collect();
-        head.extend(&hashes);
+    for slice in leaves.chunks(LEAVES_PER_SLICE) {
+        let hashes = backend.log_leaf_hashes(&PackedLeaves::of(slice));
+        head.extend(backend, &hashes);
     }
     head.root()
 }
@@ -121,6 +94,7 @@ pub fn tree_head_of<T: AsRef<[u8]> + Sync>(leaves: &[T]) -> Hash {
 mod tests {
     use super::super::leaf_hash;
     use super::*;
+    use crate::backend::cpu::CpuBackend;
 
     /// MTH of RFC 9162 §2.1.1, as written there.
     fn mth(leaves: &[Hash]) -> Hash {
@@ -145,7 +119,7 @@ mod tests {
         for cut in [1, 7, 64, 200] {
             let mut runs = TreeHead::new();
             for run in leaves.chunks(cut) {
-                runs.extend(run);
+                runs.extend(&CpuBackend::new(), run);
             }
             assert_eq!(runs.root(), mth(&leaves), "runs of {cut}");
             assert_eq!(runs.size(), 300);
@@ -154,12 +128,12 @@ mod tests {
 
     #[test]
     fn subtrees_reduced_in_parallel_agree() {
-        let leaves: Vec<Hash> = (0u32..(3 * SERIAL_LEAVES as u32 + 5))
+        let leaves: Vec<Hash> = (0u32..(3 * 2048 + 5))
             .map(|i| leaf_hash(&i.to_le_bytes()))
             .collect();
-        for n in [leaves.len(), 2 * SERIAL_LEAVES] {
+        for n in [leaves.len(), 2 * 2048] {
             let mut head = TreeHead::new();
-            head.extend(&leaves[..n]);
+            head.extend(&CpuBackend::new(), &leaves[..n]);
             assert_eq!(head.root(), mth(&leaves[..n]), "{n} leaves");
         }
     }

@@ -1,14 +1,19 @@
 //! Leaves from text: one leaf per line, its data in hex (`0x` optional; `0x` alone is a
 //! leaf of no bytes), as `veribatch log` reads them from a file or stdin.
 //!
-//! Lines are read in batches and each batch's leaves are decoded and hashed on all cores,
-//! so memory is one batch (its lines and their hashes), whatever the file's size.
+//! Lines are read in batches; each batch's leaves are decoded on all cores and hashed by
+//! the backend, so memory is one batch (its text, its leaves and their hashes), whatever
+//! the file's size.
 
 use std::io::{self, BufRead};
 
 use rayon::prelude::*;
 
-use super::{Hash, leaf_hash};
+use super::{Hash, PackedLeaves};
+use crate::backend::Backend;
+
+/// Lines a thread decodes at a time.
+const LINES_PER_TASK: usize = 4096;
 
 /// The largest leaf a line may hold, in bytes (a line is at most twice that in hex): a
 /// bound on memory, far above what logs store in a leaf (certificates, entries' hashes).
@@ -31,14 +36,11 @@ pub enum LeafError {
     TooLong { line: u64 },
 }
 
-/// One batch of leaves: their lines and their leaf hashes, from leaf index `first`.
+/// One batch of leaves: their data and their leaf hashes, from leaf index `first`.
 #[derive(Debug, Default)]
 pub struct LeafBatch {
     pub first: u64,
-    /// The batch's lines as read, each ended by a newline but perhaps the last; `ends`
-    /// holds where each ends (its newline, or the end of `text`).
-    text: Vec<u8>,
-    ends: Vec<usize>,
+    pub leaves: PackedLeaves,
     pub hashes: Vec<Hash>,
 }
 
@@ -52,11 +54,20 @@ impl LeafBatch {
     }
 
     /// The data of leaf `first + i`.
-    pub fn leaf(&self, i: usize) -> Vec<u8> {
-        let line = self.first + i as u64 + 1;
-        decode(self.line(i), line, |data| data.to_vec()).expect("decoded when read")
+    pub fn leaf(&self, i: usize) -> &[u8] {
+        self.leaves.leaf(i)
     }
+}
 
+/// The lines of a batch as read, each ended by a newline but perhaps the last.
+#[derive(Default)]
+struct Lines {
+    text: Vec<u8>,
+    /// Where each line ends (its newline, or the end of `text`).
+    ends: Vec<usize>,
+}
+
+impl Lines {
     fn line(&self, i: usize) -> &[u8] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
         &self.text[start..self.ends[i]]
@@ -89,30 +100,51 @@ impl<R: BufRead> LeafLines<R> {
         self.read
     }
 
-    /// The next batch of at most `max` leaves; an empty batch at the end.
-    pub fn next_batch(&mut self, max: usize) -> Result<LeafBatch, LeafError> {
-        let mut batch = LeafBatch {
-            first: self.read,
-            ..LeafBatch::default()
-        };
+    /// The next batch of at most `max` leaves, hashed by `backend`; an empty batch at
+    /// the end.
+    pub fn next_batch(
+        &mut self,
+        backend: &dyn Backend,
+        max: usize,
+    ) -> Result<LeafBatch, LeafError> {
+        let first = self.read;
         let want = match self.limit {
             Some(limit) => max.min(usize::try_from(limit - self.read).unwrap_or(usize::MAX)),
             None => max,
         };
-        self.read_lines(&mut batch, want)?;
-        self.read += batch.ends.len() as u64;
-        let hashed: Vec<Result<Hash, LeafError>> = (0..batch.ends.len())
+        let mut lines = Lines::default();
+        self.read_lines(&mut lines, first, want)?;
+        self.read += lines.ends.len() as u64;
+        let decoded: Vec<Result<PackedLeaves, LeafError>> = (0..lines.ends.len())
+            .step_by(LINES_PER_TASK)
+            .collect::<Vec<_>>()
             .into_par_iter()
-            .with_min_len(1024)
-            .map(|i| decode(batch.line(i), batch.first + i as u64 + 1, leaf_hash))
+            .map(|start| {
+                let mut leaves = PackedLeaves::new();
+                for i in start..lines.ends.len().min(start + LINES_PER_TASK) {
+                    decode(lines.line(i), first + i as u64 + 1, |data| {
+                        leaves.push(data)
+                    })?;
+                }
+                Ok(leaves)
+            })
             .collect();
-        batch.hashes = hashed.into_iter().collect::<Result<_, _>>()?;
-        Ok(batch)
+        let mut leaves = PackedLeaves::new();
+        for part in decoded {
+            leaves.append(&part?);
+        }
+        let hashes = backend.log_leaf_hashes(&leaves);
+        Ok(LeafBatch {
+            first,
+            leaves,
+            hashes,
+        })
     }
 
-    /// Appends up to `want` lines to `batch`, fewer if they pass the byte budget: the
-    /// reader's buffer is copied whole and searched for line ends, not read line by line.
-    fn read_lines(&mut self, batch: &mut LeafBatch, want: usize) -> Result<(), LeafError> {
+    /// Appends up to `want` lines to `batch` (whose first is leaf `first`), fewer if they
+    /// pass the byte budget: the reader's buffer is copied whole and searched for line
+    /// ends, not read line by line.
+    fn read_lines(&mut self, batch: &mut Lines, first: u64, want: usize) -> Result<(), LeafError> {
         // A line this long holds a leaf over the limit, whatever follows.
         let too_long = 2 * MAX_LEAF_BYTES + 4;
         let mut line_start = 0;
@@ -148,7 +180,7 @@ impl<R: BufRead> LeafLines<R> {
             self.reader.consume(used);
             if batch.text.len() - line_start > too_long {
                 return Err(LeafError::TooLong {
-                    line: batch.first + batch.ends.len() as u64 + 1,
+                    line: first + batch.ends.len() as u64 + 1,
                 });
             }
         }
@@ -188,20 +220,22 @@ fn decode<T>(text: &[u8], line: u64, with: impl FnOnce(&[u8]) -> T) -> Result<T,
 
 #[cfg(test)]
 mod tests {
+    use super::super::leaf_hash;
     use super::*;
+    use crate::backend::cpu::CpuBackend;
 
     fn read_all(text: &str, limit: Option<u64>, batch: usize) -> Result<Vec<Vec<u8>>, LeafError> {
         let mut leaves = LeafLines::new(text.as_bytes(), limit);
         let mut all = Vec::new();
         loop {
-            let b = leaves.next_batch(batch)?;
+            let b = leaves.next_batch(&CpuBackend::new(), batch)?;
             if b.is_empty() {
                 return Ok(all);
             }
             assert_eq!(b.first as usize, all.len());
             for i in 0..b.len() {
-                assert_eq!(b.hashes[i], leaf_hash(&b.leaf(i)));
-                all.push(b.leaf(i));
+                assert_eq!(b.hashes[i], leaf_hash(b.leaf(i)));
+                all.push(b.leaf(i).to_vec());
             }
         }
     }
@@ -222,7 +256,7 @@ mod tests {
         let mut leaves = LeafLines::new(text.as_bytes(), None);
         leaves.text_budget = 3 * line.len();
         let sizes: Vec<usize> = std::iter::from_fn(|| {
-            let b = leaves.next_batch(100).unwrap();
+            let b = leaves.next_batch(&CpuBackend::new(), 100).unwrap();
             (!b.is_empty()).then_some(b.len())
         })
         .collect();

@@ -17,6 +17,7 @@
 //! and §2.1.4.1's recursive definitions.
 
 use super::{ConsistencyProof, Hash, InclusionProof, LeafBatch, LeafError, TreeHead};
+use crate::backend::Backend;
 
 /// Why a proof cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -131,8 +132,9 @@ impl Prover {
     }
 
     /// Takes the next batch of leaves (which must follow the last: `batch.first` is
-    /// [`Prover::leaves`]); leaves past the size are ignored.
-    pub fn add(&mut self, batch: &LeafBatch) {
+    /// [`Prover::leaves`]), its subtrees reduced by `backend`; leaves past the size are
+    /// ignored.
+    pub fn add(&mut self, backend: &dyn Backend, batch: &LeafBatch) {
         assert_eq!(batch.first, self.head.size(), "batches out of order");
         let first = batch.first;
         let end = self.size.map_or(u64::MAX, |size| size.max(first));
@@ -145,20 +147,20 @@ impl Prover {
         };
         for run in &mut self.runs {
             let (a, b) = range(run.start, run.end);
-            run.head.extend(&hashes[a..b]);
+            run.head.extend(backend, &hashes[a..b]);
         }
         match &mut self.claim {
             Claim::Inclusion { index, leaf } => {
                 if (first..last).contains(index) {
-                    *leaf = Some(batch.leaf((*index - first) as usize));
+                    *leaf = Some(batch.leaf((*index - first) as usize).to_vec());
                 }
             }
             Claim::Consistency { old_size, old_head } => {
                 let (a, b) = range(0, *old_size);
-                old_head.extend(&hashes[a..b]);
+                old_head.extend(backend, &hashes[a..b]);
             }
         }
-        self.head.extend(hashes);
+        self.head.extend(backend, hashes);
     }
 
     /// The tree's size: as given, or every leaf read; checked against what was read.

@@ -1,0 +1,196 @@
+//! The SHA-256 tree of transparency logs (RFC 9162 §2.1.1), as every backend needs it:
+//! a leaf hash is SHA-256(0x00 ‖ data), a node hash SHA-256(0x01 ‖ left ‖ right). The
+//! one-byte prefixes keep a leaf from passing for an inner node (a second-preimage
+//! defence the SSZ trees of [`super::binary_tree`] do not need). `transparency_log/`
+//! builds tree heads and proofs on top of these, and the CPU's versions here are the
+//! reference for every device.
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+/// A 32-byte leaf hash, node hash or tree head.
+pub type Hash = [u8; 32];
+
+/// The Merkle Tree Hash of the empty tree: SHA-256 of no bytes.
+pub const EMPTY_ROOT: Hash = [
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+];
+
+/// Leaves below which a perfect subtree is reduced on one thread (a split costs more
+/// than the hashing it shares), and leaf hashes are computed per thread.
+const SERIAL_LEAVES: usize = 1 << 11;
+
+/// SHA-256(0x00 ‖ data): the hash of one leaf.
+pub fn leaf_hash(data: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(data);
+    h.finalize().into()
+}
+
+/// SHA-256(0x01 ‖ left ‖ right): the hash of an inner node.
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// Leaves' data one after another, with where each ends: the form a device takes them in
+/// (one upload, no pointer per leaf).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PackedLeaves {
+    data: Vec<u8>,
+    /// `ends[i]`: the end of leaf i in `data` (its start is the end of the one before).
+    ends: Vec<usize>,
+}
+
+impl PackedLeaves {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The leaves of `leaves`, in order.
+    pub fn of<T: AsRef<[u8]>>(leaves: &[T]) -> Self {
+        let mut packed = Self {
+            data: Vec::with_capacity(leaves.iter().map(|l| l.as_ref().len()).sum()),
+            ends: Vec::with_capacity(leaves.len()),
+        };
+        for leaf in leaves {
+            packed.push(leaf.as_ref());
+        }
+        packed
+    }
+
+    pub fn push(&mut self, leaf: &[u8]) {
+        self.data.extend_from_slice(leaf);
+        self.ends.push(self.data.len());
+    }
+
+    /// Appends every leaf of `other`.
+    pub fn append(&mut self, other: &PackedLeaves) {
+        let offset = self.data.len();
+        self.data.extend_from_slice(&other.data);
+        self.ends.extend(other.ends.iter().map(|end| end + offset));
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The data of leaf `i`.
+    pub fn leaf(&self, i: usize) -> &[u8] {
+        &self.data[self.start(i)..self.ends[i]]
+    }
+
+    fn start(&self, i: usize) -> usize {
+        if i == 0 { 0 } else { self.ends[i - 1] }
+    }
+
+    /// All leaves' data, one after another.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Where each leaf ends in [`PackedLeaves::data`].
+    pub fn ends(&self) -> &[usize] {
+        &self.ends
+    }
+
+    /// The leaves `range` as leaves of their own.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> PackedLeaves {
+        let (start, end) = (self.start(range.start), self.start(range.end));
+        PackedLeaves {
+            data: self.data[start..end].to_vec(),
+            ends: self.ends[range].iter().map(|e| e - start).collect(),
+        }
+    }
+}
+
+/// The leaf hash of every leaf, on all cores: the CPU's [`super::Backend::log_leaf_hashes`].
+pub fn leaf_hashes(leaves: &PackedLeaves) -> Vec<Hash> {
+    (0..leaves.len())
+        .into_par_iter()
+        .with_min_len(SERIAL_LEAVES)
+        .map(|i| leaf_hash(leaves.leaf(i)))
+        .collect()
+}
+
+/// The root of the perfect subtree over `leaf_hashes` (a power of two of them), halves
+/// on all cores: the CPU's [`super::Backend::log_subtree_root`].
+pub fn perfect_root(leaf_hashes: &[Hash]) -> Hash {
+    debug_assert!(leaf_hashes.len().is_power_of_two(), "not a perfect subtree");
+    match leaf_hashes.len() {
+        1 => leaf_hashes[0],
+        n if n <= SERIAL_LEAVES => {
+            let mut level: Vec<Hash> = leaf_hashes
+                .chunks_exact(2)
+                .map(|pair| node_hash(&pair[0], &pair[1]))
+                .collect();
+            while level.len() > 1 {
+                for i in 0..level.len() / 2 {
+                    level[i] = node_hash(&level[2 * i], &level[2 * i + 1]);
+                }
+                level.truncate(level.len() / 2);
+            }
+            level[0]
+        }
+        n => {
+            let (left, right) = leaf_hashes.split_at(n / 2);
+            let (l, r) = rayon::join(|| perfect_root(left), || perfect_root(right));
+            node_hash(&l, &r)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_empty_tree_hash_is_sha256_of_nothing() {
+        assert_eq!(EMPTY_ROOT, <[u8; 32]>::from(Sha256::digest([])));
+    }
+
+    #[test]
+    fn leaves_and_nodes_hash_apart() {
+        let (l, r) = ([1u8; 32], [2u8; 32]);
+        let data = [&[1u8][..], &l, &r].concat();
+        assert_ne!(leaf_hash(&data[1..]), node_hash(&l, &r));
+        assert_eq!(<[u8; 32]>::from(Sha256::digest(&data)), node_hash(&l, &r));
+    }
+
+    #[test]
+    fn packed_leaves_keep_each_leaf() {
+        let leaves: Vec<Vec<u8>> = vec![vec![], vec![1, 2], vec![], vec![3; 70]];
+        let packed = PackedLeaves::of(&leaves);
+        assert_eq!(packed.len(), 4);
+        for (i, leaf) in leaves.iter().enumerate() {
+            assert_eq!(packed.leaf(i), &leaf[..]);
+        }
+        let tail = packed.slice(1..4);
+        assert_eq!(tail, PackedLeaves::of(&leaves[1..]));
+        let mut joined = packed.slice(0..1);
+        joined.append(&tail);
+        assert_eq!(joined, packed);
+        assert_eq!(leaf_hashes(&packed)[3], leaf_hash(&[3; 70]));
+    }
+
+    #[test]
+    fn a_perfect_root_is_the_pairs_hashed_level_by_level() {
+        for n in [1usize, 2, 4, 8, 2 * SERIAL_LEAVES] {
+            let leaves: Vec<Hash> = (0..n as u32).map(|i| leaf_hash(&i.to_le_bytes())).collect();
+            let mut level = leaves.clone();
+            while level.len() > 1 {
+                level = level.chunks(2).map(|p| node_hash(&p[0], &p[1])).collect();
+            }
+            assert_eq!(perfect_root(&leaves), level[0], "{n} leaves");
+        }
+    }
+}
