@@ -618,6 +618,12 @@ fn info_lists_adapters_and_the_wgpu_backend_agrees_with_the_cpu() {
     assert_eq!(cpu.status.code(), Some(0), "{}", stderr(&cpu));
     assert_eq!(gpu.status.code(), Some(0), "{}", stderr(&gpu));
     assert_eq!(stdout(&cpu), stdout(&gpu));
+    let leaves = common::vectors().join("rfc9162/leaves.txt");
+    let leaves = leaves.to_str().unwrap();
+    let cpu = veribatch(&["log", "root", "--backend", "cpu", leaves]);
+    let gpu = veribatch(&["log", "root", "--backend", "wgpu", leaves]);
+    assert_eq!(gpu.status.code(), Some(0), "{}", stderr(&gpu));
+    assert_eq!(stdout(&cpu), stdout(&gpu));
     let bad = veribatch(&["info", "--gpu-threshold", "g9_msm=1"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(

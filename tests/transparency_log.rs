@@ -234,6 +234,31 @@ fn vector_leaves() -> String {
     std::fs::read_to_string(common::vectors().join("rfc9162/leaves.txt")).unwrap()
 }
 
+/// On the engine under test (in CI's second pass a GPU backend with every primitive
+/// forced onto it and strict device checks), tree heads of leaves of many lengths, in one
+/// call and read from text in batches, are the RFC's.
+#[test]
+fn the_engine_under_test_computes_the_rfc_heads() {
+    let engine = common::engine();
+    let d: Vec<Vec<u8>> = (0..5000usize)
+        .map(|i| vec![(i * 7) as u8; i % 131])
+        .collect();
+    for n in [0, 1, 2, 3, 64, 65, 1000, 4096, 5000] {
+        assert_eq!(engine.log_tree_head(&d[..n]), mth(&d[..n]), "{n} leaves");
+    }
+    let text = as_text(&d);
+    let mut lines = LeafLines::new(text.as_bytes(), None);
+    let mut head = TreeHead::new();
+    loop {
+        let batch = engine.next_log_leaves(&mut lines, 1024).unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        engine.extend_log_head(&mut head, &batch.hashes);
+    }
+    assert_eq!(head.root(), mth(&d));
+}
+
 #[test]
 fn pymerkle_heads_are_ours() {
     let text = vector_leaves();

@@ -9,6 +9,7 @@
 #include "ec/g2.cuh"
 #include "hash/sha256.cuh"
 #include "hash/merkle.cuh"
+#include "hash/log.cuh"
 #include "reduce/sum.cuh"
 #include "msm/pippenger.cuh"
 
@@ -32,6 +33,22 @@ extern "C" __global__ void merkle_level(const u8* children, u8* parents, u32 n_c
     const u64 i = thread_index();
     if (i >= ((u64)n_children + 1) / 2) return;
     merkle_parent(children, n_children, zero_hash, (u32)i, parents + 32 * i);
+}
+
+// RFC 9162 leaf hashes of n leaves packed in data; leaf i ends at ends[i] (and starts
+// where leaf i - 1 ends).
+extern "C" __global__ void log_leaves(const u8* data, const u32* ends, u8* hashes, u32 n) {
+    const u64 i = thread_index();
+    if (i >= n) return;
+    const u32 start = i == 0 ? 0 : ends[i - 1];
+    log_leaf_hash(data + start, ends[i] - start, hashes + 32 * i);
+}
+
+// The n_parents RFC 9162 parents of a level of a perfect subtree.
+extern "C" __global__ void log_level(const u8* children, u8* parents, u32 n_parents) {
+    const u64 i = thread_index();
+    if (i >= n_parents) return;
+    log_node_hash(children + 64 * i, children + 64 * i + 32, parents + 32 * i);
 }
 
 // Block sum for blockDim.x = SUM_THREADS: partial[blockIdx.x] = the sum of the points

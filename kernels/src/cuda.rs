@@ -16,7 +16,7 @@ pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda");
 pub const TEST_DRIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda/test/driver.cpp");
 
 /// Every CUDA source file, by its path under `cuda/`.
-pub const FILES: [(&str, &str); 11] = [
+pub const FILES: [(&str, &str); 12] = [
     ("kernels.cu", include_str!("../cuda/kernels.cu")),
     ("common.cuh", include_str!("../cuda/common.cuh")),
     ("ff/fp.cuh", include_str!("../cuda/ff/fp.cuh")),
@@ -26,6 +26,7 @@ pub const FILES: [(&str, &str); 11] = [
     ("ec/g2.cuh", include_str!("../cuda/ec/g2.cuh")),
     ("hash/sha256.cuh", include_str!("../cuda/hash/sha256.cuh")),
     ("hash/merkle.cuh", include_str!("../cuda/hash/merkle.cuh")),
+    ("hash/log.cuh", include_str!("../cuda/hash/log.cuh")),
     ("reduce/sum.cuh", include_str!("../cuda/reduce/sum.cuh")),
     (
         "msm/pippenger.cuh",
@@ -39,6 +40,8 @@ pub const FILES: [(&str, &str); 11] = [
 pub enum Kernel {
     Sha256Blocks,
     MerkleLevel,
+    LogLeaves,
+    LogLevel,
     G1SumAffine,
     G1SumProjective,
     G2SumAffine,
@@ -52,9 +55,11 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every entry point, by layer.
-    pub const ALL: [Kernel; 11] = [
+    pub const ALL: [Kernel; 13] = [
         Kernel::Sha256Blocks,
         Kernel::MerkleLevel,
+        Kernel::LogLeaves,
+        Kernel::LogLevel,
         Kernel::G1SumAffine,
         Kernel::G1SumProjective,
         Kernel::G2SumAffine,
@@ -76,6 +81,8 @@ impl Kernel {
         match self {
             Kernel::Sha256Blocks => "sha256_blocks",
             Kernel::MerkleLevel => "merkle_level",
+            Kernel::LogLeaves => "log_leaves",
+            Kernel::LogLevel => "log_level",
             Kernel::G1SumAffine => "g1_sum_affine",
             Kernel::G1SumProjective => "g1_sum_projective",
             Kernel::G2SumAffine => "g2_sum_affine",

@@ -61,6 +61,10 @@ pub struct Module {
 pub enum Entry {
     /// SHA-256 parents of a Merkle level.
     MerkleLevel,
+    /// RFC 9162 leaf hashes of packed leaves.
+    LogLeaves,
+    /// RFC 9162 parents of a level of a perfect subtree.
+    LogLevel,
     /// One Fp operation per invocation (differential tests).
     FpOps,
     /// One Fp2 operation per invocation (differential tests).
@@ -79,6 +83,8 @@ impl Entry {
     pub fn name(self) -> &'static str {
         match self {
             Entry::MerkleLevel => "merkle_level",
+            Entry::LogLeaves => "log_leaves",
+            Entry::LogLevel => "log_level",
             Entry::FpOps => "fp_ops",
             Entry::Fp2Ops => "fp2_ops",
             Entry::PointOps => "point_ops",
@@ -91,15 +97,16 @@ impl Entry {
     }
 }
 
-/// SHA-256 of 64-byte blocks and Merkle tree levels.
+/// SHA-256 of 64-byte blocks, Merkle tree levels, and the hashes of RFC 9162 trees.
 pub const SHA256: Module = Module {
     name: "sha256",
     parts: &[
         part!("bindings.wgsl"),
         part!("hash/sha256.wgsl"),
         part!("hash/merkle.wgsl"),
+        part!("hash/log.wgsl"),
     ],
-    entry_points: &[Entry::MerkleLevel],
+    entry_points: &[Entry::MerkleLevel, Entry::LogLeaves, Entry::LogLevel],
 };
 
 /// Fp and Fp2 arithmetic, one operation per invocation (for differential tests).

@@ -354,6 +354,22 @@ impl Corrupt for Vec<u8> {
     }
 }
 
+impl Corrupt for Vec<[u8; 32]> {
+    fn corrupt(mut self, fault: Fault) -> Self {
+        match fault {
+            Fault::WrongLength => {
+                self.pop();
+            }
+            _ => {
+                if let Some(first) = self.first_mut() {
+                    first[0] ^= 1;
+                }
+            }
+        }
+        self
+    }
+}
+
 impl Corrupt for [u8; 32] {
     fn corrupt(mut self, _: Fault) -> Self {
         self[0] ^= 1;

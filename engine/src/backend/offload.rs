@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use super::cpu::CpuBackend;
 use super::device_checks::{Checker, Corrupt, DeviceHealth, Fault, InjectedError, SpotChecks};
+use super::log_tree::{Hash, PackedLeaves};
 use super::watchdog::{self, Abandoned, Watchdog};
 use super::{Backend, Scalars};
 
@@ -39,6 +40,12 @@ pub trait Device: Send + Sync {
 
     /// As [`Backend::merkle_root`].
     fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], Self::Error>;
+
+    /// As [`Backend::log_leaf_hashes`].
+    fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Result<Vec<Hash>, Self::Error>;
+
+    /// As [`Backend::log_subtree_root`].
+    fn log_subtree_root(&self, leaf_hashes: &[Hash]) -> Result<Hash, Self::Error>;
 
     fn g1_sum(&self, points: &[G1Affine]) -> Result<G1, Self::Error>;
 
@@ -74,7 +81,8 @@ impl Compilations {
 /// CPU path is blst or SHA-NI).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Thresholds {
-    /// 64-byte blocks (hash_blocks) or chunks (merkle_root).
+    /// 64-byte blocks (hash_blocks), chunks (merkle_root), RFC 9162 leaves
+    /// (log_leaves) or leaf hashes (log_subtree).
     pub sha256: usize,
     pub g1_sum: usize,
     pub g2_sum: usize,
@@ -460,6 +468,31 @@ impl<D: Device + 'static> Backend for Offload<D> {
         )
     }
 
+    fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Vec<Hash> {
+        let count = leaves.len();
+        self.route(
+            "log_leaves",
+            count,
+            self.thresholds.sha256,
+            |hashes: &Vec<Hash>| hashes.len() == count,
+            || leaves.clone(),
+            |d, leaves| d.log_leaf_hashes(leaves),
+            |cpu| cpu.log_leaf_hashes(leaves),
+        )
+    }
+
+    fn log_subtree_root(&self, leaf_hashes: &[Hash]) -> Hash {
+        self.route(
+            "log_subtree",
+            leaf_hashes.len(),
+            self.thresholds.sha256,
+            |_| true,
+            || leaf_hashes.to_vec(),
+            |d, hashes| d.log_subtree_root(hashes),
+            |cpu| cpu.log_subtree_root(leaf_hashes),
+        )
+    }
+
     fn g1_sum(&self, points: &[G1Affine]) -> G1 {
         self.route(
             "g1_sum",
@@ -576,6 +609,12 @@ mod tests {
         }
         fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], String> {
             Ok(self.cpu.merkle_root(chunks, depth))
+        }
+        fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Result<Vec<Hash>, String> {
+            Ok(self.cpu.log_leaf_hashes(leaves))
+        }
+        fn log_subtree_root(&self, leaf_hashes: &[Hash]) -> Result<Hash, String> {
+            Ok(self.cpu.log_subtree_root(leaf_hashes))
         }
         fn g1_sum(&self, points: &[G1Affine]) -> Result<G1, String> {
             Ok(self.cpu.g1_sum(points))

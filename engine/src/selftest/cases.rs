@@ -7,6 +7,7 @@ use std::fmt;
 
 use super::inputs::{self, Rng};
 use crate::backend::Scalars;
+use crate::backend::log_tree::{Hash, PackedLeaves};
 use crate::curves::bls12_381::{neg_g1_affine, neg_g2_affine};
 
 /// How much to check: `Quick` fits a software device (lavapipe) in CI; `Full` adds the
@@ -27,10 +28,14 @@ pub enum Primitive {
     G1Msm,
     G2Msm,
     G1Scale,
+    /// RFC 9162 leaf hashes.
+    LogLeaves,
+    /// RFC 9162 perfect subtrees.
+    LogSubtree,
 }
 
 impl Primitive {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Sha256,
         Self::MerkleRoot,
         Self::G1Sum,
@@ -38,6 +43,8 @@ impl Primitive {
         Self::G1Msm,
         Self::G2Msm,
         Self::G1Scale,
+        Self::LogLeaves,
+        Self::LogSubtree,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +56,8 @@ impl Primitive {
             Self::G1Msm => "g1_msm",
             Self::G2Msm => "g2_msm",
             Self::G1Scale => "g1_scale",
+            Self::LogLeaves => "log_leaves",
+            Self::LogSubtree => "log_subtree",
         }
     }
 
@@ -57,6 +66,8 @@ impl Primitive {
         match self {
             Self::Sha256 => "blocks",
             Self::MerkleRoot => "chunks",
+            Self::LogLeaves => "leaves",
+            Self::LogSubtree => "leaf hashes",
             _ => "points",
         }
     }
@@ -263,7 +274,52 @@ pub fn cases(level: Level) -> Vec<Case> {
             cases.push(Case::with_scalars(Primitive::G1Scale, n, kind));
         }
     }
+
+    // Leaves of every length from 0 to 200 bytes lead each case (the prefix byte and
+    // the padding cross the block boundaries at 55, 56, 63 and 64), then random ones.
+    let mut leaves = vec![1, 2, 63, 64, 65, 201, 1000, 4097];
+    if full {
+        leaves.extend([1 << 16, 1 << 20]);
+    }
+    cases.extend(
+        leaves
+            .into_iter()
+            .map(|n| Case::new(Primitive::LogLeaves, n)),
+    );
+
+    let mut subtrees = vec![1, 2, 4, 8, 64, 1024, 4096];
+    if full {
+        subtrees.extend([1 << 16, 1 << 20]);
+    }
+    cases.extend(
+        subtrees
+            .into_iter()
+            .map(|n| Case::new(Primitive::LogSubtree, n)),
+    );
     cases
+}
+
+/// `n` leaves: lengths 0, 1, … 200 first, then random lengths up to 300 bytes, every
+/// 97th a leaf of 5,000 bytes.
+pub fn log_leaves(n: usize, rng: &mut Rng) -> PackedLeaves {
+    let mut leaves = PackedLeaves::new();
+    for i in 0..n {
+        let len = match i {
+            0..=200 => i,
+            _ if i % 97 == 0 => 5_000,
+            _ => (rng.next_u64() % 301) as usize,
+        };
+        leaves.push(&rng.bytes(len));
+    }
+    leaves
+}
+
+/// `n` random 32-byte leaf hashes.
+pub fn leaf_hashes(n: usize, rng: &mut Rng) -> Vec<Hash> {
+    rng.bytes(32 * n)
+        .chunks_exact(32)
+        .map(|h| h.try_into().expect("32 bytes"))
+        .collect()
 }
 
 /// `n` points of G1 with the edges every formula must handle: the point at infinity at

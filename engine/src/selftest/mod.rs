@@ -94,6 +94,31 @@ pub fn check<D: Device>(device: &D, case: &Case, spoil: Option<Primitive>) -> Ch
             });
             (agreement, device_time, cpu_time)
         }
+        Primitive::LogLeaves => {
+            let leaves = cases::log_leaves(n, &mut rng);
+            let (got, device_time) = timed(|| device.log_leaf_hashes(&leaves));
+            let (want, cpu_time) = timed(|| cpu.log_leaf_hashes(&leaves));
+            let agreement = got.map_or_else(error, |got| {
+                let got = spoiled(spoiling, got);
+                if got.len() != want.len() {
+                    Agreement::Failed(format!("{} hashes for {} leaves", got.len(), want.len()))
+                } else {
+                    compare(got.iter(), want.iter(), |h| hex::encode(h))
+                }
+            });
+            (agreement, device_time, cpu_time)
+        }
+        Primitive::LogSubtree => {
+            let hashes = cases::leaf_hashes(n, &mut rng);
+            let (got, device_time) = timed(|| device.log_subtree_root(&hashes));
+            let (want, cpu_time) = timed(|| cpu.log_subtree_root(&hashes));
+            let agreement = got.map_or_else(error, |got| {
+                compare([spoiled(spoiling, got)].iter(), [want].iter(), |h| {
+                    hex::encode(h)
+                })
+            });
+            (agreement, device_time, cpu_time)
+        }
         Primitive::G1Sum => {
             let points = g1_points(n, &mut rng);
             let (got, device_time) = timed(|| device.g1_sum(&points));

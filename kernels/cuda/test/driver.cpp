@@ -17,6 +17,7 @@
 
 #include "ec/g1.cuh"
 #include "ec/g2.cuh"
+#include "hash/log.cuh"
 #include "hash/merkle.cuh"
 #include "hash/sha256.cuh"
 #include "msm/pippenger.cuh"
@@ -273,6 +274,26 @@ static std::string merkle_op(const args_t& a) {
     return hex_encode(out);
 }
 
+// log_leaf DATA: the RFC 9162 leaf hash of DATA.
+static std::string log_leaf_op(const args_t& a) {
+    need(a, 1);
+    const std::vector<u8> data = hex_decode(a[0]);
+    std::vector<u8> out(32);
+    log_leaf_hash(data.data(), (u32)data.size(), out.data());
+    return hex_encode(out);
+}
+
+// log_level NODES: the RFC 9162 parents of an even number of 32-byte nodes.
+static std::string log_level_op(const args_t& a) {
+    need(a, 1);
+    const std::vector<u8> children = hex_decode(a[0]);
+    if (children.size() % 64) throw bad_input("not whole pairs of 32-byte nodes");
+    std::vector<u8> out(children.size() / 2);
+    for (size_t i = 0; i < children.size() / 64; ++i)
+        log_node_hash(&children[64 * i], &children[64 * i + 32], &out[32 * i]);
+    return hex_encode(out);
+}
+
 static std::string run(const std::string& op, const args_t& a) {
     const size_t us = op.find('_');
     const std::string prefix = op.substr(0, us), rest = us == std::string::npos ? "" : op.substr(us + 1);
@@ -287,6 +308,8 @@ static std::string run(const std::string& op, const args_t& a) {
     if (prefix == "g2") return curve_op<fp2>(rest, a);
     if (op == "sha256") return sha256_op(a);
     if (op == "merkle_level") return merkle_op(a);
+    if (op == "log_leaf") return log_leaf_op(a);
+    if (op == "log_level") return log_level_op(a);
     throw bad_input("unknown op");
 }
 

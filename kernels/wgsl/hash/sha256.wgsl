@@ -1,4 +1,5 @@
-// SHA-256 of 64-byte messages (two 32-byte Merkle nodes), FIPS 180-4.
+// SHA-256 (FIPS 180-4): the compression of one block, and 64-byte messages (two 32-byte
+// Merkle nodes).
 //
 // A 64-byte message is one block of data and one block of padding. The padding block
 // is the same for every message, so its schedule is folded into constants and its
@@ -74,10 +75,10 @@ fn sha256_rounds(state: array<u32, 8>, kw: array<u32, 64>) -> array<u32, 8> {
     );
 }
 
-// The digest of a 64-byte message given as sixteen big-endian words.
-fn sha256_64(message: array<u32, 16>) -> array<u32, 8> {
+// The state after compressing one block given as sixteen big-endian words.
+fn sha256_compress(state: array<u32, 8>, block: array<u32, 16>) -> array<u32, 8> {
     var kw: array<u32, 64>;
-    var w = message;
+    var w = block;
     for (var t = 0u; t < 64u; t++) {
         if t >= 16u {
             let w15 = w[(t - 15u) % 16u];
@@ -88,6 +89,10 @@ fn sha256_64(message: array<u32, 16>) -> array<u32, 8> {
         }
         kw[t] = SHA256_K[t] + w[t % 16u];
     }
-    let state = sha256_rounds(SHA256_IV, kw);
-    return sha256_rounds(state, SHA256_KW_PAD);
+    return sha256_rounds(state, kw);
+}
+
+// The digest of a 64-byte message given as sixteen big-endian words.
+fn sha256_64(message: array<u32, 16>) -> array<u32, 8> {
+    return sha256_rounds(sha256_compress(SHA256_IV, message), SHA256_KW_PAD);
 }

@@ -540,6 +540,44 @@ fn sha256_and_merkle_levels_match_sha2() {
     }
 }
 
+/// RFC 9162 leaf hashes of every length around the block boundaries (the one-byte prefix
+/// and the 9 bytes of padding move them), and node hashes, against the CPU's.
+#[test]
+fn log_leaf_and_node_hashes_match_the_cpu() {
+    use crate::backend::log_tree::{leaf_hash, node_hash};
+    let mut rng = Rng::new(11);
+    let lengths: Vec<usize> = (0..140).chain([183, 1000, 4096]).collect();
+    let leaves: Vec<Vec<u8>> = lengths.iter().map(|&n| rng.bytes(n)).collect();
+    let lines: Vec<String> = leaves
+        .iter()
+        .map(|l| {
+            format!(
+                "log_leaf {}",
+                if l.is_empty() {
+                    "-".to_string()
+                } else {
+                    hex::encode(l)
+                }
+            )
+        })
+        .collect();
+    for ((answer, leaf), n) in run(&lines).iter().zip(&leaves).zip(&lengths) {
+        assert_eq!(*answer, hex::encode(leaf_hash(leaf)), "a leaf of {n} bytes");
+    }
+    let nodes = rng.bytes(32 * 6);
+    let parents: String = nodes
+        .chunks(64)
+        .map(|pair| {
+            let (l, r) = pair.split_at(32);
+            hex::encode(node_hash(l.try_into().unwrap(), r.try_into().unwrap()))
+        })
+        .collect();
+    assert_eq!(
+        run(&[format!("log_level {}", hex::encode(&nodes))])[0],
+        parents
+    );
+}
+
 #[test]
 fn the_driver_rejects_malformed_lines() {
     let answers = run(&[

@@ -24,6 +24,7 @@ pub use nvrtc::{
 };
 
 use super::Scalars;
+use super::log_tree::{Hash, PackedLeaves};
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 use crate::curves::bls12_381::p1s_to_affine;
 use crate::curves::bls12_381::{G1, G1Affine, G2, G2Affine};
@@ -143,6 +144,14 @@ impl Device for Cuda {
 
     fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], CudaError> {
         primitives::merkle_root(self, chunks, depth)
+    }
+
+    fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Result<Vec<Hash>, CudaError> {
+        primitives::log_leaf_hashes(self, leaves)
+    }
+
+    fn log_subtree_root(&self, leaf_hashes: &[Hash]) -> Result<Hash, CudaError> {
+        primitives::log_subtree_root(self, leaf_hashes)
     }
 
     fn g1_sum(&self, points: &[G1Affine]) -> Result<G1, CudaError> {

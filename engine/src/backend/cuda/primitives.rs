@@ -16,6 +16,7 @@ use crate::backend::gpu::{
     msm_plan::{BucketPlan, window_bits},
     recombine_windows,
 };
+use crate::backend::log_tree::{Hash, PackedLeaves};
 
 /// A curve as the CUDA kernels see it: coordinate size and kernels. The host
 /// arithmetic is the shared [`gpu::Curve`].
@@ -253,6 +254,81 @@ pub fn hash_blocks(cuda: &Cuda, blocks: &[u8], digests: &mut [u8]) -> Result<(),
     })?;
     digests.copy_from_slice(&out[..digests.len()]);
     Ok(())
+}
+
+/// Leaf data one launch of `log_leaves` takes at most: its offsets are 32-bit.
+const LOG_LEAF_BYTES_PER_LAUNCH: usize = 1 << 31;
+
+/// RFC 9162 leaf hashes of `leaves`, a launch per 2 GiB of data.
+pub fn log_leaf_hashes(cuda: &Cuda, leaves: &PackedLeaves) -> Result<Vec<Hash>, CudaError> {
+    let (data, ends) = (leaves.data(), leaves.ends());
+    let mut hashes = Vec::with_capacity(ends.len());
+    let mut first = 0;
+    while first < ends.len() {
+        let base = if first == 0 { 0 } else { ends[first - 1] };
+        let fit = ends[first..]
+            .partition_point(|&end| end - base <= LOG_LEAF_BYTES_PER_LAUNCH)
+            .max(1);
+        if ends[first] - base > LOG_LEAF_BYTES_PER_LAUNCH {
+            return Err(CudaError::TooManyItems(ends[first] - base));
+        }
+        let job_ends: Vec<u32> = ends[first..first + fit]
+            .iter()
+            .map(|&end| (end - base) as u32)
+            .collect();
+        let job_data = &data[base..ends[first + fit - 1]];
+        let out = cuda.run(|job| {
+            // A launch needs a buffer even for leaves of no bytes.
+            let input = if job_data.is_empty() {
+                job.zeros::<u8>(1)?
+            } else {
+                job.upload(job_data)?
+            };
+            let ends = job.upload(&job_ends)?;
+            let output = job.zeros::<u8>(32 * fit)?;
+            job.launch_items(
+                Kernel::LogLeaves,
+                fit,
+                &[
+                    Arg::U8(&input),
+                    Arg::U32s(&ends),
+                    Arg::U8(&output),
+                    Arg::U32(count(fit)?),
+                ],
+            )?;
+            job.read(&output)
+        })?;
+        hashes.extend(
+            out.chunks_exact(32)
+                .map(|h| <Hash>::try_from(h).expect("32 bytes")),
+        );
+        first += fit;
+    }
+    Ok(hashes)
+}
+
+/// The RFC 9162 root of the perfect subtree over `leaf_hashes` (a power of two of them),
+/// every level built in device memory; only the root comes back.
+pub fn log_subtree_root(cuda: &Cuda, leaf_hashes: &[Hash]) -> Result<Hash, CudaError> {
+    let mut n = leaf_hashes.len();
+    if n == 1 {
+        return Ok(leaf_hashes[0]);
+    }
+    cuda.run(|job| {
+        let mut level = job.upload(leaf_hashes.as_flattened())?;
+        while n > 1 {
+            n /= 2;
+            let next = job.zeros::<u8>(32 * n)?;
+            job.launch_items(
+                Kernel::LogLevel,
+                n,
+                &[Arg::U8(&level), Arg::U8(&next), Arg::U32(count(n)?)],
+            )?;
+            level = next;
+        }
+        let root = job.read(&level)?;
+        Ok(root[..32].try_into().expect("32 bytes"))
+    })
 }
 
 /// The root of `chunks` padded with zero chunks to 2^depth leaves, every level built in

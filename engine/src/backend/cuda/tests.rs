@@ -42,6 +42,18 @@ fn merkle_roots_match_the_cpu() {
 
 #[test]
 #[ignore = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)"]
+fn log_leaf_hashes_match_the_cpu() {
+    cases_match(Primitive::LogLeaves);
+}
+
+#[test]
+#[ignore = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)"]
+fn log_subtrees_match_the_cpu() {
+    cases_match(Primitive::LogSubtree);
+}
+
+#[test]
+#[ignore = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)"]
 fn g1_sums_match_the_cpu() {
     cases_match(Primitive::G1Sum);
 }

@@ -37,6 +37,9 @@ pub enum GpuError {
     },
     #[error("the wgpu device ran out of memory")]
     OutOfMemory,
+    /// One item of the input does not fit in one binding of the adapter.
+    #[error("an item of {bytes} bytes is larger than the adapter's binding of {max} bytes")]
+    TooLarge { bytes: usize, max: usize },
     /// wgpu refused a call of the job (a bug of veribatch's, or a limit of the adapter).
     #[error("wgpu validation: {0}")]
     Validation(String),

@@ -1,4 +1,5 @@
-//! SHA-256 of 64-byte blocks, and whole Merkle trees built level by level on the device.
+//! SHA-256 of 64-byte blocks, whole Merkle trees built level by level on the device, and
+//! the leaf hashes and perfect subtrees of RFC 9162 trees.
 
 use veribatch_kernels::wgsl::{self, Entry};
 
@@ -6,6 +7,7 @@ use super::device::{Buf, Gpu, GpuError, Job};
 use std::borrow::Cow;
 
 use crate::backend::binary_tree::{MAX_DEPTH, Node, zero_hash};
+use crate::backend::log_tree::{Hash, PackedLeaves};
 
 /// The zero-hash ladder as the kernel reads it: eight words per height.
 fn zero_ladder() -> Vec<u32> {
@@ -104,6 +106,93 @@ fn subtree_root(
         count = count.div_ceil(2);
     }
     job.read(level, 8)
+}
+
+/// RFC 9162 leaf hashes of `leaves`, in jobs whose data, leaf ends and hashes each fit one
+/// binding (offsets are 32-bit in the kernel).
+pub fn log_leaf_hashes(gpu: &Gpu, leaves: &PackedLeaves) -> Result<Vec<Hash>, GpuError> {
+    let max_bytes = (gpu.max_binding_words() * 4).min(u32::MAX as usize);
+    let max_leaves = (gpu.max_binding_words() / 8).max(1);
+    let (data, ends) = (leaves.data(), leaves.ends());
+    let mut hashes = Vec::with_capacity(leaves.len());
+    let mut first = 0;
+    while first < ends.len() {
+        let base = if first == 0 { 0 } else { ends[first - 1] };
+        let fit = ends[first..]
+            .partition_point(|&end| end - base <= max_bytes)
+            .min(max_leaves);
+        if fit == 0 {
+            return Err(GpuError::TooLarge {
+                bytes: ends[first] - base,
+                max: max_bytes,
+            });
+        }
+        let job_ends: Vec<u32> = ends[first..first + fit]
+            .iter()
+            .map(|&end| (end - base) as u32)
+            .collect();
+        let job_data = &data[base..ends[first + fit - 1]];
+        let words = gpu.run(|job| {
+            let data = job.upload_bytes(job_data);
+            let ends = job.upload(&job_ends);
+            let out = job.output(fit * 8);
+            job.dispatch(
+                &wgsl::SHA256,
+                Entry::LogLeaves,
+                [fit as u32, 0, 0, 0],
+                [Some(data), Some(ends), None],
+                out,
+                fit as u32,
+            );
+            job.read(out, fit * 8)
+        })?;
+        hashes.extend(words.chunks_exact(8).map(words_to_hash));
+        first += fit;
+    }
+    Ok(hashes)
+}
+
+/// The RFC 9162 root of the perfect subtree over `leaf_hashes` (a power of two of them):
+/// subtrees that fit one binding are reduced whole on the device, every level in device
+/// memory, and their roots the same way until one is left.
+pub fn log_subtree_root(gpu: &Gpu, leaf_hashes: &[Hash]) -> Result<Hash, GpuError> {
+    let per_job = 1usize << (gpu.max_binding_words() / 8).max(2).ilog2();
+    let mut level = Cow::Borrowed(leaf_hashes);
+    while level.len() > 1 {
+        let subtree = level.len().min(per_job);
+        let roots = level
+            .chunks(subtree)
+            .map(|block| gpu.run(|job| perfect_subtree_root(job, block)))
+            .collect::<Result<Vec<Hash>, GpuError>>()?;
+        level = Cow::Owned(roots);
+    }
+    Ok(level[0])
+}
+
+/// The root of a perfect subtree over `nodes`, reduced level by level in one job.
+fn perfect_subtree_root(job: &mut Job<'_>, nodes: &[Hash]) -> Result<Hash, GpuError> {
+    let mut level = job.upload_bytes(nodes.as_flattened());
+    let mut count = nodes.len();
+    while count > 1 {
+        count /= 2;
+        let next = job.output(count * 8);
+        job.dispatch(
+            &wgsl::SHA256,
+            Entry::LogLevel,
+            [count as u32, 0, 0, 0],
+            [Some(level), None, None],
+            next,
+            count as u32,
+        );
+        level = next;
+    }
+    Ok(words_to_hash(&job.read(level, 8)?))
+}
+
+fn words_to_hash(words: &[u32]) -> Hash {
+    let mut hash = [0u8; 32];
+    words_to_bytes(words, &mut hash);
+    hash
 }
 
 /// Checks the ladder the kernel reads against the host's: its first rung is the hash of

@@ -1,4 +1,4 @@
-//! The wgpu backend: SHA-256 Merkle trees, point sums, MSMs and scaling in WGSL on any
+//! The wgpu backend: SHA-256 Merkle trees (SSZ and RFC 9162), point sums, MSMs and scaling in WGSL on any
 //! GPU wgpu reaches (Vulkan, Metal, DX12), with the CPU backend for everything else
 //! ([`Offload`] decides which primitive runs where, and falls back on device errors).
 
@@ -12,6 +12,7 @@ mod tests;
 pub use device::{AdapterDescription, Gpu, GpuError, adapters};
 
 use super::Scalars;
+use super::log_tree::{Hash, PackedLeaves};
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 use crate::curves::bls12_381::p1s_to_affine;
 use crate::curves::bls12_381::{G1, G1Affine, G2, G2Affine};
@@ -51,6 +52,14 @@ impl Device for Gpu {
 
     fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], GpuError> {
         hash::merkle_root(self, chunks, depth)
+    }
+
+    fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Result<Vec<Hash>, GpuError> {
+        hash::log_leaf_hashes(self, leaves)
+    }
+
+    fn log_subtree_root(&self, leaf_hashes: &[Hash]) -> Result<Hash, GpuError> {
+        hash::log_subtree_root(self, leaf_hashes)
     }
 
     fn g1_sum(&self, points: &[G1Affine]) -> Result<G1, GpuError> {

@@ -425,6 +425,16 @@ fn merkle_roots_match_the_cpu() {
 }
 
 #[test]
+fn log_leaf_hashes_match_the_cpu() {
+    selftest_cases_match(Primitive::LogLeaves);
+}
+
+#[test]
+fn log_subtrees_match_the_cpu() {
+    selftest_cases_match(Primitive::LogSubtree);
+}
+
+#[test]
 fn g1_sums_match_the_cpu() {
     selftest_cases_match(Primitive::G1Sum);
 }
