@@ -103,6 +103,36 @@ impl PackedLeaves {
         &self.ends
     }
 
+    /// The leaves cut into runs of at most `max_leaves` leaves and `max_bytes` of data
+    /// (no more than `u32::MAX`), each with the ends of its leaves as 32-bit offsets into
+    /// its own data: how a device takes them, a run per launch. `Err` with the size of
+    /// the first leaf larger than `max_bytes`.
+    pub fn device_runs(
+        &self,
+        max_bytes: usize,
+        max_leaves: usize,
+    ) -> Result<Vec<LeafRun<'_>>, usize> {
+        let max_bytes = max_bytes.min(u32::MAX as usize);
+        let mut runs = Vec::new();
+        let mut first = 0;
+        while first < self.ends.len() {
+            let base = self.start(first);
+            let fit = self.ends[first..]
+                .partition_point(|&end| end - base <= max_bytes)
+                .min(max_leaves.max(1));
+            if fit == 0 {
+                return Err(self.ends[first] - base);
+            }
+            let ends = &self.ends[first..first + fit];
+            runs.push(LeafRun {
+                data: &self.data[base..ends[fit - 1]],
+                ends: ends.iter().map(|&end| (end - base) as u32).collect(),
+            });
+            first += fit;
+        }
+        Ok(runs)
+    }
+
     /// The leaves `range` as leaves of their own.
     pub fn slice(&self, range: std::ops::Range<usize>) -> PackedLeaves {
         let (start, end) = (self.start(range.start), self.start(range.end));
@@ -111,6 +141,14 @@ impl PackedLeaves {
             ends: self.ends[range].iter().map(|e| e - start).collect(),
         }
     }
+}
+
+/// Leaves for one device launch ([`PackedLeaves::device_runs`]).
+#[derive(Debug)]
+pub struct LeafRun<'a> {
+    pub data: &'a [u8],
+    /// Where each leaf ends in `data`.
+    pub ends: Vec<u32>,
 }
 
 /// The leaf hash of every leaf, on all cores: the CPU's [`super::Backend::log_leaf_hashes`].
@@ -180,6 +218,13 @@ mod tests {
         joined.append(&tail);
         assert_eq!(joined, packed);
         assert_eq!(leaf_hashes(&packed)[3], leaf_hash(&[3; 70]));
+        let runs = packed.device_runs(70, 2).unwrap();
+        let shapes: Vec<(usize, Vec<u32>)> = runs
+            .iter()
+            .map(|r| (r.data.len(), r.ends.clone()))
+            .collect();
+        assert_eq!(shapes, [(2, vec![0, 2]), (70, vec![0, 70])]);
+        assert_eq!(packed.device_runs(69, 8).unwrap_err(), 70);
     }
 
     #[test]

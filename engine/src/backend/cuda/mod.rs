@@ -58,6 +58,8 @@ pub enum CudaError {
     Driver(cudarc::driver::DriverError),
     #[error("{0} items are too many for one launch")]
     TooManyItems(usize),
+    #[error("a leaf of {0} bytes is more than one launch takes (2 GiB)")]
+    LeafTooLarge(usize),
     /// cudarc panicked (a missing symbol in an old driver or NVRTC, say): its message.
     #[error("cudarc panicked: {0}")]
     Panicked(String),

@@ -261,39 +261,29 @@ const LOG_LEAF_BYTES_PER_LAUNCH: usize = 1 << 31;
 
 /// RFC 9162 leaf hashes of `leaves`, a launch per 2 GiB of data.
 pub fn log_leaf_hashes(cuda: &Cuda, leaves: &PackedLeaves) -> Result<Vec<Hash>, CudaError> {
-    let (data, ends) = (leaves.data(), leaves.ends());
-    let mut hashes = Vec::with_capacity(ends.len());
-    let mut first = 0;
-    while first < ends.len() {
-        let base = if first == 0 { 0 } else { ends[first - 1] };
-        let fit = ends[first..]
-            .partition_point(|&end| end - base <= LOG_LEAF_BYTES_PER_LAUNCH)
-            .max(1);
-        if ends[first] - base > LOG_LEAF_BYTES_PER_LAUNCH {
-            return Err(CudaError::TooManyItems(ends[first] - base));
-        }
-        let job_ends: Vec<u32> = ends[first..first + fit]
-            .iter()
-            .map(|&end| (end - base) as u32)
-            .collect();
-        let job_data = &data[base..ends[first + fit - 1]];
+    let runs = leaves
+        .device_runs(LOG_LEAF_BYTES_PER_LAUNCH, usize::MAX)
+        .map_err(CudaError::LeafTooLarge)?;
+    let mut hashes = Vec::with_capacity(leaves.len());
+    for run in runs {
+        let n = run.ends.len();
         let out = cuda.run(|job| {
             // A launch needs a buffer even for leaves of no bytes.
-            let input = if job_data.is_empty() {
+            let input = if run.data.is_empty() {
                 job.zeros::<u8>(1)?
             } else {
-                job.upload(job_data)?
+                job.upload(run.data)?
             };
-            let ends = job.upload(&job_ends)?;
-            let output = job.zeros::<u8>(32 * fit)?;
+            let ends = job.upload(&run.ends)?;
+            let output = job.zeros::<u8>(32 * n)?;
             job.launch_items(
                 Kernel::LogLeaves,
-                fit,
+                n,
                 &[
                     Arg::U8(&input),
                     Arg::U32s(&ends),
                     Arg::U8(&output),
-                    Arg::U32(count(fit)?),
+                    Arg::U32(count(n)?),
                 ],
             )?;
             job.read(&output)
@@ -302,7 +292,6 @@ pub fn log_leaf_hashes(cuda: &Cuda, leaves: &PackedLeaves) -> Result<Vec<Hash>, 
             out.chunks_exact(32)
                 .map(|h| <Hash>::try_from(h).expect("32 bytes")),
         );
-        first += fit;
     }
     Ok(hashes)
 }

@@ -111,43 +111,31 @@ fn subtree_root(
 /// RFC 9162 leaf hashes of `leaves`, in jobs whose data, leaf ends and hashes each fit one
 /// binding (offsets are 32-bit in the kernel).
 pub fn log_leaf_hashes(gpu: &Gpu, leaves: &PackedLeaves) -> Result<Vec<Hash>, GpuError> {
-    let max_bytes = (gpu.max_binding_words() * 4).min(u32::MAX as usize);
-    let max_leaves = (gpu.max_binding_words() / 8).max(1);
-    let (data, ends) = (leaves.data(), leaves.ends());
+    let max_bytes = gpu.max_binding_words() * 4;
+    let runs = leaves
+        .device_runs(max_bytes, gpu.max_binding_words() / 8)
+        .map_err(|bytes| GpuError::TooLarge {
+            bytes,
+            max: max_bytes,
+        })?;
     let mut hashes = Vec::with_capacity(leaves.len());
-    let mut first = 0;
-    while first < ends.len() {
-        let base = if first == 0 { 0 } else { ends[first - 1] };
-        let fit = ends[first..]
-            .partition_point(|&end| end - base <= max_bytes)
-            .min(max_leaves);
-        if fit == 0 {
-            return Err(GpuError::TooLarge {
-                bytes: ends[first] - base,
-                max: max_bytes,
-            });
-        }
-        let job_ends: Vec<u32> = ends[first..first + fit]
-            .iter()
-            .map(|&end| (end - base) as u32)
-            .collect();
-        let job_data = &data[base..ends[first + fit - 1]];
+    for run in runs {
+        let n = run.ends.len();
         let words = gpu.run(|job| {
-            let data = job.upload_bytes(job_data);
-            let ends = job.upload(&job_ends);
-            let out = job.output(fit * 8);
+            let data = job.upload_bytes(run.data);
+            let ends = job.upload(&run.ends);
+            let out = job.output(n * 8);
             job.dispatch(
                 &wgsl::SHA256,
                 Entry::LogLeaves,
-                [fit as u32, 0, 0, 0],
+                [n as u32, 0, 0, 0],
                 [Some(data), Some(ends), None],
                 out,
-                fit as u32,
+                n as u32,
             );
-            job.read(out, fit * 8)
+            job.read(out, n * 8)
         })?;
         hashes.extend(words.chunks_exact(8).map(words_to_hash));
-        first += fit;
     }
     Ok(hashes)
 }
