@@ -141,7 +141,7 @@ impl DeviceHealth {
 }
 
 /// The primitives a device runs, for per-primitive counts.
-pub const PRIMITIVES: [&str; 7] = [
+pub const PRIMITIVES: [&str; 9] = [
     "sha256",
     "merkle_root",
     "g1_sum",
@@ -149,6 +149,8 @@ pub const PRIMITIVES: [&str; 7] = [
     "g1_msm",
     "g2_msm",
     "g1_scale",
+    "log_leaves",
+    "log_subtree",
 ];
 
 /// The live state behind [`DeviceHealth`] and the sampling decisions.
@@ -192,7 +194,12 @@ impl Checker {
     }
 
     fn index(primitive: &str) -> usize {
-        PRIMITIVES.iter().position(|p| *p == primitive).unwrap_or(0)
+        // Every name `Offload` routes is listed, so each primitive's first calls are
+        // all checked whatever the others have been called.
+        PRIMITIVES
+            .iter()
+            .position(|p| *p == primitive)
+            .unwrap_or_else(|| panic!("{primitive} is not in device_checks::PRIMITIVES"))
     }
 
     /// Whether this call of `primitive` is recomputed on the CPU.

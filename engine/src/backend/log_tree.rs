@@ -93,6 +93,14 @@ impl PackedLeaves {
         if i == 0 { 0 } else { self.ends[i - 1] }
     }
 
+    /// The length of the longest leaf (0 if there are none).
+    pub fn longest(&self) -> usize {
+        (0..self.len())
+            .map(|i| self.ends[i] - self.start(i))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// All leaves' data, one after another.
     pub fn data(&self) -> &[u8] {
         &self.data
@@ -209,6 +217,7 @@ mod tests {
         let leaves: Vec<Vec<u8>> = vec![vec![], vec![1, 2], vec![], vec![3; 70]];
         let packed = PackedLeaves::of(&leaves);
         assert_eq!(packed.len(), 4);
+        assert_eq!(packed.longest(), 70);
         for (i, leaf) in leaves.iter().enumerate() {
             assert_eq!(packed.leaf(i), &leaf[..]);
         }

@@ -147,6 +147,10 @@ impl Thresholds {
     }
 }
 
+/// The longest leaf of a call of `log_leaf_hashes` sent to a device, in bytes (65
+/// compressions).
+const LONGEST_DEVICE_LEAF: usize = 4096;
+
 /// Why a `NAME=N` threshold setting was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ThresholdError {
@@ -470,6 +474,12 @@ impl<D: Device + 'static> Backend for Offload<D> {
 
     fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Vec<Hash> {
         let count = leaves.len();
+        // A device thread hashes one leaf: a long one would hold the device (and every
+        // caller waiting for it) for as long as one thread takes, so calls with one stay
+        // on the CPU's cores.
+        if leaves.longest() > LONGEST_DEVICE_LEAF {
+            return self.cpu.log_leaf_hashes(leaves);
+        }
         self.route(
             "log_leaves",
             count,

@@ -625,11 +625,10 @@ fn verify_bls_process(
         {
             peak = peak.max(Some(kib * 1024));
         }
-        if end
-            .recv_timeout(std::time::Duration::from_millis(10))
-            .is_ok()
-        {
-            break;
+        match end.recv_timeout(std::time::Duration::from_millis(10)) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            // Ended, or the waiter is gone (it panicked: join says so).
+            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
     let status = waiter

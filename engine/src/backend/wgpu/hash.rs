@@ -109,9 +109,9 @@ fn subtree_root(
 }
 
 /// RFC 9162 leaf hashes of `leaves`, in jobs whose data, leaf ends and hashes each fit one
-/// binding (offsets are 32-bit in the kernel).
+/// binding, and whose data is at most 2 GiB (the kernel's offsets and lengths are 32-bit).
 pub fn log_leaf_hashes(gpu: &Gpu, leaves: &PackedLeaves) -> Result<Vec<Hash>, GpuError> {
-    let max_bytes = gpu.max_binding_words() * 4;
+    let max_bytes = (gpu.max_binding_words() * 4).min(1 << 31);
     let runs = leaves
         .device_runs(max_bytes, gpu.max_binding_words() / 8)
         .map_err(|bytes| GpuError::TooLarge {

@@ -434,6 +434,47 @@ fn log_subtrees_match_the_cpu() {
     selftest_cases_match(Primitive::LogSubtree);
 }
 
+/// Through the routing: a transparency-log primitive's first calls are spot-checked
+/// however many SHA-256 calls came before (each primitive counts its own calls), and a
+/// call with a long leaf stays on the CPU.
+#[test]
+fn log_primitives_are_checked_on_their_own_and_long_leaves_stay_on_the_cpu() {
+    require_gpu!();
+    let backend =
+        WgpuBackend::open(false, Thresholds::ALWAYS, Default::default()).expect("adapter");
+    let mut digests = [0u8; 32];
+    for _ in 0..100 {
+        backend.hash_blocks(&[7u8; 64], &mut digests);
+    }
+    let checked = || backend.device_health().expect("a device").spot_checks;
+    let before = checked();
+    let short = crate::backend::PackedLeaves::of(&[vec![1u8; 100], vec![]]);
+    let cpu = CpuBackend::new();
+    assert_eq!(backend.log_leaf_hashes(&short), cpu.log_leaf_hashes(&short));
+    assert_eq!(
+        checked(),
+        before + 1,
+        "the first log_leaves call is checked"
+    );
+    let hashes = cpu.log_leaf_hashes(&short);
+    assert_eq!(
+        backend.log_subtree_root(&hashes),
+        cpu.log_subtree_root(&hashes)
+    );
+    assert_eq!(
+        checked(),
+        before + 2,
+        "the first log_subtree call is checked"
+    );
+    let long = crate::backend::PackedLeaves::of(&[vec![1u8; 5000]]);
+    assert_eq!(backend.log_leaf_hashes(&long), cpu.log_leaf_hashes(&long));
+    assert_eq!(
+        checked(),
+        before + 2,
+        "a long leaf is hashed on the CPU alone"
+    );
+}
+
 #[test]
 fn g1_sums_match_the_cpu() {
     selftest_cases_match(Primitive::G1Sum);
