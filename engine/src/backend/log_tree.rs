@@ -101,16 +101,6 @@ impl PackedLeaves {
             .unwrap_or(0)
     }
 
-    /// All leaves' data, one after another.
-    pub fn data(&self) -> &[u8] {
-        &self.data
-    }
-
-    /// Where each leaf ends in [`PackedLeaves::data`].
-    pub fn ends(&self) -> &[usize] {
-        &self.ends
-    }
-
     /// The leaves cut into runs of at most `max_leaves` leaves and `max_bytes` of data
     /// (no more than `u32::MAX`), each with the ends of its leaves as 32-bit offsets into
     /// its own data: how a device takes them, a run per launch. `Err` with the size of
@@ -139,15 +129,6 @@ impl PackedLeaves {
             first += fit;
         }
         Ok(runs)
-    }
-
-    /// The leaves `range` as leaves of their own.
-    pub fn slice(&self, range: std::ops::Range<usize>) -> PackedLeaves {
-        let (start, end) = (self.start(range.start), self.start(range.end));
-        PackedLeaves {
-            data: self.data[start..end].to_vec(),
-            ends: self.ends[range].iter().map(|e| e - start).collect(),
-        }
     }
 }
 
@@ -221,10 +202,8 @@ mod tests {
         for (i, leaf) in leaves.iter().enumerate() {
             assert_eq!(packed.leaf(i), &leaf[..]);
         }
-        let tail = packed.slice(1..4);
-        assert_eq!(tail, PackedLeaves::of(&leaves[1..]));
-        let mut joined = packed.slice(0..1);
-        joined.append(&tail);
+        let mut joined = PackedLeaves::of(&leaves[..1]);
+        joined.append(&PackedLeaves::of(&leaves[1..]));
         assert_eq!(joined, packed);
         assert_eq!(leaf_hashes(&packed)[3], leaf_hash(&[3; 70]));
         let runs = packed.device_runs(70, 2).unwrap();

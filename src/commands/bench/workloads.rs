@@ -638,8 +638,8 @@ fn verify_bls_process(
     let said = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     let _ = std::fs::remove_file(&stderr_path);
     if !status.success() {
-        let tail: Vec<&str> = said.lines().rev().take(5).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let lines: Vec<&str> = said.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(5)..];
         return Err(format!(
             "veribatch verify bls exited with {status} on valid sets: {}",
             tail.join(" / ")
