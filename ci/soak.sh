@@ -17,12 +17,17 @@ out="${SOAK_OUT:-target/soak}"
 mkdir -p "$out"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
-if [ "$profile" = release ]; then
+# SOAK_BIN runs a binary already built (CI passes the one `cargo test` made, which a
+# plain `cargo build` would build again from every crate).
+if [ -n "${SOAK_BIN:-}" ]; then
+  bin="$SOAK_BIN"
+elif [ "$profile" = release ]; then
   cargo build --locked --release --quiet
+  bin="${CARGO_TARGET_DIR:-target}/release/veribatch"
 else
   cargo build --locked --quiet
+  bin="${CARGO_TARGET_DIR:-target}/debug/veribatch"
 fi
-bin="${CARGO_TARGET_DIR:-target}/$profile/veribatch"
 
 "$bin" serve --listen 127.0.0.1:0 --backend cpu >"$out/serve.log" 2>"$out/serve.err" &
 server=$!
