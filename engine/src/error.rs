@@ -31,13 +31,18 @@ pub enum Field {
     Path,
     OldRoot,
     Leaf,
+    /// An SM2 signature's parts.
+    PublicKey,
+    Message,
+    Digest,
+    Id,
     /// The item as a whole: what a reply from a server names when it names no field this
     /// build knows.
     Item,
 }
 
 impl Field {
-    pub const ALL: [Field; 18] = [
+    pub const ALL: [Field; 22] = [
         Field::Signature,
         Field::PublicKeys,
         Field::Messages,
@@ -55,6 +60,10 @@ impl Field {
         Field::Path,
         Field::OldRoot,
         Field::Leaf,
+        Field::PublicKey,
+        Field::Message,
+        Field::Digest,
+        Field::Id,
         Field::Item,
     ];
 
@@ -78,6 +87,10 @@ impl Field {
             Field::Path => "path",
             Field::OldRoot => "old_root",
             Field::Leaf => "leaf",
+            Field::PublicKey => "public_key",
+            Field::Message => "message",
+            Field::Digest => "digest",
+            Field::Id => "id",
             Field::Item => "item",
         }
     }
@@ -166,6 +179,12 @@ pub enum ErrorKind {
     },
     /// Neither of the two things a field may hold (a log proof that is neither inclusion
     /// nor consistency, a leaf given neither as data nor as hash).
+    #[error(transparent)]
+    Sm2PublicKey(#[from] crate::curves::sm2p256v1::PointError),
+    #[error(transparent)]
+    Sm2Signature(#[from] crate::sm2::SignatureError),
+    #[error("has {0} bytes; at most 8191 (its length in bits is 16 bits)")]
+    IdTooLong(usize),
     #[error("missing: give {0}")]
     Unset(&'static str),
     /// A defect a server reported, known here by its code and text only.
@@ -257,6 +276,22 @@ impl ErrorKind {
                 ErrorCode::TooLarge
             }
             ErrorKind::Merkle(_) => ErrorCode::MerkleProof,
+            ErrorKind::Sm2PublicKey(e) => {
+                use crate::curves::sm2p256v1::PointError;
+                match e {
+                    PointError::Length(_) => ErrorCode::Length,
+                    PointError::Prefix { .. } | PointError::CoordinateTooLarge => {
+                        ErrorCode::Encoding
+                    }
+                    PointError::NotOnCurve => ErrorCode::NotOnCurve,
+                }
+            }
+            ErrorKind::Sm2Signature(e) => match e {
+                crate::sm2::SignatureError::Length(_) => ErrorCode::Length,
+                crate::sm2::SignatureError::Der(_) => ErrorCode::Encoding,
+                crate::sm2::SignatureError::OutOfRange(_) => ErrorCode::OutOfRange,
+            },
+            ErrorKind::IdTooLong(_) => ErrorCode::TooLarge,
             ErrorKind::Reported { code, .. } => *code,
         }
     }

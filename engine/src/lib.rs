@@ -21,6 +21,8 @@ pub mod json;
 pub mod merkle;
 pub mod scheduler;
 pub mod selftest;
+pub mod sm2;
+pub mod sm3;
 pub mod transparency_log;
 mod unknown_name;
 
