@@ -36,7 +36,7 @@ struct Cli {
 enum Command {
     /// Verify signatures from a file.
     #[command(subcommand)]
-    Verify(commands::bls::VerifyCommand),
+    Verify(commands::verify::VerifyCommand),
     /// SSZ Merkle roots and proofs.
     #[command(subcommand)]
     Merkle(commands::merkle::MerkleCommand),
@@ -83,7 +83,7 @@ fn main() -> ExitCode {
         veribatch_engine::backend::cuda::use_kernels_from(dir);
     }
     let result = match cli.command {
-        Command::Verify(cmd) => commands::bls::run(cmd),
+        Command::Verify(cmd) => commands::verify::run(cmd),
         Command::Merkle(cmd) => commands::merkle::run(cmd),
         Command::Log(cmd) => commands::log::run(cmd),
         Command::Groth16(cmd) => commands::groth16::run(cmd),

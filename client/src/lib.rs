@@ -31,6 +31,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::groth16::KeyFormat;
+use veribatch_engine::sm2::Sm2Item;
 use veribatch_engine::transparency_log::LogProof;
 use veribatch_engine::{ProofInput, Verdict};
 /// The wire format, for callers that build requests themselves (`veribatch load`).
@@ -453,6 +454,20 @@ impl Remote {
             })
             .await?;
         counted(verdicts(response.verdicts), proofs.len(), "proofs")
+    }
+
+    /// Verifies SM2 signatures, one verdict each.
+    pub async fn verify_sm2(&mut self, items: &[Sm2Item]) -> Result<Vec<Verdict>, ClientError> {
+        let request = proto::VerifySm2Request {
+            signatures: items.iter().cloned().map(Into::into).collect(),
+        };
+        let response = self
+            .retrying(|mut c| {
+                let request = request.clone();
+                async move { c.verify_sm2(request).await }
+            })
+            .await?;
+        counted(verdicts(response.verdicts), items.len(), "signatures")
     }
 
     /// Registers a key; returns its id. The key is remembered, so that a replica that

@@ -14,6 +14,7 @@ use crate::groth16::{
     verify::Statement,
 };
 use crate::merkle::{self, MerkleError, Node, Tree};
+use crate::sm2::{SignerCache, Sm2Item};
 use crate::transparency_log::{self, LeafBatch, LeafError, LeafLines, Prover, TreeHead};
 
 /// How an [`Engine`] is set up.
@@ -24,6 +25,9 @@ pub struct EngineConfig {
     pub gpu_thresholds: backend::Thresholds,
     /// Validated public keys kept in memory (about 200 bytes each); 0 disables the cache.
     pub public_key_cache: usize,
+    /// SM2 signers (a validated key, its precomputed multiples and its Z for one ID)
+    /// kept in memory, about 700 bytes each; 0 disables the cache.
+    pub sm2_signer_cache: usize,
     /// Prepared Groth16 keys kept in memory.
     pub groth16_keys: usize,
     /// Most IC points (public inputs + 1) a Groth16 key may have: each is validated on
@@ -44,6 +48,7 @@ impl Default for EngineConfig {
             backend: BackendChoice::Auto,
             gpu_thresholds: backend::Thresholds::default(),
             public_key_cache: 1 << 20,
+            sm2_signer_cache: 1 << 16,
             groth16_keys: 1024,
             max_ic_points: 1 << 16,
             degenerate_groth16_keys: DegenerateKeys::Refuse,
@@ -68,6 +73,7 @@ pub struct Engine {
     /// Shared with [`Engine::on_cpu`]'s twin: validated keys are the same on every backend.
     public_keys: Arc<PublicKeyCache>,
     groth16_keys: Arc<KeyRegistry>,
+    sm2_signers: Arc<SignerCache>,
 }
 
 /// Told about a batch while the engine verifies it.
@@ -169,6 +175,7 @@ impl Engine {
             backend,
             public_keys: Arc::new(PublicKeyCache::new(config.public_key_cache)),
             groth16_keys: Arc::new(KeyRegistry::new(config.groth16_keys)),
+            sm2_signers: Arc::new(SignerCache::new(config.sm2_signer_cache)),
         }
     }
 
@@ -186,6 +193,7 @@ impl Engine {
             config,
             public_keys: Arc::clone(&self.public_keys),
             groth16_keys: Arc::clone(&self.groth16_keys),
+            sm2_signers: Arc::clone(&self.sm2_signers),
         }
     }
 
@@ -207,6 +215,31 @@ impl Engine {
     /// Validated public keys held in the cache.
     pub fn cached_public_keys(&self) -> usize {
         self.public_keys.len()
+    }
+
+    /// SM2 signers (key and ID) held in the cache.
+    pub fn cached_sm2_signers(&self) -> usize {
+        self.sm2_signers.len()
+    }
+
+    /// Verifies SM2 signatures as GB/T 32918.2 says, one verdict each (a malformed key,
+    /// signature, digest or ID is an error naming it), on every core. Signers come from
+    /// (and go to) the engine's cache.
+    pub fn verify_sm2(&self, items: &[Sm2Item]) -> Vec<Verdict> {
+        self.verify_sm2_reporting(items, &Unfollowed)
+    }
+
+    /// [`Engine::verify_sm2`], telling `progress` each verdict as it is known.
+    pub fn verify_sm2_reporting(&self, items: &[Sm2Item], progress: &dyn Progress) -> Vec<Verdict> {
+        items
+            .par_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let verdict = item.decode(&self.sm2_signers).map(|d| d.verify());
+                progress.decided(i, &verdict);
+                verdict
+            })
+            .collect()
     }
 
     /// Groth16 keys registered and held.

@@ -3,6 +3,7 @@
 
 use veribatch_engine::bls::{Scheme, SignatureSet};
 use veribatch_engine::error::{ErrorCode, ErrorKind, Field};
+use veribatch_engine::sm2::{Signed, Sm2Item};
 use veribatch_engine::transparency_log::{
     ConsistencyProof, Hash, InclusionProof, LogProof, leaf_hash,
 };
@@ -45,6 +46,39 @@ impl From<crate::Groth16Proof> for ProofInput {
         Self {
             proof: p.proof,
             public_inputs: p.public_inputs,
+        }
+    }
+}
+
+impl From<Sm2Item> for crate::Sm2Signature {
+    fn from(item: Sm2Item) -> Self {
+        use crate::sm2_signature::Signed as Wire;
+        Self {
+            public_key: item.public_key,
+            signed: Some(match item.signed {
+                Signed::Message(m) => Wire::Message(m),
+                Signed::Digest(d) => Wire::Digest(d),
+            }),
+            signature: item.signature,
+            id: item.id,
+        }
+    }
+}
+
+impl From<crate::Sm2Signature> for Sm2Item {
+    /// A signature as the server takes it. A missing message is the empty message (as
+    /// proto3 would read an unset `bytes message`).
+    fn from(s: crate::Sm2Signature) -> Self {
+        use crate::sm2_signature::Signed as Wire;
+        Self {
+            public_key: s.public_key,
+            signed: match s.signed {
+                Some(Wire::Message(m)) => Signed::Message(m),
+                Some(Wire::Digest(d)) => Signed::Digest(d),
+                None => Signed::Message(Vec::new()),
+            },
+            signature: s.signature,
+            id: s.id,
         }
     }
 }

@@ -137,6 +137,26 @@ impl RequestLimits {
         self.check_cost(cost)
     }
 
+    /// The cost of verifying SM2 `signatures` ([`cost::sm2_signature`]), each ID within
+    /// the standard's 8191 bytes (a longer one is refused here, before any work).
+    pub fn check_sm2(&self, signatures: &[proto::Sm2Signature]) -> Result<u64, Status> {
+        use proto::sm2_signature::Signed;
+        self.check_items("signatures", signatures.len())?;
+        let mut cost = 0u64;
+        for signature in signatures {
+            let signed = match &signature.signed {
+                Some(Signed::Message(m) | Signed::Digest(m)) => m.len(),
+                None => 0,
+            };
+            let bytes = signature.public_key.len()
+                + signed
+                + signature.signature.len()
+                + signature.id.as_ref().map_or(0, Vec::len);
+            cost += cost::sm2_signature(bytes);
+        }
+        self.check_cost(cost)
+    }
+
     /// The cost of a transparency-log tree head of `leaves` ([`cost::log_root`]).
     pub fn check_log_root(&self, leaves: &[Vec<u8>]) -> Result<u64, Status> {
         let bytes = leaves.iter().map(Vec::len).sum();

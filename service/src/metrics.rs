@@ -37,6 +37,7 @@ pub const RPCS: &[&str] = &[
     "verify_log_proofs",
     "register_verifying_key",
     "verify_groth16",
+    "verify_sm2",
     "verify_stream",
 ];
 

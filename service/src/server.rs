@@ -226,6 +226,7 @@ impl Bound {
             backend: config.backend,
             gpu_thresholds: config.gpu_thresholds,
             public_key_cache: config.public_key_cache,
+            sm2_signer_cache: EngineConfig::default().sm2_signer_cache,
             groth16_keys: config.groth16_keys,
             max_ic_points: config.max_ic_points,
             // A shared service never accepts keys that let anyone forge proofs.

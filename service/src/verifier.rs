@@ -192,6 +192,29 @@ impl VerifierService {
         })
     }
 
+    async fn verify_sm2_inner(
+        &self,
+        caller: &Identity,
+        request: proto::VerifySm2Request,
+        deadline: Option<Instant>,
+    ) -> Result<proto::VerifySm2Response, Status> {
+        let cost = self.limits.check_sm2(&request.signatures)?;
+        let _admitted = self.admit(caller, cost)?;
+        let items = request
+            .signatures
+            .into_iter()
+            .map(Into::into)
+            .collect::<Vec<_>>();
+        let verdicts = self
+            .scheduler
+            .verify_sm2(items, ticket(caller, deadline))
+            .await
+            .map_err(convert::schedule_error)?;
+        Ok(proto::VerifySm2Response {
+            verdicts: self.counted("verify_sm2", verdicts),
+        })
+    }
+
     async fn aggregate_signatures_inner(
         &self,
         caller: &Identity,
@@ -628,6 +651,10 @@ impl VerifierService {
                 .verify_log_proofs_inner(caller, r)
                 .await
                 .map(stream_resp::Response::VerifyLogProofs),
+            Some(stream_req::Request::VerifySm2(r)) => self
+                .verify_sm2_inner(caller, r, None)
+                .await
+                .map(stream_resp::Response::VerifySm2),
             Some(stream_req::Request::AggregateSignatures(r)) => self
                 .aggregate_signatures_inner(caller, r)
                 .await
@@ -911,6 +938,20 @@ impl Verifier for VerifierService {
             "verify_groth16",
             request.remote_addr(),
             self.verify_groth16_inner(&caller(&request), request.into_inner(), deadline),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn verify_sm2(
+        &self,
+        request: Request<proto::VerifySm2Request>,
+    ) -> Result<Response<proto::VerifySm2Response>, Status> {
+        let deadline = convert::deadline(request.metadata());
+        self.measured(
+            "verify_sm2",
+            request.remote_addr(),
+            self.verify_sm2_inner(&caller(&request), request.into_inner(), deadline),
         )
         .await
         .map(Response::new)

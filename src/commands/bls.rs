@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::Args;
 use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme, SignatureSet};
 use veribatch_engine::error::Field;
 
@@ -14,42 +14,35 @@ use crate::output::{BatchJob, CommandResult, VerifyFn};
 /// steady progress and a prompt stop on Ctrl-C.
 const SETS_PER_BATCH: usize = 8192;
 
-#[derive(Subcommand)]
-pub enum VerifyCommand {
-    /// Verify BLS signature sets from FILE (NDJSON or a JSON array of
-    /// {"signature":"0x…","pubkeys":["0x…",…],"messages":["0x…",…]}).
-    ///
-    /// Prints one line per set, in input order: {"index":N,"valid":true|false,"error":null|"…"}.
-    /// "messages" holds one message signed by every key, or one message per key.
-    /// Exit status: 0 all valid, 1 any invalid or malformed, 2 cannot run.
-    Bls {
-        #[command(flatten)]
-        backend: BackendArgs,
-        #[command(flatten)]
-        remote: RemoteArgs,
-        /// Domain separation tag: text, or hex with a 0x prefix [default: Ethereum's
-        /// BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_].
-        #[arg(long)]
-        dst: Option<String>,
-        /// The BLS scheme: basic (distinct messages required), aug (each key signed its
-        /// own encoding followed by the message) or pop (proof of possession, Ethereum's)
-        /// [default: the one the tag's suffix _NUL_, _AUG_ or _POP_ names].
-        #[arg(long)]
-        scheme: Option<Scheme>,
-        /// Write verdicts here instead of stdout.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-        /// Exit 0 on an input with no sets (otherwise exit 2: nothing verified is not
-        /// success).
-        #[arg(long)]
-        allow_empty: bool,
-        /// The input file, or - for stdin.
-        file: PathBuf,
-    },
+/// The flags of `verify bls`.
+#[derive(Args)]
+pub struct BlsArgs {
+    #[command(flatten)]
+    backend: BackendArgs,
+    #[command(flatten)]
+    remote: RemoteArgs,
+    /// Domain separation tag: text, or hex with a 0x prefix [default: Ethereum's
+    /// BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_].
+    #[arg(long)]
+    dst: Option<String>,
+    /// The BLS scheme: basic (distinct messages required), aug (each key signed its
+    /// own encoding followed by the message) or pop (proof of possession, Ethereum's)
+    /// [default: the one the tag's suffix _NUL_, _AUG_ or _POP_ names].
+    #[arg(long)]
+    scheme: Option<Scheme>,
+    /// Write verdicts here instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Exit 0 on an input with no sets (otherwise exit 2: nothing verified is not
+    /// success).
+    #[arg(long)]
+    allow_empty: bool,
+    /// The input file, or - for stdin.
+    file: PathBuf,
 }
 
-pub fn run(command: VerifyCommand) -> CommandResult {
-    let VerifyCommand::Bls {
+pub fn run(args: BlsArgs) -> CommandResult {
+    let BlsArgs {
         backend,
         remote,
         dst,
@@ -57,7 +50,7 @@ pub fn run(command: VerifyCommand) -> CommandResult {
         output,
         allow_empty,
         file,
-    } = command;
+    } = args;
     let dst = match dst {
         None => ETH_DST.to_vec(),
         Some(d) if d.starts_with("0x") => input::hex(&d).map_err(|e| format!("--dst: {e}"))?,

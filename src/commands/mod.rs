@@ -16,6 +16,8 @@ pub mod log;
 pub mod merkle;
 pub mod selftest;
 pub mod serve;
+pub mod sm2;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -2,7 +2,9 @@
 //! requests into large batches, and the search for the bad items of a failed batch.
 //!
 //! Queues are per operation and per parameter that a batch must share: one per domain
-//! separation tag and scheme (ciphersuite) for signature sets, one per verifying key for Groth16 proofs. A queue
+//! separation tag and scheme (ciphersuite) for signature sets, one per verifying key for
+//! Groth16 proofs, one for SM2 signatures (each verified on its own, batched so that a
+//! batch fills every core and, on a GPU, the device). A queue
 //! is flushed into a batch
 //! - at once when no batch is running (light load: latency is one verification),
 //! - when it holds `max_batch` items, or
@@ -37,6 +39,7 @@ pub use stats::{Histogram, OperationStats};
 use crate::bls::{Ciphersuite, SignatureSet};
 use crate::error::{ErrorKind, Field, InputError, Verdict};
 use crate::groth16::{KeyId, PreparedKey};
+use crate::sm2::Sm2Item;
 use crate::{Engine, Progress, ProofInput, Unfollowed};
 
 /// How batches are formed.
@@ -79,15 +82,17 @@ impl Default for SchedulerConfig {
 pub enum Operation {
     VerifySignatures,
     VerifyGroth16,
+    VerifySm2,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 2] = [Self::VerifySignatures, Self::VerifyGroth16];
+    pub const ALL: [Operation; 3] = [Self::VerifySignatures, Self::VerifyGroth16, Self::VerifySm2];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::VerifySignatures => "verify_signatures",
             Self::VerifyGroth16 => "verify_groth16",
+            Self::VerifySm2 => "verify_sm2",
         }
     }
 
@@ -119,17 +124,60 @@ pub enum ScheduleError {
 
 type Reply = oneshot::Sender<Result<Vec<Verdict>, ScheduleError>>;
 
-/// The items of one request.
+/// The items of one request (or of a batch, merged).
 enum Payload {
     Sets(Vec<SignatureSet>),
     Proofs(Vec<ProofInput>),
+    Sm2(Vec<Sm2Item>),
+}
+
+/// A run of a payload's items.
+#[derive(Clone, Copy)]
+enum Items<'a> {
+    Sets(&'a [SignatureSet]),
+    Proofs(&'a [ProofInput]),
+    Sm2(&'a [Sm2Item]),
+}
+
+impl<'a> Items<'a> {
+    fn len(self) -> usize {
+        match self {
+            Self::Sets(s) => s.len(),
+            Self::Proofs(p) => p.len(),
+            Self::Sm2(i) => i.len(),
+        }
+    }
+
+    /// Items `from..to`.
+    fn slice(self, from: usize, to: usize) -> Items<'a> {
+        match self {
+            Self::Sets(s) => Self::Sets(&s[from..to]),
+            Self::Proofs(p) => Self::Proofs(&p[from..to]),
+            Self::Sm2(i) => Self::Sm2(&i[from..to]),
+        }
+    }
 }
 
 impl Payload {
     fn len(&self) -> usize {
+        self.items().len()
+    }
+
+    fn items(&self) -> Items<'_> {
         match self {
-            Self::Sets(s) => s.len(),
-            Self::Proofs(p) => p.len(),
+            Self::Sets(s) => Items::Sets(s),
+            Self::Proofs(p) => Items::Proofs(p),
+            Self::Sm2(i) => Items::Sm2(i),
+        }
+    }
+
+    /// Appends `other`'s items, which are of the same kind (one queue's requests).
+    fn append(&mut self, other: Payload) {
+        match (self, other) {
+            (Self::Sets(a), Self::Sets(b)) => a.extend(b),
+            (Self::Proofs(a), Self::Proofs(b)) => a.extend(b),
+            (Self::Sm2(a), Self::Sm2(b)) => a.extend(b),
+            _ => unreachable!("a queue holds one kind of item"),
         }
     }
 
@@ -139,6 +187,7 @@ impl Payload {
         match self {
             Self::Sets(s) => s.iter().map(set_cost).sum(),
             Self::Proofs(p) => p.iter().map(proof_cost).sum(),
+            Self::Sm2(i) => i.iter().map(sm2_cost).sum(),
         }
     }
 
@@ -175,6 +224,10 @@ impl Payload {
                 .into_iter()
                 .map(Self::Proofs)
                 .collect(),
+            Self::Sm2(items) => parts(items, sm2_cost, max_cost)
+                .into_iter()
+                .map(Self::Sm2)
+                .collect(),
         }
     }
 
@@ -193,6 +246,7 @@ impl Payload {
                 .iter()
                 .map(|p| p.proof.len() + p.public_inputs.iter().map(Vec::len).sum::<usize>())
                 .sum(),
+            Self::Sm2(i) => i.iter().map(Sm2Item::bytes).sum(),
         }
     }
 }
@@ -214,6 +268,10 @@ fn set_cost(set: &SignatureSet) -> u64 {
 
 fn proof_cost(proof: &ProofInput) -> u64 {
     cost::groth16_proof(proof.public_inputs.len())
+}
+
+fn sm2_cost(item: &Sm2Item) -> u64 {
+    cost::sm2_signature(item.bytes())
 }
 
 struct Pending {
@@ -238,6 +296,7 @@ impl Pending {
 enum QueueKey {
     Signatures { suite: Ciphersuite },
     Groth16 { key: KeyId },
+    Sm2,
 }
 
 struct Queue {
@@ -283,7 +342,7 @@ struct Shared {
     config: SchedulerConfig,
     state: Mutex<State>,
     wake: Condvar,
-    stats: [OperationStats; 2],
+    stats: [OperationStats; 3],
 }
 
 impl Shared {
@@ -310,7 +369,7 @@ impl Scheduler {
             config,
             state: Mutex::default(),
             wake: Condvar::new(),
-            stats: [OperationStats::new(), OperationStats::new()],
+            stats: Operation::ALL.map(|_| OperationStats::new()),
         });
         // Half of the threads stand by for batches started beside searching ones.
         let workers = (0..2 * shared.config.workers.max(1))
@@ -353,6 +412,22 @@ impl Scheduler {
             Operation::VerifySignatures,
             None,
             Payload::Sets(sets),
+            ticket,
+        )
+        .await
+    }
+
+    /// Verifies SM2 signatures in a batch shared with other requests for SM2.
+    pub async fn verify_sm2(
+        &self,
+        items: Vec<Sm2Item>,
+        ticket: Ticket,
+    ) -> Result<Vec<Verdict>, ScheduleError> {
+        self.submit(
+            QueueKey::Sm2,
+            Operation::VerifySm2,
+            None,
+            Payload::Sm2(items),
             ticket,
         )
         .await
@@ -703,15 +778,14 @@ fn take_batch(shared: &Shared, state: &mut State, now: Instant) -> Option<Batch>
 fn verify_with_fallback(
     shared: &Shared,
     batch: &Batch,
-    sets: &[SignatureSet],
-    proofs: &[ProofInput],
+    payload: Items<'_>,
     groups: &[usize],
     progress: &dyn Progress,
 ) -> Option<Vec<Verdict>> {
-    let items = sets.len() + proofs.len();
+    let items = payload.len();
     let attempt = |engine: &Engine| {
         catch_unwind(AssertUnwindSafe(|| {
-            execute(engine, batch, sets, proofs, groups, progress)
+            execute(engine, batch, payload, groups, progress)
         }))
         .ok()
         .filter(|v| v.len() == items)
@@ -735,22 +809,23 @@ fn verify_with_fallback(
 fn execute(
     engine: &Engine,
     batch: &Batch,
-    sets: &[SignatureSet],
-    proofs: &[ProofInput],
+    items: Items<'_>,
     groups: &[usize],
     progress: &dyn Progress,
 ) -> Vec<Verdict> {
-    match &batch.key {
-        QueueKey::Signatures { suite } => {
+    match (&batch.key, items) {
+        (QueueKey::Signatures { suite }, Items::Sets(sets)) => {
             engine.verify_signature_sets_reporting(sets, suite, groups, progress)
         }
-        QueueKey::Groth16 { .. } => {
+        (QueueKey::Groth16 { .. }, Items::Proofs(proofs)) => {
             let key = batch
                 .groth16_key
                 .as_ref()
                 .expect("Groth16 batches carry their key");
             engine.verify_groth16_reporting(key, proofs, groups, progress)
         }
+        (QueueKey::Sm2, Items::Sm2(items)) => engine.verify_sm2_reporting(items, progress),
+        _ => unreachable!("a queue holds the items of its operation"),
     }
 }
 
@@ -767,20 +842,21 @@ struct Searching<'a> {
 fn run_batch(shared: &Shared, mut batch: Batch, searching: &Searching<'_>) {
     let stats = shared.stats(batch.operation);
     let started = Instant::now();
-    let mut sets = Vec::new();
-    let mut proofs = Vec::new();
+    let mut merged: Option<Payload> = None;
     let mut lengths = Vec::with_capacity(batch.requests.len());
     for request in &mut batch.requests {
         stats
             .queue_wait
             .observe(started.duration_since(request.enqueued).as_secs_f64());
         lengths.push(request.payload.len());
-        match std::mem::replace(&mut request.payload, Payload::Sets(Vec::new())) {
-            Payload::Sets(s) => sets.extend(s),
-            Payload::Proofs(p) => proofs.extend(p),
+        let payload = std::mem::replace(&mut request.payload, Payload::Sets(Vec::new()));
+        match &mut merged {
+            Some(merged) => merged.append(payload),
+            None => merged = Some(payload),
         }
     }
-    let items = sets.len() + proofs.len();
+    let merged = merged.expect("a batch has a request");
+    let items = merged.len();
 
     // Counted before the work: the first replies may go out before it ends.
     stats.batches.fetch_add(1, Ordering::Relaxed);
@@ -798,7 +874,7 @@ fn run_batch(shared: &Shared, mut batch: Batch, searching: &Searching<'_>) {
         early: EarlyReplies::new(requests, &lengths),
         searching,
     };
-    let verdicts = verify_with_fallback(shared, &batch, &sets, &proofs, &lengths, &progress);
+    let verdicts = verify_with_fallback(shared, &batch, merged.items(), &lengths, &progress);
 
     tracing::debug!(
         operation = batch.operation.name(),
@@ -827,20 +903,14 @@ fn run_batch(shared: &Shared, mut batch: Batch, searching: &Searching<'_>) {
                 items,
                 "the CPU backend failed on a batch too; verifying its requests one by one"
             );
-            let (mut set_at, mut proof_at) = (0, 0);
+            let mut at = 0;
             for (request, n) in requests.into_iter().zip(&lengths) {
-                let (own_sets, own_proofs) = if sets.is_empty() {
-                    proof_at += n;
-                    (&sets[..0], &proofs[proof_at - n..proof_at])
-                } else {
-                    set_at += n;
-                    (&sets[set_at - n..set_at], &proofs[..0])
-                };
+                let own = merged.items().slice(at, at + n);
+                at += n;
                 let Some(request) = request else {
                     continue;
                 };
-                let answer =
-                    verify_with_fallback(shared, &batch, own_sets, own_proofs, &[], &Unfollowed)
+                let answer = verify_with_fallback(shared, &batch, own, &[], &Unfollowed)
                         .ok_or_else(|| {
                             ScheduleError::Internal("the engine failed on this request".into())
                         });

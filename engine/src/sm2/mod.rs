@@ -90,6 +90,14 @@ impl Sm2Item {
         serde_json::Value::Object(record)
     }
 
+    /// The bytes it holds (what queues and requests are bounded by).
+    pub fn bytes(&self) -> usize {
+        let signed = match &self.signed {
+            Signed::Message(m) | Signed::Digest(m) => m.len(),
+        };
+        self.public_key.len() + signed + self.signature.len() + self.id.as_ref().map_or(0, Vec::len)
+    }
+
     /// Decodes the item: its signer (from `cache`), e, and the signature. A bad key,
     /// ID, digest or signature is an error naming it.
     pub fn decode(&self, cache: &SignerCache) -> Result<Decoded, InputError> {
