@@ -12,6 +12,7 @@ pub use veribatch_engine::selftest::inputs::*;
 use veribatch_engine::Engine;
 use veribatch_engine::bls::Ciphersuite;
 use veribatch_engine::curves::bls12_381 as curve;
+use veribatch_engine::sm2::{self, DEFAULT_ID, Signed, Sm2Item};
 use veribatch_engine::transparency_log::{Hash, InclusionProof, LogProof, node_hash};
 
 /// A committee of `size` validators all signing one message, for FastAggregateVerify:
@@ -70,6 +71,30 @@ pub fn log_inclusion_proofs(n: usize, height: u32, rng: &mut Rng) -> Vec<LogProo
                 path,
                 root,
             })
+        })
+        .collect()
+}
+
+/// `n` valid SM2 signatures (DER, default ID) of 100-byte messages by `keys` accounts
+/// in turn, as transactions of many accounts come.
+pub fn sm2_signatures(n: usize, keys: usize, rng: &mut Rng) -> Vec<Sm2Item> {
+    let accounts: Vec<_> = (0..keys.max(1))
+        .map(|_| {
+            let secret = sm2::signing::SecretKey::from_seed(&rng.bytes(32));
+            (secret, secret.public_key().to_uncompressed().to_vec())
+        })
+        .collect();
+    (0..n)
+        .map(|i| {
+            let (secret, public_key) = &accounts[i % accounts.len()];
+            let message = rng.bytes(100);
+            let signature = secret.sign(DEFAULT_ID, &message, &i.to_le_bytes()).to_der();
+            Sm2Item {
+                public_key: public_key.clone(),
+                signed: Signed::Message(message),
+                signature,
+                id: None,
+            }
         })
         .collect()
 }
@@ -186,5 +211,9 @@ mod tests {
         let proofs = log_inclusion_proofs(16, 10, &mut rng);
         assert_eq!(proofs.len(), 16);
         assert!(proofs.iter().all(LogProof::verify));
+        let signatures = sm2_signatures(30, 7, &mut rng);
+        let engine = Engine::new(&veribatch_engine::EngineConfig::default());
+        assert!(engine.verify_sm2(&signatures).iter().all(|v| *v == Ok(true)));
+        assert_eq!(engine.cached_sm2_signers(), 7);
     }
 }

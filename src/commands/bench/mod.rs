@@ -145,6 +145,23 @@ impl Timer {
     }
 }
 
+impl Timer {
+    /// Adds a point measured outside this process (`items_per_second`, over the
+    /// `per_point` time) to `series` of `workload`.
+    pub fn record_rate(&self, workload: &mut Workload, series: &str, size: usize, items_per_second: f64) {
+        workload.series_mut(series, None).points.push(Point {
+            size: size as u64,
+            items: size as u64,
+            iterations: 1,
+            seconds: size as f64 / items_per_second,
+            items_per_second,
+            seconds_per_item: 1.0 / items_per_second,
+            ratio_to_anchor: None,
+            peak_resident_bytes: None,
+        });
+    }
+}
+
 fn measure(args: &RunArgs) -> CommandResult {
     let kinds: Vec<WorkloadKind> = if args.workload.is_empty() {
         WorkloadKind::ALL.to_vec()

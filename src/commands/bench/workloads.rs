@@ -38,6 +38,8 @@ pub enum WorkloadKind {
     LogHead,
     /// RFC 9162 inclusion proofs in a tree of 2^30 leaves.
     LogInclusion,
+    /// SM2 signatures, 100 per key.
+    Sm2,
     /// Primitive: SHA-256 of 64-byte blocks.
     Sha256,
     /// Primitive: sum of G1 points.
@@ -51,7 +53,7 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::BlsDistinct,
         Self::BlsGrouped,
         Self::FastAggregate,
@@ -61,6 +63,7 @@ impl WorkloadKind {
         Self::Groth16,
         Self::LogHead,
         Self::LogInclusion,
+        Self::Sm2,
         Self::Sha256,
         Self::G1Sum,
         Self::G2Sum,
@@ -79,6 +82,7 @@ impl WorkloadKind {
             Self::Groth16 => "groth16",
             Self::LogHead => "log-head",
             Self::LogInclusion => "log-inclusion",
+            Self::Sm2 => "sm2",
             Self::Sha256 => "sha256",
             Self::G1Sum => "g1-sum",
             Self::G2Sum => "g2-sum",
@@ -151,6 +155,12 @@ impl WorkloadKind {
                 "proofs",
                 "plain verification loop on sha2, 1 thread",
             ),
+            Self::Sm2 => (
+                "SM2 signatures, 100 per key (keys cached)",
+                "signatures",
+                "signatures",
+                anchors::OPENSSL_SM2,
+            ),
             Self::Sha256 => (
                 "Primitive: SHA-256 of 64-byte blocks",
                 "blocks",
@@ -197,6 +207,8 @@ impl WorkloadKind {
             (Self::LogHead, true) => powers(10, 16),
             (Self::LogInclusion, false) => vec![1_000, 10_000, 100_000],
             (Self::LogInclusion, true) => vec![1_000, 10_000],
+            (Self::Sm2, false) => vec![1_000, 10_000, 100_000],
+            (Self::Sm2, true) => vec![1_000],
             (Self::Sha256, false) => powers(10, 20),
             (Self::Sha256, true) => powers(10, 12),
             (_, false) => powers(8, 16),
@@ -458,6 +470,17 @@ impl WorkloadKind {
                         "a valid proof rejected",
                     )
                 })?;
+            }
+            Self::Sm2 => {
+                let items = testkit::sm2_signatures(size, size.div_ceil(100), &mut rng);
+                let rate = anchors::openssl_sm2_verifications_per_second()
+                    .map_err(|e| super::Stop::Failed(format!("sm2 anchor: {e}")))?;
+                timer.record_rate(report, &anchor, size, rate);
+                for (backend, engine) in subjects.engines {
+                    timer.record(report, &series(backend), Some(backend), size, size, || {
+                        all_valid(&engine.verify_sm2(&items))
+                    })?;
+                }
             }
             _ => unreachable!("primitives are measured above"),
         }
