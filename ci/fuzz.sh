@@ -18,7 +18,7 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(points signature_set_json proto_requests groth16_json groth16_binary merkle_proof_file
-           serve_config)
+           serve_config sm2)
 fi
 jobs="${FUZZ_JOBS:-1}"
 

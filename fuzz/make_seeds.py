@@ -92,6 +92,13 @@ proof_file = {
 }
 write("merkle_proof_file", bytes([8]) + json.dumps(proof_file).encode())
 
+# SM2: records of tests/vectors/sm2 (made by OpenSSL), their keys and signatures alone.
+for line in open("tests/vectors/sm2/openssl.ndjson").read().splitlines()[:40:4]:
+    record = json.loads(line)
+    write("sm2", line.encode())
+    write("sm2", bytes.fromhex(record["public_key"][2:]))
+    write("sm2", bytes.fromhex(record["signature"][2:]))
+
 # The serve configuration: the example file, each of its lines alone, and a TLS setting.
 config = open("examples/serve.toml", "rb").read()
 write("serve_config", config)

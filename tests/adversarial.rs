@@ -545,6 +545,14 @@ mod lying_server {
                 verdicts: self.verdicts(request.into_inner().proofs.len()),
             }))
         }
+        async fn verify_sm2(
+            &self,
+            request: Request<VerifySm2Request>,
+        ) -> Result<Response<VerifySm2Response>, Status> {
+            Ok(Response::new(VerifySm2Response {
+                verdicts: self.verdicts(request.into_inner().signatures.len()),
+            }))
+        }
         async fn register_verifying_key(
             &self,
             _: Request<RegisterVerifyingKeyRequest>,
@@ -598,12 +606,14 @@ fn a_reply_with_the_wrong_number_of_verdicts_is_refused() {
     let batch = example("groth16/batch.ndjson");
     let valid = example("valid.ndjson");
     let log_proofs = common::vectors().join("rfc9162/inclusion.ndjson");
+    let sm2 = common::vectors().join("sm2/openssl.ndjson");
     let log_proofs = log_proofs.to_str().unwrap();
     for extra in [-1, 1] {
         let url = format!("http://{}", start_liar(extra));
         for args in [
             vec!["verify", "bls", "--remote", &url, &valid],
             vec!["log", "verify", "--remote", &url, log_proofs],
+            vec!["verify", "sm2", "--remote", &url, sm2.to_str().unwrap()],
             vec![
                 "groth16",
                 "verify-batch",

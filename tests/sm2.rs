@@ -12,7 +12,9 @@ use veribatch_engine::sm2::{DEFAULT_ID, Sm2Item, signing::SecretKey};
 
 fn records() -> Vec<Value> {
     let text = std::fs::read_to_string(common::vectors().join("sm2/openssl.ndjson")).unwrap();
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn items(records: &[Value]) -> Vec<Sm2Item> {
@@ -74,7 +76,9 @@ fn signatures_made_here_verify_and_each_change_fails() {
 }
 
 fn verdict_lines(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -136,7 +140,9 @@ async fn the_service_gives_the_verdicts_of_the_engine() {
     for part in items.chunks(40) {
         let mut client = server.client().await;
         let part = part.to_vec();
-        tasks.push(tokio::spawn(async move { client.verify_sm2(&part).await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            client.verify_sm2(&part).await.unwrap()
+        }));
     }
     let mut merged = Vec::new();
     for task in tasks {

@@ -118,6 +118,12 @@ impl Verifier for Fake {
     ) -> Result<Response<VerifyLogProofsResponse>, Status> {
         refused()
     }
+    async fn verify_sm2(
+        &self,
+        _: Request<VerifySm2Request>,
+    ) -> Result<Response<VerifySm2Response>, Status> {
+        refused()
+    }
     async fn register_verifying_key(
         &self,
         _: Request<RegisterVerifyingKeyRequest>,

@@ -28,6 +28,9 @@ pub struct EngineConfig {
     /// SM2 signers (a validated key, its precomputed multiples and its Z for one ID)
     /// kept in memory, about 700 bytes each; 0 disables the cache.
     pub sm2_signer_cache: usize,
+    /// SM2 signers that may hold a fixed-base table of their key at once (32 KiB each),
+    /// given to those used most.
+    pub sm2_key_tables: usize,
     /// Prepared Groth16 keys kept in memory.
     pub groth16_keys: usize,
     /// Most IC points (public inputs + 1) a Groth16 key may have: each is validated on
@@ -49,6 +52,7 @@ impl Default for EngineConfig {
             gpu_thresholds: backend::Thresholds::default(),
             public_key_cache: 1 << 20,
             sm2_signer_cache: 1 << 16,
+            sm2_key_tables: 2048,
             groth16_keys: 1024,
             max_ic_points: 1 << 16,
             degenerate_groth16_keys: DegenerateKeys::Refuse,
@@ -175,7 +179,10 @@ impl Engine {
             backend,
             public_keys: Arc::new(PublicKeyCache::new(config.public_key_cache)),
             groth16_keys: Arc::new(KeyRegistry::new(config.groth16_keys)),
-            sm2_signers: Arc::new(SignerCache::new(config.sm2_signer_cache)),
+            sm2_signers: Arc::new(SignerCache::new(
+                config.sm2_signer_cache,
+                config.sm2_key_tables,
+            )),
         }
     }
 

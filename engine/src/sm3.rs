@@ -77,7 +77,10 @@ fn compress_expanded(state: &mut [u32; 8], w: &Expanded) {
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
     for j in 0..64 {
         let a12 = a.rotate_left(12);
-        let ss1 = a12.wrapping_add(e).wrapping_add(T_ROTATED[j]).rotate_left(7);
+        let ss1 = a12
+            .wrapping_add(e)
+            .wrapping_add(T_ROTATED[j])
+            .rotate_left(7);
         let ss2 = ss1 ^ a12;
         let (ff, gg) = if j < 16 {
             (a ^ b ^ c, e ^ f ^ g)
@@ -252,7 +255,9 @@ mod tests {
     #[test]
     fn agrees_with_rustcrypto_on_every_length_and_on_blocks() {
         use ::sm3::Digest as _;
-        let data: Vec<u8> = (0..3000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..3000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         for len in (0..300).chain([511, 512, 513, 1000, 2999]) {
             let reference: [u8; 32] = ::sm3::Sm3::digest(&data[..len]).into();
             assert_eq!(sm3(&data[..len]), reference, "length {len}");
@@ -276,7 +281,11 @@ mod tests {
                 for part in data[..len].chunks(piece) {
                     hasher.update(part);
                 }
-                assert_eq!(hasher.finalize(), whole, "length {len} in pieces of {piece}");
+                assert_eq!(
+                    hasher.finalize(),
+                    whole,
+                    "length {len} in pieces of {piece}"
+                );
             }
         }
     }

@@ -9,6 +9,7 @@ use prost::Message;
 use veribatch_engine::ProofInput;
 use veribatch_engine::bls::SignatureSet;
 use veribatch_engine::merkle::{mixed_length, multiproof_verdict};
+use veribatch_engine::sm2::Sm2Item;
 use veribatch_engine::transparency_log;
 use veribatch_service::convert;
 use veribatch_service::proto::verify_stream_request::Request;
@@ -83,7 +84,13 @@ fuzz_target!(|data: &[u8]| {
             for leaf in leaves {
                 one_by_one.push(transparency_log::leaf_hash(leaf));
             }
-            assert_eq!(transparency_log::tree_head_of(&veribatch_engine::backend::cpu::CpuBackend::new(), leaves), one_by_one.root());
+            assert_eq!(
+                transparency_log::tree_head_of(
+                    &veribatch_engine::backend::cpu::CpuBackend::new(),
+                    leaves
+                ),
+                one_by_one.root()
+            );
         }
         Some(Request::VerifyLogProofs(r)) => {
             let proofs: Vec<_> = r
@@ -94,6 +101,19 @@ fuzz_target!(|data: &[u8]| {
                 .collect();
             let verdicts = transparency_log::verdicts(&proofs);
             assert_eq!(verdicts.len(), proofs.len());
+        }
+        Some(Request::VerifySm2(r)) => {
+            let items: Vec<Sm2Item> = r
+                .signatures
+                .into_iter()
+                .take(MAX_ITEMS)
+                .map(Into::into)
+                .collect();
+            for item in &items {
+                let wire: veribatch_service::proto::Sm2Signature = item.clone().into();
+                assert_eq!(&Sm2Item::from(wire), item, "proto round trip");
+            }
+            assert_eq!(engine.verify_sm2(&items).len(), items.len());
         }
         Some(Request::AggregateSignatures(r)) => {
             let _ = engine.aggregate_signatures(&r.signatures[..r.signatures.len().min(64)]);

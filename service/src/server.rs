@@ -227,6 +227,7 @@ impl Bound {
             gpu_thresholds: config.gpu_thresholds,
             public_key_cache: config.public_key_cache,
             sm2_signer_cache: EngineConfig::default().sm2_signer_cache,
+            sm2_key_tables: EngineConfig::default().sm2_key_tables,
             groth16_keys: config.groth16_keys,
             max_ic_points: config.max_ic_points,
             // A shared service never accepts keys that let anyone forge proofs.

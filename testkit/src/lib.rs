@@ -213,7 +213,12 @@ mod tests {
         assert!(proofs.iter().all(LogProof::verify));
         let signatures = sm2_signatures(30, 7, &mut rng);
         let engine = Engine::new(&veribatch_engine::EngineConfig::default());
-        assert!(engine.verify_sm2(&signatures).iter().all(|v| *v == Ok(true)));
+        assert!(
+            engine
+                .verify_sm2(&signatures)
+                .iter()
+                .all(|v| *v == Ok(true))
+        );
         assert_eq!(engine.cached_sm2_signers(), 7);
     }
 }

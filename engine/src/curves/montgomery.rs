@@ -399,10 +399,7 @@ mod tests {
         assert_eq!(b.mul(&b.invert()), G::ONE);
         assert_eq!(a.mul(&b).mul(&b.invert()), a);
         let p_minus_1 = sub_limbs(&Bn254P::P, &one()).0;
-        assert_eq!(
-            G::from_limbs(&p_minus_1).unwrap().add(&G::ONE),
-            G::ZERO
-        );
+        assert_eq!(G::from_limbs(&p_minus_1).unwrap().add(&G::ONE), G::ZERO);
     }
 
     #[test]

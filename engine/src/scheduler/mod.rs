@@ -911,9 +911,9 @@ fn run_batch(shared: &Shared, mut batch: Batch, searching: &Searching<'_>) {
                     continue;
                 };
                 let answer = verify_with_fallback(shared, &batch, own, &[], &Unfollowed)
-                        .ok_or_else(|| {
-                            ScheduleError::Internal("the engine failed on this request".into())
-                        });
+                    .ok_or_else(|| {
+                        ScheduleError::Internal("the engine failed on this request".into())
+                    });
                 let _ = request.reply.send(answer);
             }
         }

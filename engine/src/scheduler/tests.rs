@@ -266,7 +266,7 @@ fn a_caller_merged_with_bad_sets_is_answered_before_the_search_ends() {
         config: SchedulerConfig::default(),
         state: Mutex::default(),
         wake: Condvar::new(),
-        stats: [OperationStats::new(), OperationStats::new()],
+        stats: Operation::ALL.map(|_| OperationStats::new()),
     };
     let pending = |payload| {
         let (reply, answer) = oneshot::channel();

@@ -20,10 +20,10 @@ pub mod signer;
 pub mod signing;
 
 pub use signature::{DerError, Part, Signature, SignatureError};
-pub use signer::{DEFAULT_ID, MAX_ID_BYTES, Signer, SignerCache, SignerError};
+pub use signer::{DEFAULT_ID, MAX_ID_BYTES, Signer, SignerCache, SignerError, TABLE_AFTER_USES};
 
 use crate::curves::montgomery::{add_limbs, limbs_from_be};
-use crate::curves::sm2p256v1::{OddMultiples, Scalar, mul_g};
+use crate::curves::sm2p256v1::{Jacobian, Scalar, mul_g};
 use crate::error::{ErrorKind, Field, InputError};
 use crate::json::{self, JsonError};
 use crate::sm3::Sm3;
@@ -105,10 +105,12 @@ impl Sm2Item {
         let signature = Signature::from_bytes(&self.signature)
             .map_err(|e| error(Field::Signature, ErrorKind::Sm2Signature(e)))?;
         let id = self.id.as_deref().unwrap_or(DEFAULT_ID);
-        let signer = cache.get_or_make(&self.public_key, id).map_err(|e| match e {
-            SignerError::Key(e) => error(Field::PublicKey, ErrorKind::Sm2PublicKey(e)),
-            SignerError::IdTooLong(len) => error(Field::Id, ErrorKind::IdTooLong(len)),
-        })?;
+        let signer = cache
+            .get_or_make(&self.public_key, id)
+            .map_err(|e| match e {
+                SignerError::Key(e) => error(Field::PublicKey, ErrorKind::Sm2PublicKey(e)),
+                SignerError::IdTooLong(len) => error(Field::Id, ErrorKind::IdTooLong(len)),
+            })?;
         let e = match &self.signed {
             Signed::Message(message) => message_digest(&signer.z, message),
             Signed::Digest(digest) => InputError::exact::<32>(digest, Field::Digest, None)?,
@@ -138,18 +140,23 @@ pub struct Decoded {
 
 impl Decoded {
     pub fn verify(&self) -> bool {
-        verify_digest(&self.signer.multiples, &self.e, &self.signature)
+        verify_digest(|t| self.signer.mul(t), &self.e, &self.signature)
     }
 }
 
-/// Steps 3 to 5 of verification for the key of `multiples`, digest `e`.
-pub fn verify_digest(multiples: &OddMultiples, e: &[u8; 32], signature: &Signature) -> bool {
+/// Steps 3 to 5 of verification of digest `e` for the key whose multiples `mul_key`
+/// computes.
+pub fn verify_digest(
+    mul_key: impl FnOnce(&Scalar) -> Jacobian,
+    e: &[u8; 32],
+    signature: &Signature,
+) -> bool {
     let Signature { r, s } = signature;
     let t = r.add(s);
     if t.is_zero() {
         return false;
     }
-    let point = mul_g(s).add(&multiples.mul(&t));
+    let point = mul_g(s).add(&mul_key(&t));
     let e = Scalar::reduce(&limbs_from_be(e));
     let v = r.sub(&e).to_limbs();
     if point.has_x(&v) {

@@ -1,6 +1,6 @@
 use super::signing::SecretKey;
 use super::*;
-use crate::curves::sm2p256v1::Point;
+use crate::curves::sm2p256v1::{OddMultiples, Point, Scalar};
 
 fn hex32(s: &str) -> [u8; 32] {
     hex::decode(s).unwrap().try_into().unwrap()
@@ -31,14 +31,17 @@ fn annex_item() -> Sm2Item {
 }
 
 fn verify(item: &Sm2Item) -> Result<bool, InputError> {
-    item.decode(&SignerCache::new(16)).map(|d| d.verify())
+    item.decode(&SignerCache::new(16, 4)).map(|d| d.verify())
 }
 
 #[test]
 fn the_standards_example_signs_and_verifies() {
     let secret = SecretKey::from_be_bytes(&hex32(D)).unwrap();
     let key = secret.public_key();
-    assert_eq!(key.to_uncompressed().to_vec(), hex::decode(PUBLIC_KEY).unwrap());
+    assert_eq!(
+        key.to_uncompressed().to_vec(),
+        hex::decode(PUBLIC_KEY).unwrap()
+    );
     assert_eq!(signer::z(DEFAULT_ID, &key), hex32(Z_A));
     assert_eq!(message_digest(&hex32(Z_A), MESSAGE), hex32(E));
     let k = Scalar::from_be_bytes(&hex32(K)).unwrap();
@@ -75,7 +78,9 @@ fn anything_changed_is_invalid() {
     id.id = Some(DEFAULT_ID.to_vec());
     assert_eq!(verify(&id), Ok(true), "the default ID given explicitly");
 
-    let other_key = SecretKey::from_seed(b"other").public_key().to_uncompressed();
+    let other_key = SecretKey::from_seed(b"other")
+        .public_key()
+        .to_uncompressed();
     let mut key = annex_item();
     key.public_key = other_key.to_vec();
     assert_eq!(verify(&key), Ok(false));
@@ -104,13 +109,17 @@ fn edge_cases_of_the_equation() {
         r,
         s: Scalar::ZERO.sub(&r),
     };
-    assert!(!verify_digest(&multiples, &e, &t_zero));
+    assert!(!verify_digest(|t| multiples.mul(t), &e, &t_zero));
     // e ≥ n is reduced mod n: a digest of n + e' verifies as e' does.
     let small_e = [0u8; 32];
     let k = Scalar::reduce(&[11, 0, 0, 0]);
     let signature = secret.sign_digest(&small_e, &k).unwrap();
-    assert!(verify_digest(&multiples, &small_e, &signature));
-    assert!(verify_digest(&multiples, &crate::curves::sm2p256v1::params::N, &signature));
+    assert!(verify_digest(|t| multiples.mul(t), &small_e, &signature));
+    assert!(verify_digest(
+        |t| multiples.mul(t),
+        &crate::curves::sm2p256v1::params::N,
+        &signature
+    ));
     // A key equal to G: [s]G + [t]G meets doublings inside the additions.
     let g = Point::generator();
     let one = SecretKey::from_be_bytes(&{
@@ -125,7 +134,7 @@ fn edge_cases_of_the_equation() {
         let message = [seed; 3];
         let signature = one.sign(DEFAULT_ID, &message, b"g");
         let e = message_digest(&signer::z(DEFAULT_ID, &g), &message);
-        assert!(verify_digest(&g_multiples, &e, &signature));
+        assert!(verify_digest(|t| g_multiples.mul(t), &e, &signature));
     }
 }
 
@@ -145,7 +154,9 @@ fn a_point_whose_x_is_n_or_more_is_matched_by_x_minus_n() {
         })
         .unwrap();
     let x = point.x.to_limbs();
-    let jacobian = Jacobian::from(&point).double().add(&Jacobian::from(&point.neg()));
+    let jacobian = Jacobian::from(&point)
+        .double()
+        .add(&Jacobian::from(&point.neg()));
     assert!(jacobian.has_x(&x), "2P − P = P");
     let x_minus_n = sub_limbs(&x, &n).0;
     assert!(!jacobian.has_x(&x_minus_n));
@@ -157,7 +168,7 @@ fn a_point_whose_x_is_n_or_more_is_matched_by_x_minus_n() {
 
 #[test]
 fn bad_items_name_the_field() {
-    let cache = SignerCache::new(16);
+    let cache = SignerCache::new(16, 4);
     let field = |item: &Sm2Item| item.decode(&cache).unwrap_err().field;
     let mut key = annex_item();
     key.public_key.truncate(64);
@@ -185,7 +196,8 @@ fn records_round_trip_and_bad_ones_are_named() {
     with_id.id = Some(b"ALICE123@YAHOO.COM".to_vec());
     with_id.signed = Signed::Digest(vec![1; 32]);
     assert_eq!(Sm2Item::from_json(&with_id.to_json()), Ok(with_id));
-    let both = serde_json::json!({"public_key":"0x04","message":"0x","digest":"0x","signature":"0x"});
+    let both =
+        serde_json::json!({"public_key":"0x04","message":"0x","digest":"0x","signature":"0x"});
     assert_eq!(
         Sm2Item::from_json(&both),
         Err(JsonError::Both("message", "digest"))
@@ -203,7 +215,7 @@ fn records_round_trip_and_bad_ones_are_named() {
 
 #[test]
 fn the_cache_keeps_one_signer_per_key_and_id_within_its_bound() {
-    let cache = SignerCache::new(32);
+    let cache = SignerCache::new(32, 4);
     let key = hex::decode(PUBLIC_KEY).unwrap();
     let first = cache.get_or_make(&key, DEFAULT_ID).unwrap();
     let again = cache.get_or_make(&key, DEFAULT_ID).unwrap();
@@ -212,10 +224,49 @@ fn the_cache_keeps_one_signer_per_key_and_id_within_its_bound() {
     assert_ne!(first.z, other_id.z);
     assert_eq!(cache.len(), 2);
     for i in 0..200u32 {
-        let key = SecretKey::from_seed(&i.to_be_bytes()).public_key().to_uncompressed();
+        let key = SecretKey::from_seed(&i.to_be_bytes())
+            .public_key()
+            .to_uncompressed();
         cache.get_or_make(&key, DEFAULT_ID).unwrap();
     }
     assert!(cache.len() <= 32, "{} signers kept", cache.len());
-    assert!(SignerCache::new(0).get_or_make(&key, DEFAULT_ID).is_ok());
-    assert!(SignerCache::new(0).is_empty());
+    assert!(SignerCache::new(0, 4).get_or_make(&key, DEFAULT_ID).is_ok());
+    assert!(SignerCache::new(0, 4).is_empty());
+}
+
+#[test]
+fn a_signer_used_often_gets_a_table_within_the_budget_and_verifies_the_same() {
+    let cache = SignerCache::new(64, 2);
+    let secrets: Vec<SecretKey> = (0..3u8).map(|i| SecretKey::from_seed(&[i])).collect();
+    let mut verdicts = Vec::new();
+    for round in 0..2 * TABLE_AFTER_USES {
+        for secret in &secrets {
+            let message = [round as u8; 5];
+            let mut item = Sm2Item {
+                public_key: secret.public_key().to_uncompressed().to_vec(),
+                signed: Signed::Message(message.to_vec()),
+                signature: secret.sign(DEFAULT_ID, &message, b"t").to_der(),
+                id: None,
+            };
+            verdicts.push(item.decode(&cache).unwrap().verify());
+            // A wrong message under the same signer, table or not.
+            item.signed = Signed::Message(b"other".to_vec());
+            verdicts.push(!item.decode(&cache).unwrap().verify());
+        }
+    }
+    assert!(verdicts.iter().all(|&ok| ok));
+    let with_tables = secrets
+        .iter()
+        .filter(|s| {
+            let key = s.public_key().to_uncompressed();
+            cache.get_or_make(&key, DEFAULT_ID).unwrap().has_table()
+        })
+        .count();
+    assert_eq!(with_tables, 2, "two tables lent, the third signer waits");
+    // A signer outside a cache never builds one.
+    let lone = Signer::new(&secrets[0].public_key().to_uncompressed(), DEFAULT_ID).unwrap();
+    for _ in 0..2 * TABLE_AFTER_USES {
+        lone.mul(&Scalar::ONE);
+    }
+    assert!(!lone.has_table());
 }

@@ -207,25 +207,3 @@ pub fn plain_log_inclusion(proof: &InclusionProof) -> bool {
     }
     r == proof.root
 }
-
-/// The SM2 anchor: OpenSSL 3's own benchmark, one process per core.
-pub const OPENSSL_SM2: &str = "openssl speed -multi CORES sm2 (OpenSSL 3, all cores)";
-
-/// SM2 verifications per second of `openssl speed -mr -multi CORES -seconds 3 sm2`, all
-/// cores together (its last `+F7` line: sign/s and verify/s of every process).
-pub fn openssl_sm2_verifications_per_second() -> Result<f64, String> {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let output = std::process::Command::new("openssl")
-        .args(["speed", "-mr", "-multi", &cores.to_string(), "-seconds", "3", "sm2"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run openssl (install OpenSSL 3): {e}"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.lines()
-        .filter(|l| l.starts_with("+F7:"))
-        .last()
-        .and_then(|l| l.rsplit(':').next())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|rate| *rate > 0.0)
-        .ok_or_else(|| format!("openssl speed printed no SM2 figure: {}", text.trim()))
-}

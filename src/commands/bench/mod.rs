@@ -148,7 +148,13 @@ impl Timer {
 impl Timer {
     /// Adds a point measured outside this process (`items_per_second`, over the
     /// `per_point` time) to `series` of `workload`.
-    pub fn record_rate(&self, workload: &mut Workload, series: &str, size: usize, items_per_second: f64) {
+    pub fn record_rate(
+        &self,
+        workload: &mut Workload,
+        series: &str,
+        size: usize,
+        items_per_second: f64,
+    ) {
         workload.series_mut(series, None).points.push(Point {
             size: size as u64,
             items: size as u64,

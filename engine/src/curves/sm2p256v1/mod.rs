@@ -10,7 +10,7 @@
 
 mod point;
 
-pub use point::{Affine, Jacobian, OddMultiples, mul_g};
+pub use point::{Affine, FixedBase, Jacobian, OddMultiples, mul_g};
 
 use super::montgomery::{self, Limbs, Modulus};
 

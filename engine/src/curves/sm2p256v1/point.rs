@@ -1,7 +1,8 @@
 //! The group law of sm2p256v1: affine points, Jacobian points (x = X/Z², y = Y/Z³;
 //! Z = 0 is infinity) with the formulas of the Explicit-Formulas Database for a = −3
 //! (dbl-2001-b, add-2007-bl, madd-2007-bl), and the two scalar multiplications SM2
-//! verification needs: by G from a fixed-base table, by a key from its odd multiples.
+//! verification needs: by G from a fixed-base table, by a key from its odd multiples
+//! (or, for a key used often, from a fixed-base table of its own).
 //!
 //! Every special case of the addition formulas (a summand at infinity, equal points,
 //! opposite points) is handled, so a key whose multiples meet one (P = G, P = −G) is
@@ -196,37 +197,73 @@ fn batch_to_affine(points: &[Jacobian]) -> Vec<Affine> {
         .collect()
 }
 
-/// Bits per window of the fixed-base table of G.
-const G_WINDOW_BITS: usize = 7;
-/// Windows for a 256-bit scalar in signed digits: the top window holds 4 bits and a
-/// carry, so it never carries out.
-const G_WINDOWS: usize = 256usize.div_ceil(G_WINDOW_BITS);
-/// Multiples per window: 1..=2^(w−1) (negative digits use the negated point).
-const G_MULTIPLES: usize = 1 << (G_WINDOW_BITS - 1);
+/// A fixed-base table: for window i of `bits` bits, the multiples j·2^(bits·i)·B for
+/// j = 1..=2^(bits−1), affine, one window after another. [k]B is then one mixed
+/// addition per non-zero signed digit of k, with no doublings.
+#[derive(Clone, Debug)]
+pub struct FixedBase {
+    bits: usize,
+    points: Vec<Affine>,
+}
 
-/// table[i][j] = (j + 1)·2^(7i)·G, affine: 37 × 64 points, 148 KiB, built on first use
-/// (a few milliseconds).
-fn g_table() -> &'static [[Affine; G_MULTIPLES]] {
-    static TABLE: OnceLock<Vec<[Affine; G_MULTIPLES]>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut jacobian = Vec::with_capacity(G_WINDOWS * G_MULTIPLES);
-        let mut base = Jacobian::from(&Affine::generator());
-        for _ in 0..G_WINDOWS {
-            let mut multiple = base;
-            for j in 0..G_MULTIPLES {
+impl FixedBase {
+    /// The table of `base` with windows of `bits` bits (2 to 8): ⌈257/bits⌉ windows of
+    /// 2^(bits−1) points, built with one inversion.
+    pub fn new(base: &Affine, bits: usize) -> Self {
+        assert!((2..=8).contains(&bits), "window of {bits} bits");
+        let (windows, multiples) = (windows(bits), 1usize << (bits - 1));
+        let mut jacobian = Vec::with_capacity(windows * multiples);
+        let mut window_base = Jacobian::from(base);
+        for _ in 0..windows {
+            let mut multiple = window_base;
+            for j in 0..multiples {
                 if j > 0 {
-                    multiple = multiple.add(&base);
+                    multiple = multiple.add(&window_base);
                 }
                 jacobian.push(multiple);
             }
-            // The next window's base, 2^7 times this one: twice the last multiple (2^6).
-            base = multiple.double();
+            // The next window's base, 2^bits times this one: twice the last multiple.
+            window_base = multiple.double();
         }
-        batch_to_affine(&jacobian)
-            .chunks_exact(G_MULTIPLES)
-            .map(|window| window.try_into().expect("one window"))
-            .collect()
-    })
+        Self {
+            bits,
+            points: batch_to_affine(&jacobian),
+        }
+    }
+
+    /// [k]B.
+    pub fn mul(&self, k: &Scalar) -> Jacobian {
+        let multiples = 1usize << (self.bits - 1);
+        let mut acc = Jacobian::INFINITY;
+        for (window, digit) in signed_digits(k, self.bits, windows(self.bits))
+            .into_iter()
+            .enumerate()
+        {
+            if digit != 0 {
+                let point = &self.points[window * multiples + digit.unsigned_abs() as usize - 1];
+                acc = acc.add_affine(&if digit > 0 { *point } else { point.neg() });
+            }
+        }
+        acc
+    }
+
+    /// Bytes the table holds.
+    pub fn bytes(&self) -> usize {
+        self.points.len() * std::mem::size_of::<Affine>()
+    }
+}
+
+/// Windows for a 256-bit scalar in signed digits: one bit more than the scalar's, so
+/// the top window, holding fewer than `bits` bits and a carry, never carries out.
+fn windows(bits: usize) -> usize {
+    257usize.div_ceil(bits)
+}
+
+/// G's table: windows of 7 bits, 37 × 64 points (148 KiB), built on first use (a few
+/// milliseconds); at most 37 mixed additions per multiple.
+fn g_table() -> &'static FixedBase {
+    static TABLE: OnceLock<FixedBase> = OnceLock::new();
+    TABLE.get_or_init(|| FixedBase::new(&Affine::generator(), 7))
 }
 
 /// The scalar in signed base-2^w digits, each in [−2^(w−1), 2^(w−1)], least significant
@@ -259,20 +296,9 @@ fn signed_digits(k: &Scalar, bits: usize, count: usize) -> Vec<i32> {
     digits
 }
 
-/// [k]G from the fixed-base table: at most 37 mixed additions, no doublings.
+/// [k]G from G's fixed-base table.
 pub fn mul_g(k: &Scalar) -> Jacobian {
-    let table = g_table();
-    let mut acc = Jacobian::INFINITY;
-    for (window, digit) in signed_digits(k, G_WINDOW_BITS, G_WINDOWS)
-        .into_iter()
-        .enumerate()
-    {
-        if digit != 0 {
-            let point = &table[window][digit.unsigned_abs() as usize - 1];
-            acc = acc.add_affine(&if digit > 0 { *point } else { point.neg() });
-        }
-    }
-    acc
+    g_table().mul(k)
 }
 
 /// Width of the non-adjacent form for keys: digits odd in [−15, 15].
@@ -425,6 +451,13 @@ mod tests {
                 same(&multiples.mul(&k), &plain_mul(key.affine(), &k)),
                 "[{k:?}]P"
             );
+            for bits in [2, 4, 5] {
+                let table = FixedBase::new(key.affine(), bits);
+                assert!(
+                    same(&table.mul(&k), &plain_mul(key.affine(), &k)),
+                    "{bits}-bit windows"
+                );
+            }
             let point = mul_g(&k);
             if let Some(affine) = point.to_affine() {
                 assert!(affine.is_on_curve());
