@@ -31,6 +31,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::groth16::KeyFormat;
+use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::sm2::Sm2Item;
 use veribatch_engine::transparency_log::LogProof;
 use veribatch_engine::{ProofInput, Verdict};
@@ -326,11 +327,24 @@ impl Remote {
         limit: Option<u64>,
         mix_in_length: Option<u64>,
     ) -> Result<[u8; 32], ClientError> {
+        self.merkle_root_with(TreeHash::Sha256, chunks, limit, mix_in_length)
+            .await
+    }
+
+    /// [`Remote::merkle_root`] with nodes made by `hash`.
+    pub async fn merkle_root_with(
+        &mut self,
+        hash: TreeHash,
+        chunks: Vec<u8>,
+        limit: Option<u64>,
+        mix_in_length: Option<u64>,
+    ) -> Result<[u8; 32], ClientError> {
         let request = proto::MerkleRootRequest {
             chunks,
             limit: limit.unwrap_or(0),
             mix_in_length: mix_in_length.is_some(),
             length: mix_in_length,
+            hash: proto::TreeHash::from(hash) as i32,
         };
         let root = self
             .retrying(|mut c| {
@@ -349,6 +363,7 @@ impl Remote {
     /// root is returned only if the whole file was read and sent.
     pub async fn merkle_root_of_file(
         &mut self,
+        hash: TreeHash,
         path: &Path,
         limit: Option<u64>,
         mix_in_length: bool,
@@ -390,6 +405,7 @@ impl Remote {
                             limit: if first { limit.unwrap_or(0) } else { 0 },
                             mix_in_length: first && mix_in_length,
                             length: if first { length } else { None },
+                            hash: if first { proto::TreeHash::from(hash) as i32 } else { 0 },
                         };
                         if (n > 0 || first) && send.blocking_send(piece).is_err() {
                             return;
@@ -558,3 +574,4 @@ fn client(channel: Channel, stamp: Stamp) -> Client {
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }
+

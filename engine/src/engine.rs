@@ -493,9 +493,20 @@ impl Engine {
         limit: Option<u64>,
         mix_in_length: Option<u64>,
     ) -> Result<Node, MerkleError> {
-        let root = merkle::root(&*self.backend, chunks, limit)?;
+        self.merkle_root_with(merkle::TreeHash::Sha256, chunks, limit, mix_in_length)
+    }
+
+    /// [`Engine::merkle_root`] with nodes made by `hash` (SHA-256 or SM3).
+    pub fn merkle_root_with(
+        &self,
+        hash: merkle::TreeHash,
+        chunks: &[u8],
+        limit: Option<u64>,
+        mix_in_length: Option<u64>,
+    ) -> Result<Node, MerkleError> {
+        let root = merkle::root_with(&*self.backend, hash, chunks, limit)?;
         Ok(match mix_in_length {
-            Some(length) => merkle::mix_in_length(&root, length),
+            Some(length) => merkle::mix_in_length_with(hash, &root, length),
             None => root,
         })
     }
@@ -503,15 +514,18 @@ impl Engine {
     /// The root of the chunks `reader` gives (a file, stdin), read block by block in
     /// memory that does not depend on their number ([`merkle::stream`]), with the length
     /// `mix_in_length` finds from the chunk count mixed in if any; and the chunk count.
+    /// Nodes are made by `hash`.
     pub fn merkle_root_of_reader<R: std::io::Read + Send + 'static>(
         &self,
+        hash: merkle::TreeHash,
         reader: R,
         limit: Option<u64>,
         mix_in_length: impl FnOnce(u64) -> Option<u64>,
     ) -> Result<(Node, u64), merkle::stream::StreamError> {
-        let (root, chunks) = merkle::stream::root_of_reader(&*self.backend, reader, limit)?;
+        let (root, chunks) =
+            merkle::stream::root_of_reader(&*self.backend, hash, reader, limit)?;
         let root = match mix_in_length(chunks) {
-            Some(length) => merkle::mix_in_length(&root, length),
+            Some(length) => merkle::mix_in_length_with(hash, &root, length),
             None => root,
         };
         Ok((root, chunks))
@@ -535,9 +549,10 @@ impl Engine {
         mix_in_length: impl FnOnce(u64) -> Option<u64>,
     ) -> Result<Node, MerkleError> {
         let length = mix_in_length(stream.chunks());
+        let hash = stream.hash();
         let root = stream.finish(&*self.backend)?;
         Ok(match length {
-            Some(length) => merkle::mix_in_length(&root, length),
+            Some(length) => merkle::mix_in_length_with(hash, &root, length),
             None => root,
         })
     }

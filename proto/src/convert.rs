@@ -3,6 +3,7 @@
 
 use veribatch_engine::bls::{Scheme, SignatureSet};
 use veribatch_engine::error::{ErrorCode, ErrorKind, Field};
+use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::sm2::{Signed, Sm2Item};
 use veribatch_engine::transparency_log::{
     ConsistencyProof, Hash, InclusionProof, LogProof, leaf_hash,
@@ -46,6 +47,24 @@ impl From<crate::Groth16Proof> for ProofInput {
         Self {
             proof: p.proof,
             public_inputs: p.public_inputs,
+        }
+    }
+}
+
+impl From<TreeHash> for crate::TreeHash {
+    fn from(hash: TreeHash) -> Self {
+        match hash {
+            TreeHash::Sha256 => Self::Sha256,
+            TreeHash::Sm3 => Self::Sm3,
+        }
+    }
+}
+
+impl From<crate::TreeHash> for TreeHash {
+    fn from(hash: crate::TreeHash) -> Self {
+        match hash {
+            crate::TreeHash::Sha256 => Self::Sha256,
+            crate::TreeHash::Sm3 => Self::Sm3,
         }
     }
 }

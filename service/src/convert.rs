@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use tonic::{Code, Status};
 use veribatch_engine::bls::{Ciphersuite, ETH_DST, Scheme};
 use veribatch_engine::groth16::KeyFormat;
+use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::scheduler::ScheduleError;
 
 use crate::proto;
@@ -22,6 +23,13 @@ pub fn schedule_error(e: ScheduleError) -> Status {
 }
 
 /// The key format a request names; `None` asks the engine to detect it.
+/// The hash of a Merkle request (unset is SHA-256).
+pub fn tree_hash(hash: i32) -> Result<TreeHash, Status> {
+    proto::TreeHash::try_from(hash)
+        .map(Into::into)
+        .map_err(|_| Status::invalid_argument(format!("hash: unknown tree hash {hash}")))
+}
+
 pub fn key_format(format: i32) -> Result<Option<KeyFormat>, Status> {
     match proto::KeyFormat::try_from(format) {
         Ok(proto::KeyFormat::Unspecified) => Ok(None),

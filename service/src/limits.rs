@@ -10,6 +10,7 @@
 
 use tonic::Status;
 
+use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::scheduler::cost;
 
 use crate::proto;
@@ -202,8 +203,8 @@ impl RequestLimits {
     }
 
     /// The cost of a Merkle root of `chunk_bytes` bytes ([`cost::merkle_root`]).
-    pub fn check_merkle_root(&self, chunk_bytes: usize) -> Result<u64, Status> {
-        self.check_cost(cost::merkle_root(chunk_bytes / 32))
+    pub fn check_merkle_root(&self, chunk_bytes: usize, hash: TreeHash) -> Result<u64, Status> {
+        self.check_cost(cost::tree_root(hash, chunk_bytes / 32))
     }
 
     /// A Groth16 key of `bytes` bytes (its IC points are bounded by the engine).

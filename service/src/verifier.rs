@@ -258,14 +258,15 @@ impl VerifierService {
         caller: &Identity,
         request: proto::MerkleRootRequest,
     ) -> Result<proto::MerkleRootResponse, Status> {
-        let cost = self.limits.check_merkle_root(request.chunks.len())?;
+        let hash = convert::tree_hash(request.hash)?;
+        let cost = self.limits.check_merkle_root(request.chunks.len(), hash)?;
         let _admitted = self.admit(caller, cost)?;
         let limit = (request.limit != 0).then_some(request.limit);
         let chunk_count = (request.chunks.len() / 32) as u64;
         let mix_in = mixed_length(chunk_count, request.mix_in_length, request.length);
         let root = self
             .blocking(&self.pools.merkle, move |e| {
-                e.merkle_root(&request.chunks, limit, mix_in)
+                e.merkle_root_with(hash, &request.chunks, limit, mix_in)
             })
             .await?
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
@@ -294,7 +295,7 @@ impl VerifierService {
                 Status::resource_exhausted("too many MerkleRootStream calls open: retry later")
             })?;
         let mut stopping = self.stopping.clone();
-        let mut shape: Option<(u64, bool, Option<u64>)> = None;
+        let mut shape: Option<(u64, bool, Option<u64>, i32)> = None;
         let mut stream = None;
         loop {
             let piece = tokio::select! {
@@ -311,22 +312,25 @@ impl VerifierService {
                 }
             };
             let Some(piece) = piece else { break };
-            let given = (piece.limit, piece.mix_in_length, piece.length);
+            let given = (piece.limit, piece.mix_in_length, piece.length, piece.hash);
             let first = *shape.get_or_insert(given);
-            if given != first && given != (0, false, None) {
+            if given != first && given != (0, false, None, 0) {
                 return Err(Status::invalid_argument(
-                    "limit, mix_in_length and length are read from the first message; later \
-                     messages leave them unset",
+                    "limit, mix_in_length, length and hash are read from the first message; \
+                     later messages leave them unset",
                 ));
             }
+            let hash = convert::tree_hash(first.3)?;
             let limit = (first.0 != 0).then_some(first.0);
             if stream.is_none() {
                 // A limit too large for any tree is refused before anything is hashed.
                 depth_for(0, limit).map_err(|e| Status::invalid_argument(e.to_string()))?;
             }
-            let cost = self.limits.check_merkle_root(piece.chunks.len())?;
+            let cost = self.limits.check_merkle_root(piece.chunks.len(), hash)?;
             let _admitted = self.admit(caller, cost)?;
-            let mut root = stream.take().unwrap_or_else(|| RootStream::new(limit));
+            let mut root = stream
+                .take()
+                .unwrap_or_else(|| RootStream::with_hash(hash, limit));
             let (root, pushed) = self
                 .blocking(&self.pools.merkle, move |e| {
                     let pushed = e.push_merkle_chunks(&mut root, &piece.chunks);
@@ -336,8 +340,10 @@ impl VerifierService {
             pushed.map_err(|e| Status::invalid_argument(e.to_string()))?;
             stream = Some(root);
         }
-        let (limit, mix_in_chunk_count, length) = shape.unwrap_or((0, false, None));
-        let stream = stream.unwrap_or_else(|| RootStream::new((limit != 0).then_some(limit)));
+        let (limit, mix_in_chunk_count, length, hash) = shape.unwrap_or((0, false, None, 0));
+        let hash = convert::tree_hash(hash)?;
+        let stream = stream
+            .unwrap_or_else(|| RootStream::with_hash(hash, (limit != 0).then_some(limit)));
         let root = self
             .blocking(&self.pools.merkle, move |e| {
                 e.finish_merkle_root(stream, |chunks| {

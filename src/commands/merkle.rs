@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use veribatch_engine::json::Location;
 use veribatch_engine::merkle::file::{ProofFile, Shape, hex32, node};
 use veribatch_engine::merkle::stream::StreamError;
-use veribatch_engine::merkle::{MAX_DEPTH, depth_for, mixed_length, verify_multiproof};
+use veribatch_engine::merkle::{MAX_DEPTH, TreeHash, depth_for, mixed_length, verify_multiproof};
 
 use super::{BackendArgs, RemoteArgs};
 use crate::input;
@@ -22,6 +22,9 @@ pub enum MerkleCommand {
         remote: RemoteArgs,
         #[command(flatten)]
         tree: TreeArgs,
+        /// The hash of the tree's nodes and padding: sha256 (SSZ) or sm3 (GM/T 0004).
+        #[arg(long, default_value = "sha256")]
+        hash: TreeHash,
         file: PathBuf,
     },
     /// Print a JSON multi-proof of the leaves at --index.
@@ -115,18 +118,21 @@ pub fn run(command: MerkleCommand) -> CommandResult {
             backend,
             remote,
             tree,
+            hash,
             file,
         } => {
             let root = match remote.connect()? {
                 // A file goes in pieces (any size); stdin, read whole, in one message.
                 Some(service) if file != std::path::Path::new("-") => service.call(async |r| {
-                    r.merkle_root_of_file(&file, tree.limit, tree.mix_in_length, tree.length)
+                    r.merkle_root_of_file(hash, &file, tree.limit, tree.mix_in_length, tree.length)
                         .await
                 })?,
                 Some(service) => {
                     let chunks = input::read(&file)?;
                     let mix_in = tree.mix_in((chunks.len() / 32) as u64);
-                    service.call(async |r| r.merkle_root(chunks, tree.limit, mix_in).await)?
+                    service.call(async |r| {
+                        r.merkle_root_with(hash, chunks, tree.limit, mix_in).await
+                    })?
                 }
                 // Streamed: memory does not grow with the file.
                 None => {
@@ -134,7 +140,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                     let reader = input::open(&file)?;
                     let mix_in = |chunks| tree.mix_in(chunks);
                     engine
-                        .merkle_root_of_reader(reader, tree.limit, mix_in)
+                        .merkle_root_of_reader(hash, reader, tree.limit, mix_in)
                         .map_err(|e| format!("{}: {e}", file.display()))?
                         .0
                 }

@@ -45,6 +45,29 @@ pub trait Backend: Send + Sync {
     /// `blocks.len()` is a multiple of 64 and `digests.len() * 2 == blocks.len()`.
     fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]);
 
+    /// SM3 of each 64-byte block of `blocks`, written to `digests` (32 bytes each), as
+    /// [`Backend::hash_blocks`]. By default on every core.
+    fn sm3_blocks(&self, blocks: &[u8], digests: &mut [u8]) {
+        cpu::sm3_blocks(blocks, digests);
+    }
+
+    /// The root of `chunks` padded to 2^depth leaves as [`Backend::merkle_root`], with
+    /// nodes made by `hash`: SHA-256's is [`Backend::merkle_root`] itself; SM3's is built
+    /// level by level with [`Backend::sm3_blocks`].
+    fn tree_root(&self, hash: binary_tree::TreeHash, chunks: &[u8], depth: u32) -> [u8; 32] {
+        if hash == binary_tree::TreeHash::Sha256 {
+            return self.merkle_root(chunks, depth);
+        }
+        let mut level = std::borrow::Cow::Borrowed(chunks);
+        for height in 0..depth {
+            level = std::borrow::Cow::Owned(hash.parent_level(self, &level, height));
+        }
+        match level.get(..32) {
+            Some(root) => root.try_into().expect("32 bytes"),
+            None => hash.zero(depth),
+        }
+    }
+
     /// The Merkle root of `chunks` (32 bytes each, at most 2^depth of them) padded with
     /// zero chunks to 2^depth leaves. By default level by level with [`Backend::hash_blocks`];
     /// a device backend keeps the levels in device memory instead.

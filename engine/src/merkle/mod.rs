@@ -11,12 +11,14 @@ pub mod stream;
 mod tree;
 
 pub use proof::{MultiProof, helper_count, helper_indices, multiproof_verdict, verify_multiproof};
-pub use tree::{Tree, depth_for, root};
+pub use tree::{Tree, depth_for, root, root_with};
 
 // The binary SHA-256 tree every backend hashes: nodes, the zero-hash ladder and one
 // level from the one below. They live with the backends, which need them to pad a
 // level, and are named here for the rest of the engine.
-pub use crate::backend::binary_tree::{MAX_DEPTH, Node, hash_pair, parent_level, zero_hash};
+pub use crate::backend::binary_tree::{
+    MAX_DEPTH, Node, TreeHash, hash_pair, parent_level, zero_hash,
+};
 
 use std::fmt;
 
@@ -129,7 +131,12 @@ impl std::error::Error for MerkleError {}
 
 /// mix_in_length: SHA-256(root ‖ length as a 256-bit little-endian integer).
 pub fn mix_in_length(root: &Node, length: u64) -> Node {
-    hash_pair(root, &length_chunk(length))
+    mix_in_length_with(TreeHash::Sha256, root, length)
+}
+
+/// [`mix_in_length`] with `hash`.
+pub fn mix_in_length_with(hash: TreeHash, root: &Node, length: u64) -> Node {
+    hash.pair(root, &length_chunk(length))
 }
 
 /// The length mixed into a root (`mix_in_length`), as requests say it: `length` if given

@@ -16,7 +16,7 @@
 use std::io::{self, Read};
 use std::sync::mpsc;
 
-use super::{MerkleError, Node, depth_for, hash_pair, zero_hash};
+use super::{MerkleError, Node, TreeHash, depth_for};
 use crate::backend::Backend;
 
 /// Chunks per block: 8 MiB, enough for every core (and a GPU) to have work.
@@ -38,6 +38,7 @@ pub enum StreamError {
 /// (a service hands it from one message's task to the next).
 #[derive(Debug)]
 pub struct RootStream {
+    hash: TreeHash,
     limit: Option<u64>,
     /// Roots of perfect subtrees, heights strictly decreasing from the left.
     pending: Vec<(u32, Node)>,
@@ -49,12 +50,23 @@ pub struct RootStream {
 
 impl RootStream {
     pub fn new(limit: Option<u64>) -> Self {
+        Self::with_hash(TreeHash::Sha256, limit)
+    }
+
+    /// A stream whose nodes are made by `hash`.
+    pub fn with_hash(hash: TreeHash, limit: Option<u64>) -> Self {
         Self {
+            hash,
             limit,
             pending: Vec::new(),
             chunks: 0,
             block: Vec::new(),
         }
+    }
+
+    /// The hash its nodes are made with.
+    pub fn hash(&self) -> TreeHash {
+        self.hash
     }
 
     /// Chunks taken so far (whole ones).
@@ -92,7 +104,7 @@ impl RootStream {
     fn push_block(&mut self, backend: &dyn Backend, block: &[u8]) -> Result<(), MerkleError> {
         debug_assert!(self.block.is_empty() && block.len() == BLOCK_BYTES);
         self.check_limit(self.chunks + BLOCK_CHUNKS as u64)?;
-        let root = backend.merkle_root(block, BLOCK_HEIGHT);
+        let root = backend.tree_root(self.hash, block, BLOCK_HEIGHT);
         self.push_subtree(BLOCK_HEIGHT, root);
         Ok(())
     }
@@ -113,7 +125,7 @@ impl RootStream {
             && h == node.0
         {
             self.pending.pop();
-            node = (h + 1, hash_pair(&left, &node.1));
+            node = (h + 1, self.hash.pair(&left, &node.1));
         }
         self.pending.push(node);
         self.chunks += 1 << height;
@@ -134,26 +146,26 @@ impl RootStream {
         while !rest.is_empty() {
             let height = usize::BITS - 1 - (rest.len() / 32).leading_zeros();
             let (subtree, tail) = rest.split_at(32 << height);
-            let root = backend.merkle_root(subtree, height);
+            let root = backend.tree_root(self.hash, subtree, height);
             self.push_subtree(height, root);
             rest = tail;
         }
         let mut subtrees = self.pending.into_iter().rev();
         let Some((mut height, mut node)) = subtrees.next() else {
-            return Ok(zero_hash(depth));
+            return Ok(self.hash.zero(depth));
         };
         // The smallest subtree is a left child up to the next pending one, whose right
         // child it then is; padding is zero subtrees.
         for (left_height, left) in subtrees {
             while height < left_height {
-                node = hash_pair(&node, &zero_hash(height));
+                node = self.hash.pair(&node, &self.hash.zero(height));
                 height += 1;
             }
-            node = hash_pair(&left, &node);
+            node = self.hash.pair(&left, &node);
             height += 1;
         }
         while height < depth {
-            node = hash_pair(&node, &zero_hash(height));
+            node = self.hash.pair(&node, &self.hash.zero(height));
             height += 1;
         }
         Ok(node)
@@ -166,6 +178,7 @@ impl RootStream {
 /// blocked on a pipe that stays open ends at its next block.
 pub fn root_of_reader<R: Read + Send + 'static>(
     backend: &dyn Backend,
+    hash: TreeHash,
     mut reader: R,
     limit: Option<u64>,
 ) -> Result<(Node, u64), StreamError> {
@@ -184,7 +197,7 @@ pub fn root_of_reader<R: Read + Send + 'static>(
             }
         }
     });
-    let mut stream = RootStream::new(limit);
+    let mut stream = RootStream::with_hash(hash, limit);
     for block in blocks {
         stream.push(backend, &block?)?;
     }
@@ -234,7 +247,7 @@ mod tests {
             for limit in [None, Some(chunks as u64), Some(1 << 21)] {
                 let whole = super::super::root(&backend, data, limit).unwrap();
                 let (streamed, n) =
-                    root_of_reader(&backend, io::Cursor::new(data.to_vec()), limit).unwrap();
+                    root_of_reader(&backend, TreeHash::Sha256, io::Cursor::new(data.to_vec()), limit).unwrap();
                 assert_eq!(
                     (streamed, n),
                     (whole, chunks as u64),
@@ -253,9 +266,9 @@ mod tests {
     #[test]
     fn bad_inputs_are_the_whole_roots_errors() {
         let backend = CpuBackend::new();
-        let e = root_of_reader(&backend, &[0u8; 33][..], None).unwrap_err();
+        let e = root_of_reader(&backend, TreeHash::Sha256, &[0u8; 33][..], None).unwrap_err();
         assert_eq!(e.to_string(), "chunks: 33 bytes is not a multiple of 32");
-        let e = root_of_reader(&backend, &[0u8; 32 * 5][..], Some(4)).unwrap_err();
+        let e = root_of_reader(&backend, TreeHash::Sha256, &[0u8; 32 * 5][..], Some(4)).unwrap_err();
         assert_eq!(e.to_string(), "chunks: 5 chunks exceed the limit of 4");
     }
 }

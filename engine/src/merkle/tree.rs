@@ -4,6 +4,7 @@ use super::{
     MAX_DEPTH, MerkleError, MultiProof, Node, helper_indices, length_chunk, parent_level, zero_hash,
 };
 use crate::backend::Backend;
+use crate::backend::binary_tree::TreeHash;
 
 /// Depth of the tree over `count` chunks: the next power of two of the limit if there is
 /// one, else of the count (an empty list still has one, zero, leaf).
@@ -30,11 +31,21 @@ fn chunk_count(chunks: &[u8]) -> Result<u64, MerkleError> {
 /// The root of `chunks` (concatenated 32-byte chunks) padded with zero chunks to the next
 /// power of two of `limit`, or of the chunk count when there is no limit.
 pub fn root(backend: &dyn Backend, chunks: &[u8], limit: Option<u64>) -> Result<Node, MerkleError> {
+    root_with(backend, TreeHash::Sha256, chunks, limit)
+}
+
+/// [`root`] with nodes made by `hash`.
+pub fn root_with(
+    backend: &dyn Backend,
+    hash: TreeHash,
+    chunks: &[u8],
+    limit: Option<u64>,
+) -> Result<Node, MerkleError> {
     let depth = depth_for(chunk_count(chunks)?, limit)?;
     if chunks.is_empty() {
-        return Ok(zero_hash(depth));
+        return Ok(hash.zero(depth));
     }
-    Ok(backend.merkle_root(chunks, depth))
+    Ok(backend.tree_root(hash, chunks, depth))
 }
 
 /// A tree's shape: its depth and the length mixed into its root, if any. It maps

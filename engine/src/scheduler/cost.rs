@@ -33,6 +33,17 @@ pub fn merkle_root(chunks: usize) -> u64 {
     (chunks as u64).div_ceil(CHUNKS_PER_UNIT).max(1)
 }
 
+/// SM3 compressions per SHA-256 one, in time: SM3 has no instructions of its own.
+pub const SM3_PER_SHA256: u64 = 4;
+
+/// A Merkle root of `chunks` chunks with nodes made by `hash`.
+pub fn tree_root(hash: crate::merkle::TreeHash, chunks: usize) -> u64 {
+    match hash {
+        crate::merkle::TreeHash::Sha256 => merkle_root(chunks),
+        crate::merkle::TreeHash::Sm3 => merkle_root(chunks) * SM3_PER_SHA256,
+    }
+}
+
 /// A transparency-log tree head of `leaves` leaves holding `bytes` bytes of data: two
 /// compressions per leaf (its leaf hash, its share of the nodes) and one per 64 bytes,
 /// priced as a Merkle root's chunks.

@@ -419,7 +419,12 @@ impl WorkloadKind {
                                 let reader =
                                     std::fs::File::open(&file).map_err(|e| e.to_string())?;
                                 let (ours, _) = engine
-                                    .merkle_root_of_reader(reader, None, |_| None)
+                                    .merkle_root_of_reader(
+                                        veribatch_engine::merkle::TreeHash::Sha256,
+                                        reader,
+                                        None,
+                                        |_| None,
+                                    )
                                     .map_err(|e| e.to_string())?;
                                 check(ours == root, "a wrong Merkle root")
                             },

@@ -7,6 +7,9 @@
 
 mod curve;
 mod sha256;
+mod sm3;
+
+pub use sm3::sm3_blocks;
 
 use super::{Backend, Scalars};
 use crate::curves::bls12_381::{Fp12, G1, G1Affine, G2, G2Affine};
