@@ -8,6 +8,7 @@
 use veribatch_engine::backend::{Backend, BackendChoice, Scalars};
 use veribatch_engine::bls::{Ciphersuite, SignatureSet};
 use veribatch_engine::curves::bls12_381::{G1Affine, G2Affine};
+use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::transparency_log::{self, LogProof};
 use veribatch_engine::{Engine, EngineConfig, ProofInput, groth16};
 use veribatch_testkit::{self as testkit, Rng, Validators};
@@ -40,6 +41,8 @@ pub enum WorkloadKind {
     LogInclusion,
     /// SM2 signatures, 100 per key.
     Sm2,
+    /// Merkle roots with SM3 nodes.
+    Sm3Merkle,
     /// Primitive: SHA-256 of 64-byte blocks.
     Sha256,
     /// Primitive: sum of G1 points.
@@ -53,7 +56,7 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::BlsDistinct,
         Self::BlsGrouped,
         Self::FastAggregate,
@@ -64,6 +67,7 @@ impl WorkloadKind {
         Self::LogHead,
         Self::LogInclusion,
         Self::Sm2,
+        Self::Sm3Merkle,
         Self::Sha256,
         Self::G1Sum,
         Self::G2Sum,
@@ -83,6 +87,7 @@ impl WorkloadKind {
             Self::LogHead => "log-head",
             Self::LogInclusion => "log-inclusion",
             Self::Sm2 => "sm2",
+            Self::Sm3Merkle => "sm3-merkle",
             Self::Sha256 => "sha256",
             Self::G1Sum => "g1-sum",
             Self::G2Sum => "g2-sum",
@@ -161,6 +166,12 @@ impl WorkloadKind {
                 "signatures",
                 OPENSSL_SM2,
             ),
+            Self::Sm3Merkle => (
+                "Merkle roots, SM3 nodes",
+                "chunks",
+                "chunks",
+                "RustCrypto sm3, level by level, 1 thread",
+            ),
             Self::Sha256 => (
                 "Primitive: SHA-256 of 64-byte blocks",
                 "blocks",
@@ -209,6 +220,8 @@ impl WorkloadKind {
             (Self::LogInclusion, true) => vec![1_000, 10_000],
             (Self::Sm2, false) => vec![1_000, 10_000, 100_000],
             (Self::Sm2, true) => vec![1_000],
+            (Self::Sm3Merkle, false) => powers(10, 22),
+            (Self::Sm3Merkle, true) => powers(10, 14),
             (Self::Sha256, false) => powers(10, 20),
             (Self::Sha256, true) => powers(10, 12),
             (_, false) => powers(8, 16),
@@ -252,6 +265,21 @@ fn openssl_sm2_verifications_per_second() -> Result<f64, String> {
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|rate| *rate > 0.0)
         .ok_or_else(|| format!("openssl speed printed no SM2 figure: {}", text.trim()))
+}
+
+/// The SM3 anchor: a plain tree on RustCrypto's sm3, one level after another, on one
+/// thread (a power of two of chunks).
+fn rustcrypto_sm3_root(chunks: &[u8]) -> [u8; 32] {
+    use sm3::{Digest, Sm3};
+    let mut level = chunks.to_vec();
+    while level.len() > 32 {
+        let mut next = Vec::with_capacity(level.len() / 2);
+        for pair in level.chunks(64) {
+            next.extend_from_slice(&Sm3::digest(pair));
+        }
+        level = next;
+    }
+    level.try_into().expect("a power of two of chunks")
 }
 
 /// Messages the sets of `bls-file` are spread over, as attestations of a few slots.
@@ -525,6 +553,21 @@ impl WorkloadKind {
                     });
                     all_valid(&engine.verify_sm2(&items))
                 })?;
+            }
+            Self::Sm3Merkle => {
+                let chunks = testkit::chunks(size, &mut rng);
+                let root = rustcrypto_sm3_root(&chunks);
+                timer.record(report, &anchor, None, size, size, || {
+                    check(rustcrypto_sm3_root(&chunks) == root, "sm3 changed its mind")
+                })?;
+                for (backend, engine) in subjects.engines {
+                    timer.record(report, &series(backend), Some(backend), size, size, || {
+                        let ours = engine
+                            .merkle_root_with(TreeHash::Sm3, &chunks, None, None)
+                            .map_err(|e| e.to_string())?;
+                        check(ours == root, "a wrong SM3 Merkle root")
+                    })?;
+                }
             }
             _ => unreachable!("primitives are measured above"),
         }
