@@ -882,6 +882,7 @@ async fn merkle_roots_stream_past_the_message_size() {
         limit: if first { 1 << 20 } else { 0 },
         mix_in_length: false,
         length: first.then_some(99),
+        hash: 0,
     };
     let pieces: Vec<_> = chunks
         .chunks(1_000_003)

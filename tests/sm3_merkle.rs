@@ -52,7 +52,11 @@ fn sm3_roots_match_the_reference_and_differ_from_sha256() {
         let root = engine.merkle_root_with(TreeHash::Sm3, &chunks, None, None);
         assert_eq!(root.unwrap(), want, "n = {n}");
         let mixed = engine.merkle_root_with(TreeHash::Sm3, &chunks, None, Some(n as u64));
-        assert_eq!(mixed.unwrap(), reference_mix(&want, n as u64), "n = {n}, mixed in");
+        assert_eq!(
+            mixed.unwrap(),
+            reference_mix(&want, n as u64),
+            "n = {n}, mixed in"
+        );
         if n >= 2 {
             // Fewer than two chunks are their own root, whatever the hash.
             let sha = engine.merkle_root(&chunks, None, None).unwrap();
@@ -63,9 +67,17 @@ fn sm3_roots_match_the_reference_and_differ_from_sha256() {
     let chunks = rng.bytes(32 * 5);
     for limit in [5, 8, 9, 1000] {
         let root = engine.merkle_root_with(TreeHash::Sm3, &chunks, Some(limit), None);
-        assert_eq!(root.unwrap(), reference_root(&chunks, Some(limit)), "limit {limit}");
+        assert_eq!(
+            root.unwrap(),
+            reference_root(&chunks, Some(limit)),
+            "limit {limit}"
+        );
     }
-    assert!(engine.merkle_root_with(TreeHash::Sm3, &chunks, Some(4), None).is_err());
+    assert!(
+        engine
+            .merkle_root_with(TreeHash::Sm3, &chunks, Some(4), None)
+            .is_err()
+    );
 }
 
 #[test]
@@ -77,7 +89,10 @@ fn streamed_sm3_roots_are_the_roots_of_the_whole() {
     let whole = engine
         .merkle_root_with(TreeHash::Sm3, &chunks, Some(1 << 20), Some(7))
         .unwrap();
-    assert_eq!(whole, reference_mix(&reference_root(&chunks, Some(1 << 20)), 7));
+    assert_eq!(
+        whole,
+        reference_mix(&reference_root(&chunks, Some(1 << 20)), 7)
+    );
     let (streamed, count) = engine
         .merkle_root_of_reader(
             TreeHash::Sm3,

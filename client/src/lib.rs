@@ -405,7 +405,11 @@ impl Remote {
                             limit: if first { limit.unwrap_or(0) } else { 0 },
                             mix_in_length: first && mix_in_length,
                             length: if first { length } else { None },
-                            hash: if first { proto::TreeHash::from(hash) as i32 } else { 0 },
+                            hash: if first {
+                                proto::TreeHash::from(hash) as i32
+                            } else {
+                                0
+                            },
                         };
                         if (n > 0 || first) && send.blocking_send(piece).is_err() {
                             return;
@@ -574,4 +578,3 @@ fn client(channel: Channel, stamp: Stamp) -> Client {
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }
-

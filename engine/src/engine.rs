@@ -522,8 +522,7 @@ impl Engine {
         limit: Option<u64>,
         mix_in_length: impl FnOnce(u64) -> Option<u64>,
     ) -> Result<(Node, u64), merkle::stream::StreamError> {
-        let (root, chunks) =
-            merkle::stream::root_of_reader(&*self.backend, hash, reader, limit)?;
+        let (root, chunks) = merkle::stream::root_of_reader(&*self.backend, hash, reader, limit)?;
         let root = match mix_in_length(chunks) {
             Some(length) => merkle::mix_in_length_with(hash, &root, length),
             None => root,

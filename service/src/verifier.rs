@@ -342,8 +342,8 @@ impl VerifierService {
         }
         let (limit, mix_in_chunk_count, length, hash) = shape.unwrap_or((0, false, None, 0));
         let hash = convert::tree_hash(hash)?;
-        let stream = stream
-            .unwrap_or_else(|| RootStream::with_hash(hash, (limit != 0).then_some(limit)));
+        let stream =
+            stream.unwrap_or_else(|| RootStream::with_hash(hash, (limit != 0).then_some(limit)));
         let root = self
             .blocking(&self.pools.merkle, move |e| {
                 e.finish_merkle_root(stream, |chunks| {

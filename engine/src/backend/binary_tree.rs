@@ -95,7 +95,12 @@ impl TreeHash {
     }
 
     /// The level above `level` (nodes at `height`), as [`parent_level`] for this hash.
-    pub fn parent_level<B: Backend + ?Sized>(self, backend: &B, level: &[u8], height: u32) -> Vec<u8> {
+    pub fn parent_level<B: Backend + ?Sized>(
+        self,
+        backend: &B,
+        level: &[u8],
+        height: u32,
+    ) -> Vec<u8> {
         let width = level.len() / 32;
         let pairs = width / 2;
         let mut next = vec![0u8; width.div_ceil(2) * 32];

@@ -246,8 +246,13 @@ mod tests {
             let data = &bytes[..32 * chunks];
             for limit in [None, Some(chunks as u64), Some(1 << 21)] {
                 let whole = super::super::root(&backend, data, limit).unwrap();
-                let (streamed, n) =
-                    root_of_reader(&backend, TreeHash::Sha256, io::Cursor::new(data.to_vec()), limit).unwrap();
+                let (streamed, n) = root_of_reader(
+                    &backend,
+                    TreeHash::Sha256,
+                    io::Cursor::new(data.to_vec()),
+                    limit,
+                )
+                .unwrap();
                 assert_eq!(
                     (streamed, n),
                     (whole, chunks as u64),
@@ -268,7 +273,8 @@ mod tests {
         let backend = CpuBackend::new();
         let e = root_of_reader(&backend, TreeHash::Sha256, &[0u8; 33][..], None).unwrap_err();
         assert_eq!(e.to_string(), "chunks: 33 bytes is not a multiple of 32");
-        let e = root_of_reader(&backend, TreeHash::Sha256, &[0u8; 32 * 5][..], Some(4)).unwrap_err();
+        let e =
+            root_of_reader(&backend, TreeHash::Sha256, &[0u8; 32 * 5][..], Some(4)).unwrap_err();
         assert_eq!(e.to_string(), "chunks: 5 chunks exceed the limit of 4");
     }
 }

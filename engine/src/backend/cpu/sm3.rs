@@ -27,4 +27,3 @@ pub fn sm3_blocks(blocks: &[u8], digests: &mut [u8]) {
         .zip(digests.par_chunks_mut(32 * BLOCKS_PER_TASK))
         .for_each(|(input, output)| crate::sm3::hash_blocks(input, output));
 }
-
