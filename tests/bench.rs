@@ -25,7 +25,7 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 /// Every workload of a quick run: name, series expected besides veribatch (cpu), sizes.
-const QUICK: [(&str, &[&str], &[u64]); 14] = [
+const QUICK: [(&str, &[&str], &[u64]); 16] = [
     (
         "bls-distinct",
         &["blst verify_multiple_aggregate_signatures"],
@@ -76,6 +76,19 @@ const QUICK: [(&str, &[&str], &[u64]); 14] = [
         "log-inclusion",
         &["plain verification loop on sha2, 1 thread"],
         &[1_000, 10_000],
+    ),
+    (
+        "sm2",
+        &[
+            "openssl speed -multi CORES sm2 (OpenSSL 3, all cores)",
+            "veribatch (cpu) from an empty cache",
+        ],
+        &[1_000],
+    ),
+    (
+        "sm3-merkle",
+        &["RustCrypto sm3, level by level, 1 thread"],
+        &[1 << 10, 1 << 12, 1 << 14],
     ),
     ("sha256", &[], &[1 << 10, 1 << 12]),
     ("g1-sum", &[], &[256, 1024]),

@@ -22,7 +22,6 @@ pub fn schedule_error(e: ScheduleError) -> Status {
     Status::new(code, e.to_string())
 }
 
-/// The key format a request names; `None` asks the engine to detect it.
 /// The hash of a Merkle request (unset is SHA-256).
 pub fn tree_hash(hash: i32) -> Result<TreeHash, Status> {
     proto::TreeHash::try_from(hash)
@@ -30,6 +29,7 @@ pub fn tree_hash(hash: i32) -> Result<TreeHash, Status> {
         .map_err(|_| Status::invalid_argument(format!("hash: unknown tree hash {hash}")))
 }
 
+/// The key format a request names; `None` asks the engine to detect it.
 pub fn key_format(format: i32) -> Result<Option<KeyFormat>, Status> {
     match proto::KeyFormat::try_from(format) {
         Ok(proto::KeyFormat::Unspecified) => Ok(None),

@@ -144,7 +144,16 @@ impl RequestLimits {
         use proto::sm2_signature::Signed;
         self.check_items("signatures", signatures.len())?;
         let mut cost = 0u64;
-        for signature in signatures {
+        for (i, signature) in signatures.iter().enumerate() {
+            if let Some(id) = &signature.id
+                && id.len() > veribatch_engine::sm2::MAX_ID_BYTES
+            {
+                return Err(Status::invalid_argument(format!(
+                    "signatures[{i}].id: {} bytes; at most {}",
+                    id.len(),
+                    veribatch_engine::sm2::MAX_ID_BYTES
+                )));
+            }
             let signed = match &signature.signed {
                 Some(Signed::Message(m) | Signed::Digest(m)) => m.len(),
                 None => 0,
@@ -305,5 +314,24 @@ mod tests {
         let leaves = error(RequestLimits::default().check_merkle_proofs(&[deep]));
         assert!(leaves.contains("proofs[0]: 70000 leaves"), "{leaves}");
         assert!(error(limits.check_key(5 << 20).map(|()| 0)).contains("bytes; at most"));
+        let signature = |id: Option<usize>, message: usize| proto::Sm2Signature {
+            id: id.map(|n| vec![b'a'; n]),
+            signed: Some(proto::sm2_signature::Signed::Message(vec![0; message])),
+            ..Default::default()
+        };
+        assert_eq!(
+            limits
+                .check_sm2(&[signature(Some(8191), 0), signature(None, 0)])
+                .unwrap(),
+            3
+        );
+        let long_id = error(limits.check_sm2(&[signature(None, 0), signature(Some(8192), 0)]));
+        assert!(
+            long_id.contains("signatures[1].id: 8192 bytes"),
+            "{long_id}"
+        );
+        // A long message pays for its SM3.
+        let long_message = error(limits.check_sm2(&[signature(None, 4 << 20)]));
+        assert!(long_message.contains("at most 100"), "{long_message}");
     }
 }

@@ -11,7 +11,8 @@ use std::marker::PhantomData;
 /// Little-endian 64-bit limbs of a 256-bit integer.
 pub type Limbs = [u64; 4];
 
-/// A prime p with 2^255 < p < 2^256 (so a sum of two elements overflows at most once).
+/// A prime p below 2^256 (a sum of two elements then overflows at most once).
+/// [`Fp::reduce`] also needs p > 2^255.
 pub trait Modulus: Copy + Eq + Send + Sync + 'static {
     const P: Limbs;
 }
@@ -162,7 +163,11 @@ impl<M: Modulus> Fp<M> {
     }
 
     /// x mod p for any 256-bit x: one subtraction at most, since 2^256 < 2p.
+    ///
+    /// # Panics
+    /// For a prime below 2^255 (its fields take [`Fp::from_limbs`] instead).
     pub fn reduce(x: &Limbs) -> Self {
+        assert!(M::P[3] >> 63 == 1, "reduce needs a prime above 2^255");
         let (reduced, borrow) = sub_limbs(x, &M::P);
         let canonical = if borrow == 0 { reduced } else { *x };
         Self::from_limbs(&canonical).expect("below p")

@@ -14,9 +14,9 @@ pub fn groth16_proof(public_inputs: usize) -> u64 {
 
 /// An SM2 signature of `bytes` bytes of message, key, ID and signature: two scalar
 /// multiplications (a tenth of a pairing, counted as a whole unit so that a unit bounds
-/// the work of anything) and the SM3 of its message, priced as a Merkle root's chunks.
+/// the work of anything) and the SM3 of its bytes, priced as SM3 Merkle chunks.
 pub fn sm2_signature(bytes: usize) -> u64 {
-    1 + (bytes as u64 / 64).div_ceil(CHUNKS_PER_UNIT)
+    1 + (bytes as u64 / 64 * SM3_PER_SHA256).div_ceil(CHUNKS_PER_UNIT)
 }
 
 /// A Merkle proof: a hash per leaf and per helper node.

@@ -4,7 +4,7 @@
 //! Queues are per operation and per parameter that a batch must share: one per domain
 //! separation tag and scheme (ciphersuite) for signature sets, one per verifying key for
 //! Groth16 proofs, one for SM2 signatures (each verified on its own, batched so that a
-//! batch fills every core and, on a GPU, the device). A queue
+//! batch fills every core). A queue
 //! is flushed into a batch
 //! - at once when no batch is running (light load: latency is one verification),
 //! - when it holds `max_batch` items, or

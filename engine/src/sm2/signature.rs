@@ -64,7 +64,8 @@ pub enum SignatureError {
 impl Signature {
     /// Decodes DER or raw r ‖ s. Sixty-four bytes are raw unless they are strict DER
     /// (a DER signature of 64 bytes, whose r and s have 58 bytes between them, happens
-    /// about once in 2^24; raw bytes that happen to be strict DER, about once in 2^40).
+    /// about once in 2^47; raw bytes that happen to be strict DER, about once in 2^40,
+    /// and are then read as r and s that do not verify: never a wrong "valid").
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, SignatureError> {
         let (r, s) = match bytes.len() {
             64 => match der(bytes) {

@@ -165,8 +165,10 @@ pub struct SignerCache {
 }
 
 impl SignerCache {
-    /// A cache of about `capacity` signers (0 disables it), each about 700 bytes, of
-    /// which at most `tables` hold a key table (32 KiB each) at once.
+    /// A cache of about `capacity` signers (0 disables it), each about 700 bytes and its
+    /// ID, of which at most `tables` hold a key table (32 KiB each) at once. A table
+    /// goes back to the budget when its signer is evicted, so while the cache has room
+    /// the first keys to earn tables keep them.
     pub fn new(capacity: usize, tables: usize) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
@@ -187,7 +189,9 @@ impl SignerCache {
     }
 
     pub fn get_or_make(&self, public_key: &[u8], id: &[u8]) -> Result<Arc<Signer>, SignerError> {
-        if self.shard_capacity == 0 {
+        // What cannot be a signer is refused before it is copied and hashed as a key.
+        let impossible = id.len() > MAX_ID_BYTES || !matches!(public_key.len(), 33 | 65);
+        if self.shard_capacity == 0 || impossible {
             return Signer::new(public_key, id).map(Arc::new);
         }
         let entry = (public_key.to_vec(), id.to_vec());
