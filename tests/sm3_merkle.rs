@@ -19,27 +19,11 @@ fn sm3(a: &[u8], b: &[u8]) -> Node {
 
 /// The reference: pad to the next power of two with zero chunks, hash pairwise.
 fn reference_root(chunks: &[u8], limit: Option<u64>) -> Node {
-    let count = chunks.len() / 32;
-    let width = limit
-        .map_or(count, |l| l as usize)
-        .max(1)
-        .next_power_of_two();
-    let mut level: Vec<Node> = chunks
-        .chunks(32)
-        .map(|c| c.try_into().unwrap())
-        .chain(std::iter::repeat([0u8; 32]))
-        .take(width)
-        .collect();
-    while level.len() > 1 {
-        level = level.chunks(2).map(|p| sm3(&p[0], &p[1])).collect();
-    }
-    level[0]
+    common::reference_root(sm3, chunks, limit)
 }
 
 fn reference_mix(root: &Node, length: u64) -> Node {
-    let mut chunk = [0u8; 32];
-    chunk[..8].copy_from_slice(&length.to_le_bytes());
-    sm3(root, &chunk)
+    common::reference_mix(sm3, root, length)
 }
 
 #[test]

@@ -45,6 +45,42 @@ pub fn engine() -> Engine {
     engine
 }
 
+/// A plain Merkle tree with nodes `pair(left, right)`: `chunks` padded with zero chunks
+/// to the next power of two of `limit` (or of the chunk count), hashed pairwise.
+pub fn reference_root(
+    pair: impl Fn(&[u8], &[u8]) -> [u8; 32],
+    chunks: &[u8],
+    limit: Option<u64>,
+) -> [u8; 32] {
+    let count = chunks.len() / 32;
+    let width = limit
+        .map_or(count, |l| l as usize)
+        .max(1)
+        .next_power_of_two();
+    let mut level: Vec<[u8; 32]> = chunks
+        .chunks(32)
+        .map(|c| c.try_into().unwrap())
+        .chain(std::iter::repeat([0u8; 32]))
+        .take(width)
+        .collect();
+    while level.len() > 1 {
+        level = level.chunks(2).map(|p| pair(&p[0], &p[1])).collect();
+    }
+    level[0]
+}
+
+/// SSZ's mix_in_length with nodes `pair`: the root and the length as a 256-bit
+/// little-endian integer.
+pub fn reference_mix(
+    pair: impl Fn(&[u8], &[u8]) -> [u8; 32],
+    root: &[u8; 32],
+    length: u64,
+) -> [u8; 32] {
+    let mut chunk = [0u8; 32];
+    chunk[..8].copy_from_slice(&length.to_le_bytes());
+    pair(root, &chunk)
+}
+
 /// Hex with or without a 0x prefix; `None` if it is not hex (bad vectors carry bad hex).
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     hex::decode(s.strip_prefix("0x").unwrap_or(s)).ok()

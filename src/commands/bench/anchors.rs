@@ -104,11 +104,17 @@ pub fn hashtree_root_all_cores(chunks: &[u8]) -> [u8; 32] {
 /// `chunks` holds a power of two of 32-byte chunks.
 pub fn sha2_root(chunks: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
+    plain_root(chunks, |pair| Sha256::digest(pair).into())
+}
+
+/// The root of a power of two of chunks with nodes `hash(left ‖ right)`, one level
+/// after another on one thread.
+pub fn plain_root(chunks: &[u8], hash: impl Fn(&[u8]) -> [u8; 32]) -> [u8; 32] {
     let mut level = chunks.to_vec();
     while level.len() > 32 {
         let mut next = Vec::with_capacity(level.len() / 2);
         for pair in level.chunks(64) {
-            next.extend_from_slice(&Sha256::digest(pair));
+            next.extend_from_slice(&hash(pair));
         }
         level = next;
     }

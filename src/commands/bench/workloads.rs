@@ -271,15 +271,7 @@ fn openssl_sm2_verifications_per_second() -> Result<f64, String> {
 /// thread (a power of two of chunks).
 fn rustcrypto_sm3_root(chunks: &[u8]) -> [u8; 32] {
     use sm3::{Digest, Sm3};
-    let mut level = chunks.to_vec();
-    while level.len() > 32 {
-        let mut next = Vec::with_capacity(level.len() / 2);
-        for pair in level.chunks(64) {
-            next.extend_from_slice(&Sm3::digest(pair));
-        }
-        level = next;
-    }
-    level.try_into().expect("a power of two of chunks")
+    anchors::plain_root(chunks, |pair| Sm3::digest(pair).into())
 }
 
 /// Messages the sets of `bls-file` are spread over, as attestations of a few slots.
