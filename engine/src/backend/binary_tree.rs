@@ -26,14 +26,7 @@ pub fn hash_pair(left: &Node, right: &Node) -> Node {
 
 /// The root of a tree of height `height` whose leaves are all zero chunks.
 pub fn zero_hash(height: u32) -> Node {
-    static LADDER: OnceLock<Vec<Node>> = OnceLock::new();
-    LADDER.get_or_init(|| {
-        let mut ladder = vec![[0u8; 32]];
-        for h in 0..=MAX_DEPTH as usize + 1 {
-            ladder.push(hash_pair(&ladder[h], &ladder[h]));
-        }
-        ladder
-    })[height as usize]
+    TreeHash::Sha256.zero(height)
 }
 
 /// The hash a binary tree's nodes are made with: SHA-256 (SSZ, Ethereum) or SM3
@@ -69,20 +62,35 @@ impl TreeHash {
         }
     }
 
-    /// The root of an all-zero subtree of height `height`, for this hash.
+    /// The root of an all-zero subtree of height `height`, for this hash: its
+    /// zero-hash ladder, built on first use.
     pub fn zero(self, height: u32) -> Node {
-        match self {
-            TreeHash::Sha256 => zero_hash(height),
-            TreeHash::Sm3 => {
-                static LADDER: OnceLock<Vec<Node>> = OnceLock::new();
-                LADDER.get_or_init(|| {
-                    let mut ladder = vec![[0u8; 32]];
-                    for h in 0..=MAX_DEPTH as usize + 1 {
-                        ladder.push(TreeHash::Sm3.pair(&ladder[h], &ladder[h]));
-                    }
-                    ladder
-                })[height as usize]
+        static LADDERS: [OnceLock<Vec<Node>>; 2] = [OnceLock::new(), OnceLock::new()];
+        LADDERS[self as usize].get_or_init(|| {
+            let mut ladder = vec![[0u8; 32]];
+            for h in 0..=MAX_DEPTH as usize + 1 {
+                ladder.push(self.pair(&ladder[h], &ladder[h]));
             }
+            ladder
+        })[height as usize]
+    }
+
+    /// The root of `chunks` padded to 2^depth leaves, level by level with the
+    /// backend's block hashing: the default of [`Backend::merkle_root`] and
+    /// [`Backend::tree_root`].
+    pub fn root_by_levels<B: Backend + ?Sized>(
+        self,
+        backend: &B,
+        chunks: &[u8],
+        depth: u32,
+    ) -> Node {
+        let mut level = std::borrow::Cow::Borrowed(chunks);
+        for height in 0..depth {
+            level = std::borrow::Cow::Owned(self.parent_level(backend, &level, height));
+        }
+        match level.get(..32) {
+            Some(root) => root.try_into().expect("32 bytes"),
+            None => self.zero(depth),
         }
     }
 

@@ -55,16 +55,9 @@ pub trait Backend: Send + Sync {
     /// nodes made by `hash`: SHA-256's is [`Backend::merkle_root`] itself; SM3's is built
     /// level by level with [`Backend::sm3_blocks`].
     fn tree_root(&self, hash: binary_tree::TreeHash, chunks: &[u8], depth: u32) -> [u8; 32] {
-        if hash == binary_tree::TreeHash::Sha256 {
-            return self.merkle_root(chunks, depth);
-        }
-        let mut level = std::borrow::Cow::Borrowed(chunks);
-        for height in 0..depth {
-            level = std::borrow::Cow::Owned(hash.parent_level(self, &level, height));
-        }
-        match level.get(..32) {
-            Some(root) => root.try_into().expect("32 bytes"),
-            None => hash.zero(depth),
+        match hash {
+            binary_tree::TreeHash::Sha256 => self.merkle_root(chunks, depth),
+            binary_tree::TreeHash::Sm3 => hash.root_by_levels(self, chunks, depth),
         }
     }
 
@@ -72,14 +65,7 @@ pub trait Backend: Send + Sync {
     /// zero chunks to 2^depth leaves. By default level by level with [`Backend::hash_blocks`];
     /// a device backend keeps the levels in device memory instead.
     fn merkle_root(&self, chunks: &[u8], depth: u32) -> [u8; 32] {
-        let mut level = std::borrow::Cow::Borrowed(chunks);
-        for height in 0..depth {
-            level = std::borrow::Cow::Owned(binary_tree::parent_level(self, &level, height));
-        }
-        match level.get(..32) {
-            Some(root) => root.try_into().expect("32 bytes"),
-            None => binary_tree::zero_hash(depth),
-        }
+        binary_tree::TreeHash::Sha256.root_by_levels(self, chunks, depth)
     }
 
     /// The RFC 9162 leaf hash, SHA-256(0x00 ‖ data), of each leaf.

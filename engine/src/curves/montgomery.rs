@@ -105,10 +105,12 @@ pub const fn sub_limbs(a: &Limbs, b: &Limbs) -> (Limbs, u64) {
 }
 
 /// A 256-bit big-endian integer as limbs.
-pub fn limbs_from_be(bytes: &[u8; 32]) -> Limbs {
+pub const fn limbs_from_be(bytes: &[u8; 32]) -> Limbs {
     let mut limbs = [0u64; 4];
-    for (i, chunk) in bytes.chunks_exact(8).enumerate() {
-        limbs[3 - i] = u64::from_be_bytes(chunk.try_into().expect("8 bytes"));
+    let mut i = 0;
+    while i < 32 {
+        limbs[3 - i / 8] = (limbs[3 - i / 8] << 8) | bytes[i] as u64;
+        i += 1;
     }
     limbs
 }

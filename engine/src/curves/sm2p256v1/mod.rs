@@ -19,12 +19,7 @@ use super::montgomery::{self, Limbs, Modulus};
 pub struct P256Sm2;
 
 impl Modulus for P256Sm2 {
-    const P: Limbs = [
-        0xFFFF_FFFF_FFFF_FFFF,
-        0xFFFF_FFFF_0000_0000,
-        0xFFFF_FFFF_FFFF_FFFF,
-        0xFFFF_FFFE_FFFF_FFFF,
-    ];
+    const P: Limbs = montgomery::limbs_from_be(&params::P);
 }
 
 /// An element of the coordinate field.
@@ -35,12 +30,7 @@ pub type Fe = montgomery::Fp<P256Sm2>;
 pub struct Order;
 
 impl Modulus for Order {
-    const P: Limbs = [
-        0x53BB_F409_39D5_4123,
-        0x7203_DF6B_21C6_052B,
-        0xFFFF_FFFF_FFFF_FFFF,
-        0xFFFF_FFFE_FFFF_FFFF,
-    ];
+    const P: Limbs = montgomery::limbs_from_be(&params::N);
 }
 
 /// An integer modulo n.
@@ -183,8 +173,25 @@ mod tests {
         let a = Fe::from_be_bytes(&params::A).unwrap();
         assert_eq!(a, Fe::ZERO.sub(&Fe::ONE.add(&Fe::ONE).add(&Fe::ONE)));
         assert_eq!(Fe::from_be_bytes(&params::P), None);
-        assert_eq!(Order::P, montgomery::limbs_from_be(&params::N));
-        assert_eq!(P256Sm2::P, montgomery::limbs_from_be(&params::P));
+        // The moduli, derived from the standard's bytes, as little-endian limbs.
+        assert_eq!(
+            Order::P,
+            [
+                0x53BB_F409_39D5_4123,
+                0x7203_DF6B_21C6_052B,
+                u64::MAX,
+                0xFFFF_FFFE_FFFF_FFFF
+            ]
+        );
+        assert_eq!(
+            P256Sm2::P,
+            [
+                u64::MAX,
+                0xFFFF_FFFF_0000_0000,
+                u64::MAX,
+                0xFFFF_FFFE_FFFF_FFFF
+            ]
+        );
         assert_eq!(Scalar::from_be_bytes(&params::N), None);
         // [n − 1]G = −G by the table of G and by odd multiples, and −G + G = O.
         let minus_one = Scalar::ZERO.sub(&Scalar::ONE);
