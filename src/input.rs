@@ -3,7 +3,9 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -65,11 +67,19 @@ pub fn stream(path: &Path, window: usize) -> Result<Windows, String> {
 /// Windows of records, in input order, from [`stream`].
 pub struct Windows(mpsc::Receiver<Result<Vec<Record>, String>>);
 
-impl Iterator for Windows {
-    type Item = Result<Vec<Record>, String>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.recv().ok()
+impl Windows {
+    /// The next window; `None` at the end of the input, or once `stop` is set (Ctrl-C),
+    /// which is looked at while waiting, so a slow stdin does not hold a stop back until
+    /// its window fills.
+    pub fn next_until(&mut self, stop: &AtomicBool) -> Option<Result<Vec<Record>, String>> {
+        while !stop.load(Ordering::SeqCst) {
+            match self.0.recv_timeout(Duration::from_millis(50)) {
+                Ok(window) => return Some(window),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+        None
     }
 }
 

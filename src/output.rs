@@ -229,13 +229,15 @@ pub struct BatchJob<'a, T> {
 impl<T> BatchJob<'_, T> {
     /// Verifies the records of `file` (stdin for `-`) window by window as they are read
     /// ([`input::stream`]), writing one verdict line per record in input order and a
-    /// summary on stderr; Ctrl-C stops between windows. An input that ends in an error
+    /// summary on stderr; Ctrl-C stops between windows, and while one is being read. An input that ends in an error
     /// (a broken array) ends the command with it, after the verdicts of the records
     /// before.
     pub fn run(&self, file: &Path) -> CommandResult {
-        let mut windows = input::stream(file, self.per_batch)?.peekable();
-        let empty = match windows.peek() {
-            None => true,
+        let interrupted = interrupt_flag();
+        let mut windows = input::stream(file, self.per_batch)?;
+        let mut window = windows.next_until(&interrupted);
+        let empty = match &window {
+            None => !interrupted.load(Ordering::SeqCst),
             Some(Err(e)) => return Err(e.clone()),
             Some(Ok(records)) => records.is_empty(),
         };
@@ -245,16 +247,10 @@ impl<T> BatchJob<'_, T> {
                 self.what
             ));
         }
-        let interrupted = interrupt_flag();
         let mut writer = VerdictWriter::create(self.output)?;
         let bar = counter(self.what);
-        let mut stopped = false;
-        for window in windows {
-            if interrupted.load(Ordering::SeqCst) {
-                stopped = true;
-                break;
-            }
-            let records = window?;
+        while let Some(records) = window {
+            let records = records?;
             let first = writer.tally.total();
             let mut inputs = Vec::with_capacity(records.len());
             let parse_errors: Vec<Option<String>> = records
@@ -286,7 +282,9 @@ impl<T> BatchJob<'_, T> {
                 writer.write(first + offset, &verdict)?;
             }
             bar.set_position(writer.tally.total() as u64);
+            window = windows.next_until(&interrupted);
         }
+        let stopped = interrupted.load(Ordering::SeqCst);
         bar.finish_and_clear();
         let tally = writer.finish()?;
         eprintln!(

@@ -145,6 +145,60 @@ fn a_line_too_long_is_one_malformed_record() {
     );
 }
 
+/// Ctrl-C while stdin is slow to fill a window: the command stops at once (exit 130),
+/// not when the window fills or stdin closes.
+#[test]
+fn ctrl_c_stops_verify_bls_while_stdin_is_slow() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_veribatch"))
+        .args(["verify", "bls", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"{}\n{}\n").unwrap();
+    // Ctrl-C once the command catches SIGINT (bit 2 of the caught-signal mask).
+    let caught = || {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+        let mask = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .map(|m| u64::from_str_radix(m.trim(), 16).unwrap());
+        mask.is_some_and(|m| m & 2 != 0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !caught() {
+        assert!(std::time::Instant::now() < deadline, "no SIGINT handler");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    // stdin stays open: the command must not wait for it.
+    let ended = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still waiting for stdin after Ctrl-C");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(ended.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("interrupted after 0 sets"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn verify_bls_cannot_run_exits_2() {
     let out = veribatch(&["verify", "bls", "/nonexistent/sets.ndjson"]);

@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::io::Cursor;
 
 use common::process::{scratch, stderr, stdout, veribatch, veribatch_with_stdin};
 use serde_json::Value;
@@ -80,9 +81,9 @@ fn as_text(d: &[Vec<u8>]) -> String {
 
 /// Runs `prover` over `text`'s leaves in batches of `batch`.
 fn prove(mut prover: Prover, text: &str, size: Option<u64>, batch: usize) -> Prover {
-    let mut lines = LeafLines::new(text.as_bytes(), size);
+    let mut lines = LeafLines::new(Cursor::new(text.to_owned()), size, batch);
     loop {
-        let b = lines.next_batch(&CpuBackend::new(), batch).unwrap();
+        let b = lines.next_batch(&CpuBackend::new()).unwrap();
         if b.is_empty() {
             return prover;
         }
@@ -91,10 +92,10 @@ fn prove(mut prover: Prover, text: &str, size: Option<u64>, batch: usize) -> Pro
 }
 
 fn head(text: &str, size: Option<u64>) -> Hash {
-    let mut lines = LeafLines::new(text.as_bytes(), size);
+    let mut lines = LeafLines::new(Cursor::new(text.to_owned()), size, 7);
     let mut head = TreeHead::new();
     loop {
-        let b = lines.next_batch(&CpuBackend::new(), 7).unwrap();
+        let b = lines.next_batch(&CpuBackend::new()).unwrap();
         if b.is_empty() {
             return head.root();
         }
@@ -247,10 +248,10 @@ fn the_engine_under_test_computes_the_rfc_heads() {
         assert_eq!(engine.log_tree_head(&d[..n]), mth(&d[..n]), "{n} leaves");
     }
     let text = as_text(&d);
-    let mut lines = LeafLines::new(text.as_bytes(), None);
+    let mut lines = LeafLines::new(Cursor::new(text), None, 1024);
     let mut head = TreeHead::new();
     loop {
-        let batch = engine.next_log_leaves(&mut lines, 1024).unwrap();
+        let batch = engine.next_log_leaves(&mut lines).unwrap();
         if batch.is_empty() {
             break;
         }

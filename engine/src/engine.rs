@@ -464,13 +464,9 @@ impl Engine {
         transparency_log::tree_head_of(&*self.backend, leaves)
     }
 
-    /// The next batch of at most `max` leaves of `lines`, hashed on this engine's backend.
-    pub fn next_log_leaves<R: std::io::BufRead>(
-        &self,
-        lines: &mut LeafLines<R>,
-        max: usize,
-    ) -> Result<LeafBatch, LeafError> {
-        lines.next_batch(&*self.backend, max)
+    /// The next batch of leaves of `lines`, hashed on this engine's backend.
+    pub fn next_log_leaves(&self, lines: &mut LeafLines) -> Result<LeafBatch, LeafError> {
+        lines.next_batch(&*self.backend)
     }
 
     /// Appends leaves, by their hashes, to `head`, whole subtrees reduced on this

@@ -81,7 +81,7 @@ pub enum JsonError {
 /// Bytes from a hex string, with or without `0x`.
 pub fn hex(text: &str) -> Result<Vec<u8>, hex::FromHexError> {
     let digits = text.strip_prefix("0x").unwrap_or(text);
-    hex::decode(digits)
+    crate::hex_digits::decode(digits.as_bytes())
 }
 
 /// Bytes from the hex string at `location`.

@@ -17,6 +17,7 @@ pub mod curves;
 mod engine;
 pub mod error;
 pub mod groth16;
+mod hex_digits;
 pub mod json;
 pub mod merkle;
 pub mod scheduler;

@@ -201,10 +201,10 @@ fn for_each_batch(
     mut each: impl FnMut(&LeafBatch),
 ) -> Result<u64, String> {
     let reader = BufReader::with_capacity(1 << 20, crate::input::open(path)?);
-    let mut lines = LeafLines::new(reader, size);
+    let mut lines = LeafLines::new(reader, size, LEAVES_PER_BATCH);
     loop {
         let batch = engine
-            .next_log_leaves(&mut lines, LEAVES_PER_BATCH)
+            .next_log_leaves(&mut lines)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if batch.is_empty() {
             return Ok(lines.count());

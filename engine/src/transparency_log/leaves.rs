@@ -1,11 +1,12 @@
 //! Leaves from text: one leaf per line, its data in hex (`0x` optional; `0x` alone is a
 //! leaf of no bytes), as `veribatch log` reads them from a file or stdin.
 //!
-//! Lines are read in batches; each batch's leaves are decoded on all cores and hashed by
-//! the backend, so memory is one batch (its text, its leaves and their hashes), whatever
-//! the file's size.
+//! Lines are read in batches on a thread of their own; each batch's leaves are decoded on
+//! all cores and hashed by the backend while the next is read, so memory is a few
+//! batches, whatever the file's size.
 
 use std::io::{self, BufRead};
+use std::sync::mpsc;
 
 use rayon::prelude::*;
 
@@ -62,6 +63,8 @@ impl LeafBatch {
 /// The lines of a batch as read, each ended by a newline but perhaps the last.
 #[derive(Default)]
 struct Lines {
+    /// The index of the first line's leaf.
+    first: u64,
     text: Vec<u8>,
     /// Where each line ends (its newline, or the end of `text`).
     ends: Vec<usize>,
@@ -74,25 +77,54 @@ impl Lines {
     }
 }
 
-/// Reads leaves from `reader` in batches, stopping after `limit` leaves if given (the
-/// lines after it are not read).
-pub struct LeafLines<R> {
-    reader: R,
-    limit: Option<u64>,
-    /// Leaves read so far.
+/// Leaves from a reader in batches of at most a given number, stopping after `limit`
+/// leaves if given (the lines after it are not read). The text of the next batch is read
+/// on another thread while the caller decodes and hashes this one, so reading overlaps
+/// hashing; memory is at most three batches of text (the one being read, one waiting,
+/// the one being decoded) and one batch of leaves and hashes.
+///
+/// The reading thread is not joined: a reader blocked on a terminal's stdin must not keep
+/// the command from ending; it stops at its next batch once this is dropped.
+pub struct LeafLines {
+    batches: mpsc::Receiver<Result<Lines, LeafError>>,
+    /// Leaves handed out so far.
     read: u64,
-    /// [`BATCH_TEXT_BYTES`], smaller in tests.
-    text_budget: usize,
 }
 
-impl<R: BufRead> LeafLines<R> {
-    pub fn new(reader: R, limit: Option<u64>) -> Self {
-        Self {
-            reader,
-            limit,
-            read: 0,
-            text_budget: BATCH_TEXT_BYTES,
-        }
+impl LeafLines {
+    /// Reads `reader` in batches of at most `max` leaves (and about [`BATCH_TEXT_BYTES`]
+    /// of text).
+    pub fn new<R: BufRead + Send + 'static>(reader: R, limit: Option<u64>, max: usize) -> Self {
+        Self::with_text_budget(reader, limit, max, BATCH_TEXT_BYTES)
+    }
+
+    fn with_text_budget<R: BufRead + Send + 'static>(
+        mut reader: R,
+        limit: Option<u64>,
+        max: usize,
+        text_budget: usize,
+    ) -> Self {
+        let (send, batches) = mpsc::sync_channel(1);
+        std::thread::spawn(move || {
+            let mut first = 0u64;
+            loop {
+                let want = match limit {
+                    Some(limit) => max.min(usize::try_from(limit - first).unwrap_or(usize::MAX)),
+                    None => max,
+                };
+                let mut lines = Lines {
+                    first,
+                    ..Lines::default()
+                };
+                let read = read_lines(&mut reader, &mut lines, want, text_budget);
+                let last = lines.ends.is_empty() || read.is_err();
+                first += lines.ends.len() as u64;
+                if send.send(read.map(|()| lines)).is_err() || last {
+                    return;
+                }
+            }
+        });
+        Self { batches, read: 0 }
     }
 
     /// Leaves read so far.
@@ -100,21 +132,19 @@ impl<R: BufRead> LeafLines<R> {
         self.read
     }
 
-    /// The next batch of at most `max` leaves, hashed by `backend`; an empty batch at
-    /// the end.
-    pub fn next_batch(
-        &mut self,
-        backend: &dyn Backend,
-        max: usize,
-    ) -> Result<LeafBatch, LeafError> {
-        let first = self.read;
-        let want = match self.limit {
-            Some(limit) => max.min(usize::try_from(limit - self.read).unwrap_or(usize::MAX)),
-            None => max,
+    /// The next batch of leaves, decoded on all cores and hashed by `backend`; an empty
+    /// batch at the end.
+    pub fn next_batch(&mut self, backend: &dyn Backend) -> Result<LeafBatch, LeafError> {
+        // The thread ends after an empty batch or an error, each already received.
+        let Ok(lines) = self.batches.recv() else {
+            return Ok(LeafBatch {
+                first: self.read,
+                ..LeafBatch::default()
+            });
         };
-        let mut lines = Lines::default();
-        self.read_lines(&mut lines, first, want)?;
+        let lines = lines?;
         self.read += lines.ends.len() as u64;
+        let first = lines.first;
         let decoded: Vec<Result<PackedLeaves, LeafError>> = (0..lines.ends.len())
             .step_by(LINES_PER_TASK)
             .collect::<Vec<_>>()
@@ -140,52 +170,55 @@ impl<R: BufRead> LeafLines<R> {
             hashes,
         })
     }
+}
 
-    /// Appends up to `want` lines to `batch` (whose first is leaf `first`), fewer if they
-    /// pass the byte budget: the reader's buffer is copied whole and searched for line
-    /// ends, not read line by line.
-    fn read_lines(&mut self, batch: &mut Lines, first: u64, want: usize) -> Result<(), LeafError> {
-        // A line this long holds a leaf over the limit, whatever follows.
-        let too_long = 2 * MAX_LEAF_BYTES + 4;
-        let mut line_start = 0;
-        // Full: `want` lines, or the byte budget reached at a line's end.
-        let budget = self.text_budget;
-        let full = |lines: usize, bytes: usize| lines == want || bytes >= budget;
-        while !full(
-            batch.ends.len(),
-            if batch.ends.is_empty() { 0 } else { line_start },
-        ) {
-            let buffered = self.reader.fill_buf()?;
-            if buffered.is_empty() {
-                // The last line, without its end.
-                if batch.text.len() > line_start {
-                    batch.ends.push(batch.text.len());
-                }
-                return Ok(());
+/// Appends up to `want` lines to `batch`, fewer if they pass the byte budget: the
+/// reader's buffer is copied whole and searched for line ends, not read line by line.
+fn read_lines(
+    reader: &mut impl BufRead,
+    batch: &mut Lines,
+    want: usize,
+    budget: usize,
+) -> Result<(), LeafError> {
+    // A line this long holds a leaf over the limit, whatever follows.
+    let too_long = 2 * MAX_LEAF_BYTES + 4;
+    let mut line_start = 0;
+    // Full: `want` lines, or the byte budget reached at a line's end.
+    let full = |lines: usize, bytes: usize| lines == want || bytes >= budget;
+    while !full(
+        batch.ends.len(),
+        if batch.ends.is_empty() { 0 } else { line_start },
+    ) {
+        let buffered = reader.fill_buf()?;
+        if buffered.is_empty() {
+            // The last line, without its end.
+            if batch.text.len() > line_start {
+                batch.ends.push(batch.text.len());
             }
-            let mut used = buffered.len();
-            let offset = batch.text.len();
-            for end in memchr::memchr_iter(b'\n', buffered) {
-                if offset + end - line_start > too_long {
-                    break;
-                }
-                batch.ends.push(offset + end);
-                line_start = offset + end + 1;
-                if full(batch.ends.len(), line_start) {
-                    used = end + 1;
-                    break;
-                }
+            return Ok(());
+        }
+        let mut used = buffered.len();
+        let offset = batch.text.len();
+        for end in memchr::memchr_iter(b'\n', buffered) {
+            if offset + end - line_start > too_long {
+                break;
             }
-            batch.text.extend_from_slice(&buffered[..used]);
-            self.reader.consume(used);
-            if batch.text.len() - line_start > too_long {
-                return Err(LeafError::TooLong {
-                    line: first + batch.ends.len() as u64 + 1,
-                });
+            batch.ends.push(offset + end);
+            line_start = offset + end + 1;
+            if full(batch.ends.len(), line_start) {
+                used = end + 1;
+                break;
             }
         }
-        Ok(())
+        batch.text.extend_from_slice(&buffered[..used]);
+        reader.consume(used);
+        if batch.text.len() - line_start > too_long {
+            return Err(LeafError::TooLong {
+                line: batch.first + batch.ends.len() as u64 + 1,
+            });
+        }
     }
+    Ok(())
 }
 
 /// `with` of a leaf's bytes, decoded from its line (number `line`, from 1) into a buffer
@@ -214,7 +247,8 @@ fn decode<T>(text: &[u8], line: u64, with: impl FnOnce(&[u8]) -> T) -> Result<T,
             &mut large[..]
         }
     };
-    hex::decode_to_slice(digits, out).map_err(|error| LeafError::BadHex { line, error })?;
+    crate::hex_digits::decode_to_slice(digits, out)
+        .map_err(|error| LeafError::BadHex { line, error })?;
     Ok(with(out))
 }
 
@@ -225,10 +259,10 @@ mod tests {
     use crate::backend::cpu::CpuBackend;
 
     fn read_all(text: &str, limit: Option<u64>, batch: usize) -> Result<Vec<Vec<u8>>, LeafError> {
-        let mut leaves = LeafLines::new(text.as_bytes(), limit);
+        let mut leaves = LeafLines::new(io::Cursor::new(text.to_owned()), limit, batch);
         let mut all = Vec::new();
         loop {
-            let b = leaves.next_batch(&CpuBackend::new(), batch)?;
+            let b = leaves.next_batch(&CpuBackend::new())?;
             if b.is_empty() {
                 return Ok(all);
             }
@@ -253,10 +287,10 @@ mod tests {
     fn long_lines_end_a_batch_early() {
         let line = format!("0x{}\n", "ab".repeat(500));
         let text = line.repeat(10);
-        let mut leaves = LeafLines::new(text.as_bytes(), None);
-        leaves.text_budget = 3 * line.len();
+        let mut leaves =
+            LeafLines::with_text_budget(io::Cursor::new(text), None, 100, 3 * line.len());
         let sizes: Vec<usize> = std::iter::from_fn(|| {
-            let b = leaves.next_batch(&CpuBackend::new(), 100).unwrap();
+            let b = leaves.next_batch(&CpuBackend::new()).unwrap();
             (!b.is_empty()).then_some(b.len())
         })
         .collect();
