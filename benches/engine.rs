@@ -19,6 +19,7 @@ use veribatch_engine::backend::Thresholds;
 use veribatch_engine::backend::wgpu::WgpuBackend;
 use veribatch_engine::backend::{Backend, cpu::CpuBackend};
 use veribatch_engine::bls::{Ciphersuite, ETH_DST, SignatureSet};
+use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::{Engine, EngineConfig, ProofInput};
 use veribatch_testkit::{self as testkit, Rng, Validators};
 
@@ -248,7 +249,7 @@ fn transparency_log(c: &mut Criterion) {
         .map(|c| c.try_into().unwrap())
         .collect();
     assert_eq!(
-        log::tree_head_of(&cpu, &leaves),
+        log::tree_head_of(&cpu, TreeHash::Sha256, &leaves),
         anchors::plain_log_head(&leaves)
     );
     group.throughput(Throughput::Elements(leaves.len() as u64));
@@ -256,7 +257,7 @@ fn transparency_log(c: &mut Criterion) {
         b.iter(|| anchors::plain_log_head(&leaves))
     });
     group.bench_function("tree head of 2^20 leaves, veribatch", |b| {
-        b.iter(|| log::tree_head_of(&cpu, &leaves))
+        b.iter(|| log::tree_head_of(&cpu, TreeHash::Sha256, &leaves))
     });
     let proofs = testkit::log_inclusion_proofs(10_000, 30, &mut Rng::new(4));
     let plain = |p: &LogProof| match p {

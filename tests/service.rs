@@ -476,6 +476,7 @@ async fn malformed_requests_are_invalid_argument_naming_the_field() {
                 root: vec![0; 31],
                 ..Default::default()
             }],
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -556,6 +557,7 @@ async fn every_rpc_gives_the_engines_answer() {
         .inner()
         .verify_merkle_proofs(proto::VerifyMerkleProofsRequest {
             proofs: vec![good, bad],
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -151,6 +151,7 @@ fn deep_proof(n: usize) -> proto::VerifyMerkleProofsRequest {
     };
     proto::VerifyMerkleProofsRequest {
         proofs: vec![proof],
+        ..Default::default()
     }
 }
 
@@ -233,6 +234,7 @@ async fn masses_of_tiny_items_are_refused_before_they_are_decoded() {
         .log_root(proto::LogRootRequest {
             leaves: vec![Vec::new(); 4 << 20],
             size: None,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -244,6 +246,7 @@ async fn masses_of_tiny_items_are_refused_before_they_are_decoded() {
     let refused = verifier
         .verify_log_proofs(proto::VerifyLogProofsRequest {
             proofs: vec![proto::LogProof::default(); 500_000],
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -255,6 +258,7 @@ async fn masses_of_tiny_items_are_refused_before_they_are_decoded() {
         .log_root(proto::LogRootRequest {
             leaves: vec![b"a".to_vec(), b"b".to_vec()],
             size: None,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -273,6 +277,7 @@ async fn masses_of_tiny_items_are_refused_before_they_are_decoded() {
                 };
                 65_536
             ],
+            ..Default::default()
         })
         .await
         .unwrap()

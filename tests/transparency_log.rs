@@ -11,12 +11,14 @@ use common::process::{scratch, stderr, stdout, veribatch, veribatch_with_stdin};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use veribatch_engine::backend::cpu::CpuBackend;
+use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::transparency_log::{
     ConsistencyProof, Hash, InclusionProof, LeafLines, LogProof, Prover, TreeHead, record,
     verify_all, verify_consistency, verify_inclusion,
 };
 
-// RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1, as written there.
+// RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1, as written there, with SHA-256 (sha2) or SM3
+// (RustCrypto's sm3) as HASH.
 
 fn sha256(parts: &[&[u8]]) -> Hash {
     let mut h = Sha256::new();
@@ -24,6 +26,20 @@ fn sha256(parts: &[&[u8]]) -> Hash {
         h.update(p);
     }
     h.finalize().into()
+}
+
+fn hash_of(hash: TreeHash, parts: &[&[u8]]) -> Hash {
+    match hash {
+        TreeHash::Sha256 => sha256(parts),
+        TreeHash::Sm3 => {
+            use sm3::Digest as _;
+            let mut h = sm3::Sm3::new();
+            for p in parts {
+                h.update(p);
+            }
+            h.finalize().into()
+        }
+    }
 }
 
 /// The largest power of two smaller than n (n > 1).
@@ -35,37 +51,48 @@ fn k(n: usize) -> usize {
     k
 }
 
-fn mth(d: &[Vec<u8>]) -> Hash {
+fn mth_with(h: TreeHash, d: &[Vec<u8>]) -> Hash {
     match d.len() {
-        0 => sha256(&[]),
-        1 => sha256(&[&[0], &d[0]]),
-        n => sha256(&[&[1], &mth(&d[..k(n)]), &mth(&d[k(n)..])]),
+        0 => hash_of(h, &[]),
+        1 => hash_of(h, &[&[0], &d[0]]),
+        n => hash_of(
+            h,
+            &[&[1], &mth_with(h, &d[..k(n)]), &mth_with(h, &d[k(n)..])],
+        ),
     }
 }
 
-fn path(m: usize, d: &[Vec<u8>]) -> Vec<Hash> {
+fn mth(d: &[Vec<u8>]) -> Hash {
+    mth_with(TreeHash::Sha256, d)
+}
+
+fn path(h: TreeHash, m: usize, d: &[Vec<u8>]) -> Vec<Hash> {
     let n = d.len();
     if n == 1 {
         return vec![];
     }
     let k = k(n);
     if m < k {
-        [path(m, &d[..k]), vec![mth(&d[k..])]].concat()
+        [path(h, m, &d[..k]), vec![mth_with(h, &d[k..])]].concat()
     } else {
-        [path(m - k, &d[k..]), vec![mth(&d[..k])]].concat()
+        [path(h, m - k, &d[k..]), vec![mth_with(h, &d[..k])]].concat()
     }
 }
 
-fn subproof(m: usize, d: &[Vec<u8>], b: bool) -> Vec<Hash> {
+fn subproof(h: TreeHash, m: usize, d: &[Vec<u8>], b: bool) -> Vec<Hash> {
     let n = d.len();
     if m == n {
-        return if b { vec![] } else { vec![mth(d)] };
+        return if b { vec![] } else { vec![mth_with(h, d)] };
     }
     let k = k(n);
     if m <= k {
-        [subproof(m, &d[..k], b), vec![mth(&d[k..])]].concat()
+        [subproof(h, m, &d[..k], b), vec![mth_with(h, &d[k..])]].concat()
     } else {
-        [subproof(m - k, &d[k..], false), vec![mth(&d[..k])]].concat()
+        [
+            subproof(h, m - k, &d[k..], false),
+            vec![mth_with(h, &d[..k])],
+        ]
+        .concat()
     }
 }
 
@@ -79,11 +106,18 @@ fn as_text(d: &[Vec<u8>]) -> String {
         .collect()
 }
 
-/// Runs `prover` over `text`'s leaves in batches of `batch`.
-fn prove(mut prover: Prover, text: &str, size: Option<u64>, batch: usize) -> Prover {
+/// Runs `prover` over `text`'s leaves in batches of `batch`, their leaf hashes made by
+/// `hash` (the prover's).
+fn prove_with(
+    hash: TreeHash,
+    mut prover: Prover,
+    text: &str,
+    size: Option<u64>,
+    batch: usize,
+) -> Prover {
     let mut lines = LeafLines::new(Cursor::new(text.to_owned()), size, batch);
     loop {
-        let b = lines.next_batch(&CpuBackend::new()).unwrap();
+        let b = lines.next_batch(&CpuBackend::new(), hash).unwrap();
         if b.is_empty() {
             return prover;
         }
@@ -91,11 +125,15 @@ fn prove(mut prover: Prover, text: &str, size: Option<u64>, batch: usize) -> Pro
     }
 }
 
-fn head(text: &str, size: Option<u64>) -> Hash {
+fn prove(prover: Prover, text: &str, size: Option<u64>, batch: usize) -> Prover {
+    prove_with(TreeHash::Sha256, prover, text, size, batch)
+}
+
+fn head_with(hash: TreeHash, text: &str, size: Option<u64>) -> Hash {
     let mut lines = LeafLines::new(Cursor::new(text.to_owned()), size, 7);
-    let mut head = TreeHead::new();
+    let mut head = TreeHead::with_hash(hash);
     loop {
-        let b = lines.next_batch(&CpuBackend::new()).unwrap();
+        let b = lines.next_batch(&CpuBackend::new(), hash).unwrap();
         if b.is_empty() {
             return head.root();
         }
@@ -103,39 +141,64 @@ fn head(text: &str, size: Option<u64>) -> Hash {
     }
 }
 
+fn head(text: &str, size: Option<u64>) -> Hash {
+    head_with(TreeHash::Sha256, text, size)
+}
+
+/// Heads, inclusion and consistency proofs of every tree of up to 45 leaves are the
+/// RFC's definitions, with SHA-256 and with SM3 in its place; each proof verifies, and
+/// not under the other hash.
 #[test]
 fn heads_and_proofs_are_the_rfc_definitions() {
     let d = leaves(45);
     let text = as_text(&d);
-    for n in 0..=d.len() {
-        assert_eq!(head(&text, Some(n as u64)), mth(&d[..n]), "head of {n}");
-        for m in 0..n {
-            // The size given, or taken from the end of the leaves.
-            for (size, batch) in [(Some(n as u64), 4), (None, 1 << 10)] {
-                let upto = as_text(&d[..n]);
-                let (proof, leaf) = prove(
-                    Prover::inclusion(m as u64, size).unwrap(),
-                    &upto,
-                    size,
-                    batch,
-                )
-                .finish_inclusion()
-                .unwrap();
-                assert_eq!(proof.path, path(m, &d[..n]), "leaf {m} of {n}");
-                assert_eq!((proof.root, leaf), (mth(&d[..n]), d[m].clone()));
+    for h in TreeHash::ALL {
+        let other = if h == TreeHash::Sha256 {
+            TreeHash::Sm3
+        } else {
+            TreeHash::Sha256
+        };
+        for n in 0..=d.len() {
+            let root = mth_with(h, &d[..n]);
+            assert_eq!(
+                head_with(h, &text, Some(n as u64)),
+                root,
+                "{h}: head of {n}"
+            );
+            for m in 0..n {
+                // The size given, or taken from the end of the leaves.
+                for (size, batch) in [(Some(n as u64), 4), (None, 1 << 10)] {
+                    let upto = as_text(&d[..n]);
+                    let prover = Prover::inclusion(h, m as u64, size).unwrap();
+                    let (proof, leaf) = prove_with(h, prover, &upto, size, batch)
+                        .finish_inclusion()
+                        .unwrap();
+                    assert_eq!(proof.path, path(h, m, &d[..n]), "{h}: leaf {m} of {n}");
+                    assert_eq!((proof.root, leaf), (root, d[m].clone()));
+                    assert!(verify_inclusion(&proof), "{h}: leaf {m} of {n}");
+                    // With no path, the leaf's hash is the head under any hash.
+                    let as_other = InclusionProof {
+                        hash: other,
+                        ..proof
+                    };
+                    let passes = verify_inclusion(&as_other);
+                    assert_eq!(passes, n == 1, "{h}: leaf {m} of {n} as {other}");
+                }
             }
-        }
-        for m in 1..n {
-            let proof = prove(
-                Prover::consistency(m as u64, Some(n as u64)).unwrap(),
-                &text,
-                Some(n as u64),
-                3,
-            )
-            .finish_consistency()
-            .unwrap();
-            assert_eq!(proof.path, subproof(m, &d[..n], true), "{m} to {n}");
-            assert_eq!((proof.old_root, proof.root), (mth(&d[..m]), mth(&d[..n])));
+            for m in 1..n {
+                let prover = Prover::consistency(h, m as u64, Some(n as u64)).unwrap();
+                let proof = prove_with(h, prover, &text, Some(n as u64), 3)
+                    .finish_consistency()
+                    .unwrap();
+                assert_eq!(proof.path, subproof(h, m, &d[..n], true), "{h}: {m} to {n}");
+                assert_eq!((proof.old_root, proof.root), (mth_with(h, &d[..m]), root));
+                assert!(verify_consistency(&proof), "{h}: {m} to {n}");
+                let as_other = ConsistencyProof {
+                    hash: other,
+                    ..proof
+                };
+                assert!(!verify_consistency(&as_other), "{h}: {m} to {n}");
+            }
         }
     }
 }
@@ -143,17 +206,23 @@ fn heads_and_proofs_are_the_rfc_definitions() {
 #[test]
 fn impossible_proofs_are_refused() {
     let text = as_text(&leaves(5));
-    let e = Prover::inclusion(5, Some(5)).unwrap_err();
+    let sha = TreeHash::Sha256;
+    let e = Prover::inclusion(sha, 5, Some(5)).unwrap_err();
     assert_eq!(e.to_string(), "the tree has 5 leaves: there is no leaf 5");
-    let e = prove(Prover::inclusion(7, None).unwrap(), &text, None, 2)
+    let e = prove(Prover::inclusion(sha, 7, None).unwrap(), &text, None, 2)
         .finish_inclusion()
         .unwrap_err();
     assert_eq!(e.to_string(), "the tree has 5 leaves: there is no leaf 7");
-    let e = prove(Prover::consistency(2, Some(9)).unwrap(), &text, Some(9), 2)
-        .finish_consistency()
-        .unwrap_err();
+    let e = prove(
+        Prover::consistency(sha, 2, Some(9)).unwrap(),
+        &text,
+        Some(9),
+        2,
+    )
+    .finish_consistency()
+    .unwrap_err();
     assert_eq!(e.to_string(), "the leaves end after 5, short of the size 9");
-    let e = prove(Prover::consistency(6, None).unwrap(), &text, None, 2)
+    let e = prove(Prover::consistency(sha, 6, None).unwrap(), &text, None, 2)
         .finish_consistency()
         .unwrap_err();
     assert_eq!(
@@ -225,7 +294,8 @@ fn vector_records(name: &str) -> Vec<(String, LogProof)> {
     let text = std::fs::read_to_string(common::vectors().join("rfc9162").join(name)).unwrap();
     text.lines()
         .map(|line| {
-            let proof = record::from_json(&serde_json::from_str(line).unwrap()).unwrap();
+            let record = serde_json::from_str(line).unwrap();
+            let proof = record::from_json(&record, TreeHash::Sha256).unwrap();
             (line.to_string(), proof)
         })
         .collect()
@@ -245,19 +315,24 @@ fn the_engine_under_test_computes_the_rfc_heads() {
         .map(|i| vec![(i * 7) as u8; i % 131])
         .collect();
     for n in [0, 1, 2, 3, 64, 65, 1000, 4096, 5000] {
-        assert_eq!(engine.log_tree_head(&d[..n]), mth(&d[..n]), "{n} leaves");
+        for h in TreeHash::ALL {
+            let want = mth_with(h, &d[..n]);
+            assert_eq!(engine.log_tree_head(h, &d[..n]), want, "{h}: {n} leaves");
+        }
     }
     let text = as_text(&d);
-    let mut lines = LeafLines::new(Cursor::new(text), None, 1024);
-    let mut head = TreeHead::new();
-    loop {
-        let batch = engine.next_log_leaves(&mut lines).unwrap();
-        if batch.is_empty() {
-            break;
+    for h in TreeHash::ALL {
+        let mut lines = LeafLines::new(Cursor::new(text.clone()), None, 1024);
+        let mut head = TreeHead::with_hash(h);
+        loop {
+            let batch = engine.next_log_leaves(&mut lines, h).unwrap();
+            if batch.is_empty() {
+                break;
+            }
+            engine.extend_log_head(&mut head, &batch.hashes);
         }
-        engine.extend_log_head(&mut head, &batch.hashes);
+        assert_eq!(head.root(), mth_with(h, &d), "{h}");
     }
-    assert_eq!(head.root(), mth(&d));
 }
 
 #[test]
@@ -288,7 +363,7 @@ fn pymerkle_proofs_verify_and_are_what_we_prove() {
         let ours = match proof {
             LogProof::Inclusion(p) => {
                 let (mine, leaf) = prove(
-                    Prover::inclusion(p.index, Some(p.size)).unwrap(),
+                    Prover::inclusion(TreeHash::Sha256, p.index, Some(p.size)).unwrap(),
                     &text,
                     Some(p.size),
                     16,
@@ -299,7 +374,7 @@ fn pymerkle_proofs_verify_and_are_what_we_prove() {
             }
             LogProof::Consistency(p) => record::consistency_line(
                 &prove(
-                    Prover::consistency(p.old_size, Some(p.size)).unwrap(),
+                    Prover::consistency(TreeHash::Sha256, p.old_size, Some(p.size)).unwrap(),
                     &text,
                     Some(p.size),
                     16,
@@ -334,6 +409,7 @@ fn proofs_outside_the_rfc_ranges_are_only_the_trivial_ones() {
     let (root, empty) = (mth(&d), mth(&[]));
     let consistency = |old_size, old_root, size, root, path: Vec<Hash>| {
         verify_consistency(&ConsistencyProof {
+            hash: TreeHash::Sha256,
             old_size,
             old_root,
             size,
@@ -353,6 +429,7 @@ fn proofs_outside_the_rfc_ranges_are_only_the_trivial_ones() {
     // No leaf is in the empty tree, nor beyond the size.
     let inclusion = |index, size, path: Vec<Hash>| {
         verify_inclusion(&InclusionProof {
+            hash: TreeHash::Sha256,
             size,
             index,
             leaf_hash: sha256(&[&[0], &d[0]]),
@@ -538,6 +615,93 @@ fn log_verify_gives_one_verdict_per_record_in_order() {
     assert_eq!(empty.status.code(), Some(2));
 }
 
+/// `--hash sm3`: `log root` prints the SM3 tree's head, `log prove` writes records that
+/// say `"hash":"sm3"`, and `log verify` takes the hash from the record, or from
+/// `--hash` for records that name none.
+#[test]
+fn log_commands_take_hash_sm3() {
+    let dir = scratch("log-sm3");
+    let file = leaves_file(&dir);
+    let d = vector_leaf_data();
+    let sm3 = TreeHash::Sm3;
+    let hex_of = |h: Hash| format!("0x{}", hex::encode(h));
+    let root = veribatch(&["log", "root", "--hash", "sm3", "--size", "33", &file]);
+    assert_eq!(root.status.code(), Some(0), "{}", stderr(&root));
+    assert_eq!(stdout(&root).trim(), hex_of(mth_with(sm3, &d[..33])));
+    assert_ne!(mth_with(sm3, &d[..33]), mth(&d[..33]));
+
+    let inclusion = veribatch(&["log", "prove", "--hash", "sm3", "--index", "20", &file]);
+    assert_eq!(inclusion.status.code(), Some(0), "{}", stderr(&inclusion));
+    let record: Value = serde_json::from_str(&stdout(&inclusion)).unwrap();
+    assert_eq!(record["hash"], "sm3");
+    assert_eq!(record["root"], hex_of(mth_with(sm3, &d)));
+    let path: Vec<String> = path(sm3, 20, &d).into_iter().map(hex_of).collect();
+    assert_eq!(record["path"], serde_json::json!(path));
+    let consistency = veribatch(&[
+        "log",
+        "prove",
+        "--hash",
+        "sm3",
+        "--old-size",
+        "13",
+        "--size",
+        "50",
+        &file,
+    ]);
+    assert_eq!(
+        consistency.status.code(),
+        Some(0),
+        "{}",
+        stderr(&consistency)
+    );
+    let consistency: Value = serde_json::from_str(&stdout(&consistency)).unwrap();
+    assert_eq!(
+        consistency["path"],
+        serde_json::json!(
+            subproof(sm3, 13, &d[..50], true)
+                .into_iter()
+                .map(hex_of)
+                .collect::<Vec<_>>()
+        )
+    );
+
+    // The records name their hash; without it they are SHA-256's unless --hash says.
+    let mut unnamed = record.clone();
+    unnamed.as_object_mut().unwrap().remove("hash");
+    let text = [
+        record.to_string(),
+        consistency.to_string(),
+        unnamed.to_string(),
+    ]
+    .join("\n");
+    let verdicts = |args: &[&str]| -> Vec<bool> {
+        let out = veribatch_with_stdin(
+            &[&["log", "verify"], args, &["-"]].concat(),
+            text.as_bytes(),
+        );
+        stdout(&out)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["valid"]
+                    .as_bool()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&[]), [true, true, false]);
+    assert_eq!(verdicts(&["--hash", "sm3"]), [true, true, true]);
+    let bad = veribatch_with_stdin(
+        &["log", "verify", "-"],
+        br#"{"type":"inclusion","hash":"md5"}"#,
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stdout(&bad).contains("hash: unknown hash"),
+        "{}",
+        stdout(&bad)
+    );
+}
+
 // The service: LogRoot and VerifyLogProofs on a real `veribatch serve`.
 
 fn vector_heads() -> Vec<Value> {
@@ -563,14 +727,23 @@ async fn the_service_gives_the_heads_and_verdicts_of_the_engine() {
     let head = |n: usize| heads[n]["root"].as_str().unwrap().to_string();
 
     let leaves = vector_leaf_data();
-    let (root, size) = client.log_root(leaves.clone(), None).await.unwrap();
+    let (root, size) = client
+        .log_root(TreeHash::Sha256, leaves.clone(), None)
+        .await
+        .unwrap();
     assert_eq!((format!("0x{}", hex::encode(root)), size), (head(70), 70));
-    let (root, size) = client.log_root(leaves.clone(), Some(33)).await.unwrap();
+    let (root, size) = client
+        .log_root(TreeHash::Sha256, leaves.clone(), Some(33))
+        .await
+        .unwrap();
     assert_eq!((format!("0x{}", hex::encode(root)), size), (head(33), 33));
-    let (root, _) = client.log_root(Vec::new(), None).await.unwrap();
+    let (root, _) = client
+        .log_root(TreeHash::Sha256, Vec::new(), None)
+        .await
+        .unwrap();
     assert_eq!(format!("0x{}", hex::encode(root)), head(0));
     let e = client
-        .log_root(leaves[..3].to_vec(), Some(4))
+        .log_root(TreeHash::Sha256, leaves[..3].to_vec(), Some(4))
         .await
         .unwrap_err();
     assert!(
@@ -604,6 +777,7 @@ async fn the_service_gives_the_heads_and_verdicts_of_the_engine() {
             short_node,
             proto::LogProof { proof: None },
         ],
+        ..Default::default()
     };
     let r = client
         .inner()
@@ -630,7 +804,10 @@ async fn the_service_gives_the_heads_and_verdicts_of_the_engine() {
     }
     let e = client
         .inner()
-        .verify_log_proofs(proto::VerifyLogProofsRequest { proofs: vec![long] })
+        .verify_log_proofs(proto::VerifyLogProofsRequest {
+            proofs: vec![long],
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     assert_eq!(e.code(), tonic::Code::InvalidArgument);
@@ -639,6 +816,50 @@ async fn the_service_gives_the_heads_and_verdicts_of_the_engine() {
         "{}",
         e.message()
     );
+
+    // SM3 trees: heads, and proofs mixed with SHA-256 ones (a request each, verdicts in
+    // order); an unknown hash is refused.
+    let d = vector_leaf_data();
+    let (root, _) = client
+        .log_root(TreeHash::Sm3, d.clone(), Some(40))
+        .await
+        .unwrap();
+    assert_eq!(root, mth_with(TreeHash::Sm3, &d[..40]));
+    let text = as_text(&d);
+    let sm3_proof = |m: u64| {
+        let prover = Prover::inclusion(TreeHash::Sm3, m, None).unwrap();
+        let (proof, _) = prove_with(TreeHash::Sm3, prover, &text, None, 16)
+            .finish_inclusion()
+            .unwrap();
+        LogProof::Inclusion(proof)
+    };
+    let mut wrong = sm3_proof(9);
+    if let LogProof::Inclusion(p) = &mut wrong {
+        p.hash = TreeHash::Sha256;
+    }
+    let mixed = vec![
+        sm3_proof(3),
+        proofs[0].clone(),
+        wrong,
+        sm3_proof(69),
+        proofs[1].clone(),
+    ];
+    let verdicts = client.verify_log_proofs(&mixed).await.unwrap();
+    assert_eq!(
+        verdicts,
+        [Ok(true), Ok(true), Ok(false), Ok(true), Ok(true)]
+    );
+    let e = client
+        .inner()
+        .log_root(proto::LogRootRequest {
+            leaves: d.clone(),
+            hash: 7,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+    assert!(e.message().starts_with("hash"), "{}", e.message());
 
     // The CLI through the service prints what it prints alone.
     let dir = scratch("log-remote");
@@ -652,6 +873,12 @@ async fn the_service_gives_the_heads_and_verdicts_of_the_engine() {
     let local = veribatch(&["log", "verify", proofs.to_str().unwrap()]);
     assert_eq!(remote.status.code(), Some(0), "{}", stderr(&remote));
     assert_eq!(stdout(&remote), stdout(&local));
+    let out = veribatch(&["log", "root", "--hash", "sm3", "--remote", &url, &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("0x{}", hex::encode(mth_with(TreeHash::Sm3, &d)))
+    );
 }
 
 /// Inputs of more records than one window (8,192): verdicts stay in input order, a JSON

@@ -439,13 +439,18 @@ impl Remote {
     }
 
     /// The transparency-log tree head of the first `size` of `leaves` (all if `None`),
-    /// with the size the server says it is of.
+    /// made by `hash`, with the size the server says it is of.
     pub async fn log_root(
         &mut self,
+        hash: TreeHash,
         leaves: Vec<Vec<u8>>,
         size: Option<u64>,
     ) -> Result<([u8; 32], u64), ClientError> {
-        let request = proto::LogRootRequest { leaves, size };
+        let request = proto::LogRootRequest {
+            leaves,
+            size,
+            hash: proto::TreeHash::from(hash).into(),
+        };
         let response = self
             .retrying(|mut c| {
                 let request = request.clone();
@@ -459,21 +464,43 @@ impl Remote {
         Ok((root, response.size))
     }
 
-    /// Verifies RFC 9162 proofs; exactly one verdict per proof, or an error.
+    /// Verifies RFC 9162 proofs; exactly one verdict per proof, or an error. A request
+    /// names one hash for all its proofs, so proofs of SHA-256 and of SM3 trees go in a
+    /// request each, and their verdicts come back in the order of `proofs`.
     pub async fn verify_log_proofs(
         &mut self,
         proofs: &[LogProof],
     ) -> Result<Vec<Verdict>, ClientError> {
-        let request = proto::VerifyLogProofsRequest {
-            proofs: proofs.iter().cloned().map(Into::into).collect(),
-        };
-        let response = self
-            .retrying(|mut c| {
-                let request = request.clone();
-                async move { c.verify_log_proofs(request).await }
-            })
-            .await?;
-        counted(verdicts(response.verdicts), proofs.len(), "proofs")
+        let mut answers: Vec<Option<Verdict>> = vec![None; proofs.len()];
+        for hash in TreeHash::ALL {
+            let (at, of_hash): (Vec<usize>, Vec<proto::LogProof>) = proofs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.hash() == hash)
+                .map(|(i, p)| (i, p.clone().into()))
+                .unzip();
+            if of_hash.is_empty() {
+                continue;
+            }
+            let request = proto::VerifyLogProofsRequest {
+                proofs: of_hash,
+                hash: proto::TreeHash::from(hash).into(),
+            };
+            let response = self
+                .retrying(|mut c| {
+                    let request = request.clone();
+                    async move { c.verify_log_proofs(request).await }
+                })
+                .await?;
+            let got = counted(verdicts(response.verdicts), at.len(), "proofs")?;
+            for (i, verdict) in at.into_iter().zip(got) {
+                answers[i] = Some(verdict);
+            }
+        }
+        Ok(answers
+            .into_iter()
+            .map(|v| v.expect("every proof has one hash"))
+            .collect())
     }
 
     /// Verifies SM2 signatures, one verdict each.

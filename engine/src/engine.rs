@@ -459,14 +459,24 @@ impl Engine {
         ))
     }
 
-    /// The RFC 9162 tree head of `leaves` (their data), hashed on this engine's backend.
-    pub fn log_tree_head<T: AsRef<[u8]>>(&self, leaves: &[T]) -> transparency_log::Hash {
-        transparency_log::tree_head_of(&*self.backend, leaves)
+    /// The RFC 9162 tree head of `leaves` (their data), with `hash` (SHA-256 as the RFC
+    /// has it, or SM3), hashed on this engine's backend.
+    pub fn log_tree_head<T: AsRef<[u8]>>(
+        &self,
+        hash: merkle::TreeHash,
+        leaves: &[T],
+    ) -> transparency_log::Hash {
+        transparency_log::tree_head_of(&*self.backend, hash, leaves)
     }
 
-    /// The next batch of leaves of `lines`, hashed on this engine's backend.
-    pub fn next_log_leaves(&self, lines: &mut LeafLines) -> Result<LeafBatch, LeafError> {
-        lines.next_batch(&*self.backend)
+    /// The next batch of leaves of `lines`, their leaf hashes made with `hash` on this
+    /// engine's backend.
+    pub fn next_log_leaves(
+        &self,
+        lines: &mut LeafLines,
+        hash: merkle::TreeHash,
+    ) -> Result<LeafBatch, LeafError> {
+        lines.next_batch(&*self.backend, hash)
     }
 
     /// Appends leaves, by their hashes, to `head`, whole subtrees reduced on this
@@ -554,13 +564,15 @@ impl Engine {
 
     /// The tree of a file's chunks for proofs, held from its blocks' roots up, so that a
     /// file larger than memory can be proven ([`merkle::file_tree`]).
+    /// Nodes are made by `hash`.
     pub fn merkle_file_tree(
         &self,
+        hash: merkle::TreeHash,
         file: impl std::io::Read,
         limit: Option<u64>,
         mix_in_length: impl FnOnce(u64) -> Option<u64>,
     ) -> Result<merkle::file_tree::FileTree, merkle::stream::StreamError> {
-        merkle::file_tree::FileTree::build(&*self.backend, file, limit, mix_in_length)
+        merkle::file_tree::FileTree::build(&*self.backend, hash, file, limit, mix_in_length)
     }
 
     /// A multi-proof of `indices` in `tree`, reading the blocks it needs from `file` (the
@@ -581,7 +593,18 @@ impl Engine {
         limit: Option<u64>,
         mix_in_length: Option<u64>,
     ) -> Result<Tree, MerkleError> {
-        Tree::new(&*self.backend, chunks, limit, mix_in_length)
+        self.merkle_tree_with(merkle::TreeHash::Sha256, chunks, limit, mix_in_length)
+    }
+
+    /// [`Engine::merkle_tree`] with nodes made by `hash`.
+    pub fn merkle_tree_with(
+        &self,
+        hash: merkle::TreeHash,
+        chunks: &[u8],
+        limit: Option<u64>,
+        mix_in_length: Option<u64>,
+    ) -> Result<Tree, MerkleError> {
+        Tree::new(&*self.backend, hash, chunks, limit, mix_in_length)
     }
 
     /// Decodes, validates and registers a verifying key; `format` is detected if `None`.

@@ -64,17 +64,30 @@ fuzz_target!(|data: &[u8]| {
             if r.chunks.len() > 1 << 16 {
                 return;
             }
+            let Ok(hash) = convert::tree_hash(r.hash) else {
+                return;
+            };
             let limit = (r.limit != 0).then_some(r.limit);
             let mix = mixed_length((r.chunks.len() / 32) as u64, r.mix_in_length, r.length);
             // Two code paths: the streaming root and the whole tree kept for proofs.
-            let root = engine.merkle_root(&r.chunks, limit, mix);
-            let tree = engine.merkle_tree(&r.chunks, limit, mix).map(|t| t.root());
+            let root = engine.merkle_root_with(hash, &r.chunks, limit, mix);
+            let tree = engine
+                .merkle_tree_with(hash, &r.chunks, limit, mix)
+                .map(|t| t.root());
             assert_eq!(root, tree, "root and tree disagree");
         }
         Some(Request::VerifyMerkleProofs(r)) => {
+            let Ok(hash) = convert::tree_hash(r.hash) else {
+                return;
+            };
             for proof in r.proofs.iter().take(MAX_ITEMS) {
-                let _ =
-                    multiproof_verdict(&proof.root, &proof.gindices, &proof.leaves, &proof.proof);
+                let _ = multiproof_verdict(
+                    hash,
+                    &proof.root,
+                    &proof.gindices,
+                    &proof.leaves,
+                    &proof.proof,
+                );
             }
         }
         Some(Request::LogRoot(r)) => {

@@ -5,9 +5,7 @@ use veribatch_engine::bls::{Scheme, SignatureSet};
 use veribatch_engine::error::{ErrorCode, ErrorKind, Field};
 use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::sm2::{Signed, Sm2Item};
-use veribatch_engine::transparency_log::{
-    ConsistencyProof, Hash, InclusionProof, LogProof, leaf_hash,
-};
+use veribatch_engine::transparency_log::{ConsistencyProof, Hash, InclusionProof, LogProof};
 use veribatch_engine::{InputError, ProofInput};
 
 use crate::log_inclusion_proof::LeafValue;
@@ -103,7 +101,8 @@ impl From<crate::Sm2Signature> for Sm2Item {
 }
 
 impl From<LogProof> for crate::LogProof {
-    /// A proof as the client sends it: the leaf by its hash.
+    /// A proof as the client sends it: the leaf by its hash; the tree's hash goes in the
+    /// request, for all its proofs.
     fn from(p: LogProof) -> Self {
         let proof = match p {
             LogProof::Inclusion(p) => Proof::Inclusion(crate::LogInclusionProof {
@@ -125,42 +124,41 @@ impl From<LogProof> for crate::LogProof {
     }
 }
 
-impl TryFrom<crate::LogProof> for LogProof {
-    type Error = InputError;
-
-    /// A proof as the server takes it, or the part that is malformed.
-    fn try_from(p: crate::LogProof) -> Result<Self, InputError> {
-        match p.proof {
-            Some(Proof::Inclusion(p)) => Ok(LogProof::Inclusion(InclusionProof {
-                size: p.size,
-                index: p.index,
-                leaf_hash: match p.leaf_value {
-                    Some(LeafValue::Leaf(data)) => leaf_hash(&data),
-                    Some(LeafValue::LeafHash(h)) => InputError::exact(&h, Field::Leaf, None)?,
-                    None => {
-                        return Err(InputError::new(
-                            Field::Leaf,
-                            None,
-                            ErrorKind::Unset("leaf or leaf_hash"),
-                        ));
-                    }
-                },
-                path: path(&p.path)?,
-                root: InputError::exact(&p.root, Field::Root, None)?,
-            })),
-            Some(Proof::Consistency(p)) => Ok(LogProof::Consistency(ConsistencyProof {
-                old_size: p.old_size,
-                old_root: InputError::exact(&p.old_root, Field::OldRoot, None)?,
-                size: p.size,
-                root: InputError::exact(&p.root, Field::Root, None)?,
-                path: path(&p.path)?,
-            })),
-            None => Err(InputError::new(
-                Field::Proof,
-                None,
-                ErrorKind::Unset("inclusion or consistency"),
-            )),
-        }
+/// A proof as the server takes it, in a tree made by `hash` (the request's), or the
+/// part that is malformed.
+pub fn log_proof(p: crate::LogProof, hash: TreeHash) -> Result<LogProof, InputError> {
+    match p.proof {
+        Some(Proof::Inclusion(p)) => Ok(LogProof::Inclusion(InclusionProof {
+            hash,
+            size: p.size,
+            index: p.index,
+            leaf_hash: match p.leaf_value {
+                Some(LeafValue::Leaf(data)) => hash.log_leaf(&data),
+                Some(LeafValue::LeafHash(h)) => InputError::exact(&h, Field::Leaf, None)?,
+                None => {
+                    return Err(InputError::new(
+                        Field::Leaf,
+                        None,
+                        ErrorKind::Unset("leaf or leaf_hash"),
+                    ));
+                }
+            },
+            path: path(&p.path)?,
+            root: InputError::exact(&p.root, Field::Root, None)?,
+        })),
+        Some(Proof::Consistency(p)) => Ok(LogProof::Consistency(ConsistencyProof {
+            hash,
+            old_size: p.old_size,
+            old_root: InputError::exact(&p.old_root, Field::OldRoot, None)?,
+            size: p.size,
+            root: InputError::exact(&p.root, Field::Root, None)?,
+            path: path(&p.path)?,
+        })),
+        None => Err(InputError::new(
+            Field::Proof,
+            None,
+            ErrorKind::Unset("inclusion or consistency"),
+        )),
     }
 }
 
@@ -323,6 +321,7 @@ mod tests {
             proof
         );
         let inclusion = LogProof::Inclusion(InclusionProof {
+            hash: TreeHash::Sm3,
             size: 9,
             index: 4,
             leaf_hash: [8; 32],
@@ -330,6 +329,7 @@ mod tests {
             root: [10; 32],
         });
         let consistency = LogProof::Consistency(ConsistencyProof {
+            hash: TreeHash::Sm3,
             old_size: 3,
             old_root: [11; 32],
             size: 9,
@@ -337,13 +337,14 @@ mod tests {
             path: vec![[13; 32], [14; 32]],
         });
         for p in [inclusion, consistency] {
-            assert_eq!(LogProof::try_from(crate::LogProof::from(p.clone())), Ok(p));
+            let sent = crate::LogProof::from(p.clone());
+            assert_eq!(log_proof(sent, TreeHash::Sm3), Ok(p));
         }
     }
 
     #[test]
     fn a_malformed_log_proof_names_its_part() {
-        let error = |p: crate::LogProof| LogProof::try_from(p).unwrap_err().to_string();
+        let error = |p: crate::LogProof| log_proof(p, TreeHash::Sha256).unwrap_err().to_string();
         assert_eq!(
             error(crate::LogProof { proof: None }),
             "proof: missing: give inclusion or consistency"

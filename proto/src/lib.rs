@@ -10,4 +10,5 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/veribatch_descriptor.bin"));
 
 mod convert;
+pub use convert::log_proof;
 pub mod decode_bound;

@@ -71,6 +71,7 @@ fn leaves(n: usize, len: usize) -> proto::LogRootRequest {
     proto::LogRootRequest {
         leaves: (0..n).map(|i| vec![i as u8; len]).collect(),
         size: Some(n as u64),
+        ..Default::default()
     }
 }
 
@@ -131,6 +132,7 @@ fn merkle_with(
                 proof: vec![vec![3; 32]; helpers],
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -156,7 +158,10 @@ fn the_bound_is_above_what_decoding_allocates() {
     assert_bounded("one-byte leaves", &leaves(JUST_GROWN, 1));
     assert_bounded("32-byte leaves", &leaves(JUST_GROWN, 32));
     assert_bounded("one large leaf", &leaves(1, 5 << 20));
-    let proofs = |proofs: Vec<proto::LogProof>| proto::VerifyLogProofsRequest { proofs };
+    let proofs = |proofs: Vec<proto::LogProof>| proto::VerifyLogProofsRequest {
+        proofs,
+        ..Default::default()
+    };
     assert_bounded(
         "empty proofs",
         &proofs(vec![proto::LogProof::default(); JUST_GROWN]),
@@ -244,6 +249,7 @@ fn masses_of_tiny_items_are_refused_and_real_requests_admitted() {
     assert!(!within_limit(&leaves(4 << 20, 1)));
     assert!(!within_limit(&proto::VerifyLogProofsRequest {
         proofs: vec![proto::LogProof::default(); 4 << 20],
+        ..Default::default()
     }));
     assert!(!within_limit(&sets(1, 4 << 20, 0)));
     // Realistic requests at the server's largest sizes: 64 MiB of 32-byte leaves, the
@@ -252,9 +258,11 @@ fn masses_of_tiny_items_are_refused_and_real_requests_admitted() {
     assert!(within_limit(&leaves(1_900_000, 32)));
     assert!(within_limit(&proto::VerifyLogProofsRequest {
         proofs: vec![inclusion(32, 32, 32); 8_192],
+        ..Default::default()
     }));
     assert!(within_limit(&proto::VerifyLogProofsRequest {
         proofs: vec![inclusion(0, 32, 32); 65_536],
+        ..Default::default()
     }));
     assert!(within_limit(&sets(4_096, 64, 48)));
     assert!(within_limit(&merkle(65_536, 4, u64::MAX)));

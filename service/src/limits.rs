@@ -168,9 +168,9 @@ impl RequestLimits {
     }
 
     /// The cost of a transparency-log tree head of `leaves` ([`cost::log_root`]).
-    pub fn check_log_root(&self, leaves: &[Vec<u8>]) -> Result<u64, Status> {
+    pub fn check_log_root(&self, leaves: &[Vec<u8>], hash: TreeHash) -> Result<u64, Status> {
         let bytes = leaves.iter().map(Vec::len).sum();
-        self.check_cost(cost::log_root(leaves.len(), bytes))
+        self.check_cost(cost::log_root(hash, leaves.len(), bytes))
     }
 
     /// The cost of verifying RFC 9162 `proofs`: a hash per path node, each path within
@@ -266,7 +266,10 @@ mod tests {
             (0..8).map(|i| proof(i, 25 - i)).collect(),
         ];
         for proofs in shapes {
-            let request = proto::VerifyMerkleProofsRequest { proofs };
+            let request = proto::VerifyMerkleProofsRequest {
+                proofs,
+                ..Default::default()
+            };
             assert!(limits.check_merkle_proofs(&request.proofs).is_ok());
             let len = request.encoded_len();
             let bound = limits.max_merkle_proofs_message_bytes();

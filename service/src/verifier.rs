@@ -362,6 +362,7 @@ impl VerifierService {
         caller: &Identity,
         request: proto::VerifyMerkleProofsRequest,
     ) -> Result<proto::VerifyMerkleProofsResponse, Status> {
+        let hash = convert::tree_hash(request.hash)?;
         let cost = self.limits.check_merkle_proofs(&request.proofs)?;
         let _admitted = self.admit(caller, cost)?;
         let verdicts = self
@@ -369,7 +370,7 @@ impl VerifierService {
                 request
                     .proofs
                     .iter()
-                    .map(|p| multiproof_verdict(&p.root, &p.gindices, &p.leaves, &p.proof))
+                    .map(|p| multiproof_verdict(hash, &p.root, &p.gindices, &p.leaves, &p.proof))
                     .collect::<Vec<_>>()
             })
             .await?;
@@ -383,7 +384,8 @@ impl VerifierService {
         caller: &Identity,
         request: proto::LogRootRequest,
     ) -> Result<proto::LogRootResponse, Status> {
-        let cost = self.limits.check_log_root(&request.leaves)?;
+        let hash = convert::tree_hash(request.hash)?;
+        let cost = self.limits.check_log_root(&request.leaves, hash)?;
         let sent = request.leaves.len() as u64;
         let size = request.size.unwrap_or(sent);
         if size > sent {
@@ -394,7 +396,7 @@ impl VerifierService {
         let _admitted = self.admit(caller, cost)?;
         let root = self
             .blocking(&self.pools.merkle, move |e| {
-                e.log_tree_head(&request.leaves[..size as usize])
+                e.log_tree_head(hash, &request.leaves[..size as usize])
             })
             .await?;
         Ok(proto::LogRootResponse {
@@ -408,11 +410,16 @@ impl VerifierService {
         caller: &Identity,
         request: proto::VerifyLogProofsRequest,
     ) -> Result<proto::VerifyLogProofsResponse, Status> {
+        let hash = convert::tree_hash(request.hash)?;
         let cost = self.limits.check_log_proofs(&request.proofs)?;
         let _admitted = self.admit(caller, cost)?;
         let verdicts = self
             .blocking(&self.pools.merkle, move |_| {
-                let proofs: Vec<_> = request.proofs.into_iter().map(TryInto::try_into).collect();
+                let proofs: Vec<_> = request
+                    .proofs
+                    .into_iter()
+                    .map(|p| proto::log_proof(p, hash))
+                    .collect();
                 transparency_log::verdicts(&proofs)
             })
             .await?;

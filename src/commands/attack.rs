@@ -148,6 +148,7 @@ fn hostile_request(attack: Attack) -> Hostile {
                     gindices,
                     proof: Vec::new(),
                 }],
+                ..Default::default()
             };
             Hostile::Encoded(Encoded::new(
                 "/veribatch.v1.Verifier/VerifyMerkleProofs",

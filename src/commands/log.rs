@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use veribatch_engine::backend::BackendChoice;
+use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::transparency_log::{
     LeafBatch, LeafLines, LogProof, Prover, TreeHead, record, verify_all,
 };
@@ -36,6 +37,10 @@ pub enum LogCommand {
         /// The head of the first N leaves [default: all of them].
         #[arg(long, value_name = "N")]
         size: Option<u64>,
+        /// The hash of leaves and nodes: sha256 (RFC 9162) or sm3 (GM/T 0004), with the
+        /// RFC's 0x00 and 0x01 prefixes either way.
+        #[arg(long, default_value = "sha256")]
+        hash: TreeHash,
         #[arg(value_name = "LEAVES")]
         leaves: PathBuf,
     },
@@ -53,6 +58,10 @@ pub enum LogCommand {
         /// The tree of the first N leaves [default: all of them].
         #[arg(long, value_name = "N")]
         size: Option<u64>,
+        /// The hash of leaves and nodes: sha256 (RFC 9162) or sm3 (GM/T 0004), with the
+        /// RFC's 0x00 and 0x01 prefixes either way; an SM3 record says "hash":"sm3".
+        #[arg(long, default_value = "sha256")]
+        hash: TreeHash,
         #[arg(value_name = "LEAVES")]
         leaves: PathBuf,
     },
@@ -73,6 +82,9 @@ pub enum LogCommand {
         /// Exit 0 on an input with no records (otherwise exit 2).
         #[arg(long)]
         allow_empty: bool,
+        /// The hash of the trees of records that name none ("hash":"sha256"|"sm3").
+        #[arg(long, default_value = "sha256")]
+        hash: TreeHash,
         /// The input file, or - for stdin.
         file: PathBuf,
     },
@@ -84,6 +96,7 @@ pub fn run(command: LogCommand) -> CommandResult {
             backend,
             remote,
             size,
+            hash,
             leaves,
         } => {
             let root = match remote.connect()? {
@@ -97,7 +110,7 @@ pub fn run(command: LogCommand) -> CommandResult {
                         backend: BackendChoice::Cpu,
                         ..EngineConfig::default()
                     });
-                    let read = for_each_batch(&engine, &leaves, size, |batch| {
+                    let read = for_each_batch(&engine, &leaves, size, hash, |batch| {
                         for i in 0..batch.len() {
                             if bytes <= MESSAGE_BYTES {
                                 let leaf = batch.leaf(i);
@@ -114,7 +127,7 @@ pub fn run(command: LogCommand) -> CommandResult {
                         ));
                     }
                     short_of(read, size, &leaves)?;
-                    let (root, of) = service.call(async |r| r.log_root(data, None).await)?;
+                    let (root, of) = service.call(async |r| r.log_root(hash, data, None).await)?;
                     if of != read {
                         return Err(format!(
                             "the service's head is of {of} leaves, not the {read} sent"
@@ -124,8 +137,8 @@ pub fn run(command: LogCommand) -> CommandResult {
                 }
                 None => {
                     let engine = backend.engine()?;
-                    let mut head = TreeHead::new();
-                    let read = for_each_batch(&engine, &leaves, size, |batch| {
+                    let mut head = TreeHead::with_hash(hash);
+                    let read = for_each_batch(&engine, &leaves, size, hash, |batch| {
                         engine.extend_log_head(&mut head, &batch.hashes)
                     })?;
                     short_of(read, size, &leaves)?;
@@ -140,16 +153,17 @@ pub fn run(command: LogCommand) -> CommandResult {
             index,
             old_size,
             size,
+            hash,
             leaves,
         } => {
             let mut prover = match (index, old_size) {
-                (Some(index), _) => Prover::inclusion(index, size),
-                (None, Some(old_size)) => Prover::consistency(old_size, size),
+                (Some(index), _) => Prover::inclusion(hash, index, size),
+                (None, Some(old_size)) => Prover::consistency(hash, old_size, size),
                 (None, None) => unreachable!("clap requires --index or --old-size"),
             }
             .map_err(|e| e.to_string())?;
             let engine = backend.engine()?;
-            for_each_batch(&engine, &leaves, size, |batch| {
+            for_each_batch(&engine, &leaves, size, hash, |batch| {
                 engine.add_to_log_prover(&mut prover, batch)
             })?;
             let line = if index.is_some() {
@@ -165,10 +179,12 @@ pub fn run(command: LogCommand) -> CommandResult {
             remote,
             output,
             allow_empty,
+            hash,
             file,
         } => {
             let parse = |r: &crate::input::Record| -> Result<LogProof, String> {
-                record::from_json(r.as_ref().map_err(Clone::clone)?).map_err(|e| e.to_string())
+                record::from_json(r.as_ref().map_err(Clone::clone)?, hash)
+                    .map_err(|e| e.to_string())
             };
             let job = |verify: &VerifyFn<'_, LogProof>| {
                 BatchJob {
@@ -193,18 +209,19 @@ pub fn run(command: LogCommand) -> CommandResult {
 }
 
 /// Reads the leaves of `path` (stdin for `-`), the first `size` if given, batch by batch,
-/// hashed on `engine`'s backend; returns how many were read.
+/// their leaf hashes made with `hash` on `engine`'s backend; returns how many were read.
 fn for_each_batch(
     engine: &Engine,
     path: &Path,
     size: Option<u64>,
+    hash: TreeHash,
     mut each: impl FnMut(&LeafBatch),
 ) -> Result<u64, String> {
     let reader = BufReader::with_capacity(1 << 20, crate::input::open(path)?);
     let mut lines = LeafLines::new(reader, size, LEAVES_PER_BATCH);
     loop {
         let batch = engine
-            .next_log_leaves(&mut lines)
+            .next_log_leaves(&mut lines, hash)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if batch.is_empty() {
             return Ok(lines.count());

@@ -6,7 +6,9 @@ use clap::{Args, Subcommand};
 use veribatch_engine::json::Location;
 use veribatch_engine::merkle::file::{ProofFile, Shape, hex32, node};
 use veribatch_engine::merkle::stream::StreamError;
-use veribatch_engine::merkle::{MAX_DEPTH, TreeHash, depth_for, mixed_length, verify_multiproof};
+use veribatch_engine::merkle::{
+    MAX_DEPTH, TreeHash, depth_for, mixed_length, verify_multiproof_with,
+};
 
 use super::{BackendArgs, RemoteArgs};
 use crate::input;
@@ -33,6 +35,10 @@ pub enum MerkleCommand {
         backend: BackendArgs,
         #[command(flatten)]
         tree: TreeArgs,
+        /// The hash of the tree's nodes and padding: sha256 (SSZ) or sm3 (GM/T 0004); the
+        /// proof file names it.
+        #[arg(long, default_value = "sha256")]
+        hash: TreeHash,
         /// Leaf positions to prove (from 0); repeat the flag or separate with commas.
         #[arg(long = "index", required = true, value_delimiter = ',')]
         indices: Vec<u64>,
@@ -51,6 +57,10 @@ pub enum MerkleCommand {
         trust_proof_root: bool,
         #[command(flatten)]
         shape: ShapeArgs,
+        /// The hash the tree must have been made with: checked against the proof file's
+        /// "hash" [default: the file's, SHA-256 if it names none].
+        #[arg(long)]
+        hash: Option<TreeHash>,
         /// The proof file (JSON), or - for stdin.
         proof: PathBuf,
     },
@@ -151,6 +161,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
         MerkleCommand::Prove {
             backend,
             tree: args,
+            hash,
             indices,
             file,
         } => {
@@ -161,7 +172,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                 let chunks = input::read(&file)?;
                 let mix_in = args.mix_in((chunks.len() / 32) as u64);
                 let tree = engine
-                    .merkle_tree(&chunks, args.limit, mix_in)
+                    .merkle_tree_with(hash, &chunks, args.limit, mix_in)
                     .map_err(|e| e.to_string())?;
                 tree.prove(&indices).map_err(|e| e.to_string())?
             } else {
@@ -172,7 +183,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                         .map_err(|e| format!("cannot read {}: {e}", file.display()))?,
                 );
                 let tree = engine
-                    .merkle_file_tree(&mut reader, args.limit, |chunks| args.mix_in(chunks))
+                    .merkle_file_tree(hash, &mut reader, args.limit, |chunks| args.mix_in(chunks))
                     .map_err(|e| at(&e))?;
                 engine
                     .prove_from_file(&tree, &mut reader, &indices)
@@ -181,7 +192,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                         io => at(&io),
                     })?
             };
-            let out = ProofFile::new(&proof, &indices);
+            let out = ProofFile::new(hash, &proof, &indices);
             outln!(
                 "{}",
                 serde_json::to_string_pretty(&out).expect("proofs serialize")
@@ -192,11 +203,23 @@ pub fn run(command: MerkleCommand) -> CommandResult {
             root,
             trust_proof_root,
             shape,
+            hash,
             proof,
         } => {
             let file = ProofFile::parse(&input::read(&proof)?)
                 .map_err(|e| format!("{}: {e}", proof.display()))?;
-            let checked = file.check(shape.shape()?).map_err(|e| e.to_string())?;
+            let checked = file
+                .check(shape.shape()?)
+                .map_err(|e| format!("{}: {e}", proof.display()))?;
+            if let Some(hash) = hash
+                && hash != checked.hash
+            {
+                return Err(format!(
+                    "{}: a proof in a {} tree, not the {hash} tree --hash asks for",
+                    proof.display(),
+                    checked.hash
+                ));
+            }
             let root = match (root, trust_proof_root) {
                 (Some(root), _) => {
                     node(&root, Location::field("--root")).map_err(|e| e.to_string())?
@@ -204,7 +227,7 @@ pub fn run(command: MerkleCommand) -> CommandResult {
                 (None, true) => checked.claimed_root,
                 (None, false) => return Err("give --root (or --trust-proof-root)".into()),
             };
-            let ok = verify_multiproof(&checked.leaves, &checked.helpers, &root)
+            let ok = verify_multiproof_with(checked.hash, &checked.leaves, &checked.helpers, &root)
                 .map_err(|e| e.to_string())?;
             match (ok, trust_proof_root) {
                 (true, true) => outln!(

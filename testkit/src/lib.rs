@@ -12,6 +12,7 @@ pub use veribatch_engine::selftest::inputs::*;
 use veribatch_engine::Engine;
 use veribatch_engine::bls::Ciphersuite;
 use veribatch_engine::curves::bls12_381 as curve;
+use veribatch_engine::merkle::TreeHash;
 use veribatch_engine::sm2::{self, DEFAULT_ID, Signed, Sm2Item};
 use veribatch_engine::transparency_log::{Hash, InclusionProof, LogProof, node_hash};
 
@@ -65,6 +66,7 @@ pub fn log_inclusion_proofs(n: usize, height: u32, rng: &mut Rng) -> Vec<LogProo
                 }
             });
             LogProof::Inclusion(InclusionProof {
+                hash: TreeHash::Sha256,
                 size: 1 << height,
                 index,
                 leaf_hash,

@@ -4,9 +4,17 @@
 //! defence the SSZ trees of [`super::binary_tree`] do not need). `transparency_log/`
 //! builds tree heads and proofs on top of these, and the CPU's versions here are the
 //! reference for every device.
+//!
+//! The same tree with SM3 in place of SHA-256 ([`TreeHash::Sm3`]), for logs on China's
+//! consortium chains, runs on all CPU cores whatever the backend: the backends' log
+//! primitives are SHA-256's.
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+
+use super::Backend;
+use super::binary_tree::TreeHash;
+use crate::sm3::Sm3;
 
 /// A 32-byte leaf hash, node hash or tree head.
 pub type Hash = [u8; 32];
@@ -23,19 +31,70 @@ const SERIAL_LEAVES: usize = 1 << 11;
 
 /// SHA-256(0x00 ‖ data): the hash of one leaf.
 pub fn leaf_hash(data: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(data);
-    h.finalize().into()
+    TreeHash::Sha256.log_leaf(data)
 }
 
 /// SHA-256(0x01 ‖ left ‖ right): the hash of an inner node.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update([1u8]);
-    h.update(left);
-    h.update(right);
-    h.finalize().into()
+    TreeHash::Sha256.log_node(left, right)
+}
+
+/// The hash of the concatenation of `parts`.
+fn digest(hash: TreeHash, parts: &[&[u8]]) -> Hash {
+    match hash {
+        TreeHash::Sha256 => {
+            let mut h = Sha256::new();
+            for part in parts {
+                h.update(part);
+            }
+            h.finalize().into()
+        }
+        TreeHash::Sm3 => {
+            let mut h = Sm3::new();
+            for part in parts {
+                h.update(part);
+            }
+            h.finalize()
+        }
+    }
+}
+
+/// RFC 9162's tree with this hash in place of SHA-256.
+impl TreeHash {
+    /// hash(0x00 ‖ data): the hash of one leaf.
+    pub fn log_leaf(self, data: &[u8]) -> Hash {
+        digest(self, &[&[0], data])
+    }
+
+    /// hash(0x01 ‖ left ‖ right): the hash of an inner node.
+    pub fn log_node(self, left: &Hash, right: &Hash) -> Hash {
+        digest(self, &[&[1], left, right])
+    }
+
+    /// The Merkle Tree Hash of the empty tree: the hash of no bytes.
+    pub fn log_empty_root(self) -> Hash {
+        match self {
+            TreeHash::Sha256 => EMPTY_ROOT,
+            TreeHash::Sm3 => digest(self, &[]),
+        }
+    }
+
+    /// The leaf hash of every leaf: SHA-256's by `backend`, SM3's on all CPU cores.
+    pub fn log_leaf_hashes(self, backend: &dyn Backend, leaves: &PackedLeaves) -> Vec<Hash> {
+        match self {
+            TreeHash::Sha256 => backend.log_leaf_hashes(leaves),
+            TreeHash::Sm3 => leaf_hashes(self, leaves),
+        }
+    }
+
+    /// The root of the perfect subtree over `leaf_hashes`: SHA-256's by `backend`, SM3's
+    /// on all CPU cores.
+    pub fn log_subtree_root(self, backend: &dyn Backend, leaf_hashes: &[Hash]) -> Hash {
+        match self {
+            TreeHash::Sha256 => backend.log_subtree_root(leaf_hashes),
+            TreeHash::Sm3 => perfect_root(self, leaf_hashes),
+        }
+    }
 }
 
 /// Leaves' data one after another, with where each ends: the form a device takes them in
@@ -140,29 +199,30 @@ pub struct LeafRun<'a> {
     pub ends: Vec<u32>,
 }
 
-/// The leaf hash of every leaf, on all cores: the CPU's [`super::Backend::log_leaf_hashes`].
-pub fn leaf_hashes(leaves: &PackedLeaves) -> Vec<Hash> {
+/// The leaf hash of every leaf, on all cores: with SHA-256, the CPU's
+/// [`super::Backend::log_leaf_hashes`].
+pub fn leaf_hashes(hash: TreeHash, leaves: &PackedLeaves) -> Vec<Hash> {
     (0..leaves.len())
         .into_par_iter()
         .with_min_len(SERIAL_LEAVES)
-        .map(|i| leaf_hash(leaves.leaf(i)))
+        .map(|i| hash.log_leaf(leaves.leaf(i)))
         .collect()
 }
 
 /// The root of the perfect subtree over `leaf_hashes` (a power of two of them), halves
-/// on all cores: the CPU's [`super::Backend::log_subtree_root`].
-pub fn perfect_root(leaf_hashes: &[Hash]) -> Hash {
+/// on all cores: with SHA-256, the CPU's [`super::Backend::log_subtree_root`].
+pub fn perfect_root(hash: TreeHash, leaf_hashes: &[Hash]) -> Hash {
     debug_assert!(leaf_hashes.len().is_power_of_two(), "not a perfect subtree");
     match leaf_hashes.len() {
         1 => leaf_hashes[0],
         n if n <= SERIAL_LEAVES => {
             let mut level: Vec<Hash> = leaf_hashes
                 .chunks_exact(2)
-                .map(|pair| node_hash(&pair[0], &pair[1]))
+                .map(|pair| hash.log_node(&pair[0], &pair[1]))
                 .collect();
             while level.len() > 1 {
                 for i in 0..level.len() / 2 {
-                    level[i] = node_hash(&level[2 * i], &level[2 * i + 1]);
+                    level[i] = hash.log_node(&level[2 * i], &level[2 * i + 1]);
                 }
                 level.truncate(level.len() / 2);
             }
@@ -170,8 +230,8 @@ pub fn perfect_root(leaf_hashes: &[Hash]) -> Hash {
         }
         n => {
             let (left, right) = leaf_hashes.split_at(n / 2);
-            let (l, r) = rayon::join(|| perfect_root(left), || perfect_root(right));
-            node_hash(&l, &r)
+            let (l, r) = rayon::join(|| perfect_root(hash, left), || perfect_root(hash, right));
+            hash.log_node(&l, &r)
         }
     }
 }
@@ -205,7 +265,10 @@ mod tests {
         let mut joined = PackedLeaves::of(&leaves[..1]);
         joined.append(&PackedLeaves::of(&leaves[1..]));
         assert_eq!(joined, packed);
-        assert_eq!(leaf_hashes(&packed)[3], leaf_hash(&[3; 70]));
+        assert_eq!(
+            leaf_hashes(TreeHash::Sha256, &packed)[3],
+            leaf_hash(&[3; 70])
+        );
         let runs = packed.device_runs(70, 2).unwrap();
         let shapes: Vec<(usize, Vec<u32>)> = runs
             .iter()
@@ -217,13 +280,35 @@ mod tests {
 
     #[test]
     fn a_perfect_root_is_the_pairs_hashed_level_by_level() {
-        for n in [1usize, 2, 4, 8, 2 * SERIAL_LEAVES] {
-            let leaves: Vec<Hash> = (0..n as u32).map(|i| leaf_hash(&i.to_le_bytes())).collect();
-            let mut level = leaves.clone();
-            while level.len() > 1 {
-                level = level.chunks(2).map(|p| node_hash(&p[0], &p[1])).collect();
+        for hash in TreeHash::ALL {
+            for n in [1usize, 2, 4, 8, 2 * SERIAL_LEAVES] {
+                let leaves: Vec<Hash> = (0..n as u32)
+                    .map(|i| hash.log_leaf(&i.to_le_bytes()))
+                    .collect();
+                let mut level = leaves.clone();
+                while level.len() > 1 {
+                    level = level
+                        .chunks(2)
+                        .map(|p| hash.log_node(&p[0], &p[1]))
+                        .collect();
+                }
+                assert_eq!(perfect_root(hash, &leaves), level[0], "{hash}: {n} leaves");
             }
-            assert_eq!(perfect_root(&leaves), level[0], "{n} leaves");
         }
+    }
+
+    /// SM3's leaf and node hashes are SM3 of the prefixed bytes (GB/T 32905's example
+    /// "abc" checks the hash itself in `sm3.rs`), and differ from SHA-256's.
+    #[test]
+    fn sm3_logs_prefix_as_rfc_9162_does() {
+        let (l, r) = ([1u8; 32], [2u8; 32]);
+        let sm3 = TreeHash::Sm3;
+        assert_eq!(sm3.log_leaf(b"abc"), crate::sm3::sm3(b"\x00abc"));
+        assert_eq!(
+            sm3.log_node(&l, &r),
+            crate::sm3::sm3(&[&[1u8][..], &l, &r].concat())
+        );
+        assert_eq!(sm3.log_empty_root(), crate::sm3::sm3(b""));
+        assert_ne!(sm3.log_leaf(b"abc"), leaf_hash(b"abc"));
     }
 }

@@ -70,14 +70,14 @@ pub trait Backend: Send + Sync {
 
     /// The RFC 9162 leaf hash, SHA-256(0x00 ‖ data), of each leaf.
     fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Vec<log_tree::Hash> {
-        log_tree::leaf_hashes(leaves)
+        log_tree::leaf_hashes(binary_tree::TreeHash::Sha256, leaves)
     }
 
     /// The RFC 9162 root of the perfect subtree over `leaf_hashes` (a power of two of
     /// them), nodes SHA-256(0x01 ‖ left ‖ right). A device backend keeps the levels in
     /// device memory.
     fn log_subtree_root(&self, leaf_hashes: &[log_tree::Hash]) -> log_tree::Hash {
-        log_tree::perfect_root(leaf_hashes)
+        log_tree::perfect_root(binary_tree::TreeHash::Sha256, leaf_hashes)
     }
 
     /// Sum of G1 points (aggregation of public keys).

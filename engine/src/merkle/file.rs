@@ -2,9 +2,12 @@
 //! multi-proof with the chunk positions it claims.
 //!
 //! ```json
-//! {"root": "0x…", "leaves": [{"index": 3, "gindex": 259, "leaf": "0x…"}],
+//! {"hash": "sha256", "root": "0x…", "leaves": [{"index": 3, "gindex": 259, "leaf": "0x…"}],
 //!  "proof": ["0x…", …], "helper_gindices": [258, …]}
 //! ```
+//!
+//! `hash` names the hash of the tree's nodes (`sha256` or `sm3`); a file without it is a
+//! SHA-256 tree, as SSZ's are.
 //!
 //! What a file says beside its leaves must agree with them, or a valid proof of some
 //! inner node could pass for a proof of the chunk the file names: a leaf's `index` needs
@@ -15,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{MerkleError, MultiProof, Node, helper_count, helper_indices};
+use super::{MerkleError, MultiProof, Node, TreeHash, helper_count, helper_indices};
 use crate::json::{self, JsonError, Location};
 
 /// Why a proof file cannot be checked, naming the leaf (its place in `leaves`) at fault.
@@ -23,6 +26,8 @@ use crate::json::{self, JsonError, Location};
 pub enum ProofFileError {
     #[error("not a proof file: {0}")]
     NotAProofFile(#[source] serde_json::Error),
+    #[error("hash: {0}")]
+    Hash(#[source] crate::UnknownName),
     #[error(transparent)]
     Node(#[from] JsonError),
     #[error(
@@ -60,6 +65,9 @@ pub enum ProofFileError {
 /// A proof file as written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProofFile {
+    /// The hash of the tree's nodes, by name; SHA-256 if absent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hash: Option<String>,
     /// The root the writer computed: proof of nothing unless the reader trusts it.
     pub root: String,
     pub leaves: Vec<ProofLeaf>,
@@ -90,6 +98,8 @@ pub struct Shape {
 /// A proof file's leaves and helpers, decoded and checked against its claims.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckedProof {
+    /// The hash of the tree's nodes.
+    pub hash: TreeHash,
     /// (generalized index, leaf).
     pub leaves: Vec<(u64, Node)>,
     pub helpers: Vec<Node>,
@@ -108,9 +118,11 @@ pub fn node(text: &str, location: Location) -> Result<Node, JsonError> {
 }
 
 impl ProofFile {
-    /// The file for `proof` of the chunks at `indices` (in the order asked).
-    pub fn new(proof: &MultiProof, indices: &[u64]) -> Self {
+    /// The file for `proof` of the chunks at `indices` (in the order asked), in a tree
+    /// whose nodes `hash` made.
+    pub fn new(hash: TreeHash, proof: &MultiProof, indices: &[u64]) -> Self {
         Self {
+            hash: Some(hash.name().to_string()),
             root: hex32(&proof.root),
             leaves: proof
                 .leaves
@@ -135,6 +147,10 @@ impl ProofFile {
     /// The decoded leaves and helpers, once every claim agrees with them: a leaf with an
     /// `index` needs `shape` and must be that chunk of it.
     pub fn check(&self, shape: Option<Shape>) -> Result<CheckedProof, ProofFileError> {
+        let hash = match &self.hash {
+            Some(name) => name.parse().map_err(ProofFileError::Hash)?,
+            None => TreeHash::Sha256,
+        };
         let leaves = self
             .leaves
             .iter()
@@ -202,6 +218,7 @@ impl ProofFile {
             .map(|(i, n)| node(n, Location::item("proof", i)))
             .collect::<Result<Vec<_>, JsonError>>()?;
         Ok(CheckedProof {
+            hash,
             leaves,
             helpers,
             claimed_root: node(&self.root, Location::field("root"))?,

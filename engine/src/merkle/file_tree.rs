@@ -13,7 +13,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 use super::stream::{BLOCK_BYTES, BLOCK_HEIGHT, StreamError, read_full};
 use super::tree::{Shape, node_or_zero};
-use super::{MerkleError, MultiProof, Node, Tree, depth_for, parent_level, zero_hash};
+use super::{MerkleError, MultiProof, Node, Tree, TreeHash, depth_for};
 use crate::backend::Backend;
 
 /// A tree over a file's chunks, held from its blocks' roots up.
@@ -26,10 +26,12 @@ pub struct FileTree {
 }
 
 impl FileTree {
-    /// The tree of the chunks `file` holds, padded to `limit` as [`super::root`] pads,
-    /// with the length `mix_in_length` finds from the chunk count mixed into its root.
+    /// The tree of the chunks `file` holds, its nodes made by `hash`, padded to `limit`
+    /// as [`super::root`] pads, with the length `mix_in_length` finds from the chunk
+    /// count mixed into its root.
     pub fn build(
         backend: &dyn Backend,
+        hash: TreeHash,
         mut file: impl Read,
         limit: Option<u64>,
         mix_in_length: impl FnOnce(u64) -> Option<u64>,
@@ -56,7 +58,7 @@ impl FileTree {
                     }
                     .into());
                 }
-                roots.extend_from_slice(&backend.merkle_root(&block[..n], BLOCK_HEIGHT));
+                roots.extend_from_slice(&backend.tree_root(hash, &block[..n], BLOCK_HEIGHT));
             }
             if n < block.len() {
                 break;
@@ -67,12 +69,13 @@ impl FileTree {
         if depth > BLOCK_HEIGHT {
             upper.push(roots);
             for height in BLOCK_HEIGHT..depth {
-                let next = parent_level(backend, upper.last().expect("a level"), height);
+                let next = hash.parent_level(backend, upper.last().expect("a level"), height);
                 upper.push(next);
             }
         }
         Ok(Self {
             shape: Shape {
+                hash,
                 depth,
                 length: mix_in_length(chunks),
             },
@@ -106,7 +109,7 @@ impl FileTree {
                 let within = position - (block << (self.cut() - height));
                 found.insert(
                     (height, position),
-                    node_or_zero(tree.level(height), height, within),
+                    node_or_zero(self.shape.hash, tree.level(height), height, within),
                 );
             }
         }
@@ -128,14 +131,14 @@ impl FileTree {
             .checked_sub(BLOCK_HEIGHT)
             .and_then(|k| self.upper.get(k as usize))
         {
-            return Some(node_or_zero(level, height, position));
+            return Some(node_or_zero(self.shape.hash, level, height, position));
         }
         let first_chunk = position
             .checked_shl(height)
             .filter(|c| c >> height == position);
         match first_chunk {
             Some(chunk) if chunk < self.chunks => None,
-            _ => Some(zero_hash(height)),
+            _ => Some(self.shape.hash.zero(height)),
         }
     }
 
@@ -152,7 +155,13 @@ impl FileTree {
         let mut bytes = vec![0u8; len as usize];
         file.read_exact(&mut bytes)?;
         let width = 1u64 << self.cut();
-        Ok(Tree::new(backend, &bytes, Some(width), None)?)
+        Ok(Tree::new(
+            backend,
+            self.shape.hash,
+            &bytes,
+            Some(width),
+            None,
+        )?)
     }
 }
 
@@ -178,13 +187,15 @@ mod tests {
             2 * BLOCK_CHUNKS + 1000,
         ] {
             let data = &bytes[..32 * chunks];
-            for (limit, mix) in [
-                (None, None),
-                (Some(1u64 << 21), Some(chunks as u64)),
-                (Some(chunks as u64), Some(77)),
+            for (hash, limit, mix) in [
+                (TreeHash::Sha256, None, None),
+                (TreeHash::Sha256, Some(1u64 << 21), Some(chunks as u64)),
+                (TreeHash::Sha256, Some(chunks as u64), Some(77)),
+                (TreeHash::Sm3, None, None),
+                (TreeHash::Sm3, Some(1u64 << 21), Some(chunks as u64)),
             ] {
-                let whole = Tree::new(&backend, data, limit, mix).unwrap();
-                let tree = FileTree::build(&backend, data, limit, |_| mix).unwrap();
+                let whole = Tree::new(&backend, hash, data, limit, mix).unwrap();
+                let tree = FileTree::build(&backend, hash, data, limit, |_| mix).unwrap();
                 let last = chunks as u64 - 1;
                 for indices in [
                     vec![0],
@@ -203,7 +214,7 @@ mod tests {
                     assert_eq!(
                         proof,
                         whole.prove(&indices).unwrap(),
-                        "{chunks} chunks, {limit:?}, {indices:?}"
+                        "{hash}: {chunks} chunks, {limit:?}, {indices:?}"
                     );
                 }
                 let beyond = tree.prove(&backend, &mut std::io::Cursor::new(data), &[1 << 22]);
@@ -215,13 +226,19 @@ mod tests {
     #[test]
     fn bad_files_are_the_whole_trees_errors() {
         let backend = CpuBackend::new();
-        let e = FileTree::build(&backend, &[0u8; 33][..], None, |_| None)
+        let e = FileTree::build(&backend, TreeHash::Sha256, &[0u8; 33][..], None, |_| None)
             .err()
             .unwrap();
         assert_eq!(e.to_string(), "chunks: 33 bytes is not a multiple of 32");
-        let e = FileTree::build(&backend, &[0u8; 32 * 5][..], Some(4), |_| None)
-            .err()
-            .unwrap();
+        let e = FileTree::build(
+            &backend,
+            TreeHash::Sha256,
+            &[0u8; 32 * 5][..],
+            Some(4),
+            |_| None,
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.to_string(), "chunks: 5 chunks exceed the limit of 4");
     }
 }

@@ -1,5 +1,6 @@
-//! SSZ-style SHA-256 Merkle trees: roots of 32-byte chunks padded to a power of two,
-//! `mix_in_length`, and multi-proofs addressed by generalized indices.
+//! SSZ-style Merkle trees: roots of 32-byte chunks padded to a power of two,
+//! `mix_in_length`, and multi-proofs addressed by generalized indices; nodes are SHA-256
+//! as SSZ has them, or SM3 ([`TreeHash`]) for the chains that hash with it.
 //!
 //! Padding is never materialised: a missing right child at height h is the root of an
 //! all-zero subtree of height h, taken from the zero-hash ladder ([`zero_hash`]).
@@ -10,7 +11,10 @@ mod proof;
 pub mod stream;
 mod tree;
 
-pub use proof::{MultiProof, helper_count, helper_indices, multiproof_verdict, verify_multiproof};
+pub use proof::{
+    MultiProof, helper_count, helper_indices, multiproof_verdict, verify_multiproof,
+    verify_multiproof_with,
+};
 pub use tree::{Tree, depth_for, root, root_with};
 
 // The binary SHA-256 tree every backend hashes: nodes, the zero-hash ladder and one

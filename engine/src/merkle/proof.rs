@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{MerkleError, Node, hash_pair};
+use super::{MerkleError, Node, TreeHash};
 use crate::error::{ErrorKind, Field, InputError, Verdict};
 
 /// A proof of some leaves of a tree, with the root it leads to.
@@ -108,6 +108,16 @@ pub fn verify_multiproof(
     proof: &[Node],
     root: &Node,
 ) -> Result<bool, MerkleError> {
+    verify_multiproof_with(TreeHash::Sha256, leaves, proof, root)
+}
+
+/// [`verify_multiproof`] for a tree whose nodes are made by `hash`.
+pub fn verify_multiproof_with(
+    hash: TreeHash,
+    leaves: &[(u64, Node)],
+    proof: &[Node],
+    root: &Node,
+) -> Result<bool, MerkleError> {
     let gindices: Vec<u64> = leaves.iter().map(|(g, _)| *g).collect();
     let needed = helper_count(&gindices)?;
     if needed != proof.len() {
@@ -127,7 +137,7 @@ pub fn verify_multiproof(
             continue;
         }
         if let (Some(left), Some(right)) = (nodes.get(&(g & !1)), nodes.get(&(g | 1))) {
-            nodes.insert(g / 2, hash_pair(left, right));
+            nodes.insert(g / 2, hash.pair(left, right));
             pending.insert(g / 2);
         }
     }
@@ -135,9 +145,11 @@ pub fn verify_multiproof(
 }
 
 /// The verdict on a multi-proof as it arrives in a request: a 32-byte root, one 32-byte
-/// leaf per generalized index, 32-byte helper nodes. A node of another length, counts
-/// that disagree or a proof of the wrong shape make the proof malformed.
+/// leaf per generalized index, 32-byte helper nodes, in a tree whose nodes `hash` makes.
+/// A node of another length, counts that disagree or a proof of the wrong shape make the
+/// proof malformed.
 pub fn multiproof_verdict(
+    hash: TreeHash,
     root: &[u8],
     gindices: &[u64],
     leaves: &[Vec<u8>],
@@ -166,7 +178,7 @@ pub fn multiproof_verdict(
         .enumerate()
         .map(|(i, n)| node(n, Field::Proof, Some(i)))
         .collect::<Result<Vec<_>, InputError>>()?;
-    verify_multiproof(&leaves, &proof, &root).map_err(|e| {
+    verify_multiproof_with(hash, &leaves, &proof, &root).map_err(|e| {
         // The proto's names: `leaves` here are the generalized indices.
         let (field, index) = match e.location() {
             Some(("leaves" | "indices", index)) => (Field::Gindices, index),

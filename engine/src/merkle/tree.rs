@@ -1,8 +1,6 @@
 //! Merkle roots and whole trees, built level by level with the backend's block hashing.
 
-use super::{
-    MAX_DEPTH, MerkleError, MultiProof, Node, helper_indices, length_chunk, parent_level, zero_hash,
-};
+use super::{MAX_DEPTH, MerkleError, MultiProof, Node, helper_indices, length_chunk};
 use crate::backend::Backend;
 use crate::backend::binary_tree::TreeHash;
 
@@ -54,6 +52,7 @@ pub fn root_with(
 /// blocks with the blocks read again from a file ([`super::file_tree::FileTree`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Shape {
+    pub hash: TreeHash,
     pub depth: u32,
     pub length: Option<u64>,
 }
@@ -82,7 +81,7 @@ impl Shape {
             Some(length) => match gindex {
                 1 => {
                     let data_root = self.data_node(1, data_node)?;
-                    return Ok(super::mix_in_length(&data_root, length));
+                    return Ok(super::mix_in_length_with(self.hash, &data_root, length));
                 }
                 3 => return Ok(length_chunk(length)),
                 _ => {
@@ -146,11 +145,11 @@ impl Shape {
 }
 
 /// The node at `position` of `nodes` (concatenated 32-byte nodes at `height`), or the
-/// zero subtree of that height past their end.
-pub(crate) fn node_or_zero(nodes: &[u8], height: u32, position: u64) -> Node {
+/// zero subtree of that height (made by `hash`) past their end.
+pub(crate) fn node_or_zero(hash: TreeHash, nodes: &[u8], height: u32, position: u64) -> Node {
     match usize::try_from(position) {
         Ok(p) if p < nodes.len() / 32 => nodes[p * 32..p * 32 + 32].try_into().expect("32 bytes"),
-        _ => zero_hash(height),
+        _ => hash.zero(height),
     }
 }
 
@@ -162,10 +161,11 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// Builds the tree of `chunks` padded to `limit` (see [`root`]), with `mix_in_length`
-    /// the length mixed into the root, if any.
+    /// Builds the tree of `chunks` padded to `limit` (see [`root`]), its nodes made by
+    /// `hash`, with `mix_in_length` the length mixed into the root, if any.
     pub fn new(
         backend: &dyn Backend,
+        hash: TreeHash,
         chunks: &[u8],
         limit: Option<u64>,
         mix_in_length: Option<u64>,
@@ -173,12 +173,13 @@ impl Tree {
         let depth = depth_for(chunk_count(chunks)?, limit)?;
         let mut levels = vec![chunks.to_vec()];
         for height in 0..depth {
-            let next = parent_level(backend, &levels[height as usize], height);
+            let next = hash.parent_level(backend, &levels[height as usize], height);
             levels.push(next);
         }
         Ok(Self {
             levels,
             shape: Shape {
+                hash,
                 depth,
                 length: mix_in_length,
             },
@@ -191,7 +192,12 @@ impl Tree {
     }
 
     fn data_node(&self, height: u32, position: u64) -> Result<Node, std::convert::Infallible> {
-        Ok(node_or_zero(self.level(height), height, position))
+        Ok(node_or_zero(
+            self.shape.hash,
+            self.level(height),
+            height,
+            position,
+        ))
     }
 
     /// The root, with the length mixed in if the tree has one.

@@ -19,7 +19,9 @@ pub fn sm2_signature(bytes: usize) -> u64 {
     1 + (bytes as u64 / 64 * SM3_PER_SHA256).div_ceil(CHUNKS_PER_UNIT)
 }
 
-/// A Merkle proof: a hash per leaf and per helper node.
+/// A Merkle proof: a unit per leaf and per helper node, whatever the hash: a unit is a
+/// thousand compressions in a root, so it prices a proof's bookkeeping per node (a map
+/// of the nodes known) far above the node's hash, SM3's included.
 pub fn merkle_proof(leaves: usize, helpers: usize) -> u64 {
     (leaves + helpers) as u64
 }
@@ -44,13 +46,16 @@ pub fn tree_root(hash: crate::merkle::TreeHash, chunks: usize) -> u64 {
     }
 }
 
-/// A transparency-log tree head of `leaves` leaves holding `bytes` bytes of data: two
-/// compressions per leaf (its leaf hash, its share of the nodes) and one per 64 bytes,
-/// priced as a Merkle root's chunks.
-pub fn log_root(leaves: usize, bytes: usize) -> u64 {
-    (2 * leaves as u64 + bytes as u64 / 64)
-        .div_ceil(CHUNKS_PER_UNIT)
-        .max(1)
+/// A transparency-log tree head of `leaves` leaves holding `bytes` bytes of data, made
+/// by `hash`: two compressions per leaf (its leaf hash, its share of the nodes) and one
+/// per 64 bytes, priced as a Merkle root's chunks of the same hash.
+pub fn log_root(hash: crate::merkle::TreeHash, leaves: usize, bytes: usize) -> u64 {
+    let compressions = 2 * leaves as u64 + bytes as u64 / 64;
+    let compressions = match hash {
+        crate::merkle::TreeHash::Sha256 => compressions,
+        crate::merkle::TreeHash::Sm3 => compressions * SM3_PER_SHA256,
+    };
+    compressions.div_ceil(CHUNKS_PER_UNIT).max(1)
 }
 
 /// An RFC 9162 proof with `nodes` nodes in its path, priced as a Merkle proof's nodes,

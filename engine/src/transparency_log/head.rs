@@ -5,8 +5,9 @@
 //! [`TreeHead`] keeps exactly those subtrees' roots: pushing a leaf merges equal heights
 //! like a binary counter's carry, and the head is a fold of at most 64 hashes.
 
-use super::{EMPTY_ROOT, Hash, PackedLeaves, node_hash};
+use super::{Hash, PackedLeaves};
 use crate::backend::Backend;
+use crate::merkle::TreeHash;
 
 /// Leaves hashed at a time by [`tree_head_of`]: the leaf hashes held are bounded (2 MiB).
 const LEAVES_PER_SLICE: usize = 1 << 16;
@@ -14,14 +15,24 @@ const LEAVES_PER_SLICE: usize = 1 << 16;
 /// The tree head of the leaves pushed so far, in O(log n) memory.
 #[derive(Clone, Debug, Default)]
 pub struct TreeHead {
+    hash: TreeHash,
     /// Roots of perfect subtrees, heights strictly decreasing: the binary digits of `size`.
     subtrees: Vec<(u32, Hash)>,
     size: u64,
 }
 
 impl TreeHead {
+    /// The head of a SHA-256 tree, as RFC 9162 has it.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The head of a tree whose leaves and nodes `hash` makes.
+    pub fn with_hash(hash: TreeHash) -> Self {
+        Self {
+            hash,
+            ..Self::default()
+        }
     }
 
     /// Leaves pushed so far.
@@ -47,7 +58,7 @@ impl TreeHead {
             let (block, tail) = rest.split_at(1 << height);
             let root = match block {
                 [one] => *one,
-                block => backend.log_subtree_root(block),
+                block => self.hash.log_subtree_root(backend, block),
             };
             self.push_subtree(height, root);
             rest = tail;
@@ -63,7 +74,7 @@ impl TreeHead {
             && h == node.0
         {
             self.subtrees.pop();
-            node = (h + 1, node_hash(&left, &node.1));
+            node = (h + 1, self.hash.log_node(&left, &node.1));
         }
         self.subtrees.push(node);
         self.size += 1 << height;
@@ -73,18 +84,18 @@ impl TreeHead {
     pub fn root(&self) -> Hash {
         let mut subtrees = self.subtrees.iter().rev();
         let Some(&(_, last)) = subtrees.next() else {
-            return EMPTY_ROOT;
+            return self.hash.log_empty_root();
         };
-        subtrees.fold(last, |right, (_, left)| node_hash(left, &right))
+        subtrees.fold(last, |right, (_, left)| self.hash.log_node(left, &right))
     }
 }
 
-/// The tree head of `leaves` (their data), hashed by `backend` a slice at a time, so
-/// that the leaf hashes held are bounded whatever the number of leaves.
-pub fn tree_head_of<T: AsRef<[u8]>>(backend: &dyn Backend, leaves: &[T]) -> Hash {
-    let mut head = TreeHead::new();
+/// The tree head of `leaves` (their data) with `hash`, hashed by `backend` a slice at a
+/// time, so that the leaf hashes held are bounded whatever the number of leaves.
+pub fn tree_head_of<T: AsRef<[u8]>>(backend: &dyn Backend, hash: TreeHash, leaves: &[T]) -> Hash {
+    let mut head = TreeHead::with_hash(hash);
     for slice in leaves.chunks(LEAVES_PER_SLICE) {
-        let hashes = backend.log_leaf_hashes(&PackedLeaves::of(slice));
+        let hashes = hash.log_leaf_hashes(backend, &PackedLeaves::of(slice));
         head.extend(backend, &hashes);
     }
     head.root()
@@ -92,7 +103,7 @@ pub fn tree_head_of<T: AsRef<[u8]>>(backend: &dyn Backend, leaves: &[T]) -> Hash
 
 #[cfg(test)]
 mod tests {
-    use super::super::leaf_hash;
+    use super::super::{EMPTY_ROOT, leaf_hash, node_hash};
     use super::*;
     use crate::backend::cpu::CpuBackend;
 

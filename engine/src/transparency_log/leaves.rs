@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use super::{Hash, PackedLeaves};
 use crate::backend::Backend;
+use crate::merkle::TreeHash;
 
 /// Lines a thread decodes at a time.
 const LINES_PER_TASK: usize = 4096;
@@ -132,9 +133,13 @@ impl LeafLines {
         self.read
     }
 
-    /// The next batch of leaves, decoded on all cores and hashed by `backend`; an empty
-    /// batch at the end.
-    pub fn next_batch(&mut self, backend: &dyn Backend) -> Result<LeafBatch, LeafError> {
+    /// The next batch of leaves, decoded on all cores and their leaf hashes made with
+    /// `hash` by `backend`; an empty batch at the end.
+    pub fn next_batch(
+        &mut self,
+        backend: &dyn Backend,
+        hash: TreeHash,
+    ) -> Result<LeafBatch, LeafError> {
         // The thread ends after an empty batch or an error, each already received.
         let Ok(lines) = self.batches.recv() else {
             return Ok(LeafBatch {
@@ -163,7 +168,7 @@ impl LeafLines {
         for part in decoded {
             leaves.append(&part?);
         }
-        let hashes = backend.log_leaf_hashes(&leaves);
+        let hashes = hash.log_leaf_hashes(backend, &leaves);
         Ok(LeafBatch {
             first,
             leaves,
@@ -262,7 +267,7 @@ mod tests {
         let mut leaves = LeafLines::new(io::Cursor::new(text.to_owned()), limit, batch);
         let mut all = Vec::new();
         loop {
-            let b = leaves.next_batch(&CpuBackend::new())?;
+            let b = leaves.next_batch(&CpuBackend::new(), TreeHash::Sha256)?;
             if b.is_empty() {
                 return Ok(all);
             }
@@ -290,7 +295,9 @@ mod tests {
         let mut leaves =
             LeafLines::with_text_budget(io::Cursor::new(text), None, 100, 3 * line.len());
         let sizes: Vec<usize> = std::iter::from_fn(|| {
-            let b = leaves.next_batch(&CpuBackend::new()).unwrap();
+            let b = leaves
+                .next_batch(&CpuBackend::new(), TreeHash::Sha256)
+                .unwrap();
             (!b.is_empty()).then_some(b.len())
         })
         .collect();

@@ -18,6 +18,7 @@
 
 use super::{ConsistencyProof, Hash, InclusionProof, LeafBatch, LeafError, TreeHead};
 use crate::backend::Backend;
+use crate::merkle::TreeHash;
 
 /// Why a proof cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,7 @@ enum Claim {
 /// [`Prover::consistency`], then [`Prover::add`] every batch, then `finish_*`.
 #[derive(Debug)]
 pub struct Prover {
+    hash: TreeHash,
     claim: Claim,
     /// The tree's size, if known before reading.
     size: Option<u64>,
@@ -60,8 +62,9 @@ pub struct Prover {
     head: TreeHead,
 }
 
-/// The runs of the siblings of node (`height`, `position`)'s ancestors, bottom up.
-fn sibling_runs(height: u32, position: u64) -> Vec<Run> {
+/// The runs of the siblings of node (`height`, `position`)'s ancestors, bottom up, in a
+/// tree made by `hash`.
+fn sibling_runs(hash: TreeHash, height: u32, position: u64) -> Vec<Run> {
     (height..64)
         .filter_map(|h| {
             let sibling = (position >> (h - height)) ^ 1;
@@ -69,7 +72,7 @@ fn sibling_runs(height: u32, position: u64) -> Vec<Run> {
             Some(Run {
                 start,
                 end: start.saturating_add(1 << h),
-                head: TreeHead::new(),
+                head: TreeHead::with_hash(hash),
             })
         })
         .collect()
@@ -77,24 +80,29 @@ fn sibling_runs(height: u32, position: u64) -> Vec<Run> {
 
 impl Prover {
     /// The inclusion proof of leaf `index`, in the tree of `size` leaves (all of them if
-    /// `None`).
-    pub fn inclusion(index: u64, size: Option<u64>) -> Result<Self, ProveError> {
+    /// `None`) made by `hash`.
+    pub fn inclusion(hash: TreeHash, index: u64, size: Option<u64>) -> Result<Self, ProveError> {
         if let Some(size) = size
             && index >= size
         {
             return Err(ProveError::NoSuchLeaf { index, size });
         }
         Ok(Self {
+            hash,
             claim: Claim::Inclusion { index, leaf: None },
             size,
-            runs: sibling_runs(0, index),
-            head: TreeHead::new(),
+            runs: sibling_runs(hash, 0, index),
+            head: TreeHead::with_hash(hash),
         })
     }
 
     /// The consistency proof from the first `old_size` leaves to the tree of `size`
-    /// leaves (all of them if `None`).
-    pub fn consistency(old_size: u64, size: Option<u64>) -> Result<Self, ProveError> {
+    /// leaves (all of them if `None`), made by `hash`.
+    pub fn consistency(
+        hash: TreeHash,
+        old_size: u64,
+        size: Option<u64>,
+    ) -> Result<Self, ProveError> {
         if let Some(size) = size
             && old_size > size
         {
@@ -108,21 +116,22 @@ impl Prover {
             let subtree = Run {
                 start: position << height,
                 end: old_size,
-                head: TreeHead::new(),
+                head: TreeHead::with_hash(hash),
             };
             let own = (!old_size.is_power_of_two()).then_some(subtree);
             own.into_iter()
-                .chain(sibling_runs(height, position))
+                .chain(sibling_runs(hash, height, position))
                 .collect()
         };
         Ok(Self {
+            hash,
             claim: Claim::Consistency {
                 old_size,
-                old_head: TreeHead::new(),
+                old_head: TreeHead::with_hash(hash),
             },
             size,
             runs,
-            head: TreeHead::new(),
+            head: TreeHead::with_hash(hash),
         })
     }
 
@@ -195,9 +204,10 @@ impl Prover {
             return Err(ProveError::NoSuchLeaf { index, size });
         };
         let proof = InclusionProof {
+            hash: self.hash,
             size,
             index,
-            leaf_hash: super::leaf_hash(&leaf),
+            leaf_hash: self.hash.log_leaf(&leaf),
             path: self.path(size),
             root: self.head.root(),
         };
@@ -227,6 +237,7 @@ impl Prover {
             self.path(size)
         };
         let proof = ConsistencyProof {
+            hash: self.hash,
             old_size,
             old_root: old_head.root(),
             size,

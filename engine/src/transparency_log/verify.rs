@@ -4,13 +4,16 @@
 
 use rayon::prelude::*;
 
-use super::{EMPTY_ROOT, Hash, node_hash};
+use super::Hash;
+use crate::merkle::TreeHash;
 use crate::{InputError, Verdict};
 
 /// That the leaf with hash `leaf_hash` is leaf `index` of the tree of `size` leaves whose
 /// head is `root`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InclusionProof {
+    /// The hash of the tree's leaves and nodes.
+    pub hash: TreeHash,
     pub size: u64,
     pub index: u64,
     pub leaf_hash: Hash,
@@ -23,6 +26,8 @@ pub struct InclusionProof {
 /// with head `old_root` (the first `old_size` leaves are unchanged).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsistencyProof {
+    /// The hash of the trees' leaves and nodes.
+    pub hash: TreeHash,
     pub old_size: u64,
     pub old_root: Hash,
     pub size: u64,
@@ -38,6 +43,14 @@ pub enum LogProof {
 }
 
 impl LogProof {
+    /// The hash of the tree the proof is in.
+    pub fn hash(&self) -> TreeHash {
+        match self {
+            LogProof::Inclusion(p) => p.hash,
+            LogProof::Consistency(p) => p.hash,
+        }
+    }
+
     pub fn verify(&self) -> bool {
         match self {
             LogProof::Inclusion(p) => verify_inclusion(p),
@@ -72,6 +85,7 @@ fn lsb(n: u64) -> bool {
 /// RFC 9162 §2.1.3.2.
 pub fn verify_inclusion(proof: &InclusionProof) -> bool {
     let InclusionProof {
+        hash,
         size,
         index,
         leaf_hash,
@@ -91,13 +105,13 @@ pub fn verify_inclusion(proof: &InclusionProof) -> bool {
             return false;
         }
         if lsb(f) || f == s {
-            r = node_hash(p, &r);
+            r = hash.log_node(p, &r);
             while !lsb(f) && f != 0 {
                 f >>= 1;
                 s >>= 1;
             }
         } else {
-            r = node_hash(&r, p);
+            r = hash.log_node(&r, p);
         }
         f >>= 1;
         s >>= 1;
@@ -109,9 +123,10 @@ pub fn verify_inclusion(proof: &InclusionProof) -> bool {
 /// RFC 9162 §2.1.4.2, for 0 < old_size < size. Outside that range the RFC defines no
 /// proof, and the only consistent claims are the trivial ones, with an empty path: a tree
 /// is consistent with itself (same size, same head), and every tree extends the empty
-/// tree, whose head is SHA-256 of no bytes (§2.1.1).
+/// tree, whose head is the hash of no bytes (§2.1.1).
 pub fn verify_consistency(proof: &ConsistencyProof) -> bool {
     let ConsistencyProof {
+        hash,
         old_size,
         old_root,
         size,
@@ -125,7 +140,7 @@ pub fn verify_consistency(proof: &ConsistencyProof) -> bool {
         return path.is_empty() && old_root == root;
     }
     if old_size == 0 {
-        return path.is_empty() && old_root == EMPTY_ROOT;
+        return path.is_empty() && old_root == hash.log_empty_root();
     }
     // 1.
     let Some((&first_node, rest)) = path.split_first() else {
@@ -153,14 +168,14 @@ pub fn verify_consistency(proof: &ConsistencyProof) -> bool {
             return false;
         }
         if lsb(f) || f == s {
-            fr = node_hash(c, &fr);
-            sr = node_hash(c, &sr);
+            fr = hash.log_node(c, &fr);
+            sr = hash.log_node(c, &sr);
             while !lsb(f) && f != 0 {
                 f >>= 1;
                 s >>= 1;
             }
         } else {
-            sr = node_hash(&sr, c);
+            sr = hash.log_node(&sr, c);
         }
         f >>= 1;
         s >>= 1;

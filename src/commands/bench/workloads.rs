@@ -503,7 +503,10 @@ impl WorkloadKind {
                 })?;
                 for (backend, engine) in subjects.engines {
                     timer.record(report, &series(backend), Some(backend), size, size, || {
-                        check(engine.log_tree_head(&leaves) == head, "a wrong tree head")
+                        check(
+                            engine.log_tree_head(TreeHash::Sha256, &leaves) == head,
+                            "a wrong tree head",
+                        )
                     })?;
                 }
             }
