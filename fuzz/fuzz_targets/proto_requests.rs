@@ -91,26 +91,33 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Some(Request::LogRoot(r)) => {
+            let Ok(hash) = convert::tree_hash(r.hash) else {
+                return;
+            };
             // Two code paths: the batched head and one leaf at a time.
             let leaves = &r.leaves[..r.leaves.len().min(256)];
-            let mut one_by_one = transparency_log::TreeHead::new();
+            let mut one_by_one = transparency_log::TreeHead::with_hash(hash);
             for leaf in leaves {
-                one_by_one.push(transparency_log::leaf_hash(leaf));
+                one_by_one.push(hash.log_leaf(leaf));
             }
             assert_eq!(
                 transparency_log::tree_head_of(
                     &veribatch_engine::backend::cpu::CpuBackend::new(),
+                    hash,
                     leaves
                 ),
                 one_by_one.root()
             );
         }
         Some(Request::VerifyLogProofs(r)) => {
+            let Ok(hash) = convert::tree_hash(r.hash) else {
+                return;
+            };
             let proofs: Vec<_> = r
                 .proofs
                 .into_iter()
                 .take(MAX_ITEMS)
-                .map(transparency_log::LogProof::try_from)
+                .map(|p| veribatch_service::proto::log_proof(p, hash))
                 .collect();
             let verdicts = transparency_log::verdicts(&proofs);
             assert_eq!(verdicts.len(), proofs.len());
