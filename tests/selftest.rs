@@ -47,6 +47,10 @@ fn selftest_on_wgpu_agrees_with_the_cpu() {
         "g1_msm",
         "g2_msm",
         "g1_scale",
+        "log_leaves",
+        "log_subtree",
+        "sm3",
+        "sm3_root",
     ] {
         assert!(
             checks.iter().any(|c| c["name"] == name),
@@ -73,7 +77,7 @@ fn a_spoiled_primitive_fails_the_selftest_by_name() {
     }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_veribatch"))
         .args(["selftest", "--backend", "wgpu", "--quick"])
-        .args(["--only", "g1_msm,sha256"])
+        .args(["--only", "g1_msm,sha256,sm3"])
         .env("VERIBATCH_SELFTEST_FAULT", "g1_msm")
         .output()
         .unwrap();
@@ -85,6 +89,19 @@ fn a_spoiled_primitive_fails_the_selftest_by_name() {
     );
     assert!(!text.contains("MISMATCH sha256"), "{text}");
     assert!(text.contains("| sha256 of 1000 blocks |"), "{text}");
+
+    // The SM3 kernels are checked like every other: a spoiled SM3 root is caught.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_veribatch"))
+        .args(["selftest", "--backend", "wgpu", "--quick"])
+        .args(["--only", "sm3,sm3_root"])
+        .env("VERIBATCH_SELFTEST_FAULT", "sm3_root")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("MISMATCH sm3_root: sm3_root of "), "{text}");
+    assert!(!text.contains("MISMATCH sm3:"), "{text}");
+    assert!(text.contains("| sm3 of 1000 blocks |"), "{text}");
 }
 
 #[test]

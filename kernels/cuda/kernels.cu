@@ -8,6 +8,7 @@
 #include "ec/g1.cuh"
 #include "ec/g2.cuh"
 #include "hash/sha256.cuh"
+#include "hash/sm3.cuh"
 #include "hash/merkle.cuh"
 #include "hash/log.cuh"
 #include "reduce/sum.cuh"
@@ -32,7 +33,22 @@ extern "C" __global__ void merkle_level(const u8* children, u8* parents, u32 n_c
                                         const u8* zero_hash) {
     const u64 i = thread_index();
     if (i >= ((u64)n_children + 1) / 2) return;
-    merkle_parent(children, n_children, zero_hash, (u32)i, parents + 32 * i);
+    merkle_parent<sha256_node>(children, n_children, zero_hash, (u32)i, parents + 32 * i);
+}
+
+// SM3 of n independent 64-byte blocks.
+extern "C" __global__ void sm3_blocks(const u8* blocks, u8* digests, u32 n) {
+    const u64 i = thread_index();
+    if (i >= n) return;
+    sm3_pair(blocks + 64 * i, blocks + 64 * i + 32, digests + 32 * i);
+}
+
+// merkle_level for the trees whose nodes SM3 makes (zero_hash from SM3's ladder).
+extern "C" __global__ void sm3_merkle_level(const u8* children, u8* parents, u32 n_children,
+                                            const u8* zero_hash) {
+    const u64 i = thread_index();
+    if (i >= ((u64)n_children + 1) / 2) return;
+    merkle_parent<sm3_node>(children, n_children, zero_hash, (u32)i, parents + 32 * i);
 }
 
 // RFC 9162 leaf hashes of n leaves packed in data; leaf i ends at ends[i] (and starts

@@ -16,7 +16,7 @@ pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda");
 pub const TEST_DRIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda/test/driver.cpp");
 
 /// Every CUDA source file, by its path under `cuda/`.
-pub const FILES: [(&str, &str); 12] = [
+pub const FILES: [(&str, &str); 13] = [
     ("kernels.cu", include_str!("../cuda/kernels.cu")),
     ("common.cuh", include_str!("../cuda/common.cuh")),
     ("ff/fp.cuh", include_str!("../cuda/ff/fp.cuh")),
@@ -25,6 +25,7 @@ pub const FILES: [(&str, &str); 12] = [
     ("ec/g1.cuh", include_str!("../cuda/ec/g1.cuh")),
     ("ec/g2.cuh", include_str!("../cuda/ec/g2.cuh")),
     ("hash/sha256.cuh", include_str!("../cuda/hash/sha256.cuh")),
+    ("hash/sm3.cuh", include_str!("../cuda/hash/sm3.cuh")),
     ("hash/merkle.cuh", include_str!("../cuda/hash/merkle.cuh")),
     ("hash/log.cuh", include_str!("../cuda/hash/log.cuh")),
     ("reduce/sum.cuh", include_str!("../cuda/reduce/sum.cuh")),
@@ -40,6 +41,8 @@ pub const FILES: [(&str, &str); 12] = [
 pub enum Kernel {
     Sha256Blocks,
     MerkleLevel,
+    Sm3Blocks,
+    Sm3MerkleLevel,
     LogLeaves,
     LogLevel,
     G1SumAffine,
@@ -55,9 +58,11 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every entry point, by layer.
-    pub const ALL: [Kernel; 13] = [
+    pub const ALL: [Kernel; 15] = [
         Kernel::Sha256Blocks,
         Kernel::MerkleLevel,
+        Kernel::Sm3Blocks,
+        Kernel::Sm3MerkleLevel,
         Kernel::LogLeaves,
         Kernel::LogLevel,
         Kernel::G1SumAffine,
@@ -81,6 +86,8 @@ impl Kernel {
         match self {
             Kernel::Sha256Blocks => "sha256_blocks",
             Kernel::MerkleLevel => "merkle_level",
+            Kernel::Sm3Blocks => "sm3_blocks",
+            Kernel::Sm3MerkleLevel => "sm3_merkle_level",
             Kernel::LogLeaves => "log_leaves",
             Kernel::LogLevel => "log_level",
             Kernel::G1SumAffine => "g1_sum_affine",

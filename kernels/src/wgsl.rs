@@ -59,7 +59,7 @@ pub struct Module {
 /// validation checks that each module defines the ones it lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Entry {
-    /// SHA-256 parents of a Merkle level.
+    /// SHA-256 (or SM3) parents of a Merkle level.
     MerkleLevel,
     /// RFC 9162 leaf hashes of packed leaves.
     LogLeaves,
@@ -102,11 +102,25 @@ pub const SHA256: Module = Module {
     name: "sha256",
     parts: &[
         part!("bindings.wgsl"),
+        part!("hash/bytes.wgsl"),
         part!("hash/sha256.wgsl"),
         part!("hash/merkle.wgsl"),
         part!("hash/log.wgsl"),
     ],
     entry_points: &[Entry::MerkleLevel, Entry::LogLeaves, Entry::LogLevel],
+};
+
+/// SM3 of 64-byte blocks and Merkle tree levels: the same level kernel as SHA-256's, over
+/// SM3's node hash.
+pub const SM3: Module = Module {
+    name: "sm3",
+    parts: &[
+        part!("bindings.wgsl"),
+        part!("hash/bytes.wgsl"),
+        part!("hash/sm3.wgsl"),
+        part!("hash/merkle.wgsl"),
+    ],
+    entry_points: &[Entry::MerkleLevel],
 };
 
 /// Fp and Fp2 arithmetic, one operation per invocation (for differential tests).
@@ -189,7 +203,7 @@ pub const G2: Module = Module {
 };
 
 /// Every module, in the order `veribatch kernels compile` lists them.
-pub const MODULES: [Module; 4] = [SHA256, FIELDS, G1, G2];
+pub const MODULES: [Module; 5] = [SHA256, SM3, FIELDS, G1, G2];
 
 impl Module {
     /// The module's WGSL: its parts concatenated, each introduced by its path.

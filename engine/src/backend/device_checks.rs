@@ -141,9 +141,11 @@ impl DeviceHealth {
 }
 
 /// The primitives a device runs, for per-primitive counts.
-pub const PRIMITIVES: [&str; 9] = [
+pub const PRIMITIVES: [&str; 11] = [
     "sha256",
     "merkle_root",
+    "sm3",
+    "sm3_root",
     "g1_sum",
     "g2_sum",
     "g1_msm",

@@ -16,6 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use super::binary_tree::TreeHash;
 use super::cpu::CpuBackend;
 use super::device_checks::{Checker, Corrupt, DeviceHealth, Fault, InjectedError, SpotChecks};
 use super::log_tree::{Hash, PackedLeaves};
@@ -35,11 +36,22 @@ pub trait Device: Send + Sync {
     /// ([`Watchdog::first_call`]).
     fn compilations(&self) -> Compilations;
 
-    /// As [`Backend::hash_blocks`]. On error, `digests` may be partly written.
-    fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), Self::Error>;
+    /// As [`Backend::hash_blocks`] (SHA-256) or [`Backend::sm3_blocks`] (SM3). On error,
+    /// `digests` may be partly written.
+    fn hash_blocks(
+        &self,
+        hash: TreeHash,
+        blocks: &[u8],
+        digests: &mut [u8],
+    ) -> Result<(), Self::Error>;
 
-    /// As [`Backend::merkle_root`].
-    fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], Self::Error>;
+    /// As [`Backend::tree_root`].
+    fn merkle_root(
+        &self,
+        hash: TreeHash,
+        chunks: &[u8],
+        depth: u32,
+    ) -> Result<[u8; 32], Self::Error>;
 
     /// As [`Backend::log_leaf_hashes`].
     fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Result<Vec<Hash>, Self::Error>;
@@ -82,7 +94,8 @@ impl Compilations {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Thresholds {
     /// 64-byte blocks (hash_blocks), chunks (merkle_root), RFC 9162 leaves
-    /// (log_leaves) or leaf hashes (log_subtree).
+    /// (log_leaves) or leaf hashes (log_subtree); SM3's blocks and roots too (sm3,
+    /// sm3_root), whose device kernels are SHA-256's with another compression.
     pub sha256: usize,
     pub g1_sum: usize,
     pub g2_sum: usize,
@@ -262,6 +275,35 @@ impl<D: Device + 'static> Offload<D> {
         self.thresholds
     }
 
+    /// `hash` of each 64-byte block of `blocks` into `digests`, on the device from the
+    /// `sha256` threshold (the primitive `sha256` or `sm3`).
+    fn blocks_of(&self, hash: TreeHash, blocks: &[u8], digests: &mut [u8]) {
+        // The CPU writes `digests` in place; only a device answer needs a buffer of its own.
+        if !self.uses_device(blocks.len() / 64, self.thresholds.sha256) {
+            return hash.hash_blocks(&self.cpu, blocks, digests);
+        }
+        // The device writes a buffer of its own, so a failed or wrong answer never
+        // reaches `digests`.
+        let len = digests.len();
+        let answer = self.route(
+            hash.name(),
+            blocks.len() / 64,
+            self.thresholds.sha256,
+            |out: &Vec<u8>| out.len() == len,
+            || blocks.to_vec(),
+            move |d, blocks| {
+                let mut out = vec![0u8; len];
+                d.hash_blocks(hash, blocks, &mut out).map(|()| out)
+            },
+            |cpu| {
+                let mut out = vec![0u8; len];
+                hash.hash_blocks(cpu, blocks, &mut out);
+                out
+            },
+        );
+        digests.copy_from_slice(&answer);
+    }
+
     /// Whether a call of `size` goes to the device: it reaches the primitive's
     /// `threshold`, the device has not been disabled, and it is answering (if it is not,
     /// this may start a probe).
@@ -430,30 +472,27 @@ impl<D: Device + 'static> Backend for Offload<D> {
     }
 
     fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) {
-        // The CPU writes `digests` in place; only a device answer needs a buffer of its own.
-        if !self.uses_device(blocks.len() / 64, self.thresholds.sha256) {
-            return self.cpu.hash_blocks(blocks, digests);
-        }
-        // The device writes a buffer of its own, so a failed or wrong answer never
-        // reaches `digests`.
-        let len = digests.len();
-        let answer = self.route(
-            "sha256",
-            blocks.len() / 64,
+        self.blocks_of(TreeHash::Sha256, blocks, digests);
+    }
+
+    fn sm3_blocks(&self, blocks: &[u8], digests: &mut [u8]) {
+        self.blocks_of(TreeHash::Sm3, blocks, digests);
+    }
+
+    fn tree_root(&self, hash: TreeHash, chunks: &[u8], depth: u32) -> [u8; 32] {
+        let primitive = match hash {
+            TreeHash::Sha256 => "merkle_root",
+            TreeHash::Sm3 => "sm3_root",
+        };
+        self.route(
+            primitive,
+            chunks.len() / 32,
             self.thresholds.sha256,
-            |out: &Vec<u8>| out.len() == len,
-            || blocks.to_vec(),
-            move |d, blocks| {
-                let mut out = vec![0u8; len];
-                d.hash_blocks(blocks, &mut out).map(|()| out)
-            },
-            |cpu| {
-                let mut out = vec![0u8; len];
-                cpu.hash_blocks(blocks, &mut out);
-                out
-            },
-        );
-        digests.copy_from_slice(&answer);
+            |_| true,
+            || chunks.to_vec(),
+            move |d, chunks| d.merkle_root(hash, chunks, depth),
+            |cpu| cpu.tree_root(hash, chunks, depth),
+        )
     }
 
     fn device_health(&self) -> Option<DeviceHealth> {
@@ -461,15 +500,7 @@ impl<D: Device + 'static> Backend for Offload<D> {
     }
 
     fn merkle_root(&self, chunks: &[u8], depth: u32) -> [u8; 32] {
-        self.route(
-            "merkle_root",
-            chunks.len() / 32,
-            self.thresholds.sha256,
-            |_| true,
-            || chunks.to_vec(),
-            move |d, chunks| d.merkle_root(chunks, depth),
-            |cpu| cpu.merkle_root(chunks, depth),
-        )
+        self.tree_root(TreeHash::Sha256, chunks, depth)
     }
 
     fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Vec<Hash> {
@@ -613,12 +644,22 @@ mod tests {
         fn compilations(&self) -> Compilations {
             Compilations::default()
         }
-        fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), String> {
-            self.cpu.hash_blocks(blocks, digests);
+        fn hash_blocks(
+            &self,
+            hash: TreeHash,
+            blocks: &[u8],
+            digests: &mut [u8],
+        ) -> Result<(), String> {
+            hash.hash_blocks(&self.cpu, blocks, digests);
             Ok(())
         }
-        fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], String> {
-            Ok(self.cpu.merkle_root(chunks, depth))
+        fn merkle_root(
+            &self,
+            hash: TreeHash,
+            chunks: &[u8],
+            depth: u32,
+        ) -> Result<[u8; 32], String> {
+            Ok(self.cpu.tree_root(hash, chunks, depth))
         }
         fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Result<Vec<Hash>, String> {
             Ok(self.cpu.log_leaf_hashes(leaves))

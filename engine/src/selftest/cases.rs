@@ -32,10 +32,14 @@ pub enum Primitive {
     LogLeaves,
     /// RFC 9162 perfect subtrees.
     LogSubtree,
+    /// SM3 of 64-byte blocks.
+    Sm3,
+    /// Merkle roots with SM3 nodes.
+    Sm3Root,
 }
 
 impl Primitive {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::Sha256,
         Self::MerkleRoot,
         Self::G1Sum,
@@ -45,6 +49,8 @@ impl Primitive {
         Self::G1Scale,
         Self::LogLeaves,
         Self::LogSubtree,
+        Self::Sm3,
+        Self::Sm3Root,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,14 +64,16 @@ impl Primitive {
             Self::G1Scale => "g1_scale",
             Self::LogLeaves => "log_leaves",
             Self::LogSubtree => "log_subtree",
+            Self::Sm3 => "sm3",
+            Self::Sm3Root => "sm3_root",
         }
     }
 
     /// What a case's size counts.
     pub fn unit(self) -> &'static str {
         match self {
-            Self::Sha256 => "blocks",
-            Self::MerkleRoot => "chunks",
+            Self::Sha256 | Self::Sm3 => "blocks",
+            Self::MerkleRoot | Self::Sm3Root => "chunks",
             Self::LogLeaves => "leaves",
             Self::LogSubtree => "leaf hashes",
             _ => "points",
@@ -175,10 +183,12 @@ impl Case {
         }
     }
 
-    fn merkle(size: usize, extra_depth: u32) -> Self {
+    /// A root (`MerkleRoot` or `Sm3Root`) of `size` chunks, `extra_depth` levels deeper
+    /// than they need.
+    fn merkle(primitive: Primitive, size: usize, extra_depth: u32) -> Self {
         Self {
             extra_depth,
-            ..Self::new(Primitive::MerkleRoot, size)
+            ..Self::new(primitive, size)
         }
     }
 
@@ -210,7 +220,7 @@ impl fmt::Display for Case {
         if let Some(scalars) = self.scalars {
             write!(f, ", {} scalars", scalars.name())?;
         }
-        if self.primitive == Primitive::MerkleRoot {
+        if matches!(self.primitive, Primitive::MerkleRoot | Primitive::Sm3Root) {
             write!(f, ", depth {}", self.depth())?;
         }
         Ok(())
@@ -226,7 +236,7 @@ pub fn cases(level: Level) -> Vec<Case> {
     if full {
         blocks.extend([1 << 16, 1 << 20]);
     }
-    cases.extend(blocks.into_iter().map(|n| Case::new(Primitive::Sha256, n)));
+    cases.extend(blocks.iter().map(|&n| Case::new(Primitive::Sha256, n)));
 
     // Every count up to 40 and around the powers of two, at three paddings: the levels
     // with an odd node, the zero-hash ladder, the empty tree.
@@ -235,12 +245,12 @@ pub fn cases(level: Level) -> Vec<Case> {
     if full {
         counts.extend([1 << 16, (1 << 18) + 1, 1 << 20]);
     }
-    for count in counts {
+    for &count in &counts {
         for extra in [0, 1, 5] {
-            cases.push(Case::merkle(count, extra));
+            cases.push(Case::merkle(Primitive::MerkleRoot, count, extra));
         }
     }
-    cases.push(Case::merkle(1000, 30)); // a deep tree of few chunks
+    cases.push(Case::merkle(Primitive::MerkleRoot, 1000, 30)); // a deep tree of few chunks
 
     let mut sums = vec![0, 1, 2, 3, 7, 33, 127, 128, 129, 1000];
     if full {
@@ -296,6 +306,16 @@ pub fn cases(level: Level) -> Vec<Case> {
             .into_iter()
             .map(|n| Case::new(Primitive::LogSubtree, n)),
     );
+
+    // SM3's kernels share the level kernel with SHA-256's: the same blocks, and the
+    // roots of every count up to 40 and around the powers of two.
+    cases.extend(blocks.into_iter().map(|n| Case::new(Primitive::Sm3, n)));
+    for count in counts {
+        for extra in [0, 1, 5] {
+            cases.push(Case::merkle(Primitive::Sm3Root, count, extra));
+        }
+    }
+    cases.push(Case::merkle(Primitive::Sm3Root, 1000, 30));
     cases
 }
 

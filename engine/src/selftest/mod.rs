@@ -15,11 +15,20 @@ use std::time::{Duration, Instant};
 pub use cases::{Case, Level, Primitive, ScalarKind, cases, g1_points, g2_points};
 pub use operations::{Engines, Operation, OperationCheck, operations};
 
+use crate::backend::binary_tree::TreeHash;
 use crate::backend::cpu::CpuBackend;
 use crate::backend::device_checks::{Corrupt, Fault};
 use crate::backend::{Backend, BackendChoice, Device, Unavailable};
 use crate::curves::bls12_381::{compress_g1, compress_g2, p1_affine, p2_affine};
 use inputs::Rng;
+
+/// The hash of a hashing primitive's blocks and nodes.
+fn tree_hash(primitive: Primitive) -> TreeHash {
+    match primitive {
+        Primitive::Sm3 | Primitive::Sm3Root => TreeHash::Sm3,
+        _ => TreeHash::Sha256,
+    }
+}
 
 /// Whether the device agreed with the CPU.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,15 +74,16 @@ pub fn check<D: Device>(device: &D, case: &Case, spoil: Option<Primitive>) -> Ch
     let spoiling = spoil == Some(case.primitive);
     let error = |e: D::Error| Agreement::Failed(e.to_string());
     let (agreement, device_time, cpu_time) = match case.primitive {
-        Primitive::Sha256 => {
+        Primitive::Sha256 | Primitive::Sm3 => {
+            let hash = tree_hash(case.primitive);
             let blocks = rng.bytes(64 * n);
             let (got, device_time) = timed(|| {
                 let mut out = vec![0u8; 32 * n];
-                device.hash_blocks(&blocks, &mut out).map(|()| out)
+                device.hash_blocks(hash, &blocks, &mut out).map(|()| out)
             });
             let (want, cpu_time) = timed(|| {
                 let mut out = vec![0u8; 32 * n];
-                cpu.hash_blocks(&blocks, &mut out);
+                hash.hash_blocks(&cpu, &blocks, &mut out);
                 out
             });
             let agreement = got.map_or_else(error, |got| {
@@ -82,11 +92,12 @@ pub fn check<D: Device>(device: &D, case: &Case, spoil: Option<Primitive>) -> Ch
             });
             (agreement, device_time, cpu_time)
         }
-        Primitive::MerkleRoot => {
+        Primitive::MerkleRoot | Primitive::Sm3Root => {
+            let hash = tree_hash(case.primitive);
             let chunks = inputs::chunks(n, &mut rng);
             let depth = case.depth();
-            let (got, device_time) = timed(|| device.merkle_root(&chunks, depth));
-            let (want, cpu_time) = timed(|| cpu.merkle_root(&chunks, depth));
+            let (got, device_time) = timed(|| device.merkle_root(hash, &chunks, depth));
+            let (want, cpu_time) = timed(|| cpu.tree_root(hash, &chunks, depth));
             let agreement = got.map_or_else(error, |got| {
                 compare([spoiled(spoiling, got)].iter(), [want].iter(), |r| {
                     hex::encode(r)

@@ -20,6 +20,7 @@
 #include "hash/log.cuh"
 #include "hash/merkle.cuh"
 #include "hash/sha256.cuh"
+#include "hash/sm3.cuh"
 #include "msm/pippenger.cuh"
 #include "reduce/sum.cuh"
 
@@ -264,13 +265,28 @@ static std::string sha256_op(const args_t& a) {
     return hex_encode(out);
 }
 
+// sm3 BLOCKS: SM3 of each 64-byte block.
+static std::string sm3_op(const args_t& a) {
+    need(a, 1);
+    const std::vector<u8> blocks = hex_decode(a[0]);
+    if (blocks.size() % 64) throw bad_input("not whole 64-byte blocks");
+    std::vector<u8> out(blocks.size() / 2);
+    for (size_t i = 0; i < blocks.size() / 64; ++i)
+        sm3_pair(&blocks[64 * i], &blocks[64 * i + 32], &out[32 * i]);
+    return hex_encode(out);
+}
+
+// merkle_level / sm3_merkle_level NODES ZERO: the parents of a level, a last odd node
+// paired with ZERO.
+template <class H>
 static std::string merkle_op(const args_t& a) {
     need(a, 2);
     const std::vector<u8> children = hex_decode(a[0]), zero = hex_decode(a[1]);
     if (children.size() % 32 || zero.size() != 32) throw bad_input("nodes must be 32 bytes");
     const u32 n = (u32)(children.size() / 32);
     std::vector<u8> out(32 * (((u64)n + 1) / 2));
-    for (u32 i = 0; i < (n + 1) / 2; ++i) merkle_parent(children.data(), n, zero.data(), i, &out[32 * i]);
+    for (u32 i = 0; i < (n + 1) / 2; ++i)
+        merkle_parent<H>(children.data(), n, zero.data(), i, &out[32 * i]);
     return hex_encode(out);
 }
 
@@ -307,7 +323,9 @@ static std::string run(const std::string& op, const args_t& a) {
     if (prefix == "g1") return curve_op<fp>(rest, a);
     if (prefix == "g2") return curve_op<fp2>(rest, a);
     if (op == "sha256") return sha256_op(a);
-    if (op == "merkle_level") return merkle_op(a);
+    if (op == "merkle_level") return merkle_op<sha256_node>(a);
+    if (op == "sm3") return sm3_op(a);
+    if (op == "sm3_merkle_level") return merkle_op<sm3_node>(a);
     if (op == "log_leaf") return log_leaf_op(a);
     if (op == "log_level") return log_level_op(a);
     throw bad_input("unknown op");

@@ -1,5 +1,6 @@
-// One level of a Merkle tree: node k of the level above is SHA-256(left || right) of
-// nodes 2k and 2k + 1 of this level. A last node without a sibling is paired with the
+// One level of a Merkle tree: node k of the level above is H(left || right) of nodes 2k
+// and 2k + 1 of this level, H the module's `node_hash_64` (SHA-256 in the sha256 module,
+// SM3 in the sm3 one). A last node without a sibling is paired with the
 // root of an all-zero subtree of the same height (the zero-hash ladder), so padding to
 // a limit never materializes zero chunks.
 //
@@ -30,7 +31,7 @@ fn merkle_level(
             message[8u + i] = byte_swap(in1[8u * params.a + i]);
         }
     }
-    let digest = sha256_64(message);
+    let digest = node_hash_64(message);
     for (var i = 0u; i < 8u; i++) {
         out[8u * k + i] = byte_swap(digest[i]);
     }

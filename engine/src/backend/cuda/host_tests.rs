@@ -540,6 +540,40 @@ fn sha256_and_merkle_levels_match_sha2() {
     }
 }
 
+/// The SM3 headers against RustCrypto's sm3: blocks (GB/T 32905's 64-byte example
+/// first) and Merkle levels with an odd last node.
+#[test]
+fn sm3_and_its_merkle_levels_match_rustcrypto() {
+    use sm3::{Digest as _, Sm3};
+    let mut rng = Rng::new(12);
+    let mut blocks = b"abcd".repeat(16);
+    blocks.extend(rng.bytes(64 * 20));
+    let answer = &run(&[format!("sm3 {}", hex::encode(&blocks))])[0];
+    assert!(answer.starts_with("debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"));
+    let digests: String = blocks
+        .chunks(64)
+        .map(|b| hex::encode(Sm3::digest(b)))
+        .collect();
+    assert_eq!(*answer, digests);
+    for children in [1usize, 2, 5, 8] {
+        let level = rng.bytes(32 * children);
+        let zero = rng.bytes(32);
+        let parents: String = (0..children.div_ceil(2))
+            .map(|i| {
+                let left = &level[64 * i..64 * i + 32];
+                let right = level.get(64 * i + 32..64 * i + 64).unwrap_or(&zero);
+                hex::encode(Sm3::digest([left, right].concat()))
+            })
+            .collect();
+        let line = format!(
+            "sm3_merkle_level {} {}",
+            hex::encode(&level),
+            hex::encode(&zero)
+        );
+        assert_eq!(run(&[line])[0], parents, "{children} children");
+    }
+}
+
 /// RFC 9162 leaf hashes of every length around the block boundaries (the one-byte prefix
 /// and the 9 bytes of padding move them), and node hashes, against the CPU's.
 #[test]

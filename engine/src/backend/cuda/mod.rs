@@ -24,6 +24,7 @@ pub use nvrtc::{
 };
 
 use super::Scalars;
+use super::binary_tree::TreeHash;
 use super::log_tree::{Hash, PackedLeaves};
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 use crate::curves::bls12_381::p1s_to_affine;
@@ -140,12 +141,22 @@ impl Device for Cuda {
         Compilations::default()
     }
 
-    fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), CudaError> {
-        primitives::hash_blocks(self, blocks, digests)
+    fn hash_blocks(
+        &self,
+        hash: TreeHash,
+        blocks: &[u8],
+        digests: &mut [u8],
+    ) -> Result<(), CudaError> {
+        primitives::hash_blocks(self, hash, blocks, digests)
     }
 
-    fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], CudaError> {
-        primitives::merkle_root(self, chunks, depth)
+    fn merkle_root(
+        &self,
+        hash: TreeHash,
+        chunks: &[u8],
+        depth: u32,
+    ) -> Result<[u8; 32], CudaError> {
+        primitives::merkle_root(self, hash, chunks, depth)
     }
 
     fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Result<Vec<Hash>, CudaError> {

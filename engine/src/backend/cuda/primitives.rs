@@ -10,7 +10,7 @@ use veribatch_kernels::cuda::{Kernel, SUM_THREADS};
 use super::CudaError;
 use super::device::{Arg, Cuda, Job};
 use crate::backend::Scalars;
-use crate::backend::binary_tree::{Node, zero_hash};
+use crate::backend::binary_tree::{Node, TreeHash};
 use crate::backend::gpu::{
     self,
     msm_plan::{BucketPlan, window_bits},
@@ -236,8 +236,17 @@ pub fn scale(cuda: &Cuda, points: &[G1Affine], scalars: &Scalars) -> Result<Vec<
     Ok(points_from::<G1>(&bytes))
 }
 
-/// SHA-256 of each 64-byte block.
-pub fn hash_blocks(cuda: &Cuda, blocks: &[u8], digests: &mut [u8]) -> Result<(), CudaError> {
+/// `hash` (SHA-256 or SM3) of each 64-byte block.
+pub fn hash_blocks(
+    cuda: &Cuda,
+    hash: TreeHash,
+    blocks: &[u8],
+    digests: &mut [u8],
+) -> Result<(), CudaError> {
+    let kernel = match hash {
+        TreeHash::Sha256 => Kernel::Sha256Blocks,
+        TreeHash::Sm3 => Kernel::Sm3Blocks,
+    };
     let n = blocks.len() / 64;
     if n == 0 {
         return Ok(());
@@ -246,7 +255,7 @@ pub fn hash_blocks(cuda: &Cuda, blocks: &[u8], digests: &mut [u8]) -> Result<(),
         let input = job.upload(blocks)?;
         let output = job.zeros::<u8>(32 * n)?;
         job.launch_items(
-            Kernel::Sha256Blocks,
+            kernel,
             n,
             &[Arg::U8(&input), Arg::U8(&output), Arg::U32(count(n)?)],
         )?;
@@ -320,21 +329,30 @@ pub fn log_subtree_root(cuda: &Cuda, leaf_hashes: &[Hash]) -> Result<Hash, CudaE
     })
 }
 
-/// The root of `chunks` padded with zero chunks to 2^depth leaves, every level built in
-/// device memory; only the root comes back.
-pub fn merkle_root(cuda: &Cuda, chunks: &[u8], depth: u32) -> Result<Node, CudaError> {
+/// The root of `chunks` padded with zero chunks to 2^depth leaves, nodes made by `hash`,
+/// every level built in device memory; only the root comes back.
+pub fn merkle_root(
+    cuda: &Cuda,
+    hash: TreeHash,
+    chunks: &[u8],
+    depth: u32,
+) -> Result<Node, CudaError> {
+    let kernel = match hash {
+        TreeHash::Sha256 => Kernel::MerkleLevel,
+        TreeHash::Sm3 => Kernel::Sm3MerkleLevel,
+    };
     let mut n = chunks.len() / 32;
     if n == 0 {
-        return Ok(zero_hash(depth));
+        return Ok(hash.zero(depth));
     }
     cuda.run(|job| {
         let mut level = job.upload(chunks)?;
         for height in 0..depth {
             let parents = n.div_ceil(2);
             let next = job.zeros::<u8>(32 * parents)?;
-            let zero = job.upload(&zero_hash(height))?;
+            let zero = job.upload(&hash.zero(height))?;
             job.launch_items(
-                Kernel::MerkleLevel,
+                kernel,
                 parents,
                 &[
                     Arg::U8(&level),

@@ -42,6 +42,13 @@ fn merkle_roots_match_the_cpu() {
 
 #[test]
 #[ignore = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)"]
+fn sm3_hashes_and_roots_match_the_cpu() {
+    cases_match(Primitive::Sm3);
+    cases_match(Primitive::Sm3Root);
+}
+
+#[test]
+#[ignore = "needs an NVIDIA GPU with its driver (run by ci/gpu-test.sh)"]
 fn log_leaf_hashes_match_the_cpu() {
     cases_match(Primitive::LogLeaves);
 }

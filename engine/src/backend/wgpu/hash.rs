@@ -1,31 +1,46 @@
-//! SHA-256 of 64-byte blocks, whole Merkle trees built level by level on the device, and
-//! the leaf hashes and perfect subtrees of RFC 9162 trees.
+//! SHA-256 or SM3 of 64-byte blocks, whole Merkle trees built level by level on the
+//! device, and the leaf hashes and perfect subtrees of RFC 9162 trees.
 
-use veribatch_kernels::wgsl::{self, Entry};
+use veribatch_kernels::wgsl::{self, Entry, Module};
 
 use super::device::{Buf, Gpu, GpuError, Job};
 use std::borrow::Cow;
 
-use crate::backend::binary_tree::{MAX_DEPTH, Node, zero_hash};
+use crate::backend::binary_tree::{MAX_DEPTH, Node, TreeHash};
 use crate::backend::log_tree::{Hash, PackedLeaves};
 
-/// The zero-hash ladder as the kernel reads it: eight words per height.
-fn zero_ladder() -> Vec<u32> {
+/// The module whose `merkle_level` makes `hash`'s nodes.
+fn module(hash: TreeHash) -> &'static Module {
+    match hash {
+        TreeHash::Sha256 => &wgsl::SHA256,
+        TreeHash::Sm3 => &wgsl::SM3,
+    }
+}
+
+/// `hash`'s zero-hash ladder as the kernel reads it: eight words per height.
+fn zero_ladder(hash: TreeHash) -> Vec<u32> {
     (0..=MAX_DEPTH)
-        .flat_map(zero_hash)
+        .flat_map(|height| hash.zero(height))
         .collect::<Vec<u8>>()
         .chunks_exact(4)
         .map(|b| u32::from_le_bytes(b.try_into().expect("four bytes")))
         .collect()
 }
 
-/// Records one level: `count` nodes at `height` in `level` hashed in pairs into a new
-/// buffer of ceil(count / 2) nodes.
-fn level_up(job: &mut Job<'_>, level: Buf, ladder: Buf, count: u32, height: u32) -> Buf {
+/// Records one level: `count` nodes at `height` in `level` hashed in pairs by `hash` into
+/// a new buffer of ceil(count / 2) nodes.
+fn level_up(
+    job: &mut Job<'_>,
+    hash: TreeHash,
+    level: Buf,
+    ladder: Buf,
+    count: u32,
+    height: u32,
+) -> Buf {
     let parents = count.div_ceil(2);
     let next = job.output(parents as usize * 8);
     job.dispatch(
-        &wgsl::SHA256,
+        module(hash),
         Entry::MerkleLevel,
         [count, height, 0, 0],
         [Some(level), Some(ladder), None],
@@ -41,8 +56,13 @@ fn words_to_bytes(words: &[u32], out: &mut [u8]) {
     }
 }
 
-/// SHA-256 of each 64-byte block, in jobs that fit one binding.
-pub fn hash_blocks(gpu: &Gpu, blocks: &[u8], digests: &mut [u8]) -> Result<(), GpuError> {
+/// `hash` of each 64-byte block, in jobs that fit one binding.
+pub fn hash_blocks(
+    gpu: &Gpu,
+    hash: TreeHash,
+    blocks: &[u8],
+    digests: &mut [u8],
+) -> Result<(), GpuError> {
     let per_job = (gpu.max_binding_words() * 4 / 64).max(1);
     for (input, output) in blocks
         .chunks(per_job * 64)
@@ -52,7 +72,7 @@ pub fn hash_blocks(gpu: &Gpu, blocks: &[u8], digests: &mut [u8]) -> Result<(), G
         let words = gpu.run(|job| {
             let level = job.upload_bytes(input);
             let ladder = job.upload(&[0; 8]);
-            let next = level_up(job, level, ladder, 2 * count, 0);
+            let next = level_up(job, hash, level, ladder, 2 * count, 0);
             job.read(next, count as usize * 8)
         })?;
         words_to_bytes(&words, output);
@@ -60,33 +80,33 @@ pub fn hash_blocks(gpu: &Gpu, blocks: &[u8], digests: &mut [u8]) -> Result<(), G
     Ok(())
 }
 
-/// The root of `chunks` padded with zero chunks to 2^depth leaves.
+/// The root of `chunks` padded with zero chunks to 2^depth leaves, nodes made by `hash`.
 ///
 /// Subtrees that fit one binding are built whole on the device, every level staying in
 /// device memory; their roots form the level they stand on, which is reduced the same
 /// way until one node is left.
-pub fn merkle_root(gpu: &Gpu, chunks: &[u8], depth: u32) -> Result<Node, GpuError> {
+pub fn merkle_root(gpu: &Gpu, hash: TreeHash, chunks: &[u8], depth: u32) -> Result<Node, GpuError> {
     let per_job = 1usize << (gpu.max_binding_words() * 4 / 32).max(2).ilog2();
     let mut level = Cow::Borrowed(chunks);
     let mut height = 0;
     while height < depth {
         let count = level.len() / 32;
         if count == 0 {
-            return Ok(zero_hash(depth));
+            return Ok(hash.zero(depth));
         }
         // Subtrees of `per_job` nodes (fewer when the tree is smaller): `levels` levels.
         let levels = (depth - height).min(per_job.ilog2());
         let subtree = 1usize << levels;
         let mut roots = vec![0u8; count.div_ceil(subtree) * 32];
         for (input, root) in level.chunks(subtree * 32).zip(roots.chunks_mut(32)) {
-            let words = gpu.run(|job| subtree_root(job, input, height, levels))?;
+            let words = gpu.run(|job| subtree_root(job, hash, input, height, levels))?;
             words_to_bytes(&words, root);
         }
         level = Cow::Owned(roots);
         height += levels;
     }
     if level.is_empty() {
-        return Ok(zero_hash(depth));
+        return Ok(hash.zero(depth));
     }
     Ok(level[..32].try_into().expect("one root"))
 }
@@ -94,15 +114,16 @@ pub fn merkle_root(gpu: &Gpu, chunks: &[u8], depth: u32) -> Result<Node, GpuErro
 /// The root (eight words) of the subtree of `levels` levels over `nodes` at `height`.
 fn subtree_root(
     job: &mut Job<'_>,
+    hash: TreeHash,
     nodes: &[u8],
     height: u32,
     levels: u32,
 ) -> Result<Vec<u32>, GpuError> {
-    let ladder = job.upload(&zero_ladder());
+    let ladder = job.upload(&zero_ladder(hash));
     let mut level = job.upload_bytes(nodes);
     let mut count = (nodes.len() / 32) as u32;
     for h in height..height + levels {
-        level = level_up(job, level, ladder, count, h);
+        level = level_up(job, hash, level, ladder, count, h);
         count = count.div_ceil(2);
     }
     job.read(level, 8)
@@ -183,16 +204,15 @@ fn words_to_hash(words: &[u32]) -> Hash {
     hash
 }
 
-/// Checks the ladder the kernel reads against the host's: its first rung is the hash of
-/// two zero chunks.
+/// Checks the ladders the kernel reads against the host's: the first rung above the zero
+/// chunk is the hash of two zero chunks.
 #[cfg(test)]
 #[test]
 fn the_ladder_starts_with_the_hash_of_two_zero_chunks() {
-    let ladder = zero_ladder();
-    let mut first = [0u8; 32];
-    words_to_bytes(&ladder[8..16], &mut first);
-    assert_eq!(
-        first,
-        crate::backend::binary_tree::hash_pair(&[0; 32], &[0; 32])
-    );
+    for hash in TreeHash::ALL {
+        let ladder = zero_ladder(hash);
+        let mut first = [0u8; 32];
+        words_to_bytes(&ladder[8..16], &mut first);
+        assert_eq!(first, hash.pair(&[0; 32], &[0; 32]), "{hash}");
+    }
 }

@@ -12,6 +12,7 @@ mod tests;
 pub use device::{AdapterDescription, Gpu, GpuError, adapters};
 
 use super::Scalars;
+use super::binary_tree::TreeHash;
 use super::log_tree::{Hash, PackedLeaves};
 use super::offload::{Compilations, Device, DeviceChecks, Offload, Thresholds};
 use crate::curves::bls12_381::p1s_to_affine;
@@ -46,12 +47,17 @@ impl Device for Gpu {
         Gpu::compilations(self)
     }
 
-    fn hash_blocks(&self, blocks: &[u8], digests: &mut [u8]) -> Result<(), GpuError> {
-        hash::hash_blocks(self, blocks, digests)
+    fn hash_blocks(
+        &self,
+        hash: TreeHash,
+        blocks: &[u8],
+        digests: &mut [u8],
+    ) -> Result<(), GpuError> {
+        hash::hash_blocks(self, hash, blocks, digests)
     }
 
-    fn merkle_root(&self, chunks: &[u8], depth: u32) -> Result<[u8; 32], GpuError> {
-        hash::merkle_root(self, chunks, depth)
+    fn merkle_root(&self, hash: TreeHash, chunks: &[u8], depth: u32) -> Result<[u8; 32], GpuError> {
+        hash::merkle_root(self, hash, chunks, depth)
     }
 
     fn log_leaf_hashes(&self, leaves: &PackedLeaves) -> Result<Vec<Hash>, GpuError> {

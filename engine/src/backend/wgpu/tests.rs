@@ -14,6 +14,7 @@ use super::device::Gpu;
 use super::{WgpuBackend, hash};
 use crate::backend::Backend;
 use crate::backend::Thresholds;
+use crate::backend::binary_tree::TreeHash;
 use crate::backend::cpu::CpuBackend;
 use crate::curves::bls12_381::{g1_hash, g2_hash};
 use crate::selftest::inputs::Rng;
@@ -430,6 +431,29 @@ fn log_leaf_hashes_match_the_cpu() {
 }
 
 #[test]
+fn sm3_of_blocks_matches_the_cpu() {
+    selftest_cases_match(Primitive::Sm3);
+}
+
+#[test]
+fn sm3_merkle_roots_match_the_cpu() {
+    selftest_cases_match(Primitive::Sm3Root);
+}
+
+/// The SM3 kernel on GB/T 32905's second example, "abcd" sixteen times: 64 bytes, the
+/// shape of a Merkle node.
+#[test]
+fn the_sm3_kernel_hashes_the_standards_64_byte_example() {
+    let gpu = require_gpu!();
+    let mut digest = [0u8; 32];
+    hash::hash_blocks(gpu, TreeHash::Sm3, &b"abcd".repeat(16), &mut digest).unwrap();
+    assert_eq!(
+        hex::encode(digest),
+        "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
+    );
+}
+
+#[test]
 fn log_subtrees_match_the_cpu() {
     selftest_cases_match(Primitive::LogSubtree);
 }
@@ -577,7 +601,7 @@ fn device_errors_are_errors_and_fall_back_to_the_cpu() {
     );
     // The device still works afterwards.
     let mut digest = [0u8; 32];
-    hash::hash_blocks(gpu, &[7u8; 64], &mut digest).expect("later jobs run");
+    hash::hash_blocks(gpu, TreeHash::Sha256, &[7u8; 64], &mut digest).expect("later jobs run");
     assert_eq!(digest.as_slice(), Sha256::digest([7u8; 64]).as_slice());
 
     let backend =
