@@ -13,7 +13,7 @@ echo "--- CUDA differential tests against the CPU (blst, sha2)"
 cargo test --locked -p veribatch-engine --lib backend::cuda -- --include-ignored
 
 echo "--- the conformance, Merkle and Groth16 tests, every GPU primitive on CUDA"
-VERIBATCH_STRICT_DEVICE=1 VERIBATCH_TEST_BACKEND=cuda cargo test --locked --test bls_conformance --test merkle --test groth16 --test transparency_log
+VERIBATCH_STRICT_DEVICE=1 VERIBATCH_TEST_BACKEND=cuda cargo test --locked --test bls_conformance --test merkle --test groth16 --test transparency_log --test sm3_merkle
 
 echo "--- injected device faults under the CUDA backend's Offload routing"
 VERIBATCH_TEST_BACKEND=cuda cargo test --locked --test fault_injection

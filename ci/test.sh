@@ -103,7 +103,7 @@ else
 fi
 
 echo "--- the conformance, Merkle and Groth16 tests again, every GPU primitive on wgpu"
-VERIBATCH_STRICT_DEVICE=1 VERIBATCH_TEST_BACKEND=wgpu cargo test --locked --test bls_conformance --test merkle --test groth16 --test properties --test transparency_log
+VERIBATCH_STRICT_DEVICE=1 VERIBATCH_TEST_BACKEND=wgpu cargo test --locked --test bls_conformance --test merkle --test groth16 --test properties --test transparency_log --test sm3_merkle
 
 echo "--- coverage-guided fuzzing, 30 s per target (ci/fuzz.sh SECONDS for longer runs)"
 FUZZ_JOBS=2 ci/fuzz.sh 30
