@@ -35,7 +35,7 @@ fn a_mixed_load_checks_every_verdict_and_reports_them() {
             "--concurrency",
             "6",
             "--requests",
-            "30",
+            "32",
             "--items-per-request",
             "8",
             "--bad-percent",
@@ -45,12 +45,12 @@ fn a_mixed_load_checks_every_verdict_and_reports_them() {
     assert_eq!(code, Some(0), "{r}");
     assert_eq!(r["workload"], "mixed");
     assert_eq!(r["concurrency"], 6);
-    assert_eq!(r["requests"], 30);
+    assert_eq!(r["requests"], 32);
     assert_eq!(r["requests_failed"], 0);
     assert_eq!(r["mismatches"], 0);
     assert_eq!(r["mismatch_examples"].as_array().unwrap().len(), 0);
-    // 10 signature and 10 Groth16 requests of 8 items, 10 Merkle roots.
-    assert_eq!(r["items_checked"], 10 * 8 + 10 * 8 + 10);
+    // 8 signature, 8 Groth16 and 8 SM2 requests of 8 items, 8 Merkle roots.
+    assert_eq!(r["items_checked"], 8 * 8 + 8 * 8 + 8 * 8 + 8);
     for field in ["p50", "p90", "p99", "max", "mean"] {
         assert!(r["latency_ms"][field].as_f64().unwrap() > 0.0, "{field}");
     }
@@ -60,6 +60,29 @@ fn a_mixed_load_checks_every_verdict_and_reports_them() {
     for field in ["seconds", "requests_per_second", "items_per_second"] {
         assert!(r[field].as_f64().unwrap() > 0.0, "{field}");
     }
+}
+
+/// SM2 alone: every verdict (valid, invalid, malformed) checked against what was made.
+#[test]
+fn an_sm2_load_checks_every_verdict() {
+    let server = Server::start(&[]);
+    let (code, r) = load(
+        &server,
+        &[
+            "--workload",
+            "sm2",
+            "--requests",
+            "12",
+            "--items-per-request",
+            "20",
+            "--bad-percent",
+            "40",
+        ],
+    );
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["workload"], "sm2");
+    assert_eq!(r["mismatches"], 0);
+    assert_eq!(r["items_checked"], 12 * 20);
 }
 
 #[test]

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tonic::{Code, Status};
 use veribatch_client::proto;
 use veribatch_client::{Remote, Retries};
+use veribatch_engine::sm2::Signed;
 use veribatch_engine::{Engine, EngineConfig, Verdict};
 use veribatch_testkit::{self as testkit, Expected, Rng, Validators};
 
@@ -88,6 +89,8 @@ enum Workload {
     Bls,
     Merkle,
     Groth16,
+    /// SM2 signatures (VerifySm2) by 64 accounts in turn.
+    Sm2,
     Mixed,
 }
 
@@ -114,6 +117,34 @@ enum Job {
     Signatures(proto::VerifySignaturesRequest, Vec<Expected>),
     Groth16(proto::VerifyGroth16Request, Vec<Expected>),
     Merkle(proto::MerkleRootRequest, [u8; 32]),
+    Sm2(proto::VerifySm2Request, Vec<Expected>),
+}
+
+/// Accounts that sign an SM2 workload's transactions.
+const SM2_ACCOUNTS: usize = 64;
+
+/// `n` SM2 signatures by [`SM2_ACCOUNTS`] accounts, about `bad_percent`% of them spoiled:
+/// a changed message (invalid) or a cut signature (malformed).
+fn sm2_request(n: usize, bad_percent: u64, rng: &mut Rng) -> Job {
+    let (signatures, expected) = testkit::sm2_signatures(n, SM2_ACCOUNTS, rng)
+        .into_iter()
+        .map(|mut item| {
+            if rng.below(100) >= bad_percent {
+                return (item, Expected::Valid);
+            }
+            if rng.below(2) == 0 {
+                if let Signed::Message(m) = &mut item.signed {
+                    m.push(b'!');
+                }
+                (item, Expected::Invalid)
+            } else {
+                item.signature.truncate(10);
+                (item, Expected::Malformed)
+            }
+        })
+        .map(|(item, e)| (proto::Sm2Signature::from(item), e))
+        .unzip();
+    Job::Sm2(proto::VerifySm2Request { signatures }, expected)
 }
 
 /// Requests cycled through during the run (a pool, so generating them costs nothing
@@ -128,7 +159,12 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
     (0..POOL)
         .map(|i| {
             let kind = match args.workload {
-                Workload::Mixed => [Workload::Bls, Workload::Merkle, Workload::Groth16][i % 3],
+                Workload::Mixed => [
+                    Workload::Bls,
+                    Workload::Merkle,
+                    Workload::Groth16,
+                    Workload::Sm2,
+                ][i % 4],
                 w => w,
             };
             match kind {
@@ -148,6 +184,7 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
                     };
                     Job::Groth16(request, expected)
                 }
+                Workload::Sm2 => sm2_request(n, args.bad_percent, &mut rng),
                 Workload::Merkle => {
                     let chunks = rng.bytes(32 * (n * 16));
                     let root = engine
@@ -238,6 +275,15 @@ async fn send(client: &mut Remote, job: &Job, tally: &Mutex<Tally>) -> Result<()
         Job::Groth16(request, expected) => {
             // A replica that lacks the key (registered through this client) is sent it.
             let r = client.send_groth16(request.clone()).await?;
+            lock(tally).check(&r.verdicts, expected);
+        }
+        Job::Sm2(request, expected) => {
+            let r = client
+                .retrying(|mut c| {
+                    let request = request.clone();
+                    async move { c.verify_sm2(request).await }
+                })
+                .await?;
             lock(tally).check(&r.verdicts, expected);
         }
         Job::Merkle(request, root) => {
