@@ -8,6 +8,17 @@ use common::process::{example, scratch, skipped_without_nvrtc, stderr, stdout, v
 
 use serde_json::Value;
 
+/// `veribatch ARGS` started with its stdin, stdout and stderr piped.
+fn piped(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_veribatch"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn verdict_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -65,13 +76,7 @@ fn verify_bls_exits_0_when_all_are_valid_and_reads_arrays_and_stdin() {
     let lines = verdict_lines(&std::fs::read_to_string(&out_file).unwrap());
     assert_eq!(lines.len(), records.len());
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_veribatch"))
-        .args(["verify", "bls", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = piped(&["verify", "bls", "-"]);
     use std::io::Write;
     child
         .stdin
@@ -150,13 +155,7 @@ fn a_line_too_long_is_one_malformed_record() {
 #[test]
 fn ctrl_c_stops_verify_bls_while_stdin_is_slow() {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_veribatch"))
-        .args(["verify", "bls", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = piped(&["verify", "bls", "-"]);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"{}\n{}\n").unwrap();
     // Ctrl-C once the command catches SIGINT (bit 2 of the caught-signal mask).

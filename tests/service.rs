@@ -545,12 +545,7 @@ async fn every_rpc_gives_the_engines_answer() {
     );
     let tree = engine.merkle_tree(&chunks, Some(64), Some(20)).unwrap();
     let proof = tree.prove(&[3, 9]).unwrap();
-    let good = proto::MerkleProof {
-        root: proof.root.to_vec(),
-        gindices: proof.leaves.iter().map(|l| l.0).collect(),
-        leaves: proof.leaves.iter().map(|l| l.1.to_vec()).collect(),
-        proof: proof.helpers.iter().map(|h| h.1.to_vec()).collect(),
-    };
+    let good = common::server::proto_proof(&proof);
     let mut bad = good.clone();
     bad.leaves[1][0] ^= 1;
     let r = client

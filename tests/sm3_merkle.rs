@@ -304,12 +304,7 @@ async fn the_service_builds_sm3_trees_whole_and_in_pieces() {
         .merkle_tree_with(TreeHash::Sm3, &chunks, Some(4096), Some(3000))
         .unwrap();
     let proof = tree.prove(&[7, 2999]).unwrap();
-    let good = proto::MerkleProof {
-        root: proof.root.to_vec(),
-        gindices: proof.leaves.iter().map(|l| l.0).collect(),
-        leaves: proof.leaves.iter().map(|l| l.1.to_vec()).collect(),
-        proof: proof.helpers.iter().map(|h| h.1.to_vec()).collect(),
-    };
+    let good = common::server::proto_proof(&proof);
     let mut bad = good.clone();
     bad.proof[0][0] ^= 1;
     for (hash, want) in [

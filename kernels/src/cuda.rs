@@ -16,7 +16,7 @@ pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda");
 pub const TEST_DRIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda/test/driver.cpp");
 
 /// Every CUDA source file, by its path under `cuda/`.
-pub const FILES: [(&str, &str); 13] = [
+pub const FILES: [(&str, &str); 14] = [
     ("kernels.cu", include_str!("../cuda/kernels.cu")),
     ("common.cuh", include_str!("../cuda/common.cuh")),
     ("ff/fp.cuh", include_str!("../cuda/ff/fp.cuh")),
@@ -24,6 +24,7 @@ pub const FILES: [(&str, &str); 13] = [
     ("ec/point.cuh", include_str!("../cuda/ec/point.cuh")),
     ("ec/g1.cuh", include_str!("../cuda/ec/g1.cuh")),
     ("ec/g2.cuh", include_str!("../cuda/ec/g2.cuh")),
+    ("hash/words.cuh", include_str!("../cuda/hash/words.cuh")),
     ("hash/sha256.cuh", include_str!("../cuda/hash/sha256.cuh")),
     ("hash/sm3.cuh", include_str!("../cuda/hash/sm3.cuh")),
     ("hash/merkle.cuh", include_str!("../cuda/hash/merkle.cuh")),

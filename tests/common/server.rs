@@ -17,6 +17,16 @@ pub async fn info(client: &mut Remote) -> proto::GetInfoResponse {
         .into_inner()
 }
 
+/// A multi-proof as VerifyMerkleProofs carries it.
+pub fn proto_proof(proof: &veribatch_engine::merkle::MultiProof) -> proto::MerkleProof {
+    proto::MerkleProof {
+        root: proof.root.to_vec(),
+        gindices: proof.leaves.iter().map(|l| l.0).collect(),
+        leaves: proof.leaves.iter().map(|l| l.1.to_vec()).collect(),
+        proof: proof.helpers.iter().map(|h| h.1.to_vec()).collect(),
+    }
+}
+
 /// The counters of operation `op` in a GetInfo answer.
 pub fn stats(info: &proto::GetInfoResponse, op: &str) -> proto::OperationStats {
     info.operations

@@ -2,6 +2,7 @@
 // 512-bit message. Merkle nodes and the independent-block hashing are all this shape.
 #pragma once
 #include "common.cuh"
+#include "hash/words.cuh"
 
 namespace vb {
 
@@ -52,22 +53,11 @@ VB_HD void sha256_pair(const u8* left, const u8* right, u8* out) {
     u32 state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     u32 w[16];
-    VB_UNROLL
-    for (int i = 0; i < 16; ++i) {
-        const u8* src = i < 8 ? left + 4 * i : right + 4 * (i - 8);
-        w[i] = ((u32)src[0] << 24) | ((u32)src[1] << 16) | ((u32)src[2] << 8) | (u32)src[3];
-    }
+    load_pair_be(left, right, w);
     sha256_compress(state, w);
-    // Padding of a 64-byte message: 0x80, zeros, then the bit length 512.
-    u32 pad[16] = {0x80000000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 512};
-    sha256_compress(state, pad);
-    VB_UNROLL
-    for (int i = 0; i < 8; ++i) {
-        out[4 * i] = (u8)(state[i] >> 24);
-        out[4 * i + 1] = (u8)(state[i] >> 16);
-        out[4 * i + 2] = (u8)(state[i] >> 8);
-        out[4 * i + 3] = (u8)state[i];
-    }
+    padding_of_64(w);
+    sha256_compress(state, w);
+    store_be(state, out);
 }
 
 }  // namespace vb

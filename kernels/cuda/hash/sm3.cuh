@@ -3,6 +3,7 @@
 // whose nodes SM3 makes, and the independent-block hashing, are all this shape.
 #pragma once
 #include "common.cuh"
+#include "hash/words.cuh"
 
 namespace vb {
 
@@ -60,28 +61,16 @@ VB_HD void sm3_compress(u32 state[8], const u32 b[16]) {
     state[4] ^= e; state[5] ^= f; state[6] ^= g; state[7] ^= h;
 }
 
-// SM3(left[0..32] || right[0..32]) into out[0..32]; the halves may come from different
-// buffers (a Merkle node and the zero hash).
+// SM3(left[0..32] || right[0..32]) into out[0..32].
 VB_HD void sm3_pair(const u8* left, const u8* right, u8* out) {
     u32 state[8] = {0x7380166f, 0x4914b2b9, 0x172442d7, 0xda8a0600,
                     0xa96f30bc, 0x163138aa, 0xe38dee4d, 0xb0fb0e4e};
     u32 w[16];
-    VB_UNROLL
-    for (int i = 0; i < 16; ++i) {
-        const u8* src = i < 8 ? left + 4 * i : right + 4 * (i - 8);
-        w[i] = ((u32)src[0] << 24) | ((u32)src[1] << 16) | ((u32)src[2] << 8) | (u32)src[3];
-    }
+    load_pair_be(left, right, w);
     sm3_compress(state, w);
-    // Padding of a 64-byte message: 0x80, zeros, then the bit length 512.
-    const u32 pad[16] = {0x80000000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 512};
-    sm3_compress(state, pad);
-    VB_UNROLL
-    for (int i = 0; i < 8; ++i) {
-        out[4 * i] = (u8)(state[i] >> 24);
-        out[4 * i + 1] = (u8)(state[i] >> 16);
-        out[4 * i + 2] = (u8)(state[i] >> 8);
-        out[4 * i + 3] = (u8)state[i];
-    }
+    padding_of_64(w);
+    sm3_compress(state, w);
+    store_be(state, out);
 }
 
 }  // namespace vb

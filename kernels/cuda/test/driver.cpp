@@ -255,24 +255,15 @@ static std::string scale_op(const args_t& a) {
     return hex_encode(all_to_affine(out));
 }
 
-static std::string sha256_op(const args_t& a) {
+// sha256 / sm3 BLOCKS: the hash of each 64-byte block.
+template <class H>
+static std::string blocks_op(const args_t& a) {
     need(a, 1);
     const std::vector<u8> blocks = hex_decode(a[0]);
     if (blocks.size() % 64) throw bad_input("not whole 64-byte blocks");
     std::vector<u8> out(blocks.size() / 2);
     for (size_t i = 0; i < blocks.size() / 64; ++i)
-        sha256_pair(&blocks[64 * i], &blocks[64 * i + 32], &out[32 * i]);
-    return hex_encode(out);
-}
-
-// sm3 BLOCKS: SM3 of each 64-byte block.
-static std::string sm3_op(const args_t& a) {
-    need(a, 1);
-    const std::vector<u8> blocks = hex_decode(a[0]);
-    if (blocks.size() % 64) throw bad_input("not whole 64-byte blocks");
-    std::vector<u8> out(blocks.size() / 2);
-    for (size_t i = 0; i < blocks.size() / 64; ++i)
-        sm3_pair(&blocks[64 * i], &blocks[64 * i + 32], &out[32 * i]);
+        H::pair(&blocks[64 * i], &blocks[64 * i + 32], &out[32 * i]);
     return hex_encode(out);
 }
 
@@ -322,9 +313,9 @@ static std::string run(const std::string& op, const args_t& a) {
     if (op == "g1_scale") return scale_op(a);
     if (prefix == "g1") return curve_op<fp>(rest, a);
     if (prefix == "g2") return curve_op<fp2>(rest, a);
-    if (op == "sha256") return sha256_op(a);
+    if (op == "sha256") return blocks_op<sha256_node>(a);
     if (op == "merkle_level") return merkle_op<sha256_node>(a);
-    if (op == "sm3") return sm3_op(a);
+    if (op == "sm3") return blocks_op<sm3_node>(a);
     if (op == "sm3_merkle_level") return merkle_op<sm3_node>(a);
     if (op == "log_leaf") return log_leaf_op(a);
     if (op == "log_level") return log_level_op(a);

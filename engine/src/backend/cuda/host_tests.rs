@@ -521,6 +521,12 @@ fn sha256_and_merkle_levels_match_sha2() {
         run(&[format!("sha256 {}", hex::encode(&blocks))])[0],
         digests
     );
+    merkle_levels_match("merkle_level", &mut rng, |m| Sha256::digest(m).to_vec());
+}
+
+/// The driver's `op` (a Merkle level) on levels of 1, 2, 5 and 8 random nodes, against
+/// `digest` of each pair of 64 bytes, a last odd node paired with the zero node given.
+fn merkle_levels_match(op: &str, rng: &mut Rng, digest: impl Fn(&[u8]) -> Vec<u8>) {
     for children in [1usize, 2, 5, 8] {
         let level = rng.bytes(32 * children);
         let zero = rng.bytes(32);
@@ -528,15 +534,11 @@ fn sha256_and_merkle_levels_match_sha2() {
             .map(|i| {
                 let left = &level[64 * i..64 * i + 32];
                 let right = level.get(64 * i + 32..64 * i + 64).unwrap_or(&zero);
-                hex::encode(Sha256::digest([left, right].concat()))
+                hex::encode(digest(&[left, right].concat()))
             })
             .collect();
-        let line = format!(
-            "merkle_level {} {}",
-            hex::encode(&level),
-            hex::encode(&zero)
-        );
-        assert_eq!(run(&[line])[0], parents, "{children} children");
+        let line = format!("{op} {} {}", hex::encode(&level), hex::encode(&zero));
+        assert_eq!(run(&[line])[0], parents, "{op}: {children} children");
     }
 }
 
@@ -555,23 +557,7 @@ fn sm3_and_its_merkle_levels_match_rustcrypto() {
         .map(|b| hex::encode(Sm3::digest(b)))
         .collect();
     assert_eq!(*answer, digests);
-    for children in [1usize, 2, 5, 8] {
-        let level = rng.bytes(32 * children);
-        let zero = rng.bytes(32);
-        let parents: String = (0..children.div_ceil(2))
-            .map(|i| {
-                let left = &level[64 * i..64 * i + 32];
-                let right = level.get(64 * i + 32..64 * i + 64).unwrap_or(&zero);
-                hex::encode(Sm3::digest([left, right].concat()))
-            })
-            .collect();
-        let line = format!(
-            "sm3_merkle_level {} {}",
-            hex::encode(&level),
-            hex::encode(&zero)
-        );
-        assert_eq!(run(&[line])[0], parents, "{children} children");
-    }
+    merkle_levels_match("sm3_merkle_level", &mut rng, |m| Sm3::digest(m).to_vec());
 }
 
 /// RFC 9162 leaf hashes of every length around the block boundaries (the one-byte prefix
