@@ -120,31 +120,44 @@ enum Job {
     Sm2(proto::VerifySm2Request, Vec<Expected>),
 }
 
-/// Accounts that sign an SM2 workload's transactions.
+/// Accounts that sign an SM2 workload's transactions: the same accounts whatever the
+/// seed, as a chain's accounts stay while their transactions change, so the server's
+/// signer cache holds 64 signers (and their key tables), not 64 more each run.
 const SM2_ACCOUNTS: usize = 64;
 
-/// `n` SM2 signatures by [`SM2_ACCOUNTS`] accounts, about `bad_percent`% of them spoiled:
-/// a changed message (invalid) or a cut signature (malformed).
-fn sm2_request(n: usize, bad_percent: u64, rng: &mut Rng) -> Job {
-    let (signatures, expected) = testkit::sm2_signatures(n, SM2_ACCOUNTS, rng)
-        .into_iter()
-        .map(|mut item| {
-            if rng.below(100) >= bad_percent {
-                return (item, Expected::Valid);
-            }
-            if rng.below(2) == 0 {
-                if let Signed::Message(m) = &mut item.signed {
-                    m.push(b'!');
-                }
-                (item, Expected::Invalid)
-            } else {
-                item.signature.truncate(10);
-                (item, Expected::Malformed)
-            }
+/// The seed of the SM2 accounts and their signatures.
+const SM2_SEED: u64 = 0x5a2;
+
+/// The SM2 requests of a pool: `requests` of `n` signatures by [`SM2_ACCOUNTS`] accounts,
+/// about `bad_percent`% of them spoiled (as `rng` picks): a changed message (invalid) or
+/// a cut signature (malformed).
+fn sm2_requests(requests: usize, n: usize, bad_percent: u64, rng: &mut Rng) -> Vec<Job> {
+    let items = testkit::sm2_signatures(requests * n, SM2_ACCOUNTS, &mut Rng::new(SM2_SEED));
+    items
+        .chunks(n)
+        .map(|chunk| {
+            let (signatures, expected) = chunk
+                .iter()
+                .cloned()
+                .map(|mut item| {
+                    if rng.below(100) >= bad_percent {
+                        return (item, Expected::Valid);
+                    }
+                    if rng.below(2) == 0 {
+                        if let Signed::Message(m) = &mut item.signed {
+                            m.push(b'!');
+                        }
+                        (item, Expected::Invalid)
+                    } else {
+                        item.signature.truncate(10);
+                        (item, Expected::Malformed)
+                    }
+                })
+                .map(|(item, e)| (proto::Sm2Signature::from(item), e))
+                .unzip();
+            Job::Sm2(proto::VerifySm2Request { signatures }, expected)
         })
-        .map(|(item, e)| (proto::Sm2Signature::from(item), e))
-        .unzip();
-    Job::Sm2(proto::VerifySm2Request { signatures }, expected)
+        .collect()
 }
 
 /// Requests cycled through during the run (a pool, so generating them costs nothing
@@ -156,65 +169,68 @@ fn make_jobs(args: &LoadArgs, key_id: Option<&[u8]>) -> Vec<Job> {
     let mut rng = Rng::new(args.seed);
     let validators = Validators::new(&engine, 256, &mut rng);
     let n = args.items_per_request.max(1);
-    (0..POOL)
-        .map(|i| {
-            let kind = match args.workload {
-                Workload::Mixed => [
-                    Workload::Bls,
-                    Workload::Merkle,
-                    Workload::Groth16,
-                    Workload::Sm2,
-                ][i % 4],
-                w => w,
-            };
-            match kind {
-                Workload::Groth16 => {
-                    let proofs = testkit::groth16_proofs(n, args.bad_percent, &mut rng);
-                    let (proofs, expected): (Vec<_>, Vec<_>) = proofs.into_iter().unzip();
-                    let request = proto::VerifyGroth16Request {
-                        key_id: key_id.expect("registered for Groth16 workloads").to_vec(),
-                        proofs: proofs
-                            .into_iter()
-                            .map(|p| proto::Groth16Proof {
-                                proof: p.proof,
-                                public_inputs: p.public_inputs,
-                            })
-                            .collect(),
+    let kinds: Vec<Workload> = (0..POOL)
+        .map(|i| match args.workload {
+            Workload::Mixed => [
+                Workload::Bls,
+                Workload::Merkle,
+                Workload::Groth16,
+                Workload::Sm2,
+            ][i % 4],
+            w => w,
+        })
+        .collect();
+    let sm2_slots = kinds.iter().filter(|k| **k == Workload::Sm2).count();
+    let mut sm2 = sm2_requests(sm2_slots, n, args.bad_percent, &mut rng).into_iter();
+    kinds
+        .into_iter()
+        .map(|kind| match kind {
+            Workload::Groth16 => {
+                let proofs = testkit::groth16_proofs(n, args.bad_percent, &mut rng);
+                let (proofs, expected): (Vec<_>, Vec<_>) = proofs.into_iter().unzip();
+                let request = proto::VerifyGroth16Request {
+                    key_id: key_id.expect("registered for Groth16 workloads").to_vec(),
+                    proofs: proofs
+                        .into_iter()
+                        .map(|p| proto::Groth16Proof {
+                            proof: p.proof,
+                            public_inputs: p.public_inputs,
+                        })
+                        .collect(),
+                    ..Default::default()
+                };
+                Job::Groth16(request, expected)
+            }
+            Workload::Sm2 => sm2.next().expect("a request per pool slot"),
+            Workload::Merkle => {
+                let chunks = rng.bytes(32 * (n * 16));
+                let root = engine
+                    .merkle_root(&chunks, None, None)
+                    .expect("whole chunks");
+                Job::Merkle(
+                    proto::MerkleRootRequest {
+                        chunks,
                         ..Default::default()
-                    };
-                    Job::Groth16(request, expected)
-                }
-                Workload::Sm2 => sm2_request(n, args.bad_percent, &mut rng),
-                Workload::Merkle => {
-                    let chunks = rng.bytes(32 * (n * 16));
-                    let root = engine
-                        .merkle_root(&chunks, None, None)
-                        .expect("whole chunks");
-                    Job::Merkle(
-                        proto::MerkleRootRequest {
-                            chunks,
-                            ..Default::default()
-                        },
-                        root,
-                    )
-                }
-                _ => {
-                    let sets = testkit::signature_sets(
-                        &engine,
-                        &validators,
-                        n,
-                        16,
-                        args.bad_percent,
-                        &mut rng,
-                    );
-                    let (sets, expected): (Vec<_>, Vec<_>) = sets.into_iter().unzip();
-                    let request = proto::VerifySignaturesRequest {
-                        sets: sets.into_iter().map(Into::into).collect(),
-                        dst: Vec::new(),
-                        scheme: 0,
-                    };
-                    Job::Signatures(request, expected)
-                }
+                    },
+                    root,
+                )
+            }
+            _ => {
+                let sets = testkit::signature_sets(
+                    &engine,
+                    &validators,
+                    n,
+                    16,
+                    args.bad_percent,
+                    &mut rng,
+                );
+                let (sets, expected): (Vec<_>, Vec<_>) = sets.into_iter().unzip();
+                let request = proto::VerifySignaturesRequest {
+                    sets: sets.into_iter().map(Into::into).collect(),
+                    dst: Vec::new(),
+                    scheme: 0,
+                };
+                Job::Signatures(request, expected)
             }
         })
         .collect()
