@@ -67,19 +67,28 @@ pub fn stream(path: &Path, window: usize) -> Result<Windows, String> {
 /// Windows of records, in input order, from [`stream`].
 pub struct Windows(mpsc::Receiver<Result<Vec<Record>, String>>);
 
+/// What waiting for a window ended with.
+pub enum Waited {
+    Window(Result<Vec<Record>, String>),
+    /// The input is over.
+    End,
+    /// Ctrl-C came first.
+    Stopped,
+}
+
 impl Windows {
-    /// The next window; `None` at the end of the input, or once `stop` is set (Ctrl-C),
+    /// The next window, the end of the input, or a stop once `stop` is set (Ctrl-C),
     /// which is looked at while waiting, so a slow stdin does not hold a stop back until
     /// its window fills.
-    pub fn next_until(&mut self, stop: &AtomicBool) -> Option<Result<Vec<Record>, String>> {
+    pub fn next_until(&mut self, stop: &AtomicBool) -> Waited {
         while !stop.load(Ordering::SeqCst) {
             match self.0.recv_timeout(Duration::from_millis(50)) {
-                Ok(window) => return Some(window),
+                Ok(window) => return Waited::Window(window),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return None,
+                Err(RecvTimeoutError::Disconnected) => return Waited::End,
             }
         }
-        None
+        Waited::Stopped
     }
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use veribatch_engine::error::Field;
 use veribatch_engine::{InputError, Verdict};
 
-use crate::input::{self, Record};
+use crate::input::{self, Record, Waited};
 
 /// `println!` that ends the process quietly when stdout is a closed pipe (the reader,
 /// such as `head`, has what it wanted), instead of panicking: with status 141, what a
@@ -235,11 +235,12 @@ impl<T> BatchJob<'_, T> {
     pub fn run(&self, file: &Path) -> CommandResult {
         let interrupted = interrupt_flag();
         let mut windows = input::stream(file, self.per_batch)?;
-        let mut window = windows.next_until(&interrupted);
-        let empty = match &window {
-            None => !interrupted.load(Ordering::SeqCst),
-            Some(Err(e)) => return Err(e.clone()),
-            Some(Ok(records)) => records.is_empty(),
+        let mut waited = windows.next_until(&interrupted);
+        let empty = match &waited {
+            Waited::End => true,
+            Waited::Stopped => false,
+            Waited::Window(Err(e)) => return Err(e.clone()),
+            Waited::Window(Ok(records)) => records.is_empty(),
         };
         if empty && !self.allow_empty {
             return Err(format!(
@@ -249,7 +250,7 @@ impl<T> BatchJob<'_, T> {
         }
         let mut writer = VerdictWriter::create(self.output)?;
         let bar = counter(self.what);
-        while let Some(records) = window {
+        while let Waited::Window(records) = waited {
             let records = records?;
             let first = writer.tally.total();
             let mut inputs = Vec::with_capacity(records.len());
@@ -282,9 +283,9 @@ impl<T> BatchJob<'_, T> {
                 writer.write(first + offset, &verdict)?;
             }
             bar.set_position(writer.tally.total() as u64);
-            window = windows.next_until(&interrupted);
+            waited = windows.next_until(&interrupted);
         }
-        let stopped = interrupted.load(Ordering::SeqCst);
+        let stopped = matches!(waited, Waited::Stopped);
         bar.finish_and_clear();
         let tally = writer.finish()?;
         eprintln!(

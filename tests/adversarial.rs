@@ -541,8 +541,10 @@ mod lying_server {
             &self,
             request: Request<VerifyLogProofsRequest>,
         ) -> Result<Response<VerifyLogProofsResponse>, Status> {
+            // No `hash` in the reply, as from a server older than the field: SHA-256.
             Ok(Response::new(VerifyLogProofsResponse {
                 verdicts: self.verdicts(request.into_inner().proofs.len()),
+                hash: 0,
             }))
         }
         async fn verify_sm2(
@@ -643,4 +645,33 @@ fn a_reply_with_the_wrong_number_of_verdicts_is_refused() {
             assert_eq!(stdout(&out), "", "no verdict printed from a bad reply");
         }
     }
+}
+
+/// A server that ignores the request's hash (one older than the field answers with
+/// SHA-256, and says nothing) is not believed for an SM3 tree.
+#[test]
+fn a_reply_made_with_another_hash_is_refused() {
+    let dir = common::process::scratch("wrong-hash");
+    let leaves = common::vectors().join("rfc9162/leaves.txt");
+    let prove = veribatch(&[
+        "log",
+        "prove",
+        "--hash",
+        "sm3",
+        "--index",
+        "5",
+        leaves.to_str().unwrap(),
+    ]);
+    assert_eq!(prove.status.code(), Some(0), "{}", stderr(&prove));
+    let records = dir.join("sm3.ndjson");
+    std::fs::write(&records, stdout(&prove)).unwrap();
+    let url = format!("http://{}", start_liar(0));
+    let out = veribatch(&["log", "verify", "--remote", &url, records.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("made the tree with sha256 instead of the sm3 asked for"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "", "no verdict printed from a bad reply");
 }

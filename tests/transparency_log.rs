@@ -690,6 +690,17 @@ fn log_commands_take_hash_sm3() {
     };
     assert_eq!(verdicts(&[]), [true, true, false]);
     assert_eq!(verdicts(&["--hash", "sm3"]), [true, true, true]);
+    // --hash is a requirement: records of another tree are malformed.
+    let out = veribatch_with_stdin(&["log", "verify", "--hash", "sha256", "-"], text.as_bytes());
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines[0]["error"],
+        "hash: the record's tree is sm3, --hash asks for sha256"
+    );
+    assert_eq!(lines[2]["valid"], false);
     let bad = veribatch_with_stdin(
         &["log", "verify", "-"],
         br#"{"type":"inclusion","hash":"md5"}"#,

@@ -2,6 +2,7 @@
 //! (its status), a reply that cannot be trusted, and a setup that cannot work apart.
 
 use std::path::PathBuf;
+use veribatch_engine::merkle::TreeHash;
 
 use veribatch_engine::bls::Scheme;
 
@@ -50,6 +51,11 @@ pub enum ClientError {
     },
     #[error("the server sent a root of {0} bytes")]
     RootLength(usize),
+    #[error(
+        "the server made the tree with {replied} instead of the {asked} asked for (a server \
+         older than the hash field?): not trusting the reply"
+    )]
+    WrongHash { replied: String, asked: TreeHash },
 }
 
 impl From<tonic::Status> for ClientError {

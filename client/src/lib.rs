@@ -48,7 +48,7 @@ pub use retries::Retries;
 use encoded::Preencoded;
 use proto::KeyFormat as ProtoKeyFormat;
 use proto::verifier_client::VerifierClient;
-use replies::{applied_scheme, counted};
+use replies::{applied_hash, applied_scheme, counted};
 
 /// Messages up to this size each way (the server's default limit).
 const MAX_MESSAGE_BYTES: usize = 64 << 20;
@@ -346,14 +346,16 @@ impl Remote {
             length: mix_in_length,
             hash: proto::TreeHash::from(hash) as i32,
         };
-        let root = self
+        let reply = self
             .retrying(|mut c| {
                 let request = request.clone();
                 async move { c.merkle_root(request).await }
             })
-            .await?
-            .root;
-        root.try_into()
+            .await?;
+        applied_hash(reply.hash, hash)?;
+        reply
+            .root
+            .try_into()
             .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))
     }
 
@@ -432,7 +434,9 @@ impl Remote {
                 source,
             });
         }
-        root?
+        let reply = root?;
+        applied_hash(reply.hash, hash)?;
+        reply
             .root
             .try_into()
             .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))
@@ -457,6 +461,7 @@ impl Remote {
                 async move { c.log_root(request).await }
             })
             .await?;
+        applied_hash(response.hash, hash)?;
         let root = response
             .root
             .try_into()
@@ -492,6 +497,7 @@ impl Remote {
                     async move { c.verify_log_proofs(request).await }
                 })
                 .await?;
+            applied_hash(response.hash, hash)?;
             let got = counted(verdicts(response.verdicts), at.len(), "proofs")?;
             for (i, verdict) in at.into_iter().zip(got) {
                 answers[i] = Some(verdict);

@@ -3,9 +3,23 @@
 
 use veribatch_engine::Verdict;
 use veribatch_engine::bls::Scheme;
+use veribatch_engine::merkle::TreeHash;
 use veribatch_proto as proto;
 
 use crate::ClientError;
+
+/// The hash a reply says it made its tree with must be the one asked for. A server older
+/// than the hash fields says nothing, which reads as SHA-256: its answers stand only for
+/// SHA-256.
+pub(crate) fn applied_hash(replied: i32, asked: TreeHash) -> Result<(), ClientError> {
+    match proto::TreeHash::try_from(replied).map(TreeHash::from) {
+        Ok(hash) if hash == asked => Ok(()),
+        other => Err(ClientError::WrongHash {
+            replied: other.map_or_else(|_| format!("hash {replied}"), |h| h.to_string()),
+            asked,
+        }),
+    }
+}
 
 /// The scheme a reply says it was verified under must be the one asked for. A server
 /// older than the scheme field says nothing and verifies as proof of possession: its

@@ -175,7 +175,11 @@ impl RequestLimits {
 
     /// The cost of verifying RFC 9162 `proofs`: a hash per path node, each path within
     /// the helper-node limit of a Merkle proof, and the hashing of leaves given as data.
-    pub fn check_log_proofs(&self, proofs: &[proto::LogProof]) -> Result<u64, Status> {
+    pub fn check_log_proofs(
+        &self,
+        proofs: &[proto::LogProof],
+        hash: TreeHash,
+    ) -> Result<u64, Status> {
         use proto::log_inclusion_proof::LeafValue;
         use proto::log_proof::Proof;
         self.check_items("proofs", proofs.len())?;
@@ -195,7 +199,7 @@ impl RequestLimits {
                     self.max_nodes_per_proof
                 )));
             }
-            cost += cost::log_proof(nodes, leaf_bytes);
+            cost += cost::log_proof(hash, nodes, leaf_bytes);
         }
         self.check_cost(cost)
     }

@@ -272,6 +272,7 @@ impl VerifierService {
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         Ok(proto::MerkleRootResponse {
             root: root.to_vec(),
+            hash: proto::TreeHash::from(hash).into(),
         })
     }
 
@@ -354,6 +355,7 @@ impl VerifierService {
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         Ok(proto::MerkleRootResponse {
             root: root.to_vec(),
+            hash: proto::TreeHash::from(hash).into(),
         })
     }
 
@@ -376,6 +378,7 @@ impl VerifierService {
             .await?;
         Ok(proto::VerifyMerkleProofsResponse {
             verdicts: self.counted("verify_merkle_proofs", verdicts),
+            hash: proto::TreeHash::from(hash).into(),
         })
     }
 
@@ -402,6 +405,7 @@ impl VerifierService {
         Ok(proto::LogRootResponse {
             root: root.to_vec(),
             size,
+            hash: proto::TreeHash::from(hash).into(),
         })
     }
 
@@ -411,7 +415,7 @@ impl VerifierService {
         request: proto::VerifyLogProofsRequest,
     ) -> Result<proto::VerifyLogProofsResponse, Status> {
         let hash = convert::tree_hash(request.hash)?;
-        let cost = self.limits.check_log_proofs(&request.proofs)?;
+        let cost = self.limits.check_log_proofs(&request.proofs, hash)?;
         let _admitted = self.admit(caller, cost)?;
         let verdicts = self
             .blocking(&self.pools.merkle, move |_| {
@@ -425,6 +429,7 @@ impl VerifierService {
             .await?;
         Ok(proto::VerifyLogProofsResponse {
             verdicts: self.counted("verify_log_proofs", verdicts),
+            hash: proto::TreeHash::from(hash).into(),
         })
     }
 

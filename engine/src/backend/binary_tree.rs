@@ -1,7 +1,8 @@
-//! The binary SHA-256 tree that Merkle roots are made of, as every backend needs it:
-//! a node is SHA-256 of its two children, and padding is never materialised (a missing
-//! right child at height h is the root of an all-zero subtree of height h, from the
-//! zero-hash ladder). `merkle/` builds trees, proofs and streams on top of these.
+//! The binary tree that Merkle roots are made of, as every backend needs it: a node is
+//! the hash (SHA-256, or SM3 for [`TreeHash::Sm3`]) of its two children, and padding is
+//! never materialised (a missing right child at height h is the root of an all-zero
+//! subtree of height h, from the zero-hash ladder). `merkle/` builds trees, proofs and
+//! streams on top of these.
 
 use std::sync::OnceLock;
 
@@ -102,7 +103,9 @@ impl TreeHash {
         }
     }
 
-    /// The level above `level` (nodes at `height`), as [`parent_level`] for this hash.
+    /// The level above `level` (concatenated nodes at `height`): pairs hashed by the
+    /// backend, a last odd node paired with the zero subtree of its height. An empty
+    /// level stays empty.
     pub fn parent_level<B: Backend + ?Sized>(
         self,
         backend: &B,
@@ -140,10 +143,4 @@ impl std::str::FromStr for TreeHash {
                 expected: "sha256 or sm3",
             })
     }
-}
-
-/// The level above `level` (concatenated nodes at `height`): pairs hashed by the backend,
-/// a last odd node paired with the zero subtree of its height. An empty level stays empty.
-pub fn parent_level<B: Backend + ?Sized>(backend: &B, level: &[u8], height: u32) -> Vec<u8> {
-    TreeHash::Sha256.parent_level(backend, level, height)
 }

@@ -17,12 +17,10 @@ pub use proof::{
 };
 pub use tree::{Tree, depth_for, root, root_with};
 
-// The binary SHA-256 tree every backend hashes: nodes, the zero-hash ladder and one
-// level from the one below. They live with the backends, which need them to pad a
-// level, and are named here for the rest of the engine.
-pub use crate::backend::binary_tree::{
-    MAX_DEPTH, Node, TreeHash, hash_pair, parent_level, zero_hash,
-};
+// The binary tree every backend hashes (SHA-256 or SM3 nodes): nodes, the zero-hash
+// ladders and one level from the one below. They live with the backends, which need
+// them to pad a level, and are named here for the rest of the engine.
+pub use crate::backend::binary_tree::{MAX_DEPTH, Node, TreeHash, hash_pair, zero_hash};
 
 use std::fmt;
 

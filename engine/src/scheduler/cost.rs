@@ -59,9 +59,14 @@ pub fn log_root(hash: crate::merkle::TreeHash, leaves: usize, bytes: usize) -> u
 }
 
 /// An RFC 9162 proof with `nodes` nodes in its path, priced as a Merkle proof's nodes,
-/// and `leaf_bytes` of leaf data to hash, priced as a tree head's.
-pub fn log_proof(nodes: usize, leaf_bytes: usize) -> u64 {
-    nodes as u64 + 1 + (leaf_bytes as u64 / 64).div_ceil(CHUNKS_PER_UNIT)
+/// and `leaf_bytes` of leaf data to hash with `hash`, priced as a tree head's.
+pub fn log_proof(hash: crate::merkle::TreeHash, nodes: usize, leaf_bytes: usize) -> u64 {
+    let blocks = leaf_bytes as u64 / 64;
+    let blocks = match hash {
+        crate::merkle::TreeHash::Sha256 => blocks,
+        crate::merkle::TreeHash::Sm3 => blocks * SM3_PER_SHA256,
+    };
+    nodes as u64 + 1 + blocks.div_ceil(CHUNKS_PER_UNIT)
 }
 
 /// The search for `invalid` bad items among `items` that cost `cost` together, beyond

@@ -38,10 +38,12 @@ pub enum LeafError {
     TooLong { line: u64 },
 }
 
-/// One batch of leaves: their data and their leaf hashes, from leaf index `first`.
+/// One batch of leaves: their data and their leaf hashes (made by `hash`), from leaf
+/// index `first`.
 #[derive(Debug, Default)]
 pub struct LeafBatch {
     pub first: u64,
+    pub hash: TreeHash,
     pub leaves: PackedLeaves,
     pub hashes: Vec<Hash>,
 }
@@ -90,6 +92,9 @@ pub struct LeafLines {
     batches: mpsc::Receiver<Result<Lines, LeafError>>,
     /// Leaves handed out so far.
     read: u64,
+    /// The last batch (empty) or an error was received: the thread has ended as it
+    /// should.
+    ended: bool,
 }
 
 impl LeafLines {
@@ -125,7 +130,11 @@ impl LeafLines {
                 }
             }
         });
-        Self { batches, read: 0 }
+        Self {
+            batches,
+            read: 0,
+            ended: false,
+        }
     }
 
     /// Leaves read so far.
@@ -140,13 +149,25 @@ impl LeafLines {
         backend: &dyn Backend,
         hash: TreeHash,
     ) -> Result<LeafBatch, LeafError> {
-        // The thread ends after an empty batch or an error, each already received.
-        let Ok(lines) = self.batches.recv() else {
-            return Ok(LeafBatch {
-                first: self.read,
-                ..LeafBatch::default()
-            });
+        let lines = match self.batches.recv() {
+            Ok(lines) => lines,
+            // After its last batch or an error the thread has ended: asked again, the
+            // input is still over.
+            Err(_) if self.ended => {
+                return Ok(LeafBatch {
+                    first: self.read,
+                    hash,
+                    ..LeafBatch::default()
+                });
+            }
+            // Gone before either: it panicked, and the leaves are not all read.
+            Err(_) => {
+                return Err(LeafError::Io(io::Error::other(
+                    "the reading thread ended before the input did",
+                )));
+            }
         };
+        self.ended = lines.as_ref().map_or(true, |l| l.ends.is_empty());
         let lines = lines?;
         self.read += lines.ends.len() as u64;
         let first = lines.first;
@@ -171,6 +192,7 @@ impl LeafLines {
         let hashes = hash.log_leaf_hashes(backend, &leaves);
         Ok(LeafBatch {
             first,
+            hash,
             leaves,
             hashes,
         })

@@ -145,6 +145,7 @@ impl Prover {
     /// ignored.
     pub fn add(&mut self, backend: &dyn Backend, batch: &LeafBatch) {
         assert_eq!(batch.first, self.head.size(), "batches out of order");
+        assert_eq!(batch.hash, self.hash, "a batch hashed for another tree");
         let first = batch.first;
         let end = self.size.map_or(u64::MAX, |size| size.max(first));
         let take = (batch.len() as u64).min(end - first) as usize;
