@@ -48,7 +48,7 @@ pub use retries::Retries;
 use encoded::Preencoded;
 use proto::KeyFormat as ProtoKeyFormat;
 use proto::verifier_client::VerifierClient;
-use replies::{applied_hash, applied_scheme, counted};
+use replies::{applied_hash, applied_scheme, counted, tree_root};
 
 /// Messages up to this size each way (the server's default limit).
 const MAX_MESSAGE_BYTES: usize = 64 << 20;
@@ -352,11 +352,7 @@ impl Remote {
                 async move { c.merkle_root(request).await }
             })
             .await?;
-        applied_hash(reply.hash, hash)?;
-        reply
-            .root
-            .try_into()
-            .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))
+        tree_root(reply.root, reply.hash, hash)
     }
 
     /// The SSZ root of the file at `path`, sent in pieces of 1 MiB (MerkleRootStream),
@@ -435,11 +431,7 @@ impl Remote {
             });
         }
         let reply = root?;
-        applied_hash(reply.hash, hash)?;
-        reply
-            .root
-            .try_into()
-            .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))
+        tree_root(reply.root, reply.hash, hash)
     }
 
     /// The transparency-log tree head of the first `size` of `leaves` (all if `None`),
@@ -461,12 +453,10 @@ impl Remote {
                 async move { c.log_root(request).await }
             })
             .await?;
-        applied_hash(response.hash, hash)?;
-        let root = response
-            .root
-            .try_into()
-            .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))?;
-        Ok((root, response.size))
+        Ok((
+            tree_root(response.root, response.hash, hash)?,
+            response.size,
+        ))
     }
 
     /// Verifies RFC 9162 proofs; exactly one verdict per proof, or an error. A request

@@ -21,6 +21,17 @@ pub(crate) fn applied_hash(replied: i32, asked: TreeHash) -> Result<(), ClientEr
     }
 }
 
+/// The 32-byte root of a reply whose tree must have been made with `asked`.
+pub(crate) fn tree_root(
+    root: Vec<u8>,
+    replied: i32,
+    asked: TreeHash,
+) -> Result<[u8; 32], ClientError> {
+    applied_hash(replied, asked)?;
+    root.try_into()
+        .map_err(|r: Vec<u8>| ClientError::RootLength(r.len()))
+}
+
 /// The scheme a reply says it was verified under must be the one asked for. A server
 /// older than the scheme field says nothing and verifies as proof of possession: its
 /// verdicts stand only for that scheme.
